@@ -1,0 +1,899 @@
+//! Malt's one typed configuration.
+//!
+//! Invariants:
+//! - Every table is `#[serde(deny_unknown_fields)]`, so a mistyped key fails at start with toml's error, which
+//!   names the key, its line and column; [`Config::load`] prefixes it with `config FILE:`.
+//! - Every key has a default (`#[serde(default)]`), except the identity of a listener (`name`, `protocol`,
+//!   `port`), which has no sensible default.
+//! - [`Config::validate`] checks what the types cannot, and each error names the key path, e.g.
+//!   `listener[2].port: 0.0.0.0:143 is bound by another listener`.
+//! - A file without any `[[listener]]` table has no listeners; only [`Config::zero_config`] adds the
+//!   development listeners on 127.0.0.1.
+//! - Relative paths (`data_dir`, `store.sqlite_file`, ...) are used as given, i.e. relative to the working
+//!   directory of the process, not to the config file.
+//!
+//! `docs/config.md` documents every key; `malt.example.toml` is a working example (parsed by a unit test).
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Why a configuration could not be loaded. The `Display` text is meant for the operator, as is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, or a key is unknown or has the wrong type (toml's message names it).
+    #[error("config{}: {message}", origin_suffix(.origin))]
+    Parse {
+        /// The file name, if the text came from a file.
+        origin: Option<PathBuf>,
+        /// toml's message, with line and column.
+        message: String,
+    },
+    /// A value is well-typed but not acceptable; `key` is the key path (`listener[2].port`).
+    #[error("config{}: {key}: {message}", origin_suffix(.origin))]
+    Invalid {
+        /// The file name, if known.
+        origin: Option<PathBuf>,
+        /// The key path, e.g. `store.url` or `listener[2].port`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+fn origin_suffix(origin: &Option<PathBuf>) -> String {
+    match origin {
+        Some(p) => format!(" {}", p.display()),
+        None => String::new(),
+    }
+}
+
+impl ConfigError {
+    fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            origin: None,
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    fn with_origin(self, path: &Path) -> Self {
+        match self {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                origin: Some(path.to_path_buf()),
+                message,
+            },
+            ConfigError::Invalid { key, message, .. } => ConfigError::Invalid {
+                origin: Some(path.to_path_buf()),
+                key,
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
+/// The whole configuration, shared as `Arc<Config>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The server's host name, used in greetings and the self-signed certificate. Default: the machine's.
+    pub hostname: String,
+    /// Where Malt keeps its state (database, blobs, generated certificate). Default `/var/lib/malt`.
+    pub data_dir: PathBuf,
+    /// The store backend.
+    pub store: StoreConfig,
+    /// Certificate and key for TLS; none means a self-signed certificate in `<data_dir>/tls/`.
+    pub tls: TlsConfig,
+    /// The listening sockets (TOML: `[[listener]]`).
+    #[serde(rename = "listener")]
+    pub listeners: Vec<ListenerConfig>,
+    /// Connection and size limits.
+    pub limits: Limits,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Authentication policy.
+    pub auth: AuthConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// Background maintenance (blob garbage collection).
+    pub maintenance: MaintenanceConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            hostname: machine_hostname(),
+            data_dir: PathBuf::from("/var/lib/malt"),
+            store: StoreConfig::default(),
+            tls: TlsConfig::default(),
+            listeners: Vec::new(),
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+            auth: AuthConfig::default(),
+            log: LogConfig::default(),
+            maintenance: MaintenanceConfig::default(),
+        }
+    }
+}
+
+/// The machine's host name: `/proc/sys/kernel/hostname`, then `/etc/hostname`, else `localhost`.
+pub fn machine_hostname() -> String {
+    for file in ["/proc/sys/kernel/hostname", "/etc/hostname"] {
+        if let Ok(s) = std::fs::read_to_string(file) {
+            let name = s.trim();
+            if !name.is_empty() {
+                return name.to_string();
+            }
+        }
+    }
+    "localhost".to_string()
+}
+
+/// Which store backend holds metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    /// Embedded SQLite in `store.sqlite_file` (the default).
+    #[default]
+    Sqlite,
+    /// PostgreSQL at `store.url`.
+    Postgres,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite` (default) or `postgres`.
+    pub backend: StoreBackend,
+    /// PostgreSQL connection URL (`postgres://user:pass@host/db`); required for, and only for, `postgres`.
+    pub url: Option<String>,
+    /// Connection pool size (PostgreSQL) / reader connections (SQLite). Default 16.
+    pub pool_size: usize,
+    /// The SQLite database file. Default `<data_dir>/malt.db`.
+    pub sqlite_file: Option<PathBuf>,
+    /// The blob directory. Default `<data_dir>/blobs`.
+    pub blob_dir: Option<PathBuf>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            backend: StoreBackend::Sqlite,
+            url: None,
+            pool_size: 16,
+            sqlite_file: None,
+            blob_dir: None,
+        }
+    }
+}
+
+/// `[tls]`: both set, or neither (then a self-signed certificate is generated in `<data_dir>/tls/`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first.
+    pub cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
+}
+
+/// The protocol a listener speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// SMTP for incoming mail (MX), RFC 5321.
+    Smtp,
+    /// Message submission, RFC 6409 (587 with STARTTLS, 465 implicit TLS per RFC 8314).
+    Submission,
+    /// LMTP, RFC 2033.
+    Lmtp,
+    /// IMAP4rev2, RFC 9051.
+    Imap,
+    /// POP3, RFC 1939.
+    Pop3,
+    /// ManageSieve, RFC 5804.
+    ManageSieve,
+    /// HTTP (health, metrics, and later DAV and the web UI).
+    Http,
+}
+
+impl Protocol {
+    /// Every protocol, in a fixed order.
+    pub const ALL: [Protocol; 7] = [
+        Protocol::Smtp,
+        Protocol::Submission,
+        Protocol::Lmtp,
+        Protocol::Imap,
+        Protocol::Pop3,
+        Protocol::ManageSieve,
+        Protocol::Http,
+    ];
+
+    /// The config spelling, also used as a metrics label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Smtp => "smtp",
+            Protocol::Submission => "submission",
+            Protocol::Lmtp => "lmtp",
+            Protocol::Imap => "imap",
+            Protocol::Pop3 => "pop3",
+            Protocol::ManageSieve => "managesieve",
+            Protocol::Http => "http",
+        }
+    }
+
+    /// Whether the protocol has a STARTTLS-style upgrade command.
+    pub fn supports_starttls(self) -> bool {
+        !matches!(self, Protocol::Http)
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How TLS is used on a listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain text only.
+    #[default]
+    None,
+    /// Plain text, upgraded by the protocol's STARTTLS/STLS command.
+    StartTls,
+    /// TLS from the first byte (RFC 8314 "implicit TLS").
+    Implicit,
+}
+
+impl TlsMode {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMode::None => "none",
+            TlsMode::StartTls => "starttls",
+            TlsMode::Implicit => "implicit",
+        }
+    }
+}
+
+/// Whether a listener expects a HAProxy PROXY protocol header before the client's first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyProtocol {
+    /// No header expected (the default).
+    #[default]
+    Off,
+    /// Text header (version 1) required.
+    V1,
+    /// Binary header (version 2) required.
+    V2,
+    /// Either version required.
+    Any,
+}
+
+/// One `[[listener]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerConfig {
+    /// A unique name, used in logs and to find the listener (`Server::local_addr`).
+    pub name: String,
+    /// The protocol spoken.
+    pub protocol: Protocol,
+    /// The address to bind. Default `0.0.0.0`.
+    #[serde(default = "default_listen_address")]
+    pub address: IpAddr,
+    /// The port to bind (1-65535).
+    pub port: u16,
+    /// `none` (default), `starttls` or `implicit`.
+    #[serde(default)]
+    pub tls: TlsMode,
+    /// `off` (default), `v1`, `v2` or `any`.
+    #[serde(default)]
+    pub proxy_protocol: ProxyProtocol,
+    /// Peers allowed to send a PROXY header; empty means any peer. Connections from other peers are closed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+fn default_listen_address() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+}
+
+impl ListenerConfig {
+    /// A listener with no PROXY protocol.
+    pub fn new(name: &str, protocol: Protocol, address: IpAddr, port: u16, tls: TlsMode) -> Self {
+        ListenerConfig {
+            name: name.to_string(),
+            protocol,
+            address,
+            port,
+            tls,
+            proxy_protocol: ProxyProtocol::Off,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Open connections over all listeners. Default 4096.
+    pub max_connections: usize,
+    /// Open connections from one client address (IPv6: one /64). Default 64.
+    pub max_connections_per_ip: usize,
+    /// Largest message accepted, in bytes. Default 50 MiB.
+    pub max_message_size: u64,
+    /// Longest protocol line, in bytes. Default 64 KiB.
+    pub max_line_length: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 4096,
+            max_connections_per_ip: 64,
+            max_message_size: 50 * 1024 * 1024,
+            max_line_length: 64 * 1024,
+        }
+    }
+}
+
+/// `[timeouts]`, in seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timeouts {
+    /// A session with no client input for this long is closed. Default 1800 (IMAP's 30-minute autologout
+    /// minimum, RFC 9051 §5.4).
+    pub idle_secs: u64,
+    /// Limit for the PROXY header and the TLS handshake. Default 30.
+    pub handshake_secs: u64,
+    /// On shutdown, how long sessions get to finish before they are aborted. Default 30.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            idle_secs: 1800,
+            handshake_secs: 30,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// `[auth]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Allow plaintext passwords on unencrypted non-loopback connections. Default false.
+    pub allow_plaintext_without_tls: bool,
+    /// How long a successful authentication is cached, in seconds. Default 60.
+    pub cache_ttl_secs: u64,
+    /// Failed logins from one address within the window before further attempts are refused. Default 10.
+    pub max_failures_per_ip: u32,
+    /// Failed logins for one account within the window before further attempts are refused. Default 10.
+    pub max_failures_per_account: u32,
+    /// The failure counting window, in seconds. Default 300.
+    pub failure_window_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            allow_plaintext_without_tls: false,
+            cache_ttl_secs: 60,
+            max_failures_per_ip: 10,
+            max_failures_per_account: 10,
+            failure_window_secs: 300,
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` (default) or `json`.
+    pub format: LogFormat,
+    /// A tracing filter: a level (`info`, the default) or directives like `info,malt_server=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".to_string(),
+        }
+    }
+}
+
+/// `[maintenance]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MaintenanceConfig {
+    /// Seconds between blob garbage collection runs. Default 3600.
+    pub gc_interval_secs: u64,
+    /// Unreferenced blobs younger than this are kept (in-flight appends). Default 3600.
+    pub gc_grace_secs: u64,
+}
+
+impl Default for MaintenanceConfig {
+    fn default() -> Self {
+        MaintenanceConfig {
+            gc_interval_secs: 3600,
+            gc_grace_secs: 3600,
+        }
+    }
+}
+
+impl Config {
+    /// Reads, parses and validates the file at `path`. Errors start with `config PATH:`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml_str(&text).map_err(|e| e.with_origin(path))
+    }
+
+    /// Parses and validates TOML text.
+    pub fn from_toml_str(s: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(s).map_err(|e| ConfigError::Parse {
+            origin: None,
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The configuration used when no file is given: defaults, `data_dir`, and the development listeners
+    /// on 127.0.0.1 (ports 2525, 2587, 2465, 2424, 2143, 2993, 2110, 2995, 4190, 8080, 8443).
+    pub fn zero_config(data_dir: PathBuf) -> Config {
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let l = |name: &str, protocol, port, tls| ListenerConfig::new(name, protocol, lo, port, tls);
+        Config {
+            data_dir,
+            listeners: vec![
+                l("smtp", Protocol::Smtp, 2525, TlsMode::StartTls),
+                l("submission", Protocol::Submission, 2587, TlsMode::StartTls),
+                l("submissions", Protocol::Submission, 2465, TlsMode::Implicit),
+                l("lmtp", Protocol::Lmtp, 2424, TlsMode::None),
+                l("imap", Protocol::Imap, 2143, TlsMode::StartTls),
+                l("imaps", Protocol::Imap, 2993, TlsMode::Implicit),
+                l("pop3", Protocol::Pop3, 2110, TlsMode::StartTls),
+                l("pop3s", Protocol::Pop3, 2995, TlsMode::Implicit),
+                l("managesieve", Protocol::ManageSieve, 4190, TlsMode::StartTls),
+                l("http", Protocol::Http, 8080, TlsMode::None),
+                l("https", Protocol::Http, 8443, TlsMode::Implicit),
+            ],
+            ..Config::default()
+        }
+    }
+
+    /// The SQLite database file: `store.sqlite_file`, or `<data_dir>/malt.db`.
+    pub fn sqlite_file(&self) -> PathBuf {
+        self.store
+            .sqlite_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("malt.db"))
+    }
+
+    /// The blob directory: `store.blob_dir`, or `<data_dir>/blobs`.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.store
+            .blob_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("blobs"))
+    }
+
+    /// Where the self-signed certificate lives when `[tls]` is empty: `<data_dir>/tls`.
+    pub fn tls_dir(&self) -> PathBuf {
+        self.data_dir.join("tls")
+    }
+
+    /// Checks what the types cannot. The first problem found is returned, naming its key path.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn bad(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+            ConfigError::invalid(key, message)
+        }
+        if self.hostname.is_empty() {
+            return Err(bad("hostname", "must not be empty"));
+        }
+        if self.hostname.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad(
+                "hostname",
+                format!("{:?} contains whitespace", self.hostname),
+            ));
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(bad("data_dir", "must not be empty"));
+        }
+
+        // [store]
+        match (self.store.backend, &self.store.url) {
+            (StoreBackend::Postgres, None) => {
+                return Err(bad("store.url", "required when store.backend = \"postgres\""));
+            }
+            (StoreBackend::Postgres, Some(url)) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(bad("store.url", "must start with postgres:// or postgresql://"));
+                }
+            }
+            (StoreBackend::Sqlite, Some(_)) => {
+                return Err(bad("store.url", "only used with store.backend = \"postgres\""));
+            }
+            (StoreBackend::Sqlite, None) => {}
+        }
+        if self.store.pool_size == 0 {
+            return Err(bad("store.pool_size", "must be at least 1"));
+        }
+        for (key, p) in [
+            ("store.sqlite_file", &self.store.sqlite_file),
+            ("store.blob_dir", &self.store.blob_dir),
+        ] {
+            if p.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+                return Err(bad(key, "must not be empty"));
+            }
+        }
+
+        // [tls]
+        match (&self.tls.cert, &self.tls.key) {
+            (Some(_), None) => return Err(bad("tls.cert", "set but tls.key is not")),
+            (None, Some(_)) => return Err(bad("tls.key", "set but tls.cert is not")),
+            _ => {}
+        }
+
+        // [[listener]]
+        let mut names = HashSet::new();
+        let mut binds = HashSet::new();
+        for (i, l) in self.listeners.iter().enumerate() {
+            let key = |field: &str| format!("listener[{i}].{field}");
+            if l.name.is_empty() {
+                return Err(bad(key("name"), "must not be empty"));
+            }
+            if !names.insert(l.name.as_str()) {
+                return Err(bad(
+                    key("name"),
+                    format!("{:?} is used by another listener", l.name),
+                ));
+            }
+            // Port 0 asks the system for a free port (tests, ad-hoc runs); never two on one.
+            if l.port != 0 && !binds.insert((l.address, l.port)) {
+                return Err(bad(
+                    key("port"),
+                    format!("{}:{} is bound by another listener", l.address, l.port),
+                ));
+            }
+            if l.tls == TlsMode::StartTls && !l.protocol.supports_starttls() {
+                return Err(bad(
+                    key("tls"),
+                    format!("{} has no STARTTLS; use \"none\" or \"implicit\"", l.protocol),
+                ));
+            }
+            if l.proxy_protocol == ProxyProtocol::Off && !l.trusted_proxies.is_empty() {
+                return Err(bad(key("trusted_proxies"), "set but proxy_protocol is \"off\""));
+            }
+        }
+
+        // [limits]
+        let lim = &self.limits;
+        if lim.max_connections == 0 {
+            return Err(bad("limits.max_connections", "must be at least 1"));
+        }
+        if lim.max_connections_per_ip == 0 {
+            return Err(bad("limits.max_connections_per_ip", "must be at least 1"));
+        }
+        if lim.max_message_size == 0 {
+            return Err(bad("limits.max_message_size", "must be at least 1"));
+        }
+        // RFC 5321 §4.5.3.1.4-6: SMTP lines are up to 1000 octets, and IMAP commands are longer still.
+        if lim.max_line_length < 1024 {
+            return Err(bad(
+                "limits.max_line_length",
+                format!("{} is below the minimum of 1024", lim.max_line_length),
+            ));
+        }
+
+        // [timeouts]
+        if self.timeouts.idle_secs == 0 {
+            return Err(bad("timeouts.idle_secs", "must be at least 1"));
+        }
+        if self.timeouts.handshake_secs == 0 {
+            return Err(bad("timeouts.handshake_secs", "must be at least 1"));
+        }
+
+        // [auth]
+        if self.auth.failure_window_secs == 0 {
+            return Err(bad("auth.failure_window_secs", "must be at least 1"));
+        }
+
+        // [log]
+        if self.log.level.trim().is_empty() {
+            return Err(bad("log.level", "must not be empty"));
+        }
+
+        // [maintenance]
+        if self.maintenance.gc_interval_secs == 0 {
+            return Err(bad("maintenance.gc_interval_secs", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(s: &str) -> String {
+        Config::from_toml_str(s).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_toml_str("").unwrap();
+        assert!(!c.hostname.is_empty());
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/malt"));
+        assert_eq!(c.store.backend, StoreBackend::Sqlite);
+        assert_eq!(c.store.pool_size, 16);
+        assert_eq!(c.sqlite_file(), PathBuf::from("/var/lib/malt/malt.db"));
+        assert_eq!(c.blob_dir(), PathBuf::from("/var/lib/malt/blobs"));
+        assert_eq!(c.tls_dir(), PathBuf::from("/var/lib/malt/tls"));
+        assert!(
+            c.listeners.is_empty(),
+            "a file without [[listener]] has no listeners"
+        );
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.limits.max_connections, 4096);
+        assert_eq!(c.limits.max_connections_per_ip, 64);
+        assert_eq!(c.limits.max_message_size, 50 * 1024 * 1024);
+        assert_eq!(c.limits.max_line_length, 65536);
+        assert_eq!(
+            (
+                c.timeouts.idle_secs,
+                c.timeouts.handshake_secs,
+                c.timeouts.shutdown_grace_secs
+            ),
+            (1800, 30, 30)
+        );
+        assert!(!c.auth.allow_plaintext_without_tls);
+        assert_eq!(c.auth.cache_ttl_secs, 60);
+        assert_eq!(
+            (c.auth.max_failures_per_ip, c.auth.max_failures_per_account),
+            (10, 10)
+        );
+        assert_eq!(c.auth.failure_window_secs, 300);
+        assert_eq!(c.log.format, LogFormat::Text);
+        assert_eq!(c.log.level, "info");
+        assert_eq!(
+            c.maintenance,
+            MaintenanceConfig {
+                gc_interval_secs: 3600,
+                gc_grace_secs: 3600
+            }
+        );
+    }
+
+    #[test]
+    fn zero_config_listeners() {
+        let c = Config::zero_config(PathBuf::from("/tmp/x"));
+        c.validate().unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        let got: Vec<(&str, Protocol, u16, TlsMode)> = c
+            .listeners
+            .iter()
+            .map(|l| (l.name.as_str(), l.protocol, l.port, l.tls))
+            .collect();
+        use Protocol::*;
+        use TlsMode::*;
+        assert_eq!(
+            got,
+            vec![
+                ("smtp", Smtp, 2525, StartTls),
+                ("submission", Submission, 2587, StartTls),
+                ("submissions", Submission, 2465, Implicit),
+                ("lmtp", Lmtp, 2424, TlsMode::None),
+                ("imap", Imap, 2143, StartTls),
+                ("imaps", Imap, 2993, Implicit),
+                ("pop3", Pop3, 2110, StartTls),
+                ("pop3s", Pop3, 2995, Implicit),
+                ("managesieve", ManageSieve, 4190, StartTls),
+                ("http", Http, 8080, TlsMode::None),
+                ("https", Http, 8443, Implicit),
+            ]
+        );
+        assert!(
+            c.listeners
+                .iter()
+                .all(|l| l.address == IpAddr::V4(Ipv4Addr::LOCALHOST))
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = err("hostnme = \"x\"\n");
+        assert!(e.contains("unknown field `hostnme`"), "{e}");
+        let e = err("[[listener]]\nname = \"a\"\nprot = \"imap\"\nport = 1\n");
+        assert!(e.contains("unknown field `prot`"), "{e}");
+        assert!(e.contains("line 3"), "{e}");
+        let e = err("[store]\nbackend = \"mysql\"\n");
+        assert!(e.contains("mysql"), "{e}");
+        let e = err("[limits]\nmax_connections = \"many\"\n");
+        assert!(e.contains("max_connections") || e.contains("line 2"), "{e}");
+        let e = err("[[listener]]\nname = \"a\"\nport = 1\n");
+        assert!(e.contains("missing field `protocol`"), "{e}");
+    }
+
+    #[test]
+    fn load_prefixes_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("malt.toml");
+        std::fs::write(&p, "bogus = 1\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("config {}: ", p.display())), "{e}");
+        assert!(e.contains("unknown field `bogus`"), "{e}");
+
+        std::fs::write(&p, "[tls]\ncert = \"/c.pem\"\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("config {}: tls.cert: set but tls.key is not", p.display())
+        );
+
+        let e = Config::load(&dir.path().join("missing.toml")).unwrap_err();
+        assert!(matches!(e, ConfigError::Read { .. }));
+
+        std::fs::write(&p, "data_dir = \"rel/dir\"\n").unwrap();
+        assert_eq!(Config::load(&p).unwrap().data_dir, PathBuf::from("rel/dir"));
+    }
+
+    #[test]
+    fn validation_rules() {
+        let l = |extra: &str| format!("[[listener]]\nname = \"a\"\nprotocol = \"imap\"\nport = 143\n{extra}");
+        let cases: Vec<(String, &str)> = vec![
+            ("hostname = \"\"".into(), "hostname: must not be empty"),
+            (
+                "hostname = \"a b\"".into(),
+                "hostname: \"a b\" contains whitespace",
+            ),
+            ("data_dir = \"\"".into(), "data_dir: must not be empty"),
+            (
+                "[store]\nbackend = \"postgres\"".into(),
+                "store.url: required when store.backend = \"postgres\"",
+            ),
+            (
+                "[store]\nbackend = \"postgres\"\nurl = \"mysql://x\"".into(),
+                "store.url: must start with postgres://",
+            ),
+            (
+                "[store]\nurl = \"postgres://x\"".into(),
+                "store.url: only used with store.backend = \"postgres\"",
+            ),
+            (
+                "[store]\npool_size = 0".into(),
+                "store.pool_size: must be at least 1",
+            ),
+            (
+                "[store]\nblob_dir = \"\"".into(),
+                "store.blob_dir: must not be empty",
+            ),
+            ("[tls]\ncert = \"/c\"".into(), "tls.cert: set but tls.key is not"),
+            ("[tls]\nkey = \"/k\"".into(), "tls.key: set but tls.cert is not"),
+            (
+                l("").replace("name = \"a\"", "name = \"\""),
+                "listener[0].name: must not be empty",
+            ),
+            (
+                format!("{}{}", l(""), l("port = 2\n").replace("port = 143\n", "")),
+                "listener[1].name: \"a\" is used",
+            ),
+            (
+                format!("{}{}", l(""), l("").replace("\"a\"", "\"b\"")),
+                "listener[1].port: 0.0.0.0:143 is bound by another listener",
+            ),
+            (
+                l("tls = \"starttls\"").replace("imap", "http"),
+                "listener[0].tls: http has no STARTTLS; use \"none\" or \"implicit\"",
+            ),
+            (
+                l("trusted_proxies = [\"10.0.0.1\"]"),
+                "listener[0].trusted_proxies: set but proxy_protocol is \"off\"",
+            ),
+            (
+                "[limits]\nmax_connections = 0".into(),
+                "limits.max_connections: must be at least 1",
+            ),
+            (
+                "[limits]\nmax_connections_per_ip = 0".into(),
+                "limits.max_connections_per_ip: must be at least 1",
+            ),
+            (
+                "[limits]\nmax_message_size = 0".into(),
+                "limits.max_message_size: must be at least 1",
+            ),
+            (
+                "[limits]\nmax_line_length = 100".into(),
+                "limits.max_line_length: 100 is below the minimum of 1024",
+            ),
+            (
+                "[timeouts]\nidle_secs = 0".into(),
+                "timeouts.idle_secs: must be at least 1",
+            ),
+            (
+                "[timeouts]\nhandshake_secs = 0".into(),
+                "timeouts.handshake_secs: must be at least 1",
+            ),
+            (
+                "[auth]\nfailure_window_secs = 0".into(),
+                "auth.failure_window_secs: must be at least 1",
+            ),
+            ("[log]\nlevel = \" \"".into(), "log.level: must not be empty"),
+            (
+                "[maintenance]\ngc_interval_secs = 0".into(),
+                "maintenance.gc_interval_secs: must be at least 1",
+            ),
+        ];
+        for (toml, want) in cases {
+            let e = err(&toml);
+            assert!(
+                e.starts_with(&format!("config: {want}")),
+                "for {toml:?}: got {e:?}, want {want:?}"
+            );
+        }
+        // The same listener with PROXY protocol and trusted proxies is fine.
+        let ok = l("proxy_protocol = \"any\"\ntrusted_proxies = [\"10.0.0.1\", \"::1\"]");
+        let c = Config::from_toml_str(&ok).unwrap();
+        assert_eq!(c.listeners[0].proxy_protocol, ProxyProtocol::Any);
+        assert_eq!(c.listeners[0].address, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn example_file_parses() {
+        let c = Config::from_toml_str(include_str!("../../../malt.example.toml")).unwrap();
+        assert_eq!(c.hostname, "mail.example.com");
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/malt"));
+        assert_eq!(c.store.backend, StoreBackend::Sqlite);
+        let ports: Vec<u16> = c.listeners.iter().map(|l| l.port).collect();
+        assert_eq!(ports, vec![25, 587, 465, 24, 143, 993, 110, 995, 4190, 80, 443]);
+        assert!(
+            c.listeners
+                .iter()
+                .all(|l| l.address == IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        );
+    }
+
+    #[test]
+    fn protocol_names_round_trip() {
+        for p in Protocol::ALL {
+            let s = format!("[[listener]]\nname = \"x\"\nprotocol = \"{p}\"\nport = 1\n");
+            assert_eq!(Config::from_toml_str(&s).unwrap().listeners[0].protocol, p);
+        }
+    }
+}

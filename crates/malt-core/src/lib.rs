@@ -1,0 +1,22 @@
+//! Malt's core services (layer 3 of `docs/architecture.md`), shared by every protocol:
+//!
+//! - [`ingest`]: parse a message once and compute its [`malt_store::MessageMeta`];
+//! - [`auth`]: passwords (argon2id), app passwords, SASL (a codec, no I/O), rate limits, the
+//!   auth cache and the [`auth::Authenticator`];
+//! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
+//! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
+//! - [`storage`]: opening the configured store backend and blob store.
+//!
+//! Protocols call these, never SQL; this crate calls the [`malt_store::Store`] API.
+
+pub mod auth;
+pub mod directory;
+pub mod ingest;
+pub mod mail;
+pub mod storage;
+
+pub use auth::{AuthResult, AuthSettings, Authenticator};
+pub use directory::{Resolved, resolve};
+pub use ingest::parse_message;
+pub use mail::{AppendItem, MailCore, MailSettings, validate_mailbox_name};
+pub use storage::{BackendChoice, open_storage};

@@ -1,0 +1,173 @@
+//! Schema migrations, applied at open. `malt_schema_version` records applied versions; each
+//! migration runs in its own transaction holding `pg_advisory_xact_lock` on a key derived from
+//! the schema name, so two nodes starting together apply each migration exactly once (the second
+//! waits, then sees the version recorded).
+//!
+//! Integers: UIDs, UIDVALIDITY and sizes are `bigint` (u32/u64 do not fit PostgreSQL's signed
+//! `integer`). Deleting an account cascades to everything it owns.
+
+use deadpool_postgres::Object;
+use malt_store::Result;
+
+use crate::pg_err;
+
+/// Migrations in order; never edit a released one, add a new version instead.
+const MIGRATIONS: &[(i32, &str)] = &[(1, V1)];
+
+const V1: &str = r#"
+CREATE SEQUENCE malt_uidvalidity AS bigint MINVALUE 1 MAXVALUE 4294967295;
+-- UIDVALIDITY values start from the current Unix time, so a store rebuilt from scratch does
+-- not reuse values a client may have cached (RFC 9051 section 2.3.1.1).
+SELECT setval('malt_uidvalidity', GREATEST(1, extract(epoch FROM now())::bigint));
+
+CREATE TABLE domains (
+    id bigserial PRIMARY KEY,
+    name text NOT NULL UNIQUE
+);
+
+CREATE TABLE accounts (
+    id bigserial PRIMARY KEY,
+    domain_id bigint NOT NULL REFERENCES domains(id),
+    address text NOT NULL UNIQUE,
+    password_hash text NOT NULL,
+    quota_bytes bigint,
+    used_bytes bigint NOT NULL DEFAULT 0,
+    message_count bigint NOT NULL DEFAULT 0,
+    modseq bigint NOT NULL DEFAULT 0,
+    created_at bigint NOT NULL
+);
+
+CREATE TABLE aliases (
+    id bigserial PRIMARY KEY,
+    domain_id bigint NOT NULL REFERENCES domains(id),
+    address text NOT NULL,
+    target text NOT NULL,
+    UNIQUE (address, target)
+);
+
+CREATE TABLE groups (
+    id bigserial PRIMARY KEY,
+    domain_id bigint NOT NULL REFERENCES domains(id),
+    address text NOT NULL UNIQUE,
+    name text NOT NULL
+);
+
+CREATE TABLE group_members (
+    group_id bigint NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+    member text NOT NULL,
+    PRIMARY KEY (group_id, member)
+);
+
+CREATE TABLE app_passwords (
+    id bigserial PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    hash text NOT NULL,
+    created_at bigint NOT NULL,
+    UNIQUE (account_id, name)
+);
+
+CREATE TABLE mailboxes (
+    id bigserial PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    role text,
+    uidvalidity bigint NOT NULL,
+    uidnext bigint NOT NULL DEFAULT 1,
+    highest_modseq bigint NOT NULL DEFAULT 0,
+    message_count bigint NOT NULL DEFAULT 0,
+    unseen_count bigint NOT NULL DEFAULT 0,
+    total_size bigint NOT NULL DEFAULT 0,
+    UNIQUE (account_id, name)
+);
+
+CREATE TABLE subscriptions (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    PRIMARY KEY (account_id, name)
+);
+
+CREATE TABLE messages (
+    id bigserial PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    mailbox_id bigint NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    uid bigint NOT NULL,
+    flags integer NOT NULL,
+    keywords text NOT NULL,
+    modseq bigint NOT NULL,
+    internal_date bigint NOT NULL,
+    save_date bigint NOT NULL,
+    size bigint NOT NULL,
+    blob_id text NOT NULL,
+    thread_id bigint NOT NULL,
+    meta text NOT NULL,
+    UNIQUE (mailbox_id, uid)
+);
+CREATE INDEX messages_mailbox_modseq ON messages (mailbox_id, modseq);
+CREATE INDEX messages_account ON messages (account_id);
+CREATE INDEX messages_blob ON messages (blob_id);
+
+CREATE TABLE tombstones (
+    mailbox_id bigint NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    uid bigint NOT NULL,
+    modseq bigint NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+);
+CREATE INDEX tombstones_modseq ON tombstones (mailbox_id, modseq);
+
+-- mailbox_id has no foreign key: entries of deleted mailboxes stay in the journal.
+CREATE TABLE journal (
+    id bigserial PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    modseq bigint NOT NULL,
+    mailbox_id bigint,
+    kind text NOT NULL,
+    uids text NOT NULL
+);
+CREATE INDEX journal_account ON journal (account_id);
+
+-- Message-ID header (without angle brackets) -> thread of the first message that had it.
+CREATE TABLE thread_map (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    message_id text NOT NULL,
+    thread_id bigint NOT NULL,
+    PRIMARY KEY (account_id, message_id)
+);
+"#;
+
+/// Applies every migration not yet recorded.
+pub(crate) async fn migrate(client: &mut Object) -> Result<()> {
+    for &(version, sql) in MIGRATIONS {
+        let tx = client.transaction().await.map_err(|e| pg_err(e, "migration"))?;
+        tx.batch_execute(
+            "SELECT pg_advisory_xact_lock(hashtext('malt_migrate:' || coalesce(current_schema(), '')));
+             CREATE TABLE IF NOT EXISTS malt_schema_version (
+                 version integer PRIMARY KEY,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             );",
+        )
+        .await
+        .map_err(|e| pg_err(e, "migration lock"))?;
+        let done = tx
+            .query_opt(
+                "SELECT 1 FROM malt_schema_version WHERE version = $1",
+                &[&version],
+            )
+            .await
+            .map_err(|e| pg_err(e, "schema version"))?;
+        if done.is_some() {
+            tx.commit().await.map_err(|e| pg_err(e, "migration"))?;
+            continue;
+        }
+        tx.batch_execute(sql).await.map_err(|e| pg_err(e, "migration"))?;
+        tx.execute(
+            "INSERT INTO malt_schema_version (version) VALUES ($1)",
+            &[&version],
+        )
+        .await
+        .map_err(|e| pg_err(e, "schema version"))?;
+        tx.commit().await.map_err(|e| pg_err(e, "migration"))?;
+        tracing::info!(version, "postgres schema migrated");
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! The SQLite schema and its migrations.
+//!
+//! Migrations are numbered by their position in [`MIGRATIONS`]; `PRAGMA user_version` holds how
+//! many have been applied. Each runs in its own `BEGIN IMMEDIATE` transaction that re-reads the
+//! version first, so two processes opening the same file at once (server and CLI) apply each
+//! migration exactly once. Migrations are append-only: never edit a released one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Every migration, in order. Index `i` moves the database from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r#"
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Last UIDVALIDITY handed out; every mailbox creation takes a strictly greater one.
+INSERT INTO counters (name, value) VALUES ('uidvalidity', 0);
+
+CREATE TABLE domains (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE accounts (
+    id            INTEGER PRIMARY KEY,
+    domain_id     INTEGER NOT NULL REFERENCES domains(id),
+    address       TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    quota_bytes   INTEGER,
+    used_bytes    INTEGER NOT NULL DEFAULT 0,
+    message_count INTEGER NOT NULL DEFAULT 0,
+    modseq        INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX accounts_domain ON accounts(domain_id);
+
+CREATE TABLE aliases (
+    id        INTEGER PRIMARY KEY,
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    address   TEXT NOT NULL,
+    target    TEXT NOT NULL,
+    UNIQUE (address, target)
+);
+CREATE INDEX aliases_domain ON aliases(domain_id);
+
+CREATE TABLE mail_groups (
+    id        INTEGER PRIMARY KEY,
+    domain_id INTEGER NOT NULL REFERENCES domains(id),
+    address   TEXT NOT NULL UNIQUE,
+    name      TEXT NOT NULL
+);
+CREATE INDEX mail_groups_domain ON mail_groups(domain_id);
+
+CREATE TABLE group_members (
+    group_id INTEGER NOT NULL REFERENCES mail_groups(id) ON DELETE CASCADE,
+    member   TEXT NOT NULL,
+    PRIMARY KEY (group_id, member)
+) WITHOUT ROWID;
+
+CREATE TABLE app_passwords (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    hash       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (account_id, name)
+);
+
+CREATE TABLE mailboxes (
+    id             INTEGER PRIMARY KEY,
+    account_id     INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    role           TEXT,
+    uidvalidity    INTEGER NOT NULL,
+    uidnext        INTEGER NOT NULL DEFAULT 1,
+    highest_modseq INTEGER NOT NULL DEFAULT 0,
+    message_count  INTEGER NOT NULL DEFAULT 0,
+    unseen_count   INTEGER NOT NULL DEFAULT 0,
+    total_size     INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account_id, name)
+);
+
+CREATE TABLE subscriptions (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL,
+    mailbox_id    INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    uid           INTEGER NOT NULL,
+    flags         INTEGER NOT NULL,
+    keywords      TEXT NOT NULL,
+    modseq        INTEGER NOT NULL,
+    internal_date INTEGER NOT NULL,
+    save_date     INTEGER NOT NULL,
+    size          INTEGER NOT NULL,
+    blob_id       TEXT NOT NULL,
+    thread_id     INTEGER NOT NULL,
+    meta          TEXT NOT NULL,
+    UNIQUE (mailbox_id, uid)
+);
+CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+CREATE INDEX messages_blob ON messages(blob_id);
+CREATE INDEX messages_account ON messages(account_id);
+
+-- Expunged UIDs (RFC 7162 QRESYNC VANISHED).
+CREATE TABLE tombstones (
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    uid        INTEGER NOT NULL,
+    modseq     INTEGER NOT NULL,
+    PRIMARY KEY (mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX tombstones_modseq ON tombstones(mailbox_id, modseq);
+
+-- Message-ID header -> thread id, per account (RFC 8474 THREADID grouping).
+CREATE TABLE thread_refs (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    message_id TEXT NOT NULL,
+    thread_id  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, message_id)
+) WITHOUT ROWID;
+
+-- AUTOINCREMENT: ids are never reused, even after an account's rows are deleted, so the change
+-- tailer's cursor stays valid.
+CREATE TABLE journal (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    modseq     INTEGER NOT NULL,
+    mailbox_id INTEGER,
+    kind       TEXT NOT NULL,
+    uids       TEXT NOT NULL
+);
+CREATE INDEX journal_account ON journal(account_id);
+"#,
+];
+
+/// Applies the pending migrations. Idempotent; safe against a concurrent opener.
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let target = i64::try_from(i).unwrap_or(i64::MAX).saturating_add(1);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version >= target {
+            tx.finish()?;
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        // PRAGMA takes no parameters; `target` is an integer we computed.
+        tx.execute_batch(&format!("PRAGMA user_version = {target}"))?;
+        tx.commit()?;
+    }
+    Ok(())
+}

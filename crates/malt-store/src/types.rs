@@ -1,0 +1,470 @@
+//! The domain objects the store keeps. Protocols see only these, never SQL rows.
+
+use serde::{Deserialize, Serialize};
+
+use crate::meta::MessageMeta;
+
+/// Row id of an account.
+pub type AccountId = i64;
+/// Row id of a mailbox (unique across accounts).
+pub type MailboxId = i64;
+/// Row id of a stored message instance (unique across the store; the basis of EMAILID).
+pub type MessageId = i64;
+/// IMAP UID, unique within one mailbox and one UIDVALIDITY.
+pub type Uid = u32;
+/// Modification sequence (RFC 7162), per account, strictly increasing.
+pub type ModSeq = u64;
+
+/// A mail domain that Malt serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Domain {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A user account. Addresses are stored lower-case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub address: String,
+    /// argon2id PHC string; never logged.
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+    /// `None`: no limit.
+    pub quota_bytes: Option<u64>,
+    /// Sum of the sizes of the account's messages.
+    pub used_bytes: u64,
+    pub message_count: u64,
+    /// The account's current (highest assigned) modseq.
+    pub highest_modseq: ModSeq,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Input of [`crate::Store::account_create`].
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub address: String,
+    pub password_hash: String,
+    pub quota_bytes: Option<u64>,
+}
+
+/// An alias: mail for `address` goes to `target`. `address` may be `@domain` (catch-all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alias {
+    pub address: String,
+    pub target: String,
+}
+
+/// A group (distribution list) with its member addresses (accounts, aliases or other groups).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub id: i64,
+    pub address: String,
+    pub name: String,
+    pub members: Vec<String>,
+}
+
+/// An application password: named, revocable, accepted in place of the main password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppPassword {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub name: String,
+    /// Hash of the secret (see `malt-core`'s auth module); never logged.
+    #[serde(skip_serializing)]
+    pub hash: String,
+    pub created_at: i64,
+}
+
+/// Special-use role of a mailbox (RFC 6154).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SpecialUse {
+    All,
+    Archive,
+    Drafts,
+    Flagged,
+    Junk,
+    Sent,
+    Trash,
+}
+
+impl SpecialUse {
+    /// The RFC 6154 attribute, e.g. `\Sent`.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            SpecialUse::All => "\\All",
+            SpecialUse::Archive => "\\Archive",
+            SpecialUse::Drafts => "\\Drafts",
+            SpecialUse::Flagged => "\\Flagged",
+            SpecialUse::Junk => "\\Junk",
+            SpecialUse::Sent => "\\Sent",
+            SpecialUse::Trash => "\\Trash",
+        }
+    }
+
+    /// Stable name used in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecialUse::All => "all",
+            SpecialUse::Archive => "archive",
+            SpecialUse::Drafts => "drafts",
+            SpecialUse::Flagged => "flagged",
+            SpecialUse::Junk => "junk",
+            SpecialUse::Sent => "sent",
+            SpecialUse::Trash => "trash",
+        }
+    }
+
+    /// Inverse of [`SpecialUse::as_str`]; also accepts the attribute form, case-insensitively.
+    pub fn parse(s: &str) -> Option<SpecialUse> {
+        let s = s.trim_start_matches('\\').to_ascii_lowercase();
+        Some(match s.as_str() {
+            "all" => SpecialUse::All,
+            "archive" => SpecialUse::Archive,
+            "drafts" => SpecialUse::Drafts,
+            "flagged" => SpecialUse::Flagged,
+            "junk" => SpecialUse::Junk,
+            "sent" => SpecialUse::Sent,
+            "trash" => SpecialUse::Trash,
+            _ => return None,
+        })
+    }
+}
+
+/// Hierarchy separator of mailbox names (as Dovecot and Stalwart use by default).
+pub const HIERARCHY_SEPARATOR: char = '/';
+
+/// A mailbox. `name` is the full UTF-8 path with [`HIERARCHY_SEPARATOR`]; INBOX is always `INBOX`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mailbox {
+    pub id: MailboxId,
+    pub account_id: AccountId,
+    pub name: String,
+    pub role: Option<SpecialUse>,
+    pub uidvalidity: u32,
+    /// The UID the next appended message will get.
+    pub uidnext: Uid,
+    /// Highest modseq of any change in this mailbox (RFC 7162 HIGHESTMODSEQ).
+    pub highest_modseq: ModSeq,
+    pub message_count: u32,
+    pub unseen_count: u32,
+    /// Sum of message sizes (STATUS=SIZE, RFC 8438).
+    pub total_size: u64,
+}
+
+/// System flags as bits; keywords kept separately.
+pub mod flag {
+    pub const SEEN: u8 = 1;
+    pub const ANSWERED: u8 = 2;
+    pub const FLAGGED: u8 = 4;
+    pub const DELETED: u8 = 8;
+    pub const DRAFT: u8 = 16;
+    /// Every system flag bit.
+    pub const ALL: u8 = SEEN | ANSWERED | FLAGGED | DELETED | DRAFT;
+}
+
+/// Flags of one message: system flag bits plus keywords (sorted, deduplicated, case preserved).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Flags {
+    pub system: u8,
+    pub keywords: Vec<String>,
+}
+
+impl Flags {
+    pub fn new(system: u8, keywords: impl IntoIterator<Item = String>) -> Self {
+        let mut f = Flags {
+            system: system & flag::ALL,
+            keywords: keywords.into_iter().collect(),
+        };
+        f.normalise();
+        f
+    }
+
+    /// Sort and deduplicate keywords (IMAP keywords compare case-insensitively).
+    pub fn normalise(&mut self) {
+        self.keywords.sort_by_key(|k| k.to_ascii_lowercase());
+        self.keywords.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    }
+
+    pub fn has(&self, bit: u8) -> bool {
+        self.system & bit != 0
+    }
+
+    /// Apply a STORE-style operation; returns the new flags.
+    pub fn apply(&self, op: FlagOp, change: &Flags) -> Flags {
+        let mut out = match op {
+            FlagOp::Set => change.clone(),
+            FlagOp::Add => {
+                let mut k = self.keywords.clone();
+                k.extend(change.keywords.iter().cloned());
+                Flags {
+                    system: self.system | change.system,
+                    keywords: k,
+                }
+            }
+            FlagOp::Remove => Flags {
+                system: self.system & !change.system,
+                keywords: self
+                    .keywords
+                    .iter()
+                    .filter(|k| !change.keywords.iter().any(|c| c.eq_ignore_ascii_case(k)))
+                    .cloned()
+                    .collect(),
+            },
+        };
+        out.normalise();
+        out
+    }
+
+    /// Keywords joined by spaces: the stored form.
+    pub fn keywords_text(&self) -> String {
+        self.keywords.join(" ")
+    }
+
+    /// Inverse of [`Flags::keywords_text`].
+    pub fn from_stored(system: i64, keywords: &str) -> Flags {
+        Flags::new(
+            u8::try_from(system & i64::from(flag::ALL)).unwrap_or(0),
+            keywords.split(' ').filter(|k| !k.is_empty()).map(str::to_owned),
+        )
+    }
+}
+
+/// How STORE changes flags (RFC 9051 §6.4.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOp {
+    Set,
+    Add,
+    Remove,
+}
+
+/// A set of UIDs as sorted, non-overlapping inclusive ranges. `1:*` is `(1, u32::MAX)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UidSet {
+    ranges: Vec<(Uid, Uid)>,
+}
+
+impl UidSet {
+    /// Every UID.
+    pub fn all() -> Self {
+        UidSet {
+            ranges: vec![(1, Uid::MAX)],
+        }
+    }
+
+    pub fn from_ranges(ranges: impl IntoIterator<Item = (Uid, Uid)>) -> Self {
+        let mut r: Vec<(Uid, Uid)> = ranges
+            .into_iter()
+            .map(|(a, b)| if a <= b { (a, b) } else { (b, a) })
+            .collect();
+        r.sort_unstable();
+        let mut out: Vec<(Uid, Uid)> = Vec::with_capacity(r.len());
+        for (a, b) in r {
+            match out.last_mut() {
+                Some(last) if a <= last.1.saturating_add(1) => last.1 = last.1.max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        UidSet { ranges: out }
+    }
+
+    pub fn from_uids(uids: impl IntoIterator<Item = Uid>) -> Self {
+        Self::from_ranges(uids.into_iter().map(|u| (u, u)))
+    }
+
+    pub fn ranges(&self) -> &[(Uid, Uid)] {
+        &self.ranges
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    pub fn contains(&self, uid: Uid) -> bool {
+        self.ranges.iter().any(|&(a, b)| a <= uid && uid <= b)
+    }
+
+    /// IMAP sequence-set text, e.g. `1:5,7`.
+    pub fn to_imap(&self) -> String {
+        let parts: Vec<String> = self
+            .ranges
+            .iter()
+            .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}:{b}") })
+            .collect();
+        parts.join(",")
+    }
+
+    /// Parse the text [`UidSet::to_imap`] writes (numbers only, no `*`).
+    pub fn parse_imap(s: &str) -> Option<UidSet> {
+        if s.is_empty() {
+            return Some(UidSet::default());
+        }
+        let mut r = Vec::new();
+        for part in s.split(',') {
+            let (a, b) = match part.split_once(':') {
+                Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+                None => {
+                    let v: Uid = part.parse().ok()?;
+                    (v, v)
+                }
+            };
+            r.push((a, b));
+        }
+        Some(Self::from_ranges(r))
+    }
+}
+
+/// UID, flags and modseq of one message: what SELECT and flag sync need.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageSummary {
+    pub uid: Uid,
+    pub flags: Flags,
+    pub modseq: ModSeq,
+}
+
+/// A message in a mailbox with its metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub mailbox_id: MailboxId,
+    pub uid: Uid,
+    pub flags: Flags,
+    pub modseq: ModSeq,
+    /// Unix seconds (IMAP INTERNALDATE).
+    pub internal_date: i64,
+    /// Unix seconds when this instance was saved (RFC 8514 SAVEDATE).
+    pub save_date: i64,
+    /// Size in octets of the message as delivered (RFC822.SIZE).
+    pub size: u64,
+    /// BLAKE3 hex of the raw message.
+    pub blob_id: String,
+    /// Thread id (RFC 8474 THREADID), shared by messages of one conversation in the account.
+    pub thread_id: i64,
+    pub meta: MessageMeta,
+}
+
+/// A message to append: its blob must already be durable in the blob store.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub mailbox_id: MailboxId,
+    pub blob_id: String,
+    pub size: u64,
+    pub flags: Flags,
+    pub internal_date: i64,
+    pub meta: MessageMeta,
+}
+
+/// Result of appending one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub mailbox_id: MailboxId,
+    pub uidvalidity: u32,
+    pub uid: Uid,
+    pub message_id: MessageId,
+    pub modseq: ModSeq,
+}
+
+/// Result of a STORE.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlagUpdate {
+    /// Modseq given to every message changed by this operation (0 if none changed).
+    pub modseq: ModSeq,
+    /// Messages whose flags changed, with their new flags.
+    pub changed: Vec<MessageSummary>,
+    /// UIDs not changed because their modseq exceeded `unchanged_since` (RFC 7162 MODIFIED).
+    pub modified: Vec<Uid>,
+}
+
+/// Result of a COPY or MOVE (RFC 4315 COPYUID).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyResult {
+    pub dest_uidvalidity: u32,
+    /// (source UID, destination UID), in source UID order.
+    pub mapping: Vec<(Uid, Uid)>,
+    pub modseq: ModSeq,
+}
+
+/// Changes in one mailbox since a modseq (RFC 7162 CONDSTORE/QRESYNC).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MailboxChanges {
+    /// Messages added or whose flags changed after the modseq, by UID.
+    pub changed: Vec<MessageSummary>,
+    /// UIDs expunged after the modseq (tombstones), ascending.
+    pub vanished: Vec<Uid>,
+    pub highest_modseq: ModSeq,
+}
+
+/// What a journal entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ChangeKind {
+    MessagesAdded,
+    FlagsChanged,
+    MessagesExpunged,
+    MailboxCreated,
+    MailboxRenamed,
+    MailboxDeleted,
+    SubscriptionChanged,
+    AccountChanged,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::MessagesAdded => "messages_added",
+            ChangeKind::FlagsChanged => "flags_changed",
+            ChangeKind::MessagesExpunged => "messages_expunged",
+            ChangeKind::MailboxCreated => "mailbox_created",
+            ChangeKind::MailboxRenamed => "mailbox_renamed",
+            ChangeKind::MailboxDeleted => "mailbox_deleted",
+            ChangeKind::SubscriptionChanged => "subscription_changed",
+            ChangeKind::AccountChanged => "account_changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChangeKind> {
+        Some(match s {
+            "messages_added" => ChangeKind::MessagesAdded,
+            "flags_changed" => ChangeKind::FlagsChanged,
+            "messages_expunged" => ChangeKind::MessagesExpunged,
+            "mailbox_created" => ChangeKind::MailboxCreated,
+            "mailbox_renamed" => ChangeKind::MailboxRenamed,
+            "mailbox_deleted" => ChangeKind::MailboxDeleted,
+            "subscription_changed" => ChangeKind::SubscriptionChanged,
+            "account_changed" => ChangeKind::AccountChanged,
+            _ => return None,
+        })
+    }
+}
+
+/// One entry of the change journal, written in the same transaction as the mutation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Global, strictly increasing position in the journal (the tailer's cursor).
+    pub id: i64,
+    pub account_id: AccountId,
+    /// The account's modseq assigned by this mutation.
+    pub modseq: ModSeq,
+    pub mailbox_id: Option<MailboxId>,
+    pub kind: ChangeKind,
+    /// UIDs concerned (messages added, changed, expunged); empty for mailbox-level changes.
+    pub uids: UidSet,
+}
+
+/// Quota usage of an account (RFC 9208 STORAGE and MESSAGE resources).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaUsage {
+    pub used_bytes: u64,
+    pub limit_bytes: Option<u64>,
+    pub message_count: u64,
+}
+
+/// Result of the store's consistency check (`malt check`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    pub accounts: u64,
+    pub mailboxes: u64,
+    pub messages: u64,
+    /// Human-readable problems found; empty when the store is sound.
+    pub problems: Vec<String>,
+}

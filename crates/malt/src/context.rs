@@ -1,0 +1,104 @@
+//! What every command needs: the configuration (from `--config`, or zero-config on
+//! `--data-dir`), and the opened storage.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use malt_config::{Config, StoreBackend};
+use malt_core::mail::{MailCore, MailSettings};
+use malt_core::storage::{BackendChoice, open_storage};
+use malt_store::Storage;
+
+/// Options shared by every command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalOpts {
+    /// TOML configuration file (see docs/config.md). Without it Malt runs with zero-config defaults.
+    #[arg(long, global = true, env = "MALT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory (database, blobs, certificates). Overrides the config's `data_dir`.
+    #[arg(long, global = true, env = "MALT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log format (default: the config's `log.format`, else text).
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<crate::logging::LogFormat>,
+}
+
+/// Default data directory when neither `--data-dir` nor a config names one.
+const DEFAULT_DATA_DIR: &str = "./malt-data";
+
+impl GlobalOpts {
+    /// Loads and validates the configuration.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let mut config = match &self.config {
+            Some(path) => Config::load(path)?,
+            None => Config::zero_config(PathBuf::from(DEFAULT_DATA_DIR)),
+        };
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// Opens the storage that `config` names (creating the data directory on first use).
+pub async fn storage(config: &Config) -> anyhow::Result<Storage> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+    let backend = match config.store.backend {
+        StoreBackend::Sqlite => BackendChoice::Sqlite {
+            path: config
+                .store
+                .sqlite_file
+                .clone()
+                .unwrap_or_else(|| config.data_dir.join("malt.db")),
+        },
+        StoreBackend::Postgres => BackendChoice::Postgres {
+            url: config.store.url.clone().unwrap_or_default(),
+            pool_size: config.store.pool_size,
+        },
+    };
+    let blob_dir = config
+        .store
+        .blob_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("blobs"));
+    open_storage(backend, blob_dir)
+        .await
+        .context("cannot open the store")
+}
+
+/// Everything a CLI command needs.
+pub struct Ctx {
+    pub config: Arc<Config>,
+    pub storage: Storage,
+    pub core: MailCore,
+}
+
+impl Ctx {
+    pub async fn open(opts: &GlobalOpts) -> anyhow::Result<Ctx> {
+        let config = opts.config()?;
+        let storage = storage(&config).await?;
+        let core = MailCore::new(
+            storage.clone(),
+            MailSettings {
+                max_message_size: config.limits.max_message_size,
+            },
+        );
+        Ok(Ctx {
+            config: Arc::new(config),
+            storage,
+            core,
+        })
+    }
+
+    /// The account with this address, or an error naming it.
+    pub async fn account(&self, address: &str) -> anyhow::Result<malt_store::Account> {
+        self.storage
+            .store
+            .account_by_address(address)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no account {address}"))
+    }
+}

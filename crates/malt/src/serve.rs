@@ -1,0 +1,91 @@
+//! `malt serve`: wires the configuration, the storage, the listener layer and the protocol
+//! handlers together, then runs until SIGTERM or SIGINT (graceful shutdown) and reloads the TLS
+//! certificate on SIGHUP.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use malt_config::{Config, Protocol};
+use malt_server::http::{HttpHandler, HttpState, router, store_health_check};
+use malt_server::placeholder::placeholder;
+use malt_server::{Handler, Server, TlsManager};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::context::{self, GlobalOpts};
+use crate::logging::{self, LogFormat};
+
+pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
+    let config = g.config()?;
+    let format = g.log_format.unwrap_or(match config.log.format {
+        malt_config::LogFormat::Json => LogFormat::Json,
+        malt_config::LogFormat::Text => LogFormat::Text,
+    });
+    logging::init(format, &config.log.level);
+    malt_server::metrics::install().context("cannot install the metrics recorder")?;
+    let config = Arc::new(config);
+
+    let storage = context::storage(&config).await?;
+    tracing::info!(
+        backend = storage.store.backend_name(),
+        data_dir = %config.data_dir.display(),
+        hostname = %config.hostname,
+        "store opened"
+    );
+    // The change feed runs for the process' lifetime; protocol sessions subscribe to it.
+    let _feed = storage.change_feed().await?;
+
+    let tls = Arc::new(TlsManager::from_config(&config).context("cannot set up TLS")?);
+    let server = Server::start(config.clone(), tls.clone(), handlers(&storage))
+        .await
+        .context("cannot start the listeners")?;
+    tracing::info!(listeners = server.local_addrs().len(), "started");
+
+    let gc = tokio::spawn(periodic_gc(storage.clone(), config.clone()));
+
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => match tls.reload() {
+                Ok(()) => tracing::info!("TLS certificate reloaded"),
+                Err(e) => tracing::error!(error = %e, "TLS reload failed; keeping the previous certificate"),
+            },
+        }
+    }
+    tracing::info!("shutting down: no new connections; waiting for sessions to end");
+    gc.abort();
+    server
+        .shutdown(Duration::from_secs(config.timeouts.shutdown_grace_secs))
+        .await;
+    drop(storage);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// One handler per protocol. Protocols whose issues have not landed answer with their
+/// "service not available" greeting.
+fn handlers(storage: &malt_store::Storage) -> HashMap<Protocol, Arc<dyn Handler>> {
+    let mut map: HashMap<Protocol, Arc<dyn Handler>> =
+        Protocol::ALL.iter().map(|&p| (p, placeholder(p))).collect();
+    let http = router(HttpState::new(store_health_check(storage.store.clone())));
+    map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));
+    map
+}
+
+/// Removes unreferenced blobs every `maintenance.gc_interval_secs`.
+async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
+    let interval = Duration::from_secs(config.maintenance.gc_interval_secs.max(60));
+    let grace = Duration::from_secs(config.maintenance.gc_grace_secs);
+    loop {
+        tokio::time::sleep(interval).await;
+        match malt_store::maintenance::gc(&*storage.store, &storage.blobs, grace).await {
+            Ok(r) => tracing::info!(removed = r.blobs_removed, seen = r.blobs_seen, "blob gc"),
+            Err(e) => tracing::warn!(error = %e, "blob gc failed"),
+        }
+    }
+}

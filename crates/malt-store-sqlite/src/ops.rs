@@ -21,8 +21,9 @@ const ACCOUNT_COLS: &str =
     "id, address, password_hash, quota_bytes, used_bytes, message_count, modseq, created_at";
 const MAILBOX_COLS: &str = "id, account_id, name, role, uidvalidity, uidnext, highest_modseq, message_count, \
                             unseen_count, total_size";
-const MESSAGE_COLS: &str =
-    "id, mailbox_id, uid, flags, keywords, modseq, internal_date, save_date, size, blob_id, thread_id, meta";
+/// Columns of a message with its metadata: `messages m JOIN message_meta mm`.
+const MESSAGE_COLS: &str = "m.id, m.mailbox_id, m.uid, m.flags, m.keywords, m.modseq, m.internal_date, \
+                            m.save_date, m.size, m.blob_id, m.thread_id, mm.meta";
 
 /// Default mailboxes of a new account (RFC 6154 roles), all subscribed.
 const DEFAULT_MAILBOXES: &[(&str, Option<SpecialUse>)] = &[
@@ -391,15 +392,19 @@ fn copy_or_move(
     let save_date = now();
     let mut ins = tx.prepare_cached(
         "INSERT INTO messages (account_id, mailbox_id, uid, flags, keywords, modseq, internal_date, save_date, \
-         size, blob_id, thread_id, meta) \
-         SELECT account_id, ?2, ?3, flags, keywords, ?4, internal_date, ?5, size, blob_id, thread_id, meta \
+         size, blob_id, thread_id) \
+         SELECT account_id, ?2, ?3, flags, keywords, ?4, internal_date, ?5, size, blob_id, thread_id \
          FROM messages WHERE id = ?1",
+    )?;
+    let mut ins_meta = tx.prepare_cached(
+        "INSERT INTO message_meta (message_id, meta) SELECT ?2, meta FROM message_meta WHERE message_id = ?1",
     )?;
     let mut next = dst.uidnext;
     let mut mapping = Vec::with_capacity(rows.len());
     let mut unseen = 0i64;
     for (id, uid, flags, _, _) in &rows {
         ins.execute(params![id, to, next, modseq as i64, save_date])?;
+        ins_meta.execute(params![id, tx.last_insert_rowid()])?;
         mapping.push((*uid, next));
         if !flags.has(flag::SEEN) {
             unseen += 1;
@@ -1222,8 +1227,9 @@ impl Store for SqliteStore {
             let save_date = now();
             let mut ins = tx.prepare_cached(
                 "INSERT INTO messages (account_id, mailbox_id, uid, flags, keywords, modseq, internal_date, \
-                 save_date, size, blob_id, thread_id, meta) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 save_date, size, blob_id, thread_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
+            let mut ins_meta = tx.prepare_cached("INSERT INTO message_meta (message_id, meta) VALUES (?1, ?2)")?;
             let mut own_thread = tx.prepare_cached("UPDATE messages SET thread_id = id WHERE id = ?1")?;
             let mut thread_ref = tx.prepare_cached(
                 "INSERT OR IGNORE INTO thread_refs (account_id, message_id, thread_id) VALUES (?1, ?2, ?3)",
@@ -1249,9 +1255,9 @@ impl Store for SqliteStore {
                     m.size as i64,
                     m.blob_id,
                     thread.unwrap_or(0),
-                    meta,
                 ])?;
                 let id = tx.last_insert_rowid();
+                ins_meta.execute(params![id, meta])?;
                 let thread_id = match thread {
                     Some(t) => t,
                     None => {
@@ -1301,7 +1307,8 @@ impl Store for SqliteStore {
         let uids = uids.clone();
         self.read(move |tx| {
             let mut st = tx.prepare_cached(&format!(
-                "SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid"
+                "SELECT {MESSAGE_COLS} FROM messages m JOIN message_meta mm ON mm.message_id = m.id \
+                 WHERE m.mailbox_id = ?1 AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid"
             ))?;
             let mut out = Vec::new();
             // Ranges are sorted and disjoint, so the concatenation is in ascending UID order.

@@ -101,8 +101,14 @@ CREATE TABLE messages (
     size          INTEGER NOT NULL,
     blob_id       TEXT NOT NULL,
     thread_id     INTEGER NOT NULL,
-    meta          TEXT NOT NULL,
     UNIQUE (mailbox_id, uid)
+);
+
+-- Metadata computed at ingest (MessageMeta as JSON), apart from the message row so that flag
+-- changes rewrite small rows only (a STORE over 100,000 messages stays cheap).
+CREATE TABLE message_meta (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    meta       TEXT NOT NULL
 );
 CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
 CREATE INDEX messages_blob ON messages(blob_id);

@@ -41,10 +41,22 @@ pub struct BlobStore {
 }
 
 impl BlobStore {
-    /// Opens (creating if needed) a blob store rooted at `root`.
+    /// Opens (creating if needed) a blob store rooted at `root`. The 256 fan-out directories are
+    /// created (and made durable) here, once, so that a `put` needs to fsync only its own one.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         fs::create_dir_all(&root)?;
+        let mut created = false;
+        for i in 0..=255u8 {
+            let dir = root.join(hex::encode([i]));
+            if !dir.is_dir() {
+                fs::create_dir_all(&dir)?;
+                created = true;
+            }
+        }
+        if created {
+            sync_dir(&root)?;
+        }
         Ok(BlobStore { root })
     }
 
@@ -80,7 +92,11 @@ impl BlobStore {
             sync_dir(&dir)?;
             return Ok(id);
         }
-        fs::create_dir_all(&dir)?;
+        if !dir.is_dir() {
+            // Removed behind our back since `open`: recreate it durably.
+            fs::create_dir_all(&dir)?;
+            sync_dir(&self.root)?;
+        }
         let compressed = zstd::bulk::compress(content, ZSTD_LEVEL)?;
         let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), rand::random::<u64>()));
         let written = (|| -> std::io::Result<()> {
@@ -95,8 +111,6 @@ impl BlobStore {
             return Err(e.into());
         }
         sync_dir(&dir)?;
-        // A new fan-out directory must itself be durable in the root.
-        sync_dir(&self.root)?;
         Ok(id)
     }
 
@@ -214,6 +228,7 @@ mod tests {
         assert_eq!(bs.get(&a).unwrap(), b"hello world");
         bs.verify(&a).unwrap();
         assert_eq!(bs.list().unwrap().len(), 1);
+        assert_eq!(std::fs::read_dir(bs.root()).unwrap().count(), 256);
         // Damage: overwrite with other compressed content.
         let other = zstd::bulk::compress(b"evil", 3).unwrap();
         std::fs::write(bs.path_of(&a), other).unwrap();

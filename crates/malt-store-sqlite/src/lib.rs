@@ -112,14 +112,18 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> R<T> + Send + 'static,
     {
+        let started = std::time::Instant::now();
         let (reply, rx) = oneshot::channel();
         let job: Box<dyn WriteJob> = Box::new(Pending { f, reply });
         self.inner
             .writer
             .send(job)
             .map_err(|_| StoreError::Backend("sqlite writer thread has stopped".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Backend("sqlite writer dropped the request".into()))?
+        let res = rx
+            .await
+            .map_err(|_| StoreError::Backend("sqlite writer dropped the request".into()))?;
+        record_latency("write", started);
+        res
     }
 
     /// Runs `f` in a read transaction on a pooled read-only connection.
@@ -129,7 +133,8 @@ impl SqliteStore {
         F: FnOnce(&Transaction<'_>) -> R<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let res = tokio::task::spawn_blocking(move || {
             let mut conn = inner.take_reader()?;
             let res = (|| -> R<T> {
                 let tx = conn.transaction()?;
@@ -141,7 +146,9 @@ impl SqliteStore {
             res.map_err(|e| e.0)
         })
         .await
-        .map_err(StoreError::backend)?
+        .map_err(StoreError::backend)?;
+        record_latency("read", started);
+        res
     }
 }
 
@@ -163,6 +170,13 @@ impl Inner {
             pool.push(conn);
         }
     }
+}
+
+/// `malt_store_latency_seconds{backend="sqlite", op="read"|"write"}`: queueing included, since
+/// that is what a session waits for.
+fn record_latency(op: &'static str, started: std::time::Instant) {
+    metrics::histogram!("malt_store_latency_seconds", "backend" => "sqlite", "op" => op)
+        .record(started.elapsed().as_secs_f64());
 }
 
 fn backend_err(path: &Path, e: rusqlite::Error) -> StoreError {

@@ -148,9 +148,8 @@ impl BlobStore {
         valid_id(id) && self.path_of(id).exists()
     }
 
-    /// Every blob id present, with its modification time.
-    pub fn list(&self) -> Result<Vec<(String, SystemTime)>> {
-        let mut out = Vec::new();
+    /// Calls `each(name, entry)` for every file in the fan-out directories.
+    fn for_each_file(&self, mut each: impl FnMut(String, fs::DirEntry) -> Result<()>) -> Result<()> {
         for dir in fs::read_dir(&self.root)? {
             let dir = dir?;
             if !dir.file_type()?.is_dir() {
@@ -158,13 +157,21 @@ impl BlobStore {
             }
             for f in fs::read_dir(dir.path())? {
                 let f = f?;
-                let name = f.file_name().to_string_lossy().into_owned();
-                if valid_id(&name) {
-                    let mtime = f.metadata()?.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                    out.push((name, mtime));
-                }
+                each(f.file_name().to_string_lossy().into_owned(), f)?;
             }
         }
+        Ok(())
+    }
+
+    /// Every blob id present, with its modification time.
+    pub fn list(&self) -> Result<Vec<(String, SystemTime)>> {
+        let mut out = Vec::new();
+        self.for_each_file(|name, f| {
+            if valid_id(&name) {
+                out.push((name, f.metadata()?.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
+            }
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -184,27 +191,18 @@ impl BlobStore {
     pub fn sweep_temporaries(&self, grace: Duration) -> Result<u64> {
         let mut removed = 0;
         let now = SystemTime::now();
-        for dir in fs::read_dir(&self.root)? {
-            let dir = dir?;
-            if !dir.file_type()?.is_dir() {
-                continue;
+        self.for_each_file(|name, f| {
+            let age = f
+                .metadata()?
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok());
+            if name.starts_with(".tmp-") && age.is_some_and(|a| a >= grace) {
+                fs::remove_file(f.path())?;
+                removed += 1;
             }
-            for f in fs::read_dir(dir.path())? {
-                let f = f?;
-                if !f.file_name().to_string_lossy().starts_with(".tmp-") {
-                    continue;
-                }
-                let age = f
-                    .metadata()?
-                    .modified()
-                    .ok()
-                    .and_then(|m| now.duration_since(m).ok());
-                if age.is_some_and(|a| a >= grace) {
-                    fs::remove_file(f.path())?;
-                    removed += 1;
-                }
-            }
-        }
+            Ok(())
+        })?;
         Ok(removed)
     }
 }

@@ -43,7 +43,19 @@ struct Batcher<'a> {
     bar: &'a ProgressBar,
 }
 
-impl Batcher<'_> {
+impl<'a> Batcher<'a> {
+    fn new(ctx: &'a Ctx, account: &'a Account, mailbox: MailboxId, bar: &'a ProgressBar) -> Self {
+        Batcher {
+            ctx,
+            account,
+            mailbox,
+            pending: Vec::new(),
+            bytes: 0,
+            imported: 0,
+            bar,
+        }
+    }
+
     async fn push(&mut self, raw: Vec<u8>, flags: Flags, date: Option<i64>) -> anyhow::Result<()> {
         self.bytes += raw.len();
         self.pending.push(AppendItem {
@@ -96,15 +108,7 @@ pub async fn run(g: &GlobalOpts, cmd: ImportCmd) -> anyhow::Result<()> {
             let mid = mailbox_id(&ctx, &account, &mailbox).await?;
             let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
             // The mbox reader is synchronous; collect a batch at a time and hand it to the store.
-            let mut b = Batcher {
-                ctx: &ctx,
-                account: &account,
-                mailbox: mid,
-                pending: Vec::new(),
-                bytes: 0,
-                imported: 0,
-                bar: &bar,
-            };
+            let mut b = Batcher::new(&ctx, &account, mid, &bar);
             let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<u8>, Option<i64>)>(BATCH_MESSAGES);
             let reader = tokio::task::spawn_blocking(move || {
                 mbox::read(BufReader::new(file), |m, d| {
@@ -129,15 +133,7 @@ pub async fn run(g: &GlobalOpts, cmd: ImportCmd) -> anyhow::Result<()> {
             for (folder, dir) in maildir_folders(&path)? {
                 let mid = mailbox_id(&ctx, &account, &folder).await?;
                 bar.set_message(folder.clone());
-                let mut b = Batcher {
-                    ctx: &ctx,
-                    account: &account,
-                    mailbox: mid,
-                    pending: Vec::new(),
-                    bytes: 0,
-                    imported: 0,
-                    bar: &bar,
-                };
+                let mut b = Batcher::new(&ctx, &account, mid, &bar);
                 for (file, is_new) in maildir_messages(&dir)? {
                     let raw =
                         std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;

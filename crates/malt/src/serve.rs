@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use malt_config::{Config, Protocol};
+use malt_core::{AuthSettings, Authenticator, MailCore, MailSettings};
 use malt_server::http::{HttpHandler, HttpState, router, store_health_check};
 use malt_server::placeholder::placeholder;
 use malt_server::{Handler, Server, TlsManager};
@@ -37,7 +38,7 @@ pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
     let _feed = storage.change_feed().await?;
 
     let tls = Arc::new(TlsManager::from_config(&config).context("cannot set up TLS")?);
-    let server = Server::start(config.clone(), tls.clone(), handlers(&storage))
+    let server = Server::start(config.clone(), tls.clone(), handlers(&storage, &config))
         .await
         .context("cannot start the listeners")?;
     tracing::info!(listeners = server.local_addrs().len(), "started");
@@ -69,9 +70,25 @@ pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
 
 /// One handler per protocol. Protocols whose issues have not landed answer with their
 /// "service not available" greeting.
-fn handlers(storage: &malt_store::Storage) -> HashMap<Protocol, Arc<dyn Handler>> {
+fn handlers(storage: &malt_store::Storage, config: &Config) -> HashMap<Protocol, Arc<dyn Handler>> {
+    let core = MailCore::new(
+        storage.clone(),
+        MailSettings {
+            max_message_size: config.limits.max_message_size,
+        },
+    );
+    let auth = Authenticator::new(
+        storage.store.clone(),
+        AuthSettings {
+            cache_ttl: Duration::from_secs(config.auth.cache_ttl_secs),
+            max_failures_per_ip: config.auth.max_failures_per_ip,
+            max_failures_per_account: config.auth.max_failures_per_account,
+            failure_window: Duration::from_secs(config.auth.failure_window_secs),
+        },
+    );
     let mut map: HashMap<Protocol, Arc<dyn Handler>> =
         Protocol::ALL.iter().map(|&p| (p, placeholder(p))).collect();
+    map.insert(Protocol::Pop3, Arc::new(malt_pop3::Pop3Handler::new(core, auth)));
     let http = router(HttpState::new(store_health_check(storage.store.clone())));
     map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));
     map

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Local delivery, Malt against Dovecot, side by side on this machine.
+
+`malt deliver` and Dovecot's `dovecot-lda` are the same kind of tool: a process per message that
+stores it durably in a user's INBOX and exits 0 only then. Both get the same realistic messages
+(../shared/peers/gen_mbox.py), first one at a time, then 4 at a time.
+
+Usage: python3 bench/deliver_vs_dovecot.py [N]   (default 2000; needs a release build of malt
+and installs Dovecot through ../shared/peers/dovecot.sh)
+"""
+import concurrent.futures
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEERS = os.path.join(ROOT, "..", "shared", "peers")
+MALT = os.path.join(ROOT, "target", "release", "malt")
+
+
+def split_mbox(path):
+    msgs, cur = [], None
+    with open(path, "rb") as f:
+        for line in f:
+            if line.startswith(b"From "):
+                if cur is not None:
+                    msgs.append(b"".join(cur))
+                cur = []
+            elif cur is not None:
+                cur.append(line[1:] if line.startswith(b">From ") else line)
+    if cur:
+        msgs.append(b"".join(cur))
+    return msgs
+
+
+def timed(label, msgs, argv_for, workers):
+    def one(i):
+        r = subprocess.run(argv_for(i), input=msgs[i], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            raise RuntimeError(f"{label}: {r.stderr.decode(errors='replace')}")
+
+    t = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+        list(ex.map(one, range(len(msgs))))
+    rate = len(msgs) / (time.perf_counter() - t)
+    print(f"{label:<40} {workers} at a time: {rate:8.0f} msg/s")
+    return rate
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    if not os.access(MALT, os.X_OK):
+        sys.exit("build malt first: cargo build --release")
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        mbox = os.path.join(tmp, "in.mbox")
+        subprocess.run([sys.executable, os.path.join(PEERS, "gen_mbox.py"), mbox, str(n), "7"], check=True,
+                       stdout=subprocess.DEVNULL)
+        msgs = split_mbox(mbox)[:n]
+        size = sum(len(m) for m in msgs) / len(msgs)
+        print(f"{len(msgs)} messages, mean {size / 1024:.1f} KiB")
+
+        dove = os.path.join(tmp, "dovecot")
+        subprocess.run(["bash", os.path.join(PEERS, "dovecot.sh"), "start", dove], check=True)
+        data = os.path.join(tmp, "malt")
+        env = dict(os.environ, MALT_DATA_DIR=data)
+        subprocess.run([MALT, "domain", "add", "example.com"], env=env, check=True, stdout=subprocess.DEVNULL)
+        for u in ("u1", "u2"):
+            subprocess.run([MALT, "user", "add", f"{u}@example.com", "--password-stdin"], input=b"pass\n",
+                           env=env, check=True, stdout=subprocess.DEVNULL)
+        try:
+            lda = ["/usr/lib/dovecot/dovecot-lda", "-c", os.path.join(dove, "dovecot.conf")]
+            for workers, user in ((1, "u1"), (4, "u2")):
+                timed("dovecot-lda (maildir, Dovecot 2.3)", msgs, lambda i: lda + ["-d", user], workers)
+                timed("malt deliver (SQLite + blobs)", msgs,
+                      lambda i: [MALT, "--data-dir", data, "deliver", "--to", f"{user}@example.com"], workers)
+        finally:
+            subprocess.run(["bash", os.path.join(PEERS, "dovecot.sh"), "stop", dove])
+
+
+if __name__ == "__main__":
+    main()

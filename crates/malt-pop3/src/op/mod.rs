@@ -1,0 +1,186 @@
+//! One file per POP3 command; [`dispatch`] routes a parsed command to its file. Helpers shared by several
+//! commands (login, message lookup, sizes) live here.
+
+mod auth;
+mod capa;
+mod dele;
+mod list;
+mod noop;
+mod pass;
+mod quit;
+mod retr;
+mod rset;
+mod stat;
+mod stls;
+mod top;
+mod uidl;
+mod user;
+
+use std::io;
+
+use malt_core::AuthResult;
+use malt_store::{StoreError, UidSet};
+
+use crate::proto::{self, Command, RespCode};
+use crate::session::{Io, Next, Session, send};
+use crate::state::{Entry, Lookup, Maildrop, State};
+
+/// Runs one command that the state table allows.
+pub(crate) async fn dispatch(s: &mut Session, io: &mut Io, cmd: Command) -> io::Result<Next> {
+    match cmd {
+        Command::User(name) => user::run(s, io, name).await,
+        Command::Pass(password) => pass::run(s, io, password).await,
+        Command::Auth {
+            mechanism,
+            initial_response,
+        } => auth::run(s, io, mechanism, initial_response).await,
+        Command::Stls => stls::run(s, io).await,
+        Command::Capa => capa::run(s, io).await,
+        Command::Stat => stat::run(s, io).await,
+        Command::List(n) => list::run(s, io, n).await,
+        Command::Retr(n) => retr::run(s, io, n).await,
+        Command::Dele(n) => dele::run(s, io, n).await,
+        Command::Rset => rset::run(s, io).await,
+        Command::Top(n, lines) => top::run(s, io, n, lines).await,
+        Command::Uidl(n) => uidl::run(s, io, n).await,
+        Command::Noop => noop::run(s, io).await,
+        Command::Quit => quit::run(s, io).await,
+    }
+}
+
+/// Sends `reply` and continues.
+pub(crate) async fn reply(io: &mut Io, reply: &[u8]) -> io::Result<Next> {
+    send(io, reply).await?;
+    Ok(Next::Continue)
+}
+
+/// The answer to a command that needs the transaction state when the session is not in it. The state
+/// table makes this unreachable; answering keeps the session alive regardless.
+pub(crate) fn not_in_transaction() -> Vec<u8> {
+    proto::err(None, "Not logged in")
+}
+
+/// The `-ERR` for a message number that cannot be used.
+pub(crate) fn lookup_error(n: u32, e: Lookup) -> Vec<u8> {
+    match e {
+        Lookup::NoSuchMessage => proto::err(None, &format!("There's no message {n}")),
+        Lookup::Deleted => proto::err(None, &format!("Message {n} is deleted")),
+    }
+}
+
+/// The `-ERR` for a message another client expunged during this session.
+pub(crate) fn gone_error(n: u32) -> Vec<u8> {
+    proto::err(None, &format!("message {n} no longer exists"))
+}
+
+/// The server's own fault (store or blob I/O): logged, answered with `[SYS/TEMP]`.
+pub(crate) fn store_failure(what: &str, e: &StoreError) -> Vec<u8> {
+    tracing::warn!(error = %e, "{what} failed");
+    proto::err(
+        Some(RespCode::SysTemp),
+        &format!("{what} failed, try again later"),
+    )
+}
+
+/// Checks credentials and, when they are right, opens the maildrop and enters TRANSACTION. Returns the
+/// response to send. RFC 1939 §7 (PASS), RFC 5034 §4 (AUTH), RFC 3206 (`[AUTH]`, `[SYS/TEMP]`).
+pub(crate) async fn login(s: &mut Session, username: &str, password: &str) -> Vec<u8> {
+    let account = match s.auth.authenticate(username, password, s.remote).await {
+        AuthResult::Ok { account, .. } => account,
+        AuthResult::Failed => {
+            tracing::info!(user = username, "POP3 login failed");
+            s.state = State::Authorization { user: None };
+            return proto::err(Some(RespCode::Auth), "Authentication failed");
+        }
+        AuthResult::TemporaryFailure => {
+            s.state = State::Authorization { user: None };
+            return proto::err(
+                Some(RespCode::SysTemp),
+                "Temporary authentication failure, try again later",
+            );
+        }
+    };
+    match open_maildrop(s, account).await {
+        Ok(maildrop) => {
+            let n = maildrop.entries.len();
+            tracing::info!(user = %maildrop.account.address, messages = n, "POP3 login");
+            s.state = State::Transaction {
+                maildrop: Box::new(maildrop),
+            };
+            proto::ok(&format!("Logged in, {n} messages"))
+        }
+        Err(e) => {
+            s.state = State::Authorization { user: None };
+            store_failure("Opening the mailbox", &e)
+        }
+    }
+}
+
+/// The INBOX snapshot: every message by ascending UID (RFC 1939 §5: numbered 1..n for the session).
+async fn open_maildrop(s: &Session, account: malt_store::Account) -> Result<Maildrop, StoreError> {
+    let inbox = s.core.mailbox_required(account.id, "INBOX").await?;
+    let messages = s.core.storage().store.messages(inbox.id, &UidSet::all()).await?;
+    let mut entries: Vec<Entry> = messages
+        .into_iter()
+        .map(|m| Entry {
+            uid: m.uid,
+            blob_id: m.blob_id,
+            stored_size: m.size,
+            pop3_size: None,
+            deleted: false,
+            gone: false,
+        })
+        .collect();
+    entries.sort_by_key(|e| e.uid);
+    Ok(Maildrop {
+        account,
+        mailbox_id: inbox.id,
+        uidvalidity: inbox.uidvalidity,
+        entries,
+    })
+}
+
+/// The POP3 size of `entry` (CRLF line ends), computed once from the blob and cached. If the blob cannot
+/// be read (a message expunged and collected meanwhile), the stored size stands in.
+pub(crate) async fn pop3_size(core: &malt_core::MailCore, entry: &mut Entry) -> u64 {
+    if let Some(n) = entry.pop3_size {
+        return n;
+    }
+    let n = match core.read_message(&entry.blob_id).await {
+        Ok(raw) => proto::pop3_size(&raw),
+        Err(e) => {
+            tracing::debug!(uid = entry.uid, error = %e, "blob unreadable, using the stored size");
+            entry.stored_size
+        }
+    };
+    entry.pop3_size = Some(n);
+    n
+}
+
+/// The raw message `maildrop.entries[i]`, or `Ok(None)` when another client expunged it during this
+/// session (RFC 1939 numbering stays fixed: the number remains, the content is gone).
+pub(crate) async fn fetch(
+    core: &malt_core::MailCore,
+    maildrop: &mut Maildrop,
+    i: usize,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let mailbox = maildrop.mailbox_id;
+    let Some(entry) = maildrop.entries.get_mut(i) else {
+        return Ok(None);
+    };
+    if entry.gone {
+        return Ok(None);
+    }
+    let still_there = core
+        .storage()
+        .store
+        .messages(mailbox, &UidSet::from_uids([entry.uid]))
+        .await?;
+    if still_there.is_empty() {
+        entry.gone = true;
+        return Ok(None);
+    }
+    let raw = core.read_message(&entry.blob_id).await?;
+    entry.pop3_size = Some(proto::pop3_size(&raw));
+    Ok(Some(raw))
+}

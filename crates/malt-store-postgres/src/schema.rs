@@ -99,13 +99,21 @@ CREATE TABLE messages (
     save_date bigint NOT NULL,
     size bigint NOT NULL,
     blob_id text NOT NULL,
-    thread_id bigint NOT NULL,
-    meta text NOT NULL,
-    UNIQUE (mailbox_id, uid)
+    thread_id bigint NOT NULL
 );
+-- Unique UIDs per mailbox; the INCLUDE columns let listings (UID, flags, modseq of a whole
+-- mailbox) be answered from the index alone.
+CREATE UNIQUE INDEX messages_mailbox_uid ON messages (mailbox_id, uid) INCLUDE (flags, keywords, modseq);
 CREATE INDEX messages_mailbox_modseq ON messages (mailbox_id, modseq);
 CREATE INDEX messages_account ON messages (account_id);
 CREATE INDEX messages_blob ON messages (blob_id);
+
+-- Parsed metadata (JSON of `MessageMeta`), apart from the messages row so that flag updates and
+-- listings touch small rows. Written once at append (and copied with COPY); MOVE keeps it.
+CREATE TABLE message_meta (
+    message_id bigint PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    meta text NOT NULL
+);
 
 CREATE TABLE tombstones (
     mailbox_id bigint NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,

@@ -1,10 +1,16 @@
 //! [`Store`] for [`PgStore`]. Mutations follow one pattern:
 //!
-//! 1. `UPDATE accounts SET modseq = modseq + 1 ... RETURNING` — the new modseq and the account
-//!    row lock, held to commit, which serialises writers of one account;
-//! 2. `SELECT ... FOR UPDATE` of the mailbox rows whose UIDNEXT or counters change;
-//! 3. batched statements over `unnest` arrays (never one round trip per message);
-//! 4. journal rows and `pg_notify` under the journal advisory lock, then commit.
+//! 1. one statement ([`LOCK_SQL`]): `UPDATE accounts SET modseq = modseq + 1 ... RETURNING` —
+//!    the new modseq and the account row lock, held to commit, which serialises writers of one
+//!    account — then `SELECT ... FOR UPDATE` of the mailbox rows whose UIDNEXT or counters
+//!    change, in id order; the read of the rows to change is pipelined with it;
+//! 2. batched statements over `unnest` arrays (never one round trip per message), pipelined;
+//! 3. journal rows and `pg_notify` in one statement (in that same pipeline), then commit.
+//!
+//! Pipelining (several statements sent before the first answer) is safe because the server runs
+//! the statements of one connection in order: a statement sent after the lock statement runs
+//! once the locks are granted. Statements are prepared (cached) before a pipeline, so that each
+//! query future sends its statement on its first poll, in order.
 //!
 //! An operation that turns out to change nothing (a STORE that changes no flag, an EXPUNGE with
 //! nothing to expunge) rolls back, so the account's modseq is not consumed.
@@ -13,14 +19,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use futures_util::future::{join, join_all, join3};
 use malt_store::{
     Account, AccountId, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult, Domain, FlagOp,
     FlagUpdate, Flags, Group, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta,
     MessageSummary, ModSeq, NewAccount, NewMessage, QuotaUsage, Result, SpecialUse, Store, StoreError, Uid,
     UidSet, flag,
 };
-use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::{Row, Statement};
 
 use crate::{PgStore, pg_err};
 
@@ -31,8 +38,9 @@ const ACCOUNT_COLS: &str =
     "id, address, password_hash, quota_bytes, used_bytes, message_count, modseq, created_at";
 const MAILBOX_COLS: &str = "id, account_id, name, role, uidvalidity, uidnext, highest_modseq, message_count, \
                             unseen_count, total_size";
-const MESSAGE_COLS: &str = "id, mailbox_id, uid, flags, keywords, modseq, internal_date, save_date, size, \
-                            blob_id, thread_id, meta";
+/// Columns of a full message: the messages row joined (as `m`) with its metadata row (as `mm`).
+const MESSAGE_COLS: &str = "m.id, m.mailbox_id, m.uid, m.flags, m.keywords, m.modseq, m.internal_date, \
+                            m.save_date, m.size, m.blob_id, m.thread_id, mm.meta";
 
 /// Default mailboxes of a new account (name, role).
 const DEFAULT_MAILBOXES: &[(&str, Option<SpecialUse>)] = &[
@@ -133,15 +141,15 @@ fn mailbox_from_row(r: &Row) -> Mailbox {
 }
 
 fn message_from_row(r: &Row) -> Result<Message> {
-    let meta: String = r.get(11);
-    let meta: MessageMeta = serde_json::from_str(&meta)
+    let meta: &str = r.get(11);
+    let meta: MessageMeta = serde_json::from_str(meta)
         .map_err(|e| StoreError::Backend(format!("message metadata does not parse: {e}")))?;
-    let keywords: String = r.get(4);
+    let keywords: &str = r.get(4);
     Ok(Message {
         id: r.get(0),
         mailbox_id: r.get(1),
         uid: to_u32(r.get(2)),
-        flags: Flags::from_stored(i64::from(r.get::<_, i32>(3)), &keywords),
+        flags: Flags::from_stored(i64::from(r.get::<_, i32>(3)), keywords),
         modseq: to_u64(r.get(5)),
         internal_date: r.get(6),
         save_date: r.get(7),
@@ -152,11 +160,12 @@ fn message_from_row(r: &Row) -> Result<Message> {
     })
 }
 
+/// Row `uid, flags, keywords, modseq`; the keywords are read in place (no copy per row).
 fn summary_from_row(r: &Row) -> MessageSummary {
-    let keywords: String = r.get(2);
+    let keywords: &str = r.get(2);
     MessageSummary {
         uid: to_u32(r.get(0)),
-        flags: Flags::from_stored(i64::from(r.get::<_, i32>(1)), &keywords),
+        flags: Flags::from_stored(i64::from(r.get::<_, i32>(1)), keywords),
         modseq: to_u64(r.get(3)),
     }
 }
@@ -184,13 +193,18 @@ impl UidFilter {
         Some(UidFilter { lo, hi, los, his })
     }
 
-    /// The condition, with parameters numbered from `$first`.
+    /// The condition on column `uid`, with parameters numbered from `$first`.
     fn sql(&self, first: usize) -> String {
-        let mut s = format!(" AND uid BETWEEN ${} AND ${}", first, first + 1);
+        self.sql_on("uid", first)
+    }
+
+    /// The condition on column `col` (e.g. a qualified `m.uid`).
+    fn sql_on(&self, col: &str, first: usize) -> String {
+        let mut s = format!(" AND {col} BETWEEN ${} AND ${}", first, first + 1);
         if !self.los.is_empty() {
             s.push_str(&format!(
                 " AND EXISTS (SELECT 1 FROM unnest(${}::bigint[], ${}::bigint[]) AS r(lo, hi) \
-                 WHERE uid BETWEEN r.lo AND r.hi)",
+                 WHERE {col} BETWEEN r.lo AND r.hi)",
                 first + 2,
                 first + 3
             ));
@@ -217,26 +231,6 @@ struct AccountLock {
     used: u64,
 }
 
-/// Takes the account's row lock and its next modseq (step 1 of every mutation).
-async fn bump(tx: &Tx<'_>, account: AccountId) -> Result<AccountLock> {
-    let st = tx
-        .prepare_cached(
-            "UPDATE accounts SET modseq = modseq + 1 WHERE id = $1 RETURNING modseq, quota_bytes, used_bytes",
-        )
-        .await
-        .map_err(|e| pg_err(e, "account"))?;
-    let row = tx
-        .query_opt(&st, &[&account])
-        .await
-        .map_err(|e| pg_err(e, "account"))?
-        .ok_or_else(|| StoreError::NotFound(format!("account {account}")))?;
-    Ok(AccountLock {
-        modseq: to_u64(row.get(0)),
-        quota: row.get::<_, Option<i64>>(1).map(to_u64),
-        used: to_u64(row.get(2)),
-    })
-}
-
 /// A mailbox locked for update.
 struct MailboxLock {
     name: String,
@@ -244,31 +238,124 @@ struct MailboxLock {
     uidnext: u32,
 }
 
-/// Locks a mailbox row, checking that it belongs to `account`.
-async fn lock_mailbox(tx: &Tx<'_>, account: AccountId, id: MailboxId) -> Result<MailboxLock> {
-    let st = tx
-        .prepare_cached(
-            "SELECT account_id, name, uidvalidity, uidnext FROM mailboxes WHERE id = $1 FOR UPDATE",
-        )
+/// Step 1 of every mutation, in one statement: takes the account's row lock and its next
+/// modseq, then locks the mailbox rows `$2` in id order. The lateral subquery refers to the
+/// account row, so it runs after the account UPDATE: locks are always taken account first,
+/// then mailboxes by ascending id (deadlock-free). No row: the account does not exist; a NULL
+/// mailbox id: none of `$2` exists.
+const LOCK_SQL: &str = "WITH a AS (UPDATE accounts SET modseq = modseq + 1 WHERE id = $1 \
+     RETURNING modseq, quota_bytes, used_bytes) \
+     SELECT a.modseq, a.quota_bytes, a.used_bytes, m.id, m.account_id, m.name, m.uidvalidity, m.uidnext \
+     FROM a LEFT JOIN LATERAL (SELECT id, account_id, name, uidvalidity, uidnext FROM mailboxes \
+     WHERE id = ANY($2::bigint[]) AND a.modseq IS NOT NULL ORDER BY id FOR UPDATE) m ON true";
+
+/// Journal rows of one operation and the NOTIFY of the highest id, in one statement. Journal
+/// ids are increasing per account because every writer holds the account row lock here; there
+/// is no global order (see the crate docs).
+const JOURNAL_SQL: &str = "WITH j AS (INSERT INTO journal (account_id, modseq, mailbox_id, kind, uids) \
+     SELECT $1, $2, c.m, c.k, c.u FROM unnest($3::bigint[], $4::text[], $5::text[]) \
+     WITH ORDINALITY AS c(m, k, u, o) ORDER BY c.o RETURNING id) \
+     SELECT pg_notify('malt_changes', max(id)::text) FROM j";
+
+/// Counter deltas and `highest_modseq` of several mailboxes.
+const MAILBOX_DELTAS_SQL: &str = "UPDATE mailboxes m SET uidnext = COALESCE(u.uidnext, m.uidnext), \
+     message_count = m.message_count + u.n, unseen_count = m.unseen_count + u.unseen, \
+     total_size = m.total_size + u.size, highest_modseq = GREATEST(m.highest_modseq, $1) \
+     FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) \
+     AS u(id, uidnext, n, unseen, size) WHERE m.id = u.id";
+
+const ACCOUNT_DELTA_SQL: &str =
+    "UPDATE accounts SET used_bytes = used_bytes + $2, message_count = message_count + $3 WHERE id = $1";
+
+const TOMBSTONES_SQL: &str = "INSERT INTO tombstones (mailbox_id, uid, modseq) \
+     SELECT $1, u, $2 FROM unnest($3::bigint[]) AS u \
+     ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq";
+
+async fn prep(tx: &Tx<'_>, sql: &str, what: &str) -> Result<Statement> {
+    tx.prepare_cached(sql).await.map_err(|e| pg_err(e, what))
+}
+
+/// Reads the result of [`LOCK_SQL`], checking that every mailbox of `wanted` exists and belongs
+/// to `account`.
+fn parse_lock(
+    rows: &[Row],
+    account: AccountId,
+    wanted: &[MailboxId],
+) -> Result<(AccountLock, BTreeMap<MailboxId, MailboxLock>)> {
+    let first = rows
+        .first()
+        .ok_or_else(|| StoreError::NotFound(format!("account {account}")))?;
+    let lock = AccountLock {
+        modseq: to_u64(first.get(0)),
+        quota: first.get::<_, Option<i64>>(1).map(to_u64),
+        used: to_u64(first.get(2)),
+    };
+    let mut mailboxes = BTreeMap::new();
+    for r in rows {
+        let Some(id) = r.get::<_, Option<i64>>(3) else {
+            continue;
+        };
+        let owner: i64 = r.get(4);
+        if owner != account {
+            return Err(StoreError::Invalid {
+                what: "mailbox",
+                reason: format!("mailbox {id} does not belong to account {account}"),
+            });
+        }
+        mailboxes.insert(
+            id,
+            MailboxLock {
+                name: r.get(5),
+                uidvalidity: to_u32(r.get(6)),
+                uidnext: to_u32(r.get(7)),
+            },
+        );
+    }
+    if let Some(missing) = wanted.iter().find(|id| !mailboxes.contains_key(id)) {
+        return Err(StoreError::NotFound(format!("mailbox {missing}")));
+    }
+    Ok((lock, mailboxes))
+}
+
+/// Takes the account lock and a new modseq (no mailbox).
+async fn bump(tx: &Tx<'_>, account: AccountId) -> Result<AccountLock> {
+    let st = prep(tx, LOCK_SQL, "account").await?;
+    let none: &[i64] = &[];
+    let rows = tx
+        .query(&st, &[&account, &none])
+        .await
+        .map_err(|e| pg_err(e, "account"))?;
+    Ok(parse_lock(&rows, account, &[])?.0)
+}
+
+/// Takes the account lock, a new modseq and the lock of mailbox `id`, in one round trip.
+async fn lock_one(tx: &Tx<'_>, account: AccountId, id: MailboxId) -> Result<(AccountLock, MailboxLock)> {
+    let st = prep(tx, LOCK_SQL, "mailbox").await?;
+    let ids = [id];
+    let rows = tx
+        .query(&st, &[&account, &&ids[..]])
         .await
         .map_err(|e| pg_err(e, "mailbox"))?;
-    let row = tx
-        .query_opt(&st, &[&id])
-        .await
-        .map_err(|e| pg_err(e, "mailbox"))?
+    let (lock, mut mailboxes) = parse_lock(&rows, account, &ids)?;
+    let mb = mailboxes
+        .remove(&id)
         .ok_or_else(|| StoreError::NotFound(format!("mailbox {id}")))?;
-    let owner: i64 = row.get(0);
-    if owner != account {
-        return Err(StoreError::Invalid {
-            what: "mailbox",
-            reason: format!("mailbox {id} does not belong to account {account}"),
-        });
+    Ok((lock, mb))
+}
+
+/// Runs `stmts` pipelined on the transaction's connection: one round trip for all of them.
+///
+/// Invariant relied on: each statement is sent when its future is first polled, and
+/// `join_all` of so few futures (fewer than 30) polls them in the given order, so the server
+/// executes them in that order and a statement sees the effects of the ones before it (e.g.
+/// metadata rows inserted after their message rows). Returns the first error in statement
+/// order (after an error the later statements fail with "transaction aborted").
+async fn pipeline(tx: &Tx<'_>, stmts: &[(&Statement, Vec<Param<'_>>, &str)]) -> Result<()> {
+    let results = join_all(stmts.iter().map(|(st, params, _)| tx.execute(*st, params))).await;
+    for (r, (_, _, what)) in results.into_iter().zip(stmts) {
+        r.map_err(|e| pg_err(e, what))?;
     }
-    Ok(MailboxLock {
-        name: row.get(1),
-        uidvalidity: to_u32(row.get(2)),
-        uidnext: to_u32(row.get(3)),
-    })
+    Ok(())
 }
 
 /// Counter changes of one mailbox within a transaction.
@@ -280,50 +367,38 @@ struct MailboxDelta {
     size: i64,
 }
 
-/// Applies counter deltas and sets `highest_modseq` of every mailbox in `deltas`.
-async fn apply_mailbox_deltas(
-    tx: &Tx<'_>,
-    modseq: u64,
-    deltas: &BTreeMap<MailboxId, MailboxDelta>,
-) -> Result<()> {
-    if deltas.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<i64> = deltas.keys().copied().collect();
-    let uidnext: Vec<Option<i64>> = deltas.values().map(|d| d.uidnext).collect();
-    let count: Vec<i64> = deltas.values().map(|d| d.count).collect();
-    let unseen: Vec<i64> = deltas.values().map(|d| d.unseen).collect();
-    let size: Vec<i64> = deltas.values().map(|d| d.size).collect();
-    let st = tx
-        .prepare_cached(
-            "UPDATE mailboxes m SET uidnext = COALESCE(u.uidnext, m.uidnext), \
-             message_count = m.message_count + u.n, unseen_count = m.unseen_count + u.unseen, \
-             total_size = m.total_size + u.size, highest_modseq = GREATEST(m.highest_modseq, $1) \
-             FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) \
-             AS u(id, uidnext, n, unseen, size) WHERE m.id = u.id",
-        )
-        .await
-        .map_err(|e| pg_err(e, "mailbox counters"))?;
-    tx.execute(&st, &[&to_i64(modseq), &ids, &uidnext, &count, &unseen, &size])
-        .await
-        .map_err(|e| pg_err(e, "mailbox counters"))?;
-    Ok(())
+/// Parameters of [`MAILBOX_DELTAS_SQL`].
+struct DeltaArrays {
+    modseq: i64,
+    ids: Vec<i64>,
+    uidnext: Vec<Option<i64>>,
+    count: Vec<i64>,
+    unseen: Vec<i64>,
+    size: Vec<i64>,
 }
 
-async fn apply_account_delta(tx: &Tx<'_>, account: AccountId, bytes: i64, count: i64) -> Result<()> {
-    if bytes == 0 && count == 0 {
-        return Ok(());
+impl DeltaArrays {
+    fn new(modseq: u64, deltas: &BTreeMap<MailboxId, MailboxDelta>) -> DeltaArrays {
+        DeltaArrays {
+            modseq: to_i64(modseq),
+            ids: deltas.keys().copied().collect(),
+            uidnext: deltas.values().map(|d| d.uidnext).collect(),
+            count: deltas.values().map(|d| d.count).collect(),
+            unseen: deltas.values().map(|d| d.unseen).collect(),
+            size: deltas.values().map(|d| d.size).collect(),
+        }
     }
-    let st = tx
-        .prepare_cached(
-            "UPDATE accounts SET used_bytes = used_bytes + $2, message_count = message_count + $3 WHERE id = $1",
-        )
-        .await
-        .map_err(|e| pg_err(e, "account usage"))?;
-    tx.execute(&st, &[&account, &bytes, &count])
-        .await
-        .map_err(|e| pg_err(e, "account usage"))?;
-    Ok(())
+
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![
+            &self.modseq,
+            &self.ids,
+            &self.uidnext,
+            &self.count,
+            &self.unseen,
+            &self.size,
+        ]
+    }
 }
 
 /// One journal row to write at commit.
@@ -351,6 +426,37 @@ impl Change {
     }
 }
 
+/// Parameters of [`JOURNAL_SQL`].
+struct JournalRows {
+    account: AccountId,
+    modseq: i64,
+    mailboxes: Vec<Option<i64>>,
+    kinds: Vec<&'static str>,
+    uids: Vec<String>,
+}
+
+impl JournalRows {
+    fn new(account: AccountId, modseq: u64, changes: &[Change]) -> JournalRows {
+        JournalRows {
+            account,
+            modseq: to_i64(modseq),
+            mailboxes: changes.iter().map(|c| c.mailbox).collect(),
+            kinds: changes.iter().map(|c| c.kind.as_str()).collect(),
+            uids: changes.iter().map(|c| c.uids.to_imap()).collect(),
+        }
+    }
+
+    fn params(&self) -> Vec<Param<'_>> {
+        vec![
+            &self.account,
+            &self.modseq,
+            &self.mailboxes,
+            &self.kinds,
+            &self.uids,
+        ]
+    }
+}
+
 /// Rows of the source messages of a copy or move (no metadata: it is copied inside SQL).
 struct SourceRow {
     uid: Uid,
@@ -372,59 +478,123 @@ fn check_quota(lock: &AccountLock, needed: u64) -> Result<()> {
 }
 
 impl PgStore {
-    /// Writes the journal rows (under the journal advisory lock, so ids commit in order), queues
-    /// the NOTIFY, commits and wakes the local change feed.
+    /// Writes the journal rows and queues the NOTIFY (one statement), commits and wakes the
+    /// local change feed.
     async fn commit(&self, tx: Tx<'_>, account: AccountId, modseq: u64, changes: Vec<Change>) -> Result<()> {
         if !changes.is_empty() {
-            let lock = tx
-                .prepare_cached("SELECT pg_advisory_xact_lock($1)")
-                .await
-                .map_err(|e| pg_err(e, "journal lock"))?;
-            tx.execute(&lock, &[&self.journal_lock])
-                .await
-                .map_err(|e| pg_err(e, "journal lock"))?;
-            let mailboxes: Vec<Option<i64>> = changes.iter().map(|c| c.mailbox).collect();
-            let kinds: Vec<&str> = changes.iter().map(|c| c.kind.as_str()).collect();
-            let uids: Vec<String> = changes.iter().map(|c| c.uids.to_imap()).collect();
-            let st = tx
-                .prepare_cached(
-                    "WITH j AS (INSERT INTO journal (account_id, modseq, mailbox_id, kind, uids) \
-                     SELECT $1, $2, c.m, c.k, c.u FROM unnest($3::bigint[], $4::text[], $5::text[]) \
-                     WITH ORDINALITY AS c(m, k, u, o) ORDER BY c.o RETURNING id) \
-                     SELECT pg_notify('malt_changes', max(id)::text) FROM j",
-                )
-                .await
-                .map_err(|e| pg_err(e, "journal"))?;
-            tx.execute(&st, &[&account, &to_i64(modseq), &mailboxes, &kinds, &uids])
+            let st = prep(&tx, JOURNAL_SQL, "journal").await?;
+            let j = JournalRows::new(account, modseq, &changes);
+            tx.execute(&st, &j.params())
                 .await
                 .map_err(|e| pg_err(e, "journal"))?;
         }
+        self.finish(tx).await
+    }
+
+    /// Commits (the journal rows were written in the transaction's last pipeline) and wakes the
+    /// local change feed.
+    async fn finish(&self, tx: Tx<'_>) -> Result<()> {
         tx.commit().await.map_err(|e| pg_err(e, "commit"))?;
         self.notify_local();
         Ok(())
     }
 
-    /// Source rows of a copy or move, by ascending UID.
-    async fn source_rows(&self, tx: &Tx<'_>, from: MailboxId, uids: &UidSet) -> Result<Vec<SourceRow>> {
-        let Some(f) = UidFilter::new(uids) else {
-            return Ok(Vec::new());
+    /// STORE of system flags only, without UNCHANGEDSINCE (the common case, e.g. `+FLAGS
+    /// (\\Seen)`): the new flags depend on the old system flags alone, so one UPDATE computes
+    /// them in the server and returns the changed rows with their old flags (for the unseen
+    /// count), instead of reading every row and writing it back. Keywords are kept, except by
+    /// a replacement (`FLAGS`), which clears them.
+    async fn store_system_flags(
+        &self,
+        tx: Tx<'_>,
+        account: AccountId,
+        mailbox: MailboxId,
+        f: &UidFilter,
+        op: FlagOp,
+        system: u8,
+    ) -> Result<FlagUpdate> {
+        let (set, changed) = match op {
+            FlagOp::Add => ("flags = m.flags | $3::int", "(m.flags | $3::int) <> m.flags"),
+            FlagOp::Remove => ("flags = m.flags & ~$3::int", "(m.flags & ~$3::int) <> m.flags"),
+            FlagOp::Set => (
+                "flags = $3::int, keywords = ''",
+                "(m.flags <> $3::int OR m.keywords <> '')",
+            ),
         };
+        // `o` is read with the statement's snapshot: the old flags. The statement runs after the
+        // lock statement (pipelined, in order), so every row it reads is the latest committed
+        // one and the account row already holds this operation's new modseq.
         let sql = format!(
-            "SELECT uid, flags, size FROM messages WHERE mailbox_id = $1{} ORDER BY uid",
-            f.sql(2)
+            "UPDATE messages m SET {set}, modseq = (SELECT a.modseq FROM accounts a WHERE a.id = $2) \
+             FROM messages o \
+             WHERE o.id = m.id AND m.mailbox_id = $1 AND {changed}{} RETURNING m.uid, o.flags, m.flags, m.keywords",
+            f.sql_on("m.uid", 4)
         );
-        let st = tx.prepare_cached(&sql).await.map_err(|e| pg_err(e, "messages"))?;
-        let mut params: Vec<Param<'_>> = vec![&from];
+        let st_lock = prep(&tx, LOCK_SQL, "mailbox").await?;
+        let st_update = prep(&tx, &sql, "flags").await?;
+        let ids = [mailbox];
+        let bits = i32::from(system & flag::ALL);
+        let mut params: Vec<Param<'_>> = vec![&mailbox, &account, &bits];
         params.extend(f.params());
-        let rows = tx.query(&st, &params).await.map_err(|e| pg_err(e, "messages"))?;
-        Ok(rows
-            .iter()
-            .map(|r| SourceRow {
+        let (locked, rows) = join(
+            tx.query(&st_lock, &[&account, &&ids[..]]),
+            tx.query(&st_update, &params),
+        )
+        .await;
+        let locked = locked.map_err(|e| pg_err(e, "mailbox"))?;
+        let (lock, _) = parse_lock(&locked, account, &ids)?;
+        let rows = rows.map_err(|e| pg_err(e, "flags"))?;
+        let modseq = lock.modseq;
+        let mut update = FlagUpdate::default();
+        if rows.is_empty() {
+            // Nothing changes: no new modseq, no journal entry.
+            tx.rollback().await.map_err(|e| pg_err(e, "rollback"))?;
+            return Ok(update);
+        }
+        let mut unseen_delta: i64 = 0;
+        update.changed.reserve(rows.len());
+        for r in &rows {
+            let (old, new): (i32, i32) = (r.get(1), r.get(2));
+            match (is_unseen(old), is_unseen(new)) {
+                (false, true) => unseen_delta += 1,
+                (true, false) => unseen_delta -= 1,
+                _ => {}
+            }
+            update.changed.push(MessageSummary {
                 uid: to_u32(r.get(0)),
-                flags: r.get(1),
-                size: r.get(2),
-            })
-            .collect())
+                flags: Flags::from_stored(i64::from(new), r.get(3)),
+                modseq,
+            });
+        }
+        update.changed.sort_unstable_by_key(|c| c.uid);
+        let mut deltas = BTreeMap::new();
+        deltas.insert(
+            mailbox,
+            MailboxDelta {
+                unseen: unseen_delta,
+                ..Default::default()
+            },
+        );
+        let changes = [Change::with_uids(
+            mailbox,
+            ChangeKind::FlagsChanged,
+            update.changed.iter().map(|c| c.uid),
+        )];
+        let d = DeltaArrays::new(modseq, &deltas);
+        let j = JournalRows::new(account, modseq, &changes);
+        let st_deltas = prep(&tx, MAILBOX_DELTAS_SQL, "mailbox counters").await?;
+        let st_journal = prep(&tx, JOURNAL_SQL, "journal").await?;
+        pipeline(
+            &tx,
+            &[
+                (&st_deltas, d.params(), "mailbox counters"),
+                (&st_journal, j.params(), "journal"),
+            ],
+        )
+        .await?;
+        self.finish(tx).await?;
+        update.modseq = modseq;
+        Ok(update)
     }
 
     /// COPY and MOVE share everything but the handling of the source.
@@ -438,25 +608,52 @@ impl PgStore {
     ) -> Result<CopyResult> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
-        let lock = bump(&tx, account).await?;
-        // Lock in id order (deadlock-free even without the account lock).
-        let (src, dst) = if from <= to {
-            let s = lock_mailbox(&tx, account, from).await?;
-            let d = if from == to {
-                None
-            } else {
-                Some(lock_mailbox(&tx, account, to).await?)
-            };
-            (s, d)
-        } else {
-            let d = lock_mailbox(&tx, account, to).await?;
-            (lock_mailbox(&tx, account, from).await?, Some(d))
+        let ids: Vec<i64> = if from == to { vec![from] } else { vec![from, to] };
+        // Statements first (so that the pipelined queries below are sent in order), then the
+        // locks and the source rows in one round trip: the server runs the SELECT after the
+        // locks are granted, so it reads the latest committed rows.
+        let st_lock = prep(&tx, LOCK_SQL, "mailbox").await?;
+        let filter = UidFilter::new(uids);
+        let st_src = match &filter {
+            Some(f) => Some(
+                prep(
+                    &tx,
+                    &format!(
+                        "SELECT uid, flags, size FROM messages WHERE mailbox_id = $1{} ORDER BY uid",
+                        f.sql(2)
+                    ),
+                    "messages",
+                )
+                .await?,
+            ),
+            None => None,
         };
-        let dst = dst.unwrap_or(MailboxLock {
-            name: src.name.clone(),
-            ..src
-        });
-        let rows = self.source_rows(&tx, from, uids).await?;
+        let mut src_params: Vec<Param<'_>> = vec![&from];
+        if let Some(f) = &filter {
+            src_params.extend(f.params());
+        }
+        let (locked, rows) = join(tx.query(&st_lock, &[&account, &ids]), async {
+            match &st_src {
+                Some(st) => tx.query(st, &src_params).await.map(Some),
+                None => Ok(None),
+            }
+        })
+        .await;
+        let locked = locked.map_err(|e| pg_err(e, "mailbox"))?;
+        let (lock, mut mailboxes) = parse_lock(&locked, account, &ids)?;
+        let dst = mailboxes
+            .remove(&to)
+            .ok_or_else(|| StoreError::NotFound(format!("mailbox {to}")))?;
+        let rows: Vec<SourceRow> = rows
+            .map_err(|e| pg_err(e, "messages"))?
+            .unwrap_or_default()
+            .iter()
+            .map(|r| SourceRow {
+                uid: to_u32(r.get(0)),
+                flags: r.get(1),
+                size: r.get(2),
+            })
+            .collect();
         if rows.is_empty() {
             // Nothing to do: give the modseq back.
             tx.rollback().await.map_err(|e| pg_err(e, "rollback"))?;
@@ -481,52 +678,6 @@ impl PgStore {
             return Err(StoreError::Conflict(format!("mailbox {to} has run out of UIDs")));
         }
         let save_date = now();
-        if is_move {
-            // The message keeps its row (and id, the EMAILID) and moves to its new place.
-            let st = tx
-                .prepare_cached(
-                    "UPDATE messages m SET mailbox_id = $2, uid = u.n, modseq = $3, save_date = $4 \
-                     FROM unnest($5::bigint[], $6::bigint[]) AS u(s, n) \
-                     WHERE m.mailbox_id = $1 AND m.uid = u.s",
-                )
-                .await
-                .map_err(|e| pg_err(e, "move"))?;
-            tx.execute(
-                &st,
-                &[&from, &to, &to_i64(modseq), &save_date, &src_uids, &dst_uids],
-            )
-            .await
-            .map_err(|e| pg_err(e, "move"))?;
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO tombstones (mailbox_id, uid, modseq) SELECT $1, u, $2 FROM unnest($3::bigint[]) AS u \
-                     ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq",
-                )
-                .await
-                .map_err(|e| pg_err(e, "tombstones"))?;
-            tx.execute(&st, &[&from, &to_i64(modseq), &src_uids])
-                .await
-                .map_err(|e| pg_err(e, "tombstones"))?;
-        } else {
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO messages (account_id, mailbox_id, uid, flags, keywords, modseq, internal_date, \
-                     save_date, size, blob_id, thread_id, meta) \
-                     SELECT m.account_id, $2, u.n, m.flags, m.keywords, $3, m.internal_date, $4, m.size, \
-                     m.blob_id, m.thread_id, m.meta \
-                     FROM unnest($5::bigint[], $6::bigint[]) AS u(s, n) \
-                     JOIN messages m ON m.mailbox_id = $1 AND m.uid = u.s ORDER BY u.n",
-                )
-                .await
-                .map_err(|e| pg_err(e, "copy"))?;
-            tx.execute(
-                &st,
-                &[&from, &to, &to_i64(modseq), &save_date, &src_uids, &dst_uids],
-            )
-            .await
-            .map_err(|e| pg_err(e, "copy"))?;
-            apply_account_delta(&tx, account, total, n).await?;
-        }
         let mut deltas = BTreeMap::new();
         deltas.insert(
             to,
@@ -543,7 +694,6 @@ impl PgStore {
             d.unseen -= unseen;
             d.size -= total;
         }
-        apply_mailbox_deltas(&tx, modseq, &deltas).await?;
         let mapping: Vec<(Uid, Uid)> = rows
             .iter()
             .zip(dst_uids.iter())
@@ -561,7 +711,78 @@ impl PgStore {
                 mapping.iter().map(|m| m.0),
             ));
         }
-        self.commit(tx, account, modseq, changes).await?;
+        let modseq_i = to_i64(modseq);
+        let d = DeltaArrays::new(modseq, &deltas);
+        let j = JournalRows::new(account, modseq, &changes);
+        let st_deltas = prep(&tx, MAILBOX_DELTAS_SQL, "mailbox counters").await?;
+        let st_journal = prep(&tx, JOURNAL_SQL, "journal").await?;
+        if is_move {
+            // The message keeps its row (its id, the EMAILID, and its metadata row) and moves to
+            // its new place.
+            let st_move = prep(
+                &tx,
+                "UPDATE messages m SET mailbox_id = $2, uid = u.n, modseq = $3, save_date = $4 \
+                 FROM unnest($5::bigint[], $6::bigint[]) AS u(s, n) \
+                 WHERE m.mailbox_id = $1 AND m.uid = u.s",
+                "move",
+            )
+            .await?;
+            let st_tomb = prep(&tx, TOMBSTONES_SQL, "tombstones").await?;
+            pipeline(
+                &tx,
+                &[
+                    (
+                        &st_move,
+                        vec![&from, &to, &modseq_i, &save_date, &src_uids, &dst_uids],
+                        "move",
+                    ),
+                    (&st_tomb, vec![&from, &modseq_i, &src_uids], "tombstones"),
+                    (&st_deltas, d.params(), "mailbox counters"),
+                    (&st_journal, j.params(), "journal"),
+                ],
+            )
+            .await?;
+        } else {
+            let st_copy = prep(
+                &tx,
+                "INSERT INTO messages (account_id, mailbox_id, uid, flags, keywords, modseq, internal_date, \
+                 save_date, size, blob_id, thread_id) \
+                 SELECT m.account_id, $2, u.n, m.flags, m.keywords, $3, m.internal_date, $4, m.size, \
+                 m.blob_id, m.thread_id \
+                 FROM unnest($5::bigint[], $6::bigint[]) AS u(s, n) \
+                 JOIN messages m ON m.mailbox_id = $1 AND m.uid = u.s ORDER BY u.n",
+                "copy",
+            )
+            .await?;
+            // Runs after the copy (pipeline order): maps each source message to its copy.
+            let st_meta = prep(
+                &tx,
+                "INSERT INTO message_meta (message_id, meta) \
+                 SELECT d.id, mm.meta FROM unnest($3::bigint[], $4::bigint[]) AS u(s, n) \
+                 JOIN messages s ON s.mailbox_id = $1 AND s.uid = u.s \
+                 JOIN messages d ON d.mailbox_id = $2 AND d.uid = u.n \
+                 JOIN message_meta mm ON mm.message_id = s.id",
+                "copy metadata",
+            )
+            .await?;
+            let st_account = prep(&tx, ACCOUNT_DELTA_SQL, "account usage").await?;
+            pipeline(
+                &tx,
+                &[
+                    (
+                        &st_copy,
+                        vec![&from, &to, &modseq_i, &save_date, &src_uids, &dst_uids],
+                        "copy",
+                    ),
+                    (&st_meta, vec![&from, &to, &src_uids, &dst_uids], "copy metadata"),
+                    (&st_account, vec![&account, &total, &n], "account usage"),
+                    (&st_deltas, d.params(), "mailbox counters"),
+                    (&st_journal, j.params(), "journal"),
+                ],
+            )
+            .await?;
+        }
+        self.finish(tx).await?;
         Ok(CopyResult {
             dest_uidvalidity: dst.uidvalidity,
             mapping,
@@ -1205,8 +1426,7 @@ impl Store for PgStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
-        let lock = bump(&tx, account).await?;
-        let mb = lock_mailbox(&tx, account, id).await?;
+        let (lock, mb) = lock_one(&tx, account, id).await?;
         // RFC 9051 §6.3.6: renaming INBOX moves its messages to a new mailbox and leaves INBOX in
         // place; the mail core does that with create + move. Renaming the row would leave the
         // account without an INBOX.
@@ -1265,8 +1485,7 @@ impl Store for PgStore {
     ) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
-        let lock = bump(&tx, account).await?;
-        lock_mailbox(&tx, account, id).await?;
+        let (lock, _) = lock_one(&tx, account, id).await?;
         let st = tx
             .prepare_cached(
                 "UPDATE mailboxes SET role = $2, highest_modseq = GREATEST(highest_modseq, $3) WHERE id = $1",
@@ -1289,8 +1508,7 @@ impl Store for PgStore {
     async fn mailbox_delete(&self, account: AccountId, id: MailboxId) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
-        let lock = bump(&tx, account).await?;
-        let mb = lock_mailbox(&tx, account, id).await?;
+        let (lock, mb) = lock_one(&tx, account, id).await?;
         if mb.name == "INBOX" {
             return Err(StoreError::Conflict("INBOX cannot be deleted".to_owned()));
         }
@@ -1306,7 +1524,10 @@ impl Store for PgStore {
         tx.execute("DELETE FROM mailboxes WHERE id = $1", &[&id])
             .await
             .map_err(|e| pg_err(e, "mailbox"))?;
-        apply_account_delta(&tx, account, -bytes, -count).await?;
+        let st = prep(&tx, ACCOUNT_DELTA_SQL, "account usage").await?;
+        tx.execute(&st, &[&account, &-bytes, &-count])
+            .await
+            .map_err(|e| pg_err(e, "account usage"))?;
         self.commit(
             tx,
             account,
@@ -1365,39 +1586,12 @@ impl Store for PgStore {
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
-        let lock = bump(&tx, account).await?;
-        let modseq = lock.modseq;
         let needed: u64 = messages.iter().map(|m| m.size).fold(0, u64::saturating_add);
-        check_quota(&lock, needed)?;
-
-        // Lock each target mailbox once, in id order.
-        let mut mailboxes: BTreeMap<MailboxId, MailboxLock> = BTreeMap::new();
+        let n = messages.len() as i64;
+        // Each target mailbox is locked once, in id order.
         let mut ids: Vec<MailboxId> = messages.iter().map(|m| m.mailbox_id).collect();
         ids.sort_unstable();
         ids.dedup();
-        for id in ids {
-            mailboxes.insert(id, lock_mailbox(&tx, account, id).await?);
-        }
-
-        // Message ids first: a new message without a known parent starts its own thread, whose
-        // id is the message's id.
-        let st = tx
-            .prepare_cached("SELECT nextval('messages_id_seq') FROM generate_series(1, $1::bigint)")
-            .await
-            .map_err(|e| pg_err(e, "message ids"))?;
-        let n = messages.len() as i64;
-        let msg_ids: Vec<i64> = tx
-            .query(&st, &[&n])
-            .await
-            .map_err(|e| pg_err(e, "message ids"))?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        if msg_ids.len() != messages.len() {
-            return Err(StoreError::Backend(
-                "message id allocation returned too few ids".to_owned(),
-            ));
-        }
 
         // Threads (RFC 8474 THREADID): a message joins the thread of any message of the account
         // whose Message-ID it references (In-Reply-To, References), including earlier messages
@@ -1417,21 +1611,53 @@ impl Store for PgStore {
         wanted.retain(|s| !s.is_empty());
         wanted.sort_unstable();
         wanted.dedup();
+
+        // One round trip: the locks, the message ids (a new message without a known parent
+        // starts its own thread, whose id is the message's id) and the thread map entries. The
+        // server runs the thread lookup after the locks are granted, so it sees every thread of
+        // the account committed before.
+        let st_lock = prep(&tx, LOCK_SQL, "mailbox").await?;
+        let st_ids = prep(
+            &tx,
+            "SELECT nextval('messages_id_seq') FROM generate_series(1, $1::bigint)",
+            "message ids",
+        )
+        .await?;
+        let st_threads = prep(
+            &tx,
+            "SELECT message_id, thread_id FROM thread_map WHERE account_id = $1 AND message_id = ANY($2)",
+            "threads",
+        )
+        .await?;
+        let (locked, id_rows, thread_rows) = join3(
+            tx.query(&st_lock, &[&account, &ids]),
+            tx.query(&st_ids, &[&n]),
+            async {
+                if wanted.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    tx.query(&st_threads, &[&account, &wanted]).await
+                }
+            },
+        )
+        .await;
+        let locked = locked.map_err(|e| pg_err(e, "mailbox"))?;
+        let (lock, mut mailboxes) = parse_lock(&locked, account, &ids)?;
+        let modseq = lock.modseq;
+        check_quota(&lock, needed)?;
+        let msg_ids: Vec<i64> = id_rows
+            .map_err(|e| pg_err(e, "message ids"))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if msg_ids.len() != messages.len() {
+            return Err(StoreError::Backend(
+                "message id allocation returned too few ids".to_owned(),
+            ));
+        }
         let mut threads: HashMap<String, i64> = HashMap::new();
-        if !wanted.is_empty() {
-            let st = tx
-                .prepare_cached(
-                    "SELECT message_id, thread_id FROM thread_map WHERE account_id = $1 AND message_id = ANY($2)",
-                )
-                .await
-                .map_err(|e| pg_err(e, "threads"))?;
-            for r in tx
-                .query(&st, &[&account, &wanted])
-                .await
-                .map_err(|e| pg_err(e, "threads"))?
-            {
-                threads.insert(r.get(0), r.get(1));
-            }
+        for r in thread_rows.map_err(|e| pg_err(e, "threads"))? {
+            threads.insert(r.get(0), r.get(1));
         }
         let mut new_thread_keys: Vec<String> = Vec::new();
         let mut new_thread_ids: Vec<i64> = Vec::new();
@@ -1510,72 +1736,113 @@ impl Store for PgStore {
                 modseq,
             });
         }
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO messages (id, account_id, mailbox_id, uid, flags, keywords, modseq, internal_date, \
-                 save_date, size, blob_id, thread_id, meta) \
-                 SELECT t.id, $1, t.mb, t.uid, t.fl, t.kw, $2, t.idate, $3, t.size, t.blob, t.thread, t.meta \
-                 FROM unnest($4::bigint[], $5::bigint[], $6::bigint[], $7::int[], $8::text[], $9::bigint[], \
-                 $10::bigint[], $11::text[], $12::bigint[], $13::text[]) \
-                 AS t(id, mb, uid, fl, kw, idate, size, blob, thread, meta)",
-            )
-            .await
-            .map_err(|e| pg_err(e, "append"))?;
-        tx.execute(
-            &st,
-            &[
-                &account,
-                &to_i64(modseq),
-                &save_date,
-                &msg_ids,
-                &c_mailbox,
-                &c_uid,
-                &c_flags,
-                &c_keywords,
-                &c_idate,
-                &c_size,
-                &c_blob,
-                &c_thread,
-                &c_meta,
-            ],
-        )
-        .await
-        .map_err(|e| pg_err(e, "append"))?;
-        if !new_thread_keys.is_empty() {
-            let st = tx
-                .prepare_cached(
-                    "INSERT INTO thread_map (account_id, message_id, thread_id) \
-                     SELECT $1, k, t FROM unnest($2::text[], $3::bigint[]) AS u(k, t) ON CONFLICT DO NOTHING",
-                )
-                .await
-                .map_err(|e| pg_err(e, "threads"))?;
-            tx.execute(&st, &[&account, &new_thread_keys, &new_thread_ids])
-                .await
-                .map_err(|e| pg_err(e, "threads"))?;
-        }
-        apply_mailbox_deltas(&tx, modseq, &deltas).await?;
-        apply_account_delta(&tx, account, to_i64(needed), n).await?;
-        let changes = added
+        let changes: Vec<Change> = added
             .into_iter()
             .map(|(mb, uids)| Change::with_uids(mb, ChangeKind::MessagesAdded, uids))
             .collect();
-        self.commit(tx, account, modseq, changes).await?;
+        let modseq_i = to_i64(modseq);
+        let needed_i = to_i64(needed);
+        let d = DeltaArrays::new(modseq, &deltas);
+        let j = JournalRows::new(account, modseq, &changes);
+        let st_insert = prep(
+            &tx,
+            "INSERT INTO messages (id, account_id, mailbox_id, uid, flags, keywords, modseq, internal_date, \
+             save_date, size, blob_id, thread_id) \
+             SELECT t.id, $1, t.mb, t.uid, t.fl, t.kw, $2, t.idate, $3, t.size, t.blob, t.thread \
+             FROM unnest($4::bigint[], $5::bigint[], $6::bigint[], $7::int[], $8::text[], $9::bigint[], \
+             $10::bigint[], $11::text[], $12::bigint[]) \
+             AS t(id, mb, uid, fl, kw, idate, size, blob, thread)",
+            "append",
+        )
+        .await?;
+        let st_meta = prep(
+            &tx,
+            "INSERT INTO message_meta (message_id, meta) SELECT * FROM unnest($1::bigint[], $2::text[])",
+            "append metadata",
+        )
+        .await?;
+        let st_thread_map = prep(
+            &tx,
+            "INSERT INTO thread_map (account_id, message_id, thread_id) \
+             SELECT $1, k, t FROM unnest($2::text[], $3::bigint[]) AS u(k, t) ON CONFLICT DO NOTHING",
+            "threads",
+        )
+        .await?;
+        let st_deltas = prep(&tx, MAILBOX_DELTAS_SQL, "mailbox counters").await?;
+        let st_account = prep(&tx, ACCOUNT_DELTA_SQL, "account usage").await?;
+        let st_journal = prep(&tx, JOURNAL_SQL, "journal").await?;
+        // Metadata rows after their messages (pipeline order, for the foreign key).
+        let mut stmts: Vec<(&Statement, Vec<Param<'_>>, &str)> = vec![
+            (
+                &st_insert,
+                vec![
+                    &account,
+                    &modseq_i,
+                    &save_date,
+                    &msg_ids,
+                    &c_mailbox,
+                    &c_uid,
+                    &c_flags,
+                    &c_keywords,
+                    &c_idate,
+                    &c_size,
+                    &c_blob,
+                    &c_thread,
+                ],
+                "append",
+            ),
+            (&st_meta, vec![&msg_ids, &c_meta], "append metadata"),
+            (&st_deltas, d.params(), "mailbox counters"),
+            (&st_account, vec![&account, &needed_i, &n], "account usage"),
+            (&st_journal, j.params(), "journal"),
+        ];
+        if !new_thread_keys.is_empty() {
+            stmts.push((
+                &st_thread_map,
+                vec![&account, &new_thread_keys, &new_thread_ids],
+                "threads",
+            ));
+        }
+        pipeline(&tx, &stmts).await?;
+        self.finish(tx).await?;
         Ok(out)
     }
 
     async fn message_summaries(&self, mailbox: MailboxId) -> Result<Vec<MessageSummary>> {
         let client = self.client().await?;
+        // One row of four arrays instead of one protocol message per message: the columns come
+        // from the covering index `messages_mailbox_uid` (an index-only scan once the table is
+        // vacuumed), in binary. The aggregates are fed the same rows in the same order, so the
+        // arrays line up; the result is sorted by UID here rather than trusting the scan order.
         let st = client
             .prepare_cached(
-                "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = $1 ORDER BY uid",
+                "SELECT COALESCE(array_agg(uid), '{}'), COALESCE(array_agg(flags), '{}'), \
+                 COALESCE(array_agg(keywords), '{}'), COALESCE(array_agg(modseq), '{}') \
+                 FROM messages WHERE mailbox_id = $1",
             )
             .await
             .map_err(|e| pg_err(e, "messages"))?;
-        let rows = client
-            .query(&st, &[&mailbox])
+        let row = client
+            .query_one(&st, &[&mailbox])
             .await
             .map_err(|e| pg_err(e, "messages"))?;
-        Ok(rows.iter().map(summary_from_row).collect())
+        let uids: Vec<i64> = row.try_get(0).map_err(|e| pg_err(e, "messages"))?;
+        let flags: Vec<i32> = row.try_get(1).map_err(|e| pg_err(e, "messages"))?;
+        let keywords: Vec<&str> = row.try_get(2).map_err(|e| pg_err(e, "messages"))?;
+        let modseqs: Vec<i64> = row.try_get(3).map_err(|e| pg_err(e, "messages"))?;
+        let mut out: Vec<MessageSummary> = uids
+            .iter()
+            .zip(flags.iter())
+            .zip(keywords.iter())
+            .zip(modseqs.iter())
+            .map(|(((&uid, &fl), kw), &modseq)| MessageSummary {
+                uid: to_u32(uid),
+                flags: Flags::from_stored(i64::from(fl), kw),
+                modseq: to_u64(modseq),
+            })
+            .collect();
+        out.sort_unstable_by_key(|s| s.uid);
+        Ok(out)
     }
 
     async fn messages(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<Message>> {
@@ -1583,8 +1850,10 @@ impl Store for PgStore {
             return Ok(Vec::new());
         };
         let client = self.client().await?;
+        // The only read of the metadata table.
         let sql = format!(
-            "SELECT {MESSAGE_COLS} FROM messages WHERE mailbox_id = $1{} ORDER BY uid",
+            "SELECT {MESSAGE_COLS} FROM messages m JOIN message_meta mm ON mm.message_id = m.id \
+             WHERE m.mailbox_id = $1{} ORDER BY m.uid",
             f.sql(2)
         );
         let st = client
@@ -1611,21 +1880,36 @@ impl Store for PgStore {
     ) -> Result<FlagUpdate> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
-        let lock = bump(&tx, account).await?;
-        lock_mailbox(&tx, account, mailbox).await?;
         let Some(f) = UidFilter::new(uids) else {
+            lock_one(&tx, account, mailbox).await?;
             tx.rollback().await.map_err(|e| pg_err(e, "rollback"))?;
             return Ok(FlagUpdate::default());
         };
-        let modseq = lock.modseq;
+        if unchanged_since.is_none() && flags.keywords.is_empty() {
+            return self
+                .store_system_flags(tx, account, mailbox, &f, op, flags.system)
+                .await;
+        }
+        // The locks and the current flags in one round trip; the server runs the SELECT once
+        // the locks are granted, so it reads the latest committed flags (no lost update).
+        let st_lock = prep(&tx, LOCK_SQL, "mailbox").await?;
         let sql = format!(
             "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = $1{} ORDER BY uid",
             f.sql(2)
         );
-        let st = tx.prepare_cached(&sql).await.map_err(|e| pg_err(e, "messages"))?;
+        let st_sel = prep(&tx, &sql, "messages").await?;
         let mut params: Vec<Param<'_>> = vec![&mailbox];
         params.extend(f.params());
-        let rows = tx.query(&st, &params).await.map_err(|e| pg_err(e, "messages"))?;
+        let ids = [mailbox];
+        let (locked, rows) = join(
+            tx.query(&st_lock, &[&account, &&ids[..]]),
+            tx.query(&st_sel, &params),
+        )
+        .await;
+        let locked = locked.map_err(|e| pg_err(e, "mailbox"))?;
+        let (lock, _) = parse_lock(&locked, account, &ids)?;
+        let rows = rows.map_err(|e| pg_err(e, "messages"))?;
+        let modseq = lock.modseq;
 
         let mut update = FlagUpdate::default();
         let mut unseen_delta: i64 = 0;
@@ -1660,17 +1944,6 @@ impl Store for PgStore {
             tx.rollback().await.map_err(|e| pg_err(e, "rollback"))?;
             return Ok(update);
         }
-        let st = tx
-            .prepare_cached(
-                "UPDATE messages m SET flags = u.fl, keywords = u.kw, modseq = $2 \
-                 FROM unnest($3::bigint[], $4::int[], $5::text[]) AS u(uid, fl, kw) \
-                 WHERE m.mailbox_id = $1 AND m.uid = u.uid",
-            )
-            .await
-            .map_err(|e| pg_err(e, "flags"))?;
-        tx.execute(&st, &[&mailbox, &to_i64(modseq), &u_uid, &u_flags, &u_kw])
-            .await
-            .map_err(|e| pg_err(e, "flags"))?;
         let mut deltas = BTreeMap::new();
         deltas.insert(
             mailbox,
@@ -1679,13 +1952,38 @@ impl Store for PgStore {
                 ..Default::default()
             },
         );
-        apply_mailbox_deltas(&tx, modseq, &deltas).await?;
-        let change = Change::with_uids(
+        let changes = [Change::with_uids(
             mailbox,
             ChangeKind::FlagsChanged,
             update.changed.iter().map(|c| c.uid),
-        );
-        self.commit(tx, account, modseq, vec![change]).await?;
+        )];
+        let modseq_i = to_i64(modseq);
+        let d = DeltaArrays::new(modseq, &deltas);
+        let j = JournalRows::new(account, modseq, &changes);
+        let st_update = prep(
+            &tx,
+            "UPDATE messages m SET flags = u.fl, keywords = u.kw, modseq = $2 \
+             FROM unnest($3::bigint[], $4::int[], $5::text[]) AS u(uid, fl, kw) \
+             WHERE m.mailbox_id = $1 AND m.uid = u.uid",
+            "flags",
+        )
+        .await?;
+        let st_deltas = prep(&tx, MAILBOX_DELTAS_SQL, "mailbox counters").await?;
+        let st_journal = prep(&tx, JOURNAL_SQL, "journal").await?;
+        pipeline(
+            &tx,
+            &[
+                (
+                    &st_update,
+                    vec![&mailbox, &modseq_i, &u_uid, &u_flags, &u_kw],
+                    "flags",
+                ),
+                (&st_deltas, d.params(), "mailbox counters"),
+                (&st_journal, j.params(), "journal"),
+            ],
+        )
+        .await?;
+        self.finish(tx).await?;
         update.modseq = modseq;
         Ok(update)
     }
@@ -1718,27 +2016,37 @@ impl Store for PgStore {
     ) -> Result<Vec<Uid>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
-        let lock = bump(&tx, account).await?;
-        lock_mailbox(&tx, account, mailbox).await?;
         let all = UidSet::all();
         let Some(f) = UidFilter::new(uids.unwrap_or(&all)) else {
+            lock_one(&tx, account, mailbox).await?;
             tx.rollback().await.map_err(|e| pg_err(e, "rollback"))?;
             return Ok(Vec::new());
         };
-        let modseq = lock.modseq;
+        // The locks and the DELETE in one round trip (the server runs the DELETE once the locks
+        // are granted). Metadata rows go with their messages (ON DELETE CASCADE).
+        let st_lock = prep(&tx, LOCK_SQL, "mailbox").await?;
         let sql = format!(
             "DELETE FROM messages WHERE mailbox_id = $1 AND (flags & {}) <> 0{} RETURNING uid, flags, size",
             flag::DELETED,
             f.sql(2)
         );
-        let st = tx.prepare_cached(&sql).await.map_err(|e| pg_err(e, "expunge"))?;
+        let st_delete = prep(&tx, &sql, "expunge").await?;
         let mut params: Vec<Param<'_>> = vec![&mailbox];
         params.extend(f.params());
-        let rows = tx.query(&st, &params).await.map_err(|e| pg_err(e, "expunge"))?;
+        let ids = [mailbox];
+        let (locked, rows) = join(
+            tx.query(&st_lock, &[&account, &&ids[..]]),
+            tx.query(&st_delete, &params),
+        )
+        .await;
+        let locked = locked.map_err(|e| pg_err(e, "mailbox"))?;
+        let (lock, _) = parse_lock(&locked, account, &ids)?;
+        let rows = rows.map_err(|e| pg_err(e, "expunge"))?;
         if rows.is_empty() {
             tx.rollback().await.map_err(|e| pg_err(e, "rollback"))?;
             return Ok(Vec::new());
         }
+        let modseq = lock.modseq;
         let mut gone: Vec<i64> = Vec::with_capacity(rows.len());
         let (mut bytes, mut unseen) = (0i64, 0i64);
         for r in &rows {
@@ -1750,16 +2058,6 @@ impl Store for PgStore {
         }
         gone.sort_unstable();
         let n = gone.len() as i64;
-        let st = tx
-            .prepare_cached(
-                "INSERT INTO tombstones (mailbox_id, uid, modseq) SELECT $1, u, $2 FROM unnest($3::bigint[]) AS u \
-                 ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq",
-            )
-            .await
-            .map_err(|e| pg_err(e, "tombstones"))?;
-        tx.execute(&st, &[&mailbox, &to_i64(modseq), &gone])
-            .await
-            .map_err(|e| pg_err(e, "tombstones"))?;
         let mut deltas = BTreeMap::new();
         deltas.insert(
             mailbox,
@@ -1770,17 +2068,41 @@ impl Store for PgStore {
                 size: -bytes,
             },
         );
-        apply_mailbox_deltas(&tx, modseq, &deltas).await?;
-        apply_account_delta(&tx, account, -bytes, -n).await?;
-        let uids: Vec<Uid> = gone.into_iter().map(to_u32).collect();
-        let change = Change::with_uids(mailbox, ChangeKind::MessagesExpunged, uids.iter().copied());
-        self.commit(tx, account, modseq, vec![change]).await?;
+        let uids: Vec<Uid> = gone.iter().map(|&u| to_u32(u)).collect();
+        let changes = [Change::with_uids(
+            mailbox,
+            ChangeKind::MessagesExpunged,
+            uids.iter().copied(),
+        )];
+        let (modseq_i, minus_bytes, minus_n) = (to_i64(modseq), -bytes, -n);
+        let d = DeltaArrays::new(modseq, &deltas);
+        let j = JournalRows::new(account, modseq, &changes);
+        let st_tomb = prep(&tx, TOMBSTONES_SQL, "tombstones").await?;
+        let st_deltas = prep(&tx, MAILBOX_DELTAS_SQL, "mailbox counters").await?;
+        let st_account = prep(&tx, ACCOUNT_DELTA_SQL, "account usage").await?;
+        let st_journal = prep(&tx, JOURNAL_SQL, "journal").await?;
+        pipeline(
+            &tx,
+            &[
+                (&st_tomb, vec![&mailbox, &modseq_i, &gone], "tombstones"),
+                (&st_deltas, d.params(), "mailbox counters"),
+                (
+                    &st_account,
+                    vec![&account, &minus_bytes, &minus_n],
+                    "account usage",
+                ),
+                (&st_journal, j.params(), "journal"),
+            ],
+        )
+        .await?;
+        self.finish(tx).await?;
         Ok(uids)
     }
 
     async fn mailbox_changes(&self, mailbox: MailboxId, since: ModSeq) -> Result<MailboxChanges> {
         let mut client = self.client().await?;
-        // One snapshot for the three reads, so they agree with each other.
+        // One snapshot for the three reads, so they agree with each other; the reads are
+        // pipelined (one round trip).
         let tx = client
             .build_transaction()
             .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
@@ -1789,34 +2111,36 @@ impl Store for PgStore {
             .await
             .map_err(|e| pg_err(e, "transaction"))?;
         let since = to_i64(since);
-        let st = tx
-            .prepare_cached("SELECT highest_modseq FROM mailboxes WHERE id = $1")
-            .await
-            .map_err(|e| pg_err(e, "mailbox"))?;
-        let highest: i64 = tx
-            .query_opt(&st, &[&mailbox])
-            .await
+        let st_mb = prep(
+            &tx,
+            "SELECT highest_modseq FROM mailboxes WHERE id = $1",
+            "mailbox",
+        )
+        .await?;
+        let st_changed = prep(
+            &tx,
+            "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+            "messages",
+        )
+        .await?;
+        let st_vanished = prep(
+            &tx,
+            "SELECT uid FROM tombstones WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+            "tombstones",
+        )
+        .await?;
+        let (mb, changed, vanished) = join3(
+            tx.query_opt(&st_mb, &[&mailbox]),
+            tx.query(&st_changed, &[&mailbox, &since]),
+            tx.query(&st_vanished, &[&mailbox, &since]),
+        )
+        .await;
+        let highest: i64 = mb
             .map_err(|e| pg_err(e, "mailbox"))?
             .ok_or_else(|| StoreError::NotFound(format!("mailbox {mailbox}")))?
             .get(0);
-        let st = tx
-            .prepare_cached(
-                "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
-            )
-            .await
-            .map_err(|e| pg_err(e, "messages"))?;
-        let changed = tx
-            .query(&st, &[&mailbox, &since])
-            .await
-            .map_err(|e| pg_err(e, "messages"))?;
-        let st = tx
-            .prepare_cached("SELECT uid FROM tombstones WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid")
-            .await
-            .map_err(|e| pg_err(e, "tombstones"))?;
-        let vanished = tx
-            .query(&st, &[&mailbox, &since])
-            .await
-            .map_err(|e| pg_err(e, "tombstones"))?;
+        let changed = changed.map_err(|e| pg_err(e, "messages"))?;
+        let vanished = vanished.map_err(|e| pg_err(e, "tombstones"))?;
         tx.commit().await.map_err(|e| pg_err(e, "commit"))?;
         Ok(MailboxChanges {
             changed: changed.iter().map(summary_from_row).collect(),

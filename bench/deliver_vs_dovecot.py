@@ -39,7 +39,7 @@ def timed(label, msgs, argv_for, workers):
     def one(i):
         r = subprocess.run(argv_for(i), input=msgs[i], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if r.returncode != 0:
-            raise RuntimeError(f"{label}: {r.stderr.decode(errors='replace')}")
+            raise RuntimeError(f"{label}: exit {r.returncode}: {r.stderr.decode(errors='replace')}")
 
     t = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(workers) as ex:
@@ -54,6 +54,7 @@ def main():
     if not os.access(MALT, os.X_OK):
         sys.exit("build malt first: cargo build --release")
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        os.chmod(tmp, 0o755)  # dovecot-lda drops privileges to the vmail user
         mbox = os.path.join(tmp, "in.mbox")
         subprocess.run([sys.executable, os.path.join(PEERS, "gen_mbox.py"), mbox, str(n), "7"], check=True,
                        stdout=subprocess.DEVNULL)

@@ -882,11 +882,15 @@ mod tests {
         assert_eq!(c.store.backend, StoreBackend::Sqlite);
         let ports: Vec<u16> = c.listeners.iter().map(|l| l.port).collect();
         assert_eq!(ports, vec![25, 587, 465, 24, 143, 993, 110, 995, 4190, 80, 443]);
-        assert!(
-            c.listeners
-                .iter()
-                .all(|l| l.address == IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-        );
+        // Public services on every interface; LMTP (no authentication) on loopback only.
+        for l in &c.listeners {
+            let expected = if l.protocol == Protocol::Lmtp {
+                IpAddr::V4(Ipv4Addr::LOCALHOST)
+            } else {
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+            };
+            assert_eq!(l.address, expected, "{}", l.name);
+        }
     }
 
     #[test]

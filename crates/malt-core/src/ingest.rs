@@ -12,6 +12,8 @@
 //!   line break before a delimiter belongs to the delimiter), so offsets are exact byte positions
 //!   in the raw message. mail-parser decodes each header block (RFC 2047 words, RFC 2231
 //!   parameters, addresses, dates) and the text of the preview part.
+//! - `wire_size` is the size with every bare LF counted as CRLF (see [`wire_size`]), so POP3
+//!   LIST/STAT and IMAP RFC822.SIZE never read the blob.
 //! - Work is linear in the input size times the nesting depth, which is bounded by
 //!   [`MAX_DEPTH`]; the number of parts is bounded by [`MAX_PARTS`]; header blocks larger than
 //!   [`MAX_HEADER_DECODE`] are decoded only up to that size. A 50 MB message is fine.
@@ -45,7 +47,23 @@ pub fn parse_message(raw: &[u8]) -> MessageMeta {
         body,
         sort,
         preview,
+        wire_size: wire_size(raw),
     }
+}
+
+/// Octets of `raw` on the wire, where every line ends in CRLF: its length plus one for each bare
+/// LF (an LF not preceded by CR), which is sent as CRLF (RFC 1939 §3, RFC 9051 §2.2). A lone CR
+/// is sent as it is. One pass, no allocation.
+pub fn wire_size(raw: &[u8]) -> u64 {
+    let mut bare_lf = 0u64;
+    let mut prev = 0u8;
+    for &b in raw {
+        if b == b'\n' && prev != b'\r' {
+            bare_lf += 1;
+        }
+        prev = b;
+    }
+    raw.len() as u64 + bare_lf
 }
 
 /// Content type assumed when a part has no Content-Type (RFC 2046 §5.1.5 for digests).

@@ -10,7 +10,8 @@
 //! - Multi-line responses (RFC 1939 §3) have CRLF line ends, every line starting with `.` gets another `.`
 //!   (byte-stuffing), and they end with `.\r\n`. Stored messages with bare LF are normalised to CRLF, and
 //!   [`pop3_size`] is the size of that normalised form (RFC 1939 §5: sizes as the client will receive them,
-//!   before byte-stuffing, as Dovecot counts them).
+//!   before byte-stuffing, as Dovecot counts them; the CRLF closing an unterminated last line is framing
+//!   and not counted). It equals `MessageMeta::wire_size`, recorded at ingest.
 
 use std::fmt;
 
@@ -341,9 +342,12 @@ pub fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
 }
 
-/// The size of `message` as POP3 sends it: every line ending in CRLF (before byte-stuffing).
+/// The size of `message` as POP3 sends it: every bare LF counted as CRLF, before byte-stuffing. The
+/// same number as `MessageMeta::wire_size` recorded at ingest, so LIST/STAT (from the metadata) and
+/// RETR agree. As in Dovecot, the CRLF added after a last line without a line end is framing (the
+/// terminator must start a line, RFC 1939 §3) and is not counted.
 pub fn pop3_size(message: &[u8]) -> u64 {
-    lines(message).map(|l| l.len() as u64 + 2).sum()
+    malt_core::ingest::wire_size(message)
 }
 
 /// The multi-line body for RETR: `message` with CRLF line ends, byte-stuffed, and the terminator.
@@ -507,9 +511,10 @@ mod tests {
             multiline_message(lf),
             b"Subject: y\r\n\r\nbody\r\n..dot\r\nlast\r\n.\r\n"
         );
+        // The CRLF added after the unterminated last line is framing, not counted.
         assert_eq!(
             pop3_size(lf),
-            b"Subject: y\r\n\r\nbody\r\n.dot\r\nlast\r\n".len() as u64
+            b"Subject: y\r\n\r\nbody\r\n.dot\r\nlast".len() as u64
         );
         assert_eq!(multiline_message(b""), b".\r\n");
         assert_eq!(pop3_size(b""), 0);

@@ -20,7 +20,8 @@ pub struct Entry {
     pub blob_id: String,
     /// The size as stored (octets as received).
     pub stored_size: u64,
-    /// The size as POP3 sends it (CRLF line ends), once computed.
+    /// The size as POP3 sends it (CRLF line ends): from the ingest metadata (`MessageMeta::wire_size`)
+    /// when recorded, else once computed from the blob.
     pub pop3_size: Option<u64>,
     /// Marked by `DELE`.
     pub deleted: bool,

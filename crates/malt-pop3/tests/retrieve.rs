@@ -16,6 +16,9 @@ const M1: &[u8] =
 /// Bare LF line ends, no final line end.
 const M2: &[u8] = b"From: b@example.org\nSubject: two\n\nbody a\nbody b\n.x\nlast";
 const M2_CRLF: &[u8] = b"From: b@example.org\r\nSubject: two\r\n\r\nbody a\r\nbody b\r\n.x\r\nlast\r\n";
+/// The POP3 size of M2: its CRLF form; the CRLF that RETR adds after the unterminated last line is
+/// framing and not counted (as Dovecot does), so LIST/STAT come from the ingest metadata alone.
+const M2_SIZE: usize = M2_CRLF.len() - 2;
 const M3: &[u8] = b"Subject: three\r\n\r\nshort\r\n";
 
 #[tokio::test]
@@ -26,7 +29,7 @@ async fn stat_list_uidl_retr_top_raw() {
     let u3 = env.append(M3).await;
     let v = env.uidvalidity().await;
     let mut c = env.logged_in().await;
-    let total = M1.len() + M2_CRLF.len() + M3.len();
+    let total = M1.len() + M2_SIZE + M3.len();
 
     assert_eq!(c.cmd("STAT").await, format!("+OK 3 {total}\r\n"));
 
@@ -38,11 +41,11 @@ async fn stat_list_uidl_retr_top_raw() {
         c.body().await,
         vec![
             format!("1 {}\r\n", M1.len()),
-            format!("2 {}\r\n", M2_CRLF.len()),
+            format!("2 {M2_SIZE}\r\n"),
             format!("3 {}\r\n", M3.len()),
         ]
     );
-    assert_eq!(c.cmd("LIST 2").await, format!("+OK 2 {}\r\n", M2_CRLF.len()));
+    assert_eq!(c.cmd("LIST 2").await, format!("+OK 2 {M2_SIZE}\r\n"));
     assert_eq!(c.cmd("LIST 4").await, "-ERR There's no message 4\r\n");
 
     assert_eq!(c.cmd("UIDL").await, "+OK\r\n");
@@ -70,7 +73,7 @@ async fn stat_list_uidl_retr_top_raw() {
     assert_eq!(unstuffed, M1);
 
     // A bare-LF message is sent with CRLF, its size counting the CRLFs.
-    assert_eq!(c.cmd("RETR 2").await, format!("+OK {} octets\r\n", M2_CRLF.len()));
+    assert_eq!(c.cmd("RETR 2").await, format!("+OK {M2_SIZE} octets\r\n"));
     assert_eq!(c.body_bytes().await, M2_CRLF);
 
     // TOP.
@@ -130,7 +133,7 @@ p.quit()
 "
     );
     let out = python(&script, &py_env(&env)).await;
-    let total = M1.len() + M2_CRLF.len() + M3.len();
+    let total = M1.len() + M2_SIZE + M3.len();
     assert!(out.contains(&format!("stat 3 {total}")), "{out}");
     assert!(out.contains(&format!("'1 {}'", M1.len())), "{out}");
     assert!(out.contains("uidl 3"), "{out}");
@@ -147,4 +150,83 @@ p.quit()
         out.contains("top b'From: a@example.org|Subject: one||line 1'"),
         "{out}"
     );
+}
+
+/// Bare LF line ends, terminated: 4 lines, so its CRLF form is 4 octets longer.
+const LF_ONLY: &[u8] = b"Subject: lf\n\nline 1\nline 2\n";
+
+/// Every blob file under the test's data dir, removed (the store layout is `blobs/<2 hex>/<id>`).
+fn delete_all_blobs(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    for sub in std::fs::read_dir(dir.join("blobs")).unwrap() {
+        let sub = sub.unwrap().path();
+        if !sub.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&sub).unwrap() {
+            let f = f.unwrap().path();
+            if f.is_file() {
+                std::fs::remove_file(&f).unwrap();
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn stat_list_use_ingest_sizes_without_reading_blobs() {
+    let env = start().await;
+    let uid = env.append(LF_ONLY).await;
+    let v = env.uidvalidity().await;
+    assert_eq!(delete_all_blobs(env.dir.path()), 1);
+    let size = LF_ONLY.len() + 4;
+
+    let mut c = env.logged_in().await;
+    assert_eq!(c.cmd("STAT").await, format!("+OK 1 {size}\r\n"));
+    assert_eq!(c.cmd("LIST").await, format!("+OK 1 messages ({size} octets)\r\n"));
+    assert_eq!(c.body().await, vec![format!("1 {size}\r\n")]);
+    assert_eq!(c.cmd("LIST 1").await, format!("+OK 1 {size}\r\n"));
+    assert_eq!(c.cmd("UIDL 1").await, format!("+OK 1 {uid:08X}{v:08X}\r\n"));
+    // The blob is really gone: only RETR/TOP read it, and they fail.
+    assert!(
+        c.cmd("RETR 1").await.starts_with("-ERR"),
+        "RETR read a deleted blob"
+    );
+    assert!(c.cmd("TOP 1 0").await.starts_with("-ERR"));
+    assert!(c.cmd("QUIT").await.starts_with("+OK"));
+}
+
+#[tokio::test]
+async fn old_rows_without_wire_size_fall_back_to_the_blob() {
+    let env = start().await;
+    let inbox = env.inbox().await;
+    let storage = env.core.storage();
+    let blob_id = storage.blobs.put(LF_ONLY).unwrap();
+    let meta = malt_store::MessageMeta::default();
+    assert_eq!(
+        meta.wire_size, 0,
+        "unknown, as for rows stored before the field existed"
+    );
+    storage
+        .store
+        .append(
+            env.account.id,
+            vec![malt_store::NewMessage {
+                mailbox_id: inbox.id,
+                blob_id,
+                size: LF_ONLY.len() as u64,
+                flags: malt_store::Flags::default(),
+                internal_date: 1_700_000_000,
+                meta,
+            }],
+        )
+        .await
+        .unwrap();
+    let size = LF_ONLY.len() + 4;
+    let mut c = env.logged_in().await;
+    assert_eq!(c.cmd("STAT").await, format!("+OK 1 {size}\r\n"));
+    assert_eq!(c.cmd("LIST 1").await, format!("+OK 1 {size}\r\n"));
+    assert_eq!(c.cmd("RETR 1").await, format!("+OK {size} octets\r\n"));
+    assert_eq!(c.body_bytes().await, b"Subject: lf\r\n\r\nline 1\r\nline 2\r\n");
 }

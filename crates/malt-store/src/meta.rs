@@ -13,6 +13,13 @@ pub struct MessageMeta {
     pub sort: SortFields,
     /// Up to 256 characters of decoded text (RFC 8970 PREVIEW).
     pub preview: String,
+    /// Octets of the message as sent on the wire with CRLF line ends: the stored size plus one for
+    /// every bare LF (an LF not preceded by CR), since each is sent as CRLF. This is what POP3
+    /// RETR sends before byte-stuffing (RFC 1939 §5: LIST/STAT sizes) and what IMAP RFC822.SIZE
+    /// reports (RFC 9051 §7.5.2). Equal to the stored size for a message that already uses CRLF.
+    /// `0` means unknown (rows stored before this field existed): compute it from the blob then.
+    #[serde(default)]
+    pub wire_size: u64,
 }
 
 /// IMAP ENVELOPE (RFC 9051 §7.5.2), with strings decoded to UTF-8 (RFC 2047 words resolved).

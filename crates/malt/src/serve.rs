@@ -18,6 +18,11 @@ use crate::context::{self, GlobalOpts};
 use crate::logging::{self, LogFormat};
 
 pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
+    // Handlers first: a signal that arrives once the listeners are up must not find the default
+    // action (which would kill the process instead of shutting down gracefully).
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
     let config = g.config()?;
     let format = g.log_format.unwrap_or(match config.log.format {
         malt_config::LogFormat::Json => LogFormat::Json,
@@ -45,9 +50,6 @@ pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
 
     let gc = tokio::spawn(periodic_gc(storage.clone(), config.clone()));
 
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
     loop {
         tokio::select! {
             _ = term.recv() => break,

@@ -482,11 +482,72 @@ fn big_message_is_linear() {
     assert!(t.elapsed().as_secs() < 20);
 }
 
+#[test]
+fn wire_size_crlf_message_is_its_length() {
+    let raw = crlf(PLAIN);
+    assert_eq!(parse(&raw).wire_size, raw.len() as u64);
+}
+
+#[test]
+fn wire_size_counts_bare_lf_as_crlf() {
+    let raw = PLAIN.as_bytes();
+    let lines = raw.iter().filter(|&&b| b == b'\n').count() as u64;
+    assert!(lines > 5);
+    let m = parse(raw);
+    assert_eq!(m.wire_size, raw.len() as u64 + lines);
+    assert_eq!(m.wire_size, crlf(PLAIN).len() as u64);
+}
+
+#[test]
+fn wire_size_mixed_line_ends() {
+    // Two CRLF and three bare LF (one of them last).
+    let raw = b"Subject: x\r\nTo: a@b\n\r\nbody\nend\n";
+    assert_eq!(parse(raw).wire_size, raw.len() as u64 + 3);
+    assert_eq!(wire_size(b"a\r\nb\nc"), 7);
+}
+
+#[test]
+fn wire_size_lone_cr_and_empty() {
+    // A CR not followed by LF is sent as it is; an LF after it is still CR-preceded.
+    assert_eq!(wire_size(b"a\rb"), 3);
+    assert_eq!(wire_size(b"\r"), 1);
+    assert_eq!(wire_size(b"\r\r\n"), 3);
+    assert_eq!(wire_size(b"\n\n"), 4);
+    assert_eq!(wire_size(b"\n"), 2);
+    assert_eq!(parse(b"").wire_size, 0);
+    let lone_cr = b"Subject: x\rbody";
+    assert_eq!(parse(lone_cr).wire_size, lone_cr.len() as u64);
+}
+
 proptest! {
     #[test]
     fn never_panics_on_bytes(raw in proptest::collection::vec(any::<u8>(), 0..2000)) {
         let m = parse_message(&raw);
         check_nesting(&m.body, 0, raw.len() as u64);
+        // Every bare LF adds one octet on the wire; nothing else changes.
+        let bare_lf = raw
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\n' && (i == 0 || raw[i - 1] != b'\r'))
+            .count() as u64;
+        prop_assert!(m.wire_size >= raw.len() as u64);
+        prop_assert_eq!(m.wire_size, raw.len() as u64 + bare_lf);
+    }
+
+    #[test]
+    fn wire_size_matches_normalised_length(
+        raw in proptest::collection::vec(prop_oneof![Just(b'\r'), Just(b'\n'), Just(b'a')], 0..200)
+    ) {
+        // The size of the CRLF form built independently: each bare LF becomes CRLF.
+        let mut out = Vec::new();
+        for (i, &b) in raw.iter().enumerate() {
+            if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
+                out.push(b'\r');
+            }
+            out.push(b);
+        }
+        prop_assert!(wire_size(&raw) >= raw.len() as u64);
+        prop_assert_eq!(wire_size(&raw), out.len() as u64);
     }
 
     #[test]

@@ -116,21 +116,43 @@ pub(crate) async fn login(s: &mut Session, username: &str, password: &str) -> Ve
     }
 }
 
+/// UIDs whose metadata is read per store query when the maildrop is opened, so a big INBOX is
+/// never one huge result.
+const SNAPSHOT_CHUNK: usize = 1000;
+
 /// The INBOX snapshot: every message by ascending UID (RFC 1939 §5: numbered 1..n for the session).
+/// Sizes come from the metadata computed at ingest (`MessageMeta::wire_size`), so opening the
+/// maildrop and STAT/LIST/UIDL read no blob; only rows stored before that field existed
+/// (`wire_size == 0` for a non-empty message) fall back to the blob, lazily, in [`pop3_size`].
 async fn open_maildrop(s: &Session, account: malt_store::Account) -> Result<Maildrop, StoreError> {
     let inbox = s.core.mailbox_required(account.id, "INBOX").await?;
-    let messages = s.core.storage().store.messages(inbox.id, &UidSet::all()).await?;
-    let mut entries: Vec<Entry> = messages
+    let store = &s.core.storage().store;
+    let mut uids: Vec<malt_store::Uid> = store
+        .message_summaries(inbox.id)
+        .await?
         .into_iter()
-        .map(|m| Entry {
+        .map(|m| m.uid)
+        .collect();
+    uids.sort_unstable();
+    let mut entries: Vec<Entry> = Vec::with_capacity(uids.len());
+    for chunk in uids.chunks(SNAPSHOT_CHUNK) {
+        let (Some(&first), Some(&last)) = (chunk.first(), chunk.last()) else {
+            continue;
+        };
+        // UIDs only grow, so the range holds no message appended after the summaries were read;
+        // one expunged meanwhile is simply absent.
+        let messages = store
+            .messages(inbox.id, &UidSet::from_ranges([(first, last)]))
+            .await?;
+        entries.extend(messages.into_iter().map(|m| Entry {
             uid: m.uid,
+            pop3_size: known_wire_size(m.size, m.meta.wire_size),
             blob_id: m.blob_id,
             stored_size: m.size,
-            pop3_size: None,
             deleted: false,
             gone: false,
-        })
-        .collect();
+        }));
+    }
     entries.sort_by_key(|e| e.uid);
     Ok(Maildrop {
         account,
@@ -140,8 +162,15 @@ async fn open_maildrop(s: &Session, account: malt_store::Account) -> Result<Mail
     })
 }
 
-/// The POP3 size of `entry` (CRLF line ends), computed once from the blob and cached. If the blob cannot
-/// be read (a message expunged and collected meanwhile), the stored size stands in.
+/// The wire size recorded at ingest, when it is known: `0` for a non-empty message means "not
+/// computed" (stored before `wire_size` existed).
+fn known_wire_size(stored_size: u64, wire_size: u64) -> Option<u64> {
+    (wire_size != 0 || stored_size == 0).then_some(wire_size)
+}
+
+/// The POP3 size of `entry` (CRLF line ends): the one recorded at ingest, else computed once from the
+/// blob and cached. If the blob cannot be read (a message expunged and collected meanwhile), the stored
+/// size stands in.
 pub(crate) async fn pop3_size(core: &malt_core::MailCore, entry: &mut Entry) -> u64 {
     if let Some(n) = entry.pop3_size {
         return n;

@@ -40,10 +40,10 @@ pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
         "store opened"
     );
     // The change feed runs for the process' lifetime; protocol sessions subscribe to it.
-    let _feed = storage.change_feed().await?;
+    let feed = storage.change_feed().await?;
 
     let tls = Arc::new(TlsManager::from_config(&config).context("cannot set up TLS")?);
-    let server = Server::start(config.clone(), tls.clone(), handlers(&storage, &config))
+    let server = Server::start(config.clone(), tls.clone(), handlers(&storage, &config, feed))
         .await
         .context("cannot start the listeners")?;
     tracing::info!(listeners = server.local_addrs().len(), "started");
@@ -72,7 +72,11 @@ pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
 
 /// One handler per protocol. Protocols whose issues have not landed answer with their
 /// "service not available" greeting.
-fn handlers(storage: &malt_store::Storage, config: &Config) -> HashMap<Protocol, Arc<dyn Handler>> {
+fn handlers(
+    storage: &malt_store::Storage,
+    config: &Config,
+    feed: malt_store::ChangeFeed,
+) -> HashMap<Protocol, Arc<dyn Handler>> {
     let core = MailCore::new(
         storage.clone(),
         MailSettings {
@@ -90,6 +94,10 @@ fn handlers(storage: &malt_store::Storage, config: &Config) -> HashMap<Protocol,
     );
     let mut map: HashMap<Protocol, Arc<dyn Handler>> =
         Protocol::ALL.iter().map(|&p| (p, placeholder(p))).collect();
+    map.insert(
+        Protocol::Imap,
+        Arc::new(malt_imap::Imap4Handler::new(core.clone(), auth.clone(), feed)),
+    );
     map.insert(Protocol::Pop3, Arc::new(malt_pop3::Pop3Handler::new(core, auth)));
     let http = router(HttpState::new(store_health_check(storage.store.clone())));
     map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));

@@ -1,0 +1,48 @@
+//! Malt's IMAP server session: IMAP4rev2 (RFC 9051) and IMAP4rev1 (RFC 3501) over the listener layer
+//! of `malt-server`, with the codec of `malt-imap-proto`.
+//!
+//! - [`state`]: the session states (an enum carrying its data) and the one table of what is allowed where.
+//! - [`view`]: the per-session view of the selected mailbox (sequence numbers ↔ UIDs, known flags) and
+//!   the queue of changes made by other sessions.
+//! - `session`: the read-parse-run-write loop; `op/`: the commands; [`search`]: SEARCH evaluation.
+//!
+//! Invariants (see /work/shared/PITFALLS.md):
+//! - Commands of one connection run strictly one after the other, in the order received: a command is
+//!   parsed only after the previous one has been answered (pipelining is safe, RFC 9051 §5.5).
+//! - Changes made by other sessions are never announced in the middle of a command. They are applied to
+//!   the view only at sync points; `EXPUNGE` is never sent during or after FETCH/STORE/SEARCH (RFC 9051
+//!   §7.5.1); `EXISTS` always precedes any response mentioning a new sequence number; an untagged `FLAGS`
+//!   precedes any `FETCH` using a keyword the session has not announced yet.
+
+mod op;
+pub mod search;
+mod session;
+pub mod state;
+pub mod view;
+
+use async_trait::async_trait;
+use malt_core::{Authenticator, MailCore};
+use malt_server::{Connection, Handler, SessionContext};
+use malt_store::ChangeFeed;
+
+/// The IMAP protocol handler, registered for `Protocol::Imap`.
+#[derive(Debug, Clone)]
+pub struct Imap4Handler {
+    core: MailCore,
+    auth: Authenticator,
+    feed: ChangeFeed,
+}
+
+impl Imap4Handler {
+    pub fn new(core: MailCore, auth: Authenticator, feed: ChangeFeed) -> Self {
+        Imap4Handler { core, auth, feed }
+    }
+}
+
+#[async_trait]
+impl Handler for Imap4Handler {
+    async fn handle(&self, conn: Connection, ctx: SessionContext) {
+        let feed = self.feed.subscribe();
+        session::run(conn, ctx, self.core.clone(), self.auth.clone(), feed).await;
+    }
+}

@@ -1,0 +1,25 @@
+//! DELETE (RFC 9051 §6.3.5): INBOX and mailboxes with children are refused (`[CANNOT]`/`[HASCHILDREN]`),
+//! a missing one is `[NONEXISTENT]`.
+
+use malt_imap_proto::ResponseCode;
+use malt_store::StoreError;
+
+use crate::op::{mailbox_name, store_error};
+use crate::session::{Outcome, Session};
+
+pub(crate) async fn run(s: &mut Session, mailbox: &str) -> Outcome {
+    let Some(account) = s.state.account().map(|a| a.id) else {
+        return Outcome::bad("Not authenticated");
+    };
+    let name = match mailbox_name(s, mailbox) {
+        Ok(n) => n,
+        Err(o) => return o,
+    };
+    match s.core.delete_mailbox(account, &name).await {
+        Ok(()) => Outcome::ok("DELETE completed"),
+        Err(StoreError::Conflict(why)) if why.contains("children") => {
+            Outcome::no(Some(ResponseCode::HasChildren), why)
+        }
+        Err(e) => store_error(&e),
+    }
+}

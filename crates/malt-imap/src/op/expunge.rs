@@ -1,0 +1,42 @@
+//! EXPUNGE (RFC 9051 §6.4.3) and UID EXPUNGE (RFC 4315 §2.1): removes `\Deleted` messages (only those in
+//! the UID set for UID EXPUNGE) and announces each with `* n EXPUNGE`, numbered as of when it is sent.
+//! Refused with `[READ-ONLY]` in an EXAMINEd mailbox.
+
+use malt_imap_proto::ResponseCode;
+use malt_imap_proto::command::SequenceSet;
+use malt_store::UidSet;
+
+use crate::op::store_error;
+use crate::session::{Outcome, Session};
+use crate::state::State;
+
+pub(crate) async fn run(s: &mut Session, set: Option<&SequenceSet>) -> Outcome {
+    let State::Selected {
+        account,
+        view,
+        read_only,
+    } = &mut s.state
+    else {
+        return Outcome::bad("No mailbox selected");
+    };
+    if *read_only {
+        return Outcome::no(Some(ResponseCode::ReadOnly), "Mailbox is read-only");
+    }
+    let uids = match set {
+        None => None,
+        Some(set) => match view.resolve(set, true) {
+            Ok(t) if t.is_empty() => return Outcome::ok("EXPUNGE completed"),
+            Ok(t) => Some(UidSet::from_uids(t.into_iter().map(|(_, u)| u))),
+            Err(e) => return Outcome::bad(e.0),
+        },
+    };
+    match s.core.expunge(account.id, view.mailbox_id, uids.as_ref()).await {
+        Ok(gone) => {
+            for seq in view.remove(&gone) {
+                s.out.expunge(seq);
+            }
+            Outcome::ok("EXPUNGE completed")
+        }
+        Err(e) => store_error(&e),
+    }
+}

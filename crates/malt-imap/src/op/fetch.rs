@@ -1,0 +1,374 @@
+//! FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9).
+//!
+//! - Sections are cut from the blob with the offsets stored in the message metadata (no re-parse).
+//! - A non-PEEK body fetch sets `\Seen` (not in a read-only mailbox) and the response carries FLAGS.
+//! - UID FETCH always returns UID (RFC 9051 §6.4.9).
+//! - Messages another session expunged (not yet announced, PITFALLS 2) are skipped: the tagged response
+//!   is `OK [EXPUNGEISSUED]` then.
+//! - BINARY is not offered and is answered BAD.
+
+use std::collections::HashMap;
+
+use malt_imap_proto::command::{DateTime, FetchArgs, FetchAttribute, Flag, Section, SectionText};
+use malt_imap_proto::{FetchItem, ResponseCode};
+use malt_store::meta::BodyPart;
+use malt_store::{FlagOp, Flags, Message, Uid, UidSet, flag};
+
+use crate::op::{date_time, imap_flags, store_error};
+use crate::session::{Io, Outcome, Session};
+use crate::state::State;
+
+/// One response item with the data it owns.
+enum Owned<'a> {
+    Flags,
+    Uid,
+    Date(DateTime),
+    Size(u64),
+    Envelope(&'a Message),
+    BodyStructure(&'a Message),
+    Body(&'a Message),
+    Section {
+        section: &'a Section,
+        origin: Option<u64>,
+        data: Option<Vec<u8>>,
+    },
+    Rfc822(Vec<u8>),
+    Rfc822Header(Vec<u8>),
+    Rfc822Text(Vec<u8>),
+    ModSeq(u64),
+    Preview(&'a str),
+    EmailId(String),
+    ThreadId(String),
+    SaveDate(DateTime),
+}
+
+fn needs_meta(a: &FetchAttribute) -> bool {
+    !matches!(a, FetchAttribute::Flags | FetchAttribute::Uid)
+}
+
+fn needs_blob(a: &FetchAttribute) -> bool {
+    matches!(
+        a,
+        FetchAttribute::BodySection { .. }
+            | FetchAttribute::Rfc822
+            | FetchAttribute::Rfc822Header
+            | FetchAttribute::Rfc822Text
+    )
+}
+
+/// Whether fetching `a` sets `\Seen` (RFC 9051 §6.4.5).
+fn sets_seen(a: &FetchAttribute) -> bool {
+    matches!(
+        a,
+        FetchAttribute::BodySection { peek: false, .. } | FetchAttribute::Rfc822 | FetchAttribute::Rfc822Text
+    )
+}
+
+/// The part a section's part numbers name (RFC 9051 §6.4.5): part 1 of a non-multipart is its body; the
+/// parts of a `message/rfc822` part are those of the encapsulated message.
+pub(crate) fn find_part<'a>(root: &'a BodyPart, path: &[u32]) -> Option<&'a BodyPart> {
+    let mut cur = root;
+    for &n in path {
+        let container = if cur.media_type == "message" && cur.subtype == "rfc822" {
+            cur.parts.first()?
+        } else {
+            cur
+        };
+        cur = if container.media_type == "multipart" {
+            container.parts.get(usize::try_from(n).ok()?.checked_sub(1)?)?
+        } else if n == 1 {
+            container
+        } else {
+            return None;
+        };
+    }
+    Some(cur)
+}
+
+fn slice(raw: &[u8], from: u64, to: u64) -> Vec<u8> {
+    let from = usize::try_from(from).unwrap_or(usize::MAX).min(raw.len());
+    let to = usize::try_from(to).unwrap_or(usize::MAX).min(raw.len()).max(from);
+    raw.get(from..to).map(<[u8]>::to_vec).unwrap_or_default()
+}
+
+/// The header fields of `header` whose names are (or, with `not`, are not) in `names`, followed by the
+/// blank line (RFC 9051 §6.4.5 HEADER.FIELDS).
+pub(crate) fn header_fields(header: &[u8], names: &[String], not: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut keep = false;
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        if line == b"\r\n" || line == b"\n" {
+            break;
+        }
+        if !line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            let name = line.split(|&b| b == b':').next().unwrap_or_default();
+            let name = String::from_utf8_lossy(name);
+            let listed = names.iter().any(|n| n.eq_ignore_ascii_case(name.trim()));
+            keep = listed != not;
+        }
+        if keep {
+            out.extend_from_slice(line);
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// The octets of `section` of the message `raw` with structure `root`; `None` for a missing part.
+pub(crate) fn section_data(raw: &[u8], root: &BodyPart, section: &Section) -> Option<Vec<u8>> {
+    let part = find_part(root, &section.part)?;
+    // HEADER/TEXT of a message/rfc822 part refer to the encapsulated message.
+    let msg = if !section.part.is_empty() && part.media_type == "message" && part.subtype == "rfc822" {
+        part.parts.first()
+    } else {
+        Some(part)
+    };
+    Some(match &section.text {
+        None if section.part.is_empty() => raw.to_vec(),
+        None => slice(raw, part.body_start, part.body_end),
+        Some(SectionText::Mime) => slice(raw, part.header_start, part.body_start),
+        Some(SectionText::Header) => {
+            let m = msg?;
+            slice(raw, m.header_start, m.body_start)
+        }
+        Some(SectionText::Text) => {
+            let m = msg?;
+            slice(raw, m.body_start, m.body_end)
+        }
+        Some(SectionText::HeaderFields(names)) => {
+            let m = msg?;
+            header_fields(&slice(raw, m.header_start, m.body_start), names, false)
+        }
+        Some(SectionText::HeaderFieldsNot(names)) => {
+            let m = msg?;
+            header_fields(&slice(raw, m.header_start, m.body_start), names, true)
+        }
+    })
+}
+
+fn partial(data: Vec<u8>, p: Option<(u64, u64)>) -> (Option<u64>, Vec<u8>) {
+    match p {
+        None => (None, data),
+        Some((o, c)) => (Some(o), slice(&data, o, o.saturating_add(c))),
+    }
+}
+
+/// Responses are flushed to the client once this much is buffered, so a big FETCH does not hold the
+/// whole answer in memory.
+const FLUSH_AT: usize = 256 * 1024;
+
+pub(crate) async fn run(
+    s: &mut Session,
+    io: &mut Io,
+    uid_mode: bool,
+    args: &FetchArgs,
+) -> std::io::Result<Outcome> {
+    Ok(fetch(s, io, uid_mode, args).await?.unwrap_or_else(|o| o))
+}
+
+/// `Err` carries an early answer; the outer `Result` is the connection's.
+async fn fetch(
+    s: &mut Session,
+    io: &mut Io,
+    uid_mode: bool,
+    args: &FetchArgs,
+) -> std::io::Result<Result<Outcome, Outcome>> {
+    let State::Selected {
+        account,
+        view,
+        read_only,
+    } = &mut s.state
+    else {
+        return Ok(Err(Outcome::bad("No mailbox selected")));
+    };
+    if args.items.iter().any(|a| {
+        matches!(
+            a,
+            FetchAttribute::Binary { .. } | FetchAttribute::BinarySize { .. }
+        )
+    }) {
+        return Ok(Err(Outcome::bad("BINARY is not supported")));
+    }
+    let targets = match view.resolve(&args.set, uid_mode) {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(Outcome::bad(e.0))),
+    };
+    let mut expunged_skipped = false;
+    let targets: Vec<(u32, Uid)> = targets
+        .into_iter()
+        .filter(|(_, uid)| {
+            let gone = view.is_expunged(*uid);
+            expunged_skipped |= gone;
+            !gone
+        })
+        .collect();
+    let store = s.core.storage().store.clone();
+    // \Seen first, so the FLAGS in the response are the new ones (RFC 9051 §6.4.5).
+    if !*read_only && args.items.iter().any(sets_seen) {
+        let unseen: Vec<Uid> = targets
+            .iter()
+            .map(|(_, u)| *u)
+            .filter(|u| view.flags_of(*u).is_some_and(|f| !f.has(flag::SEEN)))
+            .collect();
+        if !unseen.is_empty() {
+            let seen = Flags::new(flag::SEEN, []);
+            match s
+                .core
+                .store_flags(
+                    account.id,
+                    view.mailbox_id,
+                    &UidSet::from_uids(unseen),
+                    FlagOp::Add,
+                    &seen,
+                    None,
+                )
+                .await
+            {
+                Ok(update) => {
+                    for m in update.changed {
+                        view.set_flags(m.uid, m.flags);
+                    }
+                }
+                Err(e) => return Ok(Err(store_error(&e))),
+            }
+        }
+    }
+    let want_meta = args.items.iter().any(needs_meta);
+    let want_blob = args.items.iter().any(needs_blob);
+    let messages: HashMap<Uid, Message> = if want_meta && !targets.is_empty() {
+        match store
+            .messages(
+                view.mailbox_id,
+                &UidSet::from_uids(targets.iter().map(|(_, u)| *u)),
+            )
+            .await
+        {
+            Ok(v) => v.into_iter().map(|m| (m.uid, m)).collect(),
+            Err(e) => return Ok(Err(store_error(&e))),
+        }
+    } else {
+        HashMap::new()
+    };
+    let seen_added = !*read_only && args.items.iter().any(sets_seen);
+    let mut include_flags = args.items.contains(&FetchAttribute::Flags) || seen_added;
+    let include_uid = uid_mode || args.items.contains(&FetchAttribute::Uid);
+    if args.items.contains(&FetchAttribute::Flags) {
+        include_flags = true;
+    }
+    for (seq, uid) in targets {
+        let msg = messages.get(&uid);
+        if want_meta && msg.is_none() {
+            // Expunged meanwhile (the store no longer has it): nothing to say yet.
+            expunged_skipped = true;
+            continue;
+        }
+        let raw = match (want_blob, msg) {
+            (true, Some(m)) => match s.core.read_message(&m.blob_id).await {
+                Ok(r) => Some(r),
+                Err(e) => return Ok(Err(store_error(&e))),
+            },
+            _ => None,
+        };
+        let mut owned: Vec<Owned<'_>> = Vec::new();
+        if include_uid {
+            owned.push(Owned::Uid);
+        }
+        if include_flags {
+            owned.push(Owned::Flags);
+        }
+        for a in &args.items {
+            let item = match (a, msg) {
+                (FetchAttribute::Flags | FetchAttribute::Uid, _) => continue,
+                (_, None) => continue,
+                (FetchAttribute::InternalDate, Some(m)) => Owned::Date(date_time(m.internal_date)),
+                (FetchAttribute::Rfc822Size, Some(m)) => Owned::Size(m.size),
+                (FetchAttribute::Envelope, Some(m)) => Owned::Envelope(m),
+                (FetchAttribute::BodyStructure, Some(m)) => Owned::BodyStructure(m),
+                (FetchAttribute::Body, Some(m)) => Owned::Body(m),
+                (
+                    FetchAttribute::BodySection {
+                        section, partial: p, ..
+                    },
+                    Some(m),
+                ) => {
+                    let data = raw
+                        .as_deref()
+                        .and_then(|r| section_data(r, &m.meta.body, section));
+                    match data {
+                        Some(d) => {
+                            let (origin, d) = partial(d, *p);
+                            Owned::Section {
+                                section,
+                                origin,
+                                data: Some(d),
+                            }
+                        }
+                        None => Owned::Section {
+                            section,
+                            origin: p.map(|(o, _)| o),
+                            data: None,
+                        },
+                    }
+                }
+                (FetchAttribute::Rfc822, _) => Owned::Rfc822(raw.clone().unwrap_or_default()),
+                (FetchAttribute::Rfc822Header, Some(m)) => Owned::Rfc822Header(
+                    raw.as_deref()
+                        .map(|r| slice(r, m.meta.body.header_start, m.meta.body.body_start))
+                        .unwrap_or_default(),
+                ),
+                (FetchAttribute::Rfc822Text, Some(m)) => Owned::Rfc822Text(
+                    raw.as_deref()
+                        .map(|r| slice(r, m.meta.body.body_start, m.meta.body.body_end))
+                        .unwrap_or_default(),
+                ),
+                (FetchAttribute::ModSeq, Some(m)) => Owned::ModSeq(m.modseq),
+                (FetchAttribute::Preview { .. }, Some(m)) => Owned::Preview(&m.meta.preview),
+                (FetchAttribute::EmailId, Some(m)) => Owned::EmailId(format!("M{}", m.id)),
+                (FetchAttribute::ThreadId, Some(m)) => Owned::ThreadId(format!("T{}", m.thread_id)),
+                (FetchAttribute::SaveDate, Some(m)) => Owned::SaveDate(date_time(m.save_date)),
+                (FetchAttribute::Binary { .. } | FetchAttribute::BinarySize { .. }, _) => continue,
+            };
+            owned.push(item);
+        }
+        let flags: Vec<Flag> = view.flags_of(uid).map(imap_flags).unwrap_or_default();
+        let items: Vec<FetchItem<'_>> = owned
+            .iter()
+            .map(|o| match o {
+                Owned::Flags => FetchItem::Flags(&flags),
+                Owned::Uid => FetchItem::Uid(uid),
+                Owned::Date(d) => FetchItem::InternalDate(*d),
+                Owned::Size(n) => FetchItem::Rfc822Size(*n),
+                Owned::Envelope(m) => FetchItem::Envelope(&m.meta.envelope),
+                Owned::BodyStructure(m) => FetchItem::BodyStructure(&m.meta.body),
+                Owned::Body(m) => FetchItem::Body(&m.meta.body),
+                Owned::Section {
+                    section,
+                    origin,
+                    data,
+                } => FetchItem::BodySection {
+                    section,
+                    origin: *origin,
+                    data: data.as_deref(),
+                },
+                Owned::Rfc822(d) => FetchItem::Rfc822(d),
+                Owned::Rfc822Header(d) => FetchItem::Rfc822Header(d),
+                Owned::Rfc822Text(d) => FetchItem::Rfc822Text(d),
+                Owned::ModSeq(n) => FetchItem::ModSeq(*n),
+                Owned::Preview(p) => FetchItem::Preview(Some(p)),
+                Owned::EmailId(id) => FetchItem::EmailId(id),
+                Owned::ThreadId(id) => FetchItem::ThreadId(Some(id)),
+                Owned::SaveDate(d) => FetchItem::SaveDate(Some(*d)),
+            })
+            .collect();
+        s.out.fetch(seq, &items);
+        if s.out.as_bytes().len() >= FLUSH_AT {
+            io.send(&s.out.take()).await?;
+        }
+    }
+    if expunged_skipped {
+        return Ok(Ok(
+            Outcome::ok("Some messages were expunged meanwhile").code(ResponseCode::ExpungeIssued)
+        ));
+    }
+    Ok(Ok(Outcome::ok("FETCH completed")))
+}

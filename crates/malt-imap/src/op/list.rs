@@ -1,0 +1,209 @@
+//! LIST (RFC 9051 §6.3.9, LIST-EXTENDED RFC 5258, LIST-STATUS RFC 5819, SPECIAL-USE RFC 6154) and LSUB
+//! (RFC 3501 §6.3.9).
+//!
+//! - `*` matches any characters, `%` any but the hierarchy delimiter; the reference is prefixed to the
+//!   pattern. The first level `INBOX` matches case-insensitively.
+//! - Every mailbox gets `\HasChildren` or `\HasNoChildren` (CHILDREN, RFC 3348) and its special-use
+//!   attribute. Parents always exist (CREATE makes them), so no `\NonExistent` placeholders are needed
+//!   except for subscriptions to mailboxes that no longer exist.
+//! - An empty pattern answers the delimiter and root (RFC 9051 §6.3.9).
+
+use std::collections::BTreeSet;
+
+use malt_imap_proto::command::{ListArgs, ListReturn, ListSelect, StatusItem};
+use malt_store::{HIERARCHY_SEPARATOR, Mailbox};
+
+use crate::op::{mailbox_name, status, store_error};
+use crate::session::{Outcome, Session};
+
+/// Whether `name` matches the IMAP LIST `pattern`.
+pub(crate) fn matches(pattern: &[char], name: &[char]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some(('*', rest)) => (0..=name.len()).any(|i| name.get(i..).is_some_and(|n| matches(rest, n))),
+        Some(('%', rest)) => {
+            for i in 0..=name.len() {
+                if let Some(n) = name.get(i..)
+                    && matches(rest, n)
+                {
+                    return true;
+                }
+                if name.get(i) == Some(&HIERARCHY_SEPARATOR) {
+                    return false;
+                }
+            }
+            false
+        }
+        Some((c, rest)) => name
+            .split_first()
+            .is_some_and(|(n, nrest)| n == c && matches(rest, nrest)),
+    }
+}
+
+/// Normalises a first level `INBOX` in any case, as mailbox names are.
+fn normalise_inbox(pattern: &str) -> String {
+    match pattern.get(..5) {
+        Some(p) if p.eq_ignore_ascii_case("INBOX") => {
+            let rest = pattern.get(5..).unwrap_or_default();
+            if rest.is_empty() || rest.starts_with(HIERARCHY_SEPARATOR) {
+                format!("INBOX{rest}")
+            } else {
+                pattern.to_owned()
+            }
+        }
+        _ => pattern.to_owned(),
+    }
+}
+
+fn has_children(all: &[Mailbox], name: &str) -> bool {
+    let prefix = format!("{name}{HIERARCHY_SEPARATOR}");
+    all.iter().any(|m| m.name.starts_with(&prefix))
+}
+
+pub(crate) async fn run(s: &mut Session, args: ListArgs) -> Outcome {
+    list_impl(s, args, false).await
+}
+
+pub(crate) async fn lsub(s: &mut Session, reference: &str, pattern: &str) -> Outcome {
+    let args = ListArgs {
+        selection: vec![ListSelect::Subscribed],
+        reference: reference.to_owned(),
+        patterns: vec![pattern.to_owned()],
+        returns: vec![],
+    };
+    list_impl(s, args, true).await
+}
+
+async fn list_impl(s: &mut Session, args: ListArgs, lsub: bool) -> Outcome {
+    let Some(account) = s.state.account().map(|a| a.id) else {
+        return Outcome::bad("Not authenticated");
+    };
+    let reference = match mailbox_name(s, &args.reference) {
+        Ok(r) => r,
+        Err(o) => return o,
+    };
+    let mut patterns = Vec::new();
+    for p in &args.patterns {
+        match mailbox_name(s, p) {
+            Ok(p) => patterns.push(p),
+            Err(o) => return o,
+        }
+    }
+    if !lsub && patterns.iter().all(String::is_empty) && args.selection.is_empty() {
+        s.out
+            .list(false, &["\\Noselect"], Some(HIERARCHY_SEPARATOR), "", false, None);
+        return Outcome::ok("LIST completed");
+    }
+    let patterns: Vec<Vec<char>> = patterns
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| normalise_inbox(&format!("{reference}{p}")).chars().collect())
+        .collect();
+    let store = &s.core.storage().store;
+    let mut all = match store.mailbox_list(account).await {
+        Ok(v) => v,
+        Err(e) => return store_error(&e),
+    };
+    all.sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
+    let subscribed: BTreeSet<String> = match store.subscription_list(account).await {
+        Ok(v) => v.into_iter().collect(),
+        Err(e) => return store_error(&e),
+    };
+    let sel_subscribed = args.selection.contains(&ListSelect::Subscribed);
+    let recursive = args.selection.contains(&ListSelect::RecursiveMatch);
+    if recursive && !args.selection.iter().any(|o| *o != ListSelect::RecursiveMatch) {
+        // RFC 5258 §3: RECURSIVEMATCH needs another selection option.
+        return Outcome::bad("RECURSIVEMATCH requires another selection option");
+    }
+    let sel_special = args.selection.contains(&ListSelect::SpecialUse);
+    let ret_subscribed = sel_subscribed || args.returns.contains(&ListReturn::Subscribed);
+    let status_items: Option<Vec<StatusItem>> = args.returns.iter().find_map(|r| match r {
+        ListReturn::Status(items) => Some(items.clone()),
+        _ => None,
+    });
+    let matching = |name: &str| {
+        let chars: Vec<char> = name.chars().collect();
+        patterns.iter().any(|p| matches(p, &chars))
+    };
+    let mut lines: Vec<(Vec<&'static str>, String, Option<Mailbox>, bool)> = Vec::new();
+    for mb in &all {
+        if !matching(&mb.name) {
+            continue;
+        }
+        let is_sub = subscribed.contains(&mb.name);
+        // RFC 5258 §3: with RECURSIVEMATCH, a parent of a subscribed mailbox is listed with CHILDINFO.
+        let child_info = recursive && sel_subscribed && {
+            let prefix = format!("{}{HIERARCHY_SEPARATOR}", mb.name);
+            subscribed.iter().any(|n| n.starts_with(&prefix))
+        };
+        if sel_subscribed && !is_sub && !child_info {
+            continue;
+        }
+        if sel_special && mb.role.is_none() {
+            continue;
+        }
+        let mut attrs = Vec::new();
+        if !lsub {
+            attrs.push(if has_children(&all, &mb.name) {
+                "\\HasChildren"
+            } else {
+                "\\HasNoChildren"
+            });
+            if let Some(role) = mb.role {
+                attrs.push(role.attribute());
+            }
+        }
+        if ret_subscribed && is_sub && !lsub {
+            attrs.push("\\Subscribed");
+        }
+        lines.push((attrs, mb.name.clone(), Some(mb.clone()), child_info));
+    }
+    if sel_subscribed {
+        // Subscriptions to mailboxes that no longer exist (RFC 5258 §3: \NonExistent).
+        for name in &subscribed {
+            if all.iter().any(|m| &m.name == name) || !matching(name) {
+                continue;
+            }
+            let attrs = if lsub {
+                vec!["\\Noselect"]
+            } else {
+                vec!["\\NonExistent", "\\Subscribed"]
+            };
+            lines.push((attrs, name.clone(), None, false));
+        }
+    }
+    for (attrs, name, mb, child_info) in lines {
+        s.out
+            .list(lsub, &attrs, Some(HIERARCHY_SEPARATOR), &name, child_info, None);
+        if let (Some(items), Some(mb)) = (&status_items, mb) {
+            match status::items(s, &mb, items).await {
+                Ok(data) => s.out.status(&name, &data),
+                Err(e) => return store_error(&e),
+            }
+        }
+    }
+    Outcome::ok(if lsub { "LSUB completed" } else { "LIST completed" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, n: &str) -> bool {
+        matches(&p.chars().collect::<Vec<_>>(), &n.chars().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(m("*", "a/b/c"));
+        assert!(m("%", "INBOX"));
+        assert!(!m("%", "a/b"));
+        assert!(m("a/%", "a/b"));
+        assert!(!m("a/%", "a/b/c"));
+        assert!(m("a/*", "a/b/c"));
+        assert!(m("*b", "a/b"));
+        assert!(!m("a", "ab"));
+        assert_eq!(normalise_inbox("inbox/x"), "INBOX/x");
+        assert_eq!(normalise_inbox("inboxes"), "inboxes");
+    }
+}

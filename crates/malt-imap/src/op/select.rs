@@ -1,0 +1,200 @@
+//! SELECT and EXAMINE (RFC 9051 §6.3.2, §6.3.3), CLOSE (§6.4.1), UNSELECT (RFC 3691).
+//!
+//! SELECT answers, in order: `* n EXISTS`, (rev1: `* 0 RECENT`), `* FLAGS`, `* OK [PERMANENTFLAGS]`,
+//! (rev1: `* OK [UNSEEN n]`), `* OK [UIDVALIDITY]`, `* OK [UIDNEXT]`, `* OK [HIGHESTMODSEQ]`, (rev2:
+//! `* LIST`), then `OK [READ-WRITE]` or `[READ-ONLY]`. Selecting while selected first sends
+//! `* OK [CLOSED]`; a failed SELECT leaves the session authenticated (RFC 9051 §6.3.2).
+
+use malt_imap_proto::command::Flag;
+use malt_imap_proto::{ResponseCode, ResponseWriter, Status};
+use malt_store::{Account, HIERARCHY_SEPARATOR, flag};
+
+use crate::op::{mailbox_name, store_error};
+use crate::session::{Outcome, Session};
+use crate::state::State;
+use crate::view::MailboxView;
+
+fn system_flags() -> Vec<Flag> {
+    vec![
+        Flag::Answered,
+        Flag::Flagged,
+        Flag::Deleted,
+        Flag::Seen,
+        Flag::Draft,
+    ]
+}
+
+/// `* FLAGS` and `* OK [PERMANENTFLAGS]` with every keyword the view knows (PITFALLS 4).
+pub(crate) fn write_flags(out: &mut ResponseWriter, view: &MailboxView) {
+    let mut flags = system_flags();
+    flags.extend(view.keywords().iter().map(|k| Flag::Keyword(k.clone())));
+    out.flags(&flags);
+    let code = ResponseCode::PermanentFlags {
+        flags,
+        allow_new: true,
+    };
+    out.untagged(Status::Ok, Some(&code), "Flags permitted");
+}
+
+fn take_account(state: &mut State) -> Option<Box<Account>> {
+    match std::mem::replace(state, State::Logout) {
+        State::Authenticated { account } | State::Selected { account, .. } => Some(account),
+        other => {
+            *state = other;
+            None
+        }
+    }
+}
+
+pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outcome {
+    let name = match mailbox_name(s, mailbox) {
+        Ok(n) => n,
+        Err(o) => return o,
+    };
+    let was_selected = matches!(s.state, State::Selected { .. });
+    let Some(account) = take_account(&mut s.state) else {
+        return Outcome::bad("Not authenticated");
+    };
+    if was_selected {
+        s.out
+            .untagged(Status::Ok, Some(&ResponseCode::Closed), "Previous mailbox closed");
+    }
+    let opened = open(s, &account, &name).await;
+    let view = match opened {
+        Ok(v) => v,
+        Err(o) => {
+            s.state = State::Authenticated { account };
+            return o;
+        }
+    };
+    let out = &mut s.out;
+    out.exists(view.exists());
+    if !s.rev2 {
+        out.recent(0);
+    }
+    write_flags(out, &view);
+    if read_only {
+        let code = ResponseCode::PermanentFlags {
+            flags: vec![],
+            allow_new: false,
+        };
+        out.untagged(Status::Ok, Some(&code), "Read-only mailbox");
+    }
+    if !s.rev2
+        && let Some(seq) = view
+            .uids()
+            .iter()
+            .position(|u| view.flags_of(*u).is_some_and(|f| !f.has(flag::SEEN)))
+    {
+        let seq = u32::try_from(seq + 1).unwrap_or(u32::MAX);
+        out.untagged(Status::Ok, Some(&ResponseCode::Unseen(seq)), "First unseen");
+    }
+    let (uidvalidity, uidnext, modseq) = view_numbers(&view);
+    out.untagged(
+        Status::Ok,
+        Some(&ResponseCode::UidValidity(uidvalidity)),
+        "UIDs valid",
+    );
+    out.untagged(
+        Status::Ok,
+        Some(&ResponseCode::UidNext(uidnext)),
+        "Predicted next UID",
+    );
+    out.untagged(Status::Ok, Some(&ResponseCode::HighestModSeq(modseq)), "Highest");
+    if s.rev2 {
+        out.list(false, &[], Some(HIERARCHY_SEPARATOR), &view.name, false, None);
+    }
+    s.state = State::Selected {
+        account,
+        view: Box::new(view.view),
+        read_only,
+    };
+    let code = if read_only {
+        ResponseCode::ReadOnly
+    } else {
+        ResponseCode::ReadWrite
+    };
+    Outcome::ok(if read_only {
+        "EXAMINE completed"
+    } else {
+        "SELECT completed"
+    })
+    .code(code)
+}
+
+/// UIDVALIDITY, UIDNEXT and the view's modseq; UIDNEXT is one past the highest UID the view holds
+/// when the mailbox row was read before a concurrent append.
+fn view_numbers(view: &ViewWithNext) -> (u32, u32, u64) {
+    (view.uidvalidity, view.uidnext, view.modseq())
+}
+
+/// The view and the mailbox's UIDNEXT at SELECT time.
+type ViewWithNext = Opened;
+
+pub(crate) struct Opened {
+    pub view: MailboxView,
+    pub uidnext: u32,
+}
+
+impl std::ops::Deref for Opened {
+    type Target = MailboxView;
+    fn deref(&self) -> &MailboxView {
+        &self.view
+    }
+}
+
+async fn open(s: &Session, account: &Account, name: &str) -> Result<Opened, Outcome> {
+    let mb = match s.core.mailbox(account.id, name).await {
+        Ok(Some(mb)) => mb,
+        Ok(None) => return Err(Outcome::no(Some(ResponseCode::NonExistent), "No such mailbox")),
+        Err(e) => return Err(store_error(&e)),
+    };
+    // The modseq is read before the summaries: anything committed in between is re-read at the next
+    // sync point and applied idempotently.
+    let summaries = match s.core.storage().store.message_summaries(mb.id).await {
+        Ok(v) => v,
+        Err(e) => return Err(store_error(&e)),
+    };
+    let max_uid = summaries.iter().map(|m| m.uid).max().unwrap_or(0);
+    let view = MailboxView::new(
+        mb.id,
+        mb.name.clone(),
+        mb.uidvalidity,
+        mb.highest_modseq,
+        summaries,
+    );
+    Ok(Opened {
+        view,
+        uidnext: mb.uidnext.max(max_uid.saturating_add(1)),
+    })
+}
+
+/// CLOSE: expunges `\Deleted` messages silently (not when read-only), then leaves the selected state.
+pub(crate) async fn close(s: &mut Session) -> Outcome {
+    let State::Selected {
+        account,
+        view,
+        read_only,
+    } = std::mem::replace(&mut s.state, State::Logout)
+    else {
+        return Outcome::bad("No mailbox selected");
+    };
+    let result = if read_only {
+        Ok(Vec::new())
+    } else {
+        s.core.expunge(account.id, view.mailbox_id, None).await
+    };
+    s.state = State::Authenticated { account };
+    match result {
+        Ok(_) => Outcome::ok("CLOSE completed"),
+        Err(e) => store_error(&e),
+    }
+}
+
+/// UNSELECT: leaves the selected state without expunging.
+pub(crate) fn unselect(s: &mut Session) -> Outcome {
+    if let Some(account) = take_account(&mut s.state) {
+        s.state = State::Authenticated { account };
+    }
+    Outcome::ok("UNSELECT completed")
+}

@@ -1,0 +1,256 @@
+//! SEARCH evaluation (RFC 9051 §6.4.4) over one message at a time.
+//!
+//! Flags, UIDs and sequence numbers come from the session's view; addresses, subject, dates and sizes
+//! from the stored metadata; `HEADER`, `BODY` and `TEXT` read the raw message. This is the seam for a
+//! later full-text index: [`needs_raw`] decides whether blobs are read, [`matches`] is the only matcher.
+//!
+//! String keys match case-insensitively as substrings (RFC 9051 §6.4.4). Dates compare by UTC day.
+//! Malt has no `\Recent`: `RECENT` and `NEW` match nothing, `OLD` everything.
+
+use malt_imap_proto::command::{Date, SearchKey, SeqNum, SequenceSet};
+use malt_store::meta::Address;
+use malt_store::{Flags, Message, Uid, flag};
+
+/// One message being tested.
+pub struct Candidate<'a> {
+    pub seq: u32,
+    pub uid: Uid,
+    pub flags: &'a Flags,
+    pub msg: Option<&'a Message>,
+    pub raw: Option<&'a [u8]>,
+}
+
+/// What the sets `*` stand for.
+pub struct Bounds {
+    pub exists: u32,
+    pub max_uid: Uid,
+}
+
+/// Whether evaluating `key` needs the metadata of messages.
+pub fn needs_meta(key: &SearchKey) -> bool {
+    use SearchKey as K;
+    match key {
+        K::All
+        | K::Answered
+        | K::Deleted
+        | K::Draft
+        | K::Flagged
+        | K::Keyword(_)
+        | K::New
+        | K::Old
+        | K::Recent
+        | K::Seen
+        | K::Uid(_)
+        | K::Unanswered
+        | K::Undeleted
+        | K::Undraft
+        | K::Unflagged
+        | K::Unkeyword(_)
+        | K::Unseen
+        | K::SequenceSet(_) => false,
+        K::Not(k) => needs_meta(k),
+        K::Or(a, b) => needs_meta(a) || needs_meta(b),
+        K::And(v) => v.iter().any(needs_meta),
+        _ => true,
+    }
+}
+
+/// Whether evaluating `key` needs the raw message.
+pub fn needs_raw(key: &SearchKey) -> bool {
+    use SearchKey as K;
+    match key {
+        K::Body(_) | K::Text(_) | K::Header(..) => true,
+        K::Not(k) => needs_raw(k),
+        K::Or(a, b) => needs_raw(a) || needs_raw(b),
+        K::And(v) => v.iter().any(needs_raw),
+        _ => false,
+    }
+}
+
+fn in_set(set: &SequenceSet, n: u32, star: u32) -> bool {
+    let SequenceSet::Ranges(ranges) = set else {
+        return false;
+    };
+    ranges.iter().any(|r| {
+        let v = |x: SeqNum| match x {
+            SeqNum::Value(v) => v,
+            SeqNum::Star => star,
+        };
+        let (a, b) = (v(r.start), v(r.end));
+        a.min(b) <= n && n <= a.max(b)
+    })
+}
+
+fn contains(haystack: &str, needle: &str) -> bool {
+    haystack.to_lowercase().contains(&needle.to_lowercase())
+}
+
+fn contains_bytes(haystack: &[u8], needle: &str) -> bool {
+    contains(&String::from_utf8_lossy(haystack), needle)
+}
+
+fn addresses(list: &[Address]) -> String {
+    let mut out = String::new();
+    for a in list {
+        if let Some(n) = &a.name {
+            out.push_str(n);
+            out.push(' ');
+        }
+        out.push('<');
+        out.push_str(a.mailbox.as_deref().unwrap_or_default());
+        out.push('@');
+        out.push_str(a.host.as_deref().unwrap_or_default());
+        out.push_str("> ");
+    }
+    out
+}
+
+fn day(unix: i64) -> i64 {
+    unix.div_euclid(86_400)
+}
+
+fn date_day(d: &Date) -> i64 {
+    day(d.to_unix())
+}
+
+/// The value of header `name` in the raw message (all occurrences, unfolded).
+fn header_value(raw: &[u8], name: &str) -> String {
+    let mut out = String::new();
+    let mut current = false;
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        if line == b"\r\n" || line == b"\n" {
+            break;
+        }
+        let text = String::from_utf8_lossy(line);
+        if text.starts_with([' ', '\t']) {
+            if current {
+                out.push_str(text.trim_end());
+            }
+            continue;
+        }
+        current = match text.split_once(':') {
+            Some((n, v)) if n.trim().eq_ignore_ascii_case(name) => {
+                out.push_str(v.trim());
+                out.push(' ');
+                true
+            }
+            _ => false,
+        };
+    }
+    out
+}
+
+/// Whether `c` matches `key`.
+pub fn matches(key: &SearchKey, c: &Candidate<'_>, b: &Bounds) -> bool {
+    use SearchKey as K;
+    let has = |bit| c.flags.has(bit);
+    let kw = |k: &str| c.flags.keywords.iter().any(|x| x.eq_ignore_ascii_case(k));
+    let env = c.msg.map(|m| &m.meta.envelope);
+    let sent = c
+        .msg
+        .map(|m| day(m.meta.sort.sent_date.unwrap_or(m.internal_date)));
+    let internal = c.msg.map(|m| day(m.internal_date));
+    match key {
+        K::All | K::Old => true,
+        K::New | K::Recent => false,
+        K::Answered => has(flag::ANSWERED),
+        K::Deleted => has(flag::DELETED),
+        K::Draft => has(flag::DRAFT),
+        K::Flagged => has(flag::FLAGGED),
+        K::Seen => has(flag::SEEN),
+        K::Unanswered => !has(flag::ANSWERED),
+        K::Undeleted => !has(flag::DELETED),
+        K::Undraft => !has(flag::DRAFT),
+        K::Unflagged => !has(flag::FLAGGED),
+        K::Unseen => !has(flag::SEEN),
+        K::Keyword(k) => kw(k),
+        K::Unkeyword(k) => !kw(k),
+        K::Uid(set) => in_set(set, c.uid, b.max_uid),
+        K::SequenceSet(set) => in_set(set, c.seq, b.exists),
+        K::Not(k) => !matches(k, c, b),
+        K::Or(x, y) => matches(x, c, b) || matches(y, c, b),
+        K::And(v) => v.iter().all(|k| matches(k, c, b)),
+        K::From(s) => env.is_some_and(|e| contains(&addresses(&e.from), s)),
+        K::To(s) => env.is_some_and(|e| contains(&addresses(&e.to), s)),
+        K::Cc(s) => env.is_some_and(|e| contains(&addresses(&e.cc), s)),
+        K::Bcc(s) => env.is_some_and(|e| contains(&addresses(&e.bcc), s)),
+        K::Subject(s) => c.msg.is_some_and(|m| {
+            contains(&m.meta.sort.subject, s)
+                || m.meta.envelope.subject.as_deref().is_some_and(|x| contains(x, s))
+        }),
+        K::Header(name, value) => c.raw.is_some_and(|r| {
+            let v = header_value(r, name);
+            !v.is_empty() && (value.is_empty() || contains(&v, value))
+        }),
+        K::Body(s) => match (c.raw, c.msg) {
+            (Some(r), Some(m)) => {
+                let start = usize::try_from(m.meta.body.body_start).unwrap_or(0).min(r.len());
+                contains_bytes(r.get(start..).unwrap_or_default(), s)
+            }
+            _ => false,
+        },
+        K::Text(s) => c.raw.is_some_and(|r| contains_bytes(r, s)),
+        K::Larger(n) => c.msg.is_some_and(|m| m.size > *n),
+        K::Smaller(n) => c.msg.is_some_and(|m| m.size < *n),
+        K::Before(d) => internal.is_some_and(|x| x < date_day(d)),
+        K::On(d) => internal.is_some_and(|x| x == date_day(d)),
+        K::Since(d) => internal.is_some_and(|x| x >= date_day(d)),
+        K::SentBefore(d) => sent.is_some_and(|x| x < date_day(d)),
+        K::SentOn(d) => sent.is_some_and(|x| x == date_day(d)),
+        K::SentSince(d) => sent.is_some_and(|x| x >= date_day(d)),
+        K::ModSeq { modseq, .. } => c.msg.is_some_and(|m| m.modseq >= *modseq),
+        K::EmailId(id) => c.msg.is_some_and(|m| format!("M{}", m.id) == *id),
+        K::ThreadId(id) => c.msg.is_some_and(|m| format!("T{}", m.thread_id) == *id),
+        K::SavedBefore(d) => c.msg.is_some_and(|m| day(m.save_date) < date_day(d)),
+        K::SavedOn(d) => c.msg.is_some_and(|m| day(m.save_date) == date_day(d)),
+        K::SavedSince(d) => c.msg.is_some_and(|m| day(m.save_date) >= date_day(d)),
+        K::SaveDateSupported => true,
+        K::Older(secs) => c.msg.is_some_and(|m| now() - m.internal_date >= i64::from(*secs)),
+        K::Younger(secs) => c.msg.is_some_and(|m| now() - m.internal_date <= i64::from(*secs)),
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use malt_imap_proto::command::SeqRange;
+
+    #[test]
+    fn flags_sets_and_headers() {
+        let flags = Flags::new(flag::SEEN, ["$Work".to_string()]);
+        let raw = b"Subject: Hello\r\nX-Tag: a\r\n b\r\n\r\nbody text";
+        let c = Candidate {
+            seq: 2,
+            uid: 10,
+            flags: &flags,
+            msg: None,
+            raw: Some(raw),
+        };
+        let b = Bounds {
+            exists: 3,
+            max_uid: 12,
+        };
+        let set = |a, z| {
+            SequenceSet::Ranges(vec![SeqRange {
+                start: SeqNum::Value(a),
+                end: z,
+            }])
+        };
+        assert!(matches(&SearchKey::Seen, &c, &b));
+        assert!(!matches(&SearchKey::Unseen, &c, &b));
+        assert!(matches(&SearchKey::Keyword("$work".into()), &c, &b));
+        assert!(!matches(&SearchKey::Uid(set(11, SeqNum::Star)), &c, &b));
+        assert!(matches(&SearchKey::SequenceSet(set(2, SeqNum::Star)), &c, &b));
+        assert!(matches(&SearchKey::Header("x-tag".into(), "b".into()), &c, &b));
+        assert!(matches(&SearchKey::Text("BODY TEXT".into()), &c, &b));
+        let or = SearchKey::Or(Box::new(SearchKey::Deleted), Box::new(SearchKey::All));
+        assert!(!matches(&SearchKey::Not(Box::new(or)), &c, &b));
+    }
+}

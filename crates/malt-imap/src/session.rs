@@ -1,0 +1,445 @@
+//! One IMAP session: the read-parse-run-write loop.
+//!
+//! Invariants:
+//! - Commands run one at a time in the order received (PITFALLS 1): the receive buffer is parsed for the
+//!   next command only after the previous one has been answered, so a pipelined `LOGIN`+`SELECT`+`FETCH`
+//!   behaves exactly as if sent one by one.
+//! - Literals stay in the buffer until their command is complete (`malt-imap-proto` framing); the
+//!   continuation `+` for a synchronising literal is sent once per literal.
+//! - Every read goes through [`SessionContext::wait_input`]: idle timeout and shutdown end the session
+//!   with `* BYE`.
+//! - After each command in the selected state the view is synchronised ([`sync`]) before the tagged
+//!   response, with `EXPUNGE` suppressed after FETCH/STORE/SEARCH (RFC 9051 §7.5.1).
+//! - STARTTLS (RFC 9051 §6.2.1): plaintext pipelined after the command is never processed; the
+//!   connection is closed if there is any.
+
+use std::io;
+use std::net::IpAddr;
+
+use malt_core::{Authenticator, MailCore};
+use malt_imap_proto::{
+    CommandKind, Limits, ParseError, Parsed, ResponseCode, ResponseWriter, Status, parse_command,
+};
+use malt_server::{Connection, SessionContext, Wait};
+use malt_store::JournalEntry;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::broadcast;
+use tracing::Instrument;
+
+use crate::op;
+use crate::state::{Group, State, allowed, group};
+use crate::view::Update;
+
+/// Bad commands tolerated before the connection is closed.
+pub const MAX_BAD_COMMANDS: u32 = 20;
+
+/// What the loop does after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    Continue,
+    Close,
+    StartTls,
+}
+
+/// The tagged completion of a command.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub status: Status,
+    pub code: Option<ResponseCode>,
+    pub text: String,
+    pub next: Next,
+}
+
+impl Outcome {
+    pub fn ok(text: impl Into<String>) -> Self {
+        Outcome {
+            status: Status::Ok,
+            code: None,
+            text: text.into(),
+            next: Next::Continue,
+        }
+    }
+    pub fn no(code: Option<ResponseCode>, text: impl Into<String>) -> Self {
+        Outcome {
+            status: Status::No,
+            code,
+            text: text.into(),
+            next: Next::Continue,
+        }
+    }
+    pub fn bad(text: impl Into<String>) -> Self {
+        Outcome {
+            status: Status::Bad,
+            code: None,
+            text: text.into(),
+            next: Next::Continue,
+        }
+    }
+    /// The connection is gone or closing after an untagged BYE: no tagged response.
+    pub fn drop_connection() -> Self {
+        Outcome {
+            status: Status::Bye,
+            code: None,
+            text: String::new(),
+            next: Next::Close,
+        }
+    }
+    pub fn code(mut self, code: ResponseCode) -> Self {
+        self.code = Some(code);
+        self
+    }
+    pub fn next(mut self, next: Next) -> Self {
+        self.next = next;
+        self
+    }
+}
+
+/// The connection and its receive buffer.
+pub(crate) struct Io {
+    pub conn: Connection,
+    pub buf: Vec<u8>,
+}
+
+/// One read from the client.
+pub(crate) enum Input {
+    Data,
+    Closed,
+    Idle,
+    Shutdown,
+}
+
+impl Io {
+    /// Reads more bytes into the buffer, under the idle timeout and shutdown.
+    pub async fn fill(&mut self, ctx: &SessionContext) -> Input {
+        let conn = &mut self.conn;
+        let buf = &mut self.buf;
+        match ctx.wait_input(conn.read_buf(buf)).await {
+            Wait::Ready(Ok(0) | Err(_)) => Input::Closed,
+            Wait::Ready(Ok(_)) => Input::Data,
+            Wait::Idle => Input::Idle,
+            Wait::Shutdown => Input::Shutdown,
+        }
+    }
+
+    /// Takes one line (CRLF included) from the buffer, reading as needed; `Err` input when the
+    /// connection ends first. Lines longer than `max` are an error (`Ok(None)`).
+    pub async fn line(&mut self, ctx: &SessionContext, max: usize) -> Result<Option<Vec<u8>>, Input> {
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=i).collect();
+                return Ok((line.len() <= max).then_some(line));
+            }
+            if self.buf.len() > max {
+                self.buf.clear();
+                return Ok(None);
+            }
+            match self.fill(ctx).await {
+                Input::Data => {}
+                other => return Err(other),
+            }
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        self.conn.write_all(bytes).await?;
+        self.conn.flush().await
+    }
+}
+
+/// Everything a session holds besides its connection.
+pub(crate) struct Session {
+    pub core: MailCore,
+    pub auth: Authenticator,
+    pub ctx: SessionContext,
+    pub feed: broadcast::Receiver<JournalEntry>,
+    pub state: State,
+    pub remote: IpAddr,
+    pub tls: bool,
+    pub plaintext_ok: bool,
+    /// ENABLE IMAP4rev2 (RFC 9051 §6.3.1): rev2 responses (no RECENT, no UNSEEN code...).
+    pub rev2: bool,
+    /// ENABLE UTF8=ACCEPT (RFC 6855).
+    pub utf8: bool,
+    pub out: ResponseWriter,
+    pub limits: Limits,
+    bad_commands: u32,
+}
+
+impl Session {
+    fn refresh(&mut self, conn: &Connection) {
+        self.remote = conn.remote.ip();
+        self.tls = conn.is_tls();
+        self.plaintext_ok = self.ctx.plaintext_auth_allowed(conn);
+    }
+
+    pub fn starttls_available(&self) -> bool {
+        self.ctx.listener.tls == malt_config::TlsMode::StartTls && !self.tls
+    }
+}
+
+/// Runs a session to its end.
+pub(crate) async fn run(
+    conn: Connection,
+    ctx: SessionContext,
+    core: MailCore,
+    auth: Authenticator,
+    feed: broadcast::Receiver<JournalEntry>,
+) {
+    let mut s = Session {
+        core,
+        auth,
+        remote: conn.remote.ip(),
+        tls: conn.is_tls(),
+        plaintext_ok: ctx.plaintext_auth_allowed(&conn),
+        ctx,
+        feed,
+        state: State::NotAuthenticated,
+        rev2: false,
+        utf8: false,
+        out: ResponseWriter::new(false),
+        limits: Limits::default(),
+        bad_commands: 0,
+    };
+    // APPEND literals are bounded by the largest message the core accepts (RFC 7889 APPENDLIMIT).
+    s.limits.max_append_literal = s.core.settings().max_message_size;
+    s.limits.max_append_total = s.limits.max_append_total.max(s.limits.max_append_literal);
+    let mut io = Io {
+        conn,
+        buf: Vec::new(),
+    };
+    let caps = op::capability::list(&s);
+    let caps: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
+    s.out
+        .untagged(Status::Ok, Some(&ResponseCode::Capability(caps)), "Malt ready");
+    if io.send(&s.out.take()).await.is_err() {
+        return;
+    }
+    // The buffer length at which `+` was last sent for a literal: at most once per literal.
+    let mut continued_at: Option<usize> = None;
+    loop {
+        // Only a complete command (or an error) is acted on without reading more first.
+        let (next, read_more) = match parse_command(&io.buf, &s.limits) {
+            Ok((Parsed::Command(cmd), n)) => {
+                io.buf.drain(..n.min(io.buf.len()));
+                continued_at = None;
+                let span = tracing::debug_span!("command", name = cmd.kind.name());
+                match execute(&mut s, &mut io, cmd).instrument(span).await {
+                    Ok(next) => (next, false),
+                    Err(e) => {
+                        tracing::debug!("connection error: {e}");
+                        return;
+                    }
+                }
+            }
+            Ok((Parsed::NeedLiteral { .. }, _)) => {
+                if continued_at != Some(io.buf.len()) {
+                    continued_at = Some(io.buf.len());
+                    if io.send(b"+ Ready for literal data\r\n").await.is_err() {
+                        return;
+                    }
+                }
+                (Next::Continue, true)
+            }
+            Ok((Parsed::Incomplete, _)) => (Next::Continue, true),
+            Err(e) => {
+                continued_at = None;
+                match parse_error(&mut s, &mut io, e).await {
+                    Ok(n) => (n, false),
+                    Err(_) => return,
+                }
+            }
+        };
+        match next {
+            Next::Continue => {}
+            Next::Close => {
+                let _ = io.conn.shutdown().await;
+                return;
+            }
+            Next::StartTls => {
+                if !io.buf.is_empty() {
+                    // RFC 9051 §6.2.1 / CVE-2011-0411: never act on plaintext pipelined across the upgrade.
+                    tracing::info!(
+                        discarded = io.buf.len(),
+                        "plaintext pipelined after STARTTLS, closing"
+                    );
+                    return;
+                }
+                let conn = match s.ctx.start_tls(io.conn).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::debug!("STARTTLS handshake failed: {e}");
+                        return;
+                    }
+                };
+                s.refresh(&conn);
+                s.state = State::NotAuthenticated;
+                io = Io {
+                    conn,
+                    buf: Vec::new(),
+                };
+                continue;
+            }
+        }
+        if !read_more {
+            continue;
+        }
+        match io.fill(&s.ctx).await {
+            Input::Data => {}
+            Input::Closed => return,
+            Input::Idle => {
+                let _ = io.send(b"* BYE Autologout; idle for too long\r\n").await;
+                return;
+            }
+            Input::Shutdown => {
+                let _ = io.send(b"* BYE [UNAVAILABLE] Server shutting down\r\n").await;
+                return;
+            }
+        }
+    }
+}
+
+/// Answers a command that could not be parsed.
+async fn parse_error(s: &mut Session, io: &mut Io, e: ParseError) -> io::Result<Next> {
+    let consumed = e.consumed().min(io.buf.len());
+    let whole_unterminated = consumed == io.buf.len() && io.buf.last() != Some(&b'\n');
+    io.buf.drain(..consumed);
+    let tag = e.tag().map(str::to_owned);
+    let text = e.to_string();
+    let mut close = false;
+    match (&e, tag) {
+        (ParseError::TooBig { non_sync: true, .. }, _) => {
+            // RFC 7888 §4: the octets follow anyway; rather than skip them, end the session.
+            s.out
+                .untagged(Status::Bye, Some(&ResponseCode::TooBig), "Literal too big");
+            close = true;
+        }
+        (ParseError::TooBig { .. }, Some(tag)) => {
+            s.out.tagged(&tag, Status::No, Some(&ResponseCode::TooBig), &text)
+        }
+        (_, Some(tag)) => s.out.tagged(&tag, Status::Bad, None, &text),
+        (_, None) => s.out.untagged(Status::Bad, None, &text),
+    }
+    if whole_unterminated && consumed > 0 {
+        s.out.untagged(Status::Bye, None, "Line too long");
+        close = true;
+    }
+    s.bad_commands += 1;
+    if !close && s.bad_commands >= MAX_BAD_COMMANDS {
+        s.out.untagged(Status::Bye, None, "Too many bad commands");
+        close = true;
+    }
+    io.send(&s.out.take()).await?;
+    Ok(if close { Next::Close } else { Next::Continue })
+}
+
+/// Checks the state table, runs one command, synchronises the view, writes the tagged response.
+async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) -> io::Result<Next> {
+    let tag = cmd.tag;
+    let kind = cmd.kind;
+    if !allowed(s.state.phase(), &kind) {
+        let text = match group(&kind) {
+            Group::Unsupported => format!("{} is not supported", kind.name()),
+            _ => format!("{} is not allowed in this state", kind.name()),
+        };
+        s.bad_commands += 1;
+        s.out.tagged(&tag, Status::Bad, None, &text);
+        let close = s.bad_commands >= MAX_BAD_COMMANDS;
+        if close {
+            s.out.untagged(Status::Bye, None, "Too many bad commands");
+        }
+        io.send(&s.out.take()).await?;
+        return Ok(if close { Next::Close } else { Next::Continue });
+    }
+    // PITFALLS 2: no EXPUNGE during or after commands that use sequence numbers to report.
+    let allow_expunge = !matches!(
+        kind,
+        CommandKind::Fetch { .. } | CommandKind::Store { .. } | CommandKind::Search { .. }
+    );
+    let force = matches!(kind, CommandKind::Noop | CommandKind::Check);
+    let outcome = op::dispatch(s, io, &tag, kind).await?;
+    if outcome.next == Next::Continue && outcome.status != Status::Bad {
+        sync(s, allow_expunge, force).await;
+    }
+    if outcome.status != Status::Bye {
+        s.out
+            .tagged(&tag, outcome.status, outcome.code.as_ref(), &outcome.text);
+    }
+    io.send(&s.out.take()).await?;
+    Ok(outcome.next)
+}
+
+/// Drains the change feed; marks the view dirty when another session changed the selected mailbox.
+pub(crate) fn drain_feed(s: &mut Session) {
+    let State::Selected { account, view, .. } = &mut s.state else {
+        // Nothing to track; keep the channel from lagging.
+        while s.feed.try_recv().is_ok() {}
+        return;
+    };
+    loop {
+        match s.feed.try_recv() {
+            Ok(e) => {
+                if e.account_id == account.id && e.mailbox_id.is_none_or(|m| m == view.mailbox_id) {
+                    view.mark_dirty();
+                }
+            }
+            Err(broadcast::error::TryRecvError::Lagged(_)) => view.mark_dirty(),
+            Err(_) => return,
+        }
+    }
+}
+
+/// A sync point: reads the selected mailbox's changes from the store (when the feed said something
+/// changed, or `force`) and writes the untagged updates.
+pub(crate) async fn sync(s: &mut Session, allow_expunge: bool, force: bool) {
+    drain_feed(s);
+    let State::Selected { view, .. } = &mut s.state else {
+        return;
+    };
+    if !force && !view.is_dirty() {
+        return;
+    }
+    let changes = match s
+        .core
+        .storage()
+        .store
+        .mailbox_changes(view.mailbox_id, view.modseq())
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(error = %e, "reading mailbox changes failed");
+            return;
+        }
+    };
+    let updates = view.apply(changes, allow_expunge);
+    write_updates(&mut s.out, view, &updates, s.rev2);
+}
+
+/// Writes updates from [`crate::view::MailboxView::apply`].
+pub(crate) fn write_updates(
+    out: &mut ResponseWriter,
+    view: &crate::view::MailboxView,
+    updates: &[Update],
+    _rev2: bool,
+) {
+    for u in updates {
+        match u {
+            Update::Expunge(n) => out.expunge(*n),
+            Update::Exists(n) => out.exists(*n),
+            Update::Flags => op::select::write_flags(out, view),
+            Update::FetchFlags { seq, uid } => {
+                let flags = view.flags_of(*uid).map(op::imap_flags).unwrap_or_default();
+                out.fetch(
+                    *seq,
+                    &[
+                        malt_imap_proto::FetchItem::Uid(*uid),
+                        malt_imap_proto::FetchItem::Flags(&flags),
+                    ],
+                );
+            }
+        }
+    }
+}

@@ -100,6 +100,31 @@ pub(crate) struct Io {
     pub buf: Vec<u8>,
 }
 
+/// When an incomplete command is worth parsing again. The parser re-reads the command from its
+/// start, so parsing after every read would cost O(n²) for a command trickled in byte by byte;
+/// a command can only complete at a line end or once an awaited literal is whole. Past
+/// `max_line` bytes without a line end the parser is called anyway, so that it refuses the line
+/// (the buffer never grows without bound).
+#[derive(Debug, Clone, Copy)]
+enum Resume {
+    /// Wait for a line feed after `from`.
+    Newline { from: usize },
+    /// Wait until the buffer holds `until` bytes (the whole literal).
+    Bytes { until: usize },
+}
+
+impl Resume {
+    fn ready(self, buf: &[u8], max_line: usize) -> bool {
+        match self {
+            Resume::Newline { from } => {
+                let new = buf.get(from..).unwrap_or_default();
+                new.contains(&b'\n') || new.len() > max_line
+            }
+            Resume::Bytes { until } => buf.len() >= until,
+        }
+    }
+}
+
 /// One read from the client.
 pub(crate) enum Input {
     Data,
@@ -219,12 +244,22 @@ pub(crate) async fn run(
     }
     // The buffer length at which `+` was last sent for a literal: at most once per literal.
     let mut continued_at: Option<usize> = None;
+    // What must arrive before parsing again is worth it (see `Resume`).
+    let mut resume: Option<Resume> = None;
     loop {
+        let ready = resume.is_none_or(|r| r.ready(&io.buf, s.limits.max_line));
         // Only a complete command (or an error) is acted on without reading more first.
-        let (next, read_more) = match parse_command(&io.buf, &s.limits) {
-            Ok((Parsed::Command(cmd), n)) => {
+        let parsed = if ready {
+            Some(parse_command(&io.buf, &s.limits))
+        } else {
+            None
+        };
+        let (next, read_more) = match parsed {
+            None => (Next::Continue, true),
+            Some(Ok((Parsed::Command(cmd), n))) => {
                 io.buf.drain(..n.min(io.buf.len()));
                 continued_at = None;
+                resume = None;
                 let span = tracing::debug_span!("command", name = cmd.kind.name());
                 match execute(&mut s, &mut io, cmd).instrument(span).await {
                     Ok(next) => (next, false),
@@ -234,7 +269,11 @@ pub(crate) async fn run(
                     }
                 }
             }
-            Ok((Parsed::NeedLiteral { .. }, _)) => {
+            Some(Ok((Parsed::NeedLiteral { size }, _))) => {
+                let size = usize::try_from(size).unwrap_or(usize::MAX);
+                resume = Some(Resume::Bytes {
+                    until: io.buf.len().saturating_add(size),
+                });
                 if continued_at != Some(io.buf.len()) {
                     continued_at = Some(io.buf.len());
                     if io.send(b"+ Ready for literal data\r\n").await.is_err() {
@@ -243,9 +282,13 @@ pub(crate) async fn run(
                 }
                 (Next::Continue, true)
             }
-            Ok((Parsed::Incomplete, _)) => (Next::Continue, true),
-            Err(e) => {
+            Some(Ok((Parsed::Incomplete, _))) => {
+                resume = Some(Resume::Newline { from: io.buf.len() });
+                (Next::Continue, true)
+            }
+            Some(Err(e)) => {
                 continued_at = None;
+                resume = None;
                 match parse_error(&mut s, &mut io, e).await {
                     Ok(n) => (n, false),
                     Err(_) => return,

@@ -206,3 +206,32 @@ pub fn base64_encode(data: &[u8]) -> String {
     }
     out
 }
+
+/// A command trickled in one byte per packet, literal included, is parsed once it can complete
+/// (not after every byte) and runs exactly as if sent at once; `+` comes once per literal.
+#[tokio::test]
+async fn trickled_command_with_literal() {
+    let env = start().await;
+    let mut c = env.logged_in().await;
+    for &b in b"t1 APPEND INBOX (\\Seen) {11}\r\n" {
+        c.send(&[b]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let l = c.line().await;
+    assert!(l.starts_with('+'), "{l}");
+    for &b in b"hello world\r\n" {
+        c.send(&[b]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let r = c.until("t1").await;
+    assert!(
+        r.last().is_some_and(|l| l.starts_with("t1 OK [APPENDUID")),
+        "{r:?}"
+    );
+    assert!(
+        !r.iter().any(|l| l.starts_with('+')),
+        "a second continuation: {r:?}"
+    );
+    let r = c.cmd("t2 SELECT INBOX").await;
+    assert!(has(&r, "* 1 EXISTS"), "{r:?}");
+}

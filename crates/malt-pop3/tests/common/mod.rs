@@ -1,178 +1,39 @@
-//! Shared by the integration tests: the real listener layer on port 0 with the POP3 handler, a SQLite store
-//! in a temporary directory, one account, a line-oriented raw client, and a runner for Python scripts.
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+//! Shared by the integration tests: `malt-testkit`'s environment (real listeners on port 0, a SQLite store,
+//! one account) serving POP3, a line-oriented raw client, and the Python prelude.
+#![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use malt_config::{Config, ListenerConfig, Protocol, ProxyProtocol, TlsMode};
-use malt_core::auth::password::{PasswordHasherParams, hash_with};
-use malt_core::storage::{BackendChoice, open_storage};
-use malt_core::{AuthSettings, Authenticator, MailCore, MailSettings};
+use malt_config::{Config, Protocol};
 use malt_pop3::Pop3Handler;
-use malt_server::{Handler, Server, TlsManager};
-use malt_store::{Account, Flags, NewAccount, Uid, UidSet};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use malt_server::Handler;
+use malt_store::Uid;
+use malt_testkit::wire;
+use tokio::io::BufReader;
 use tokio::net::TcpStream;
 
-pub const USER: &str = "alice@example.org";
-pub const PASS: &str = "correct horse";
+pub use malt_testkit::{PASS, USER, python};
 
-pub struct Env {
-    pub dir: tempfile::TempDir,
-    pub server: Option<Server>,
-    pub core: MailCore,
-    pub account: Account,
-    /// STARTTLS listener.
-    pub pop3: SocketAddr,
-    /// Implicit TLS listener.
-    pub pop3s: SocketAddr,
-    /// Plain listener expecting a PROXY v1 header.
-    pub proxied: SocketAddr,
-    pub cert: PathBuf,
-}
+malt_testkit::protocol_env!(Env, pop3, pop3s);
 
 pub async fn start() -> Env {
     start_with(|_| {}).await
 }
 
 pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let mut config = Config::zero_config(dir.path().to_path_buf());
-    config.hostname = "mail.test".to_owned();
-    let mut proxied = ListenerConfig::new("pop3-proxied", Protocol::Pop3, lo, 0, TlsMode::None);
-    proxied.proxy_protocol = ProxyProtocol::V1;
-    config.listeners = vec![
-        ListenerConfig::new("pop3", Protocol::Pop3, lo, 0, TlsMode::StartTls),
-        ListenerConfig::new("pop3s", Protocol::Pop3, lo, 0, TlsMode::Implicit),
-        proxied,
-    ];
-    tweak(&mut config);
-
-    let storage = open_storage(
-        BackendChoice::Sqlite {
-            path: dir.path().join("malt.db"),
-        },
-        dir.path().join("blobs"),
-    )
-    .await
-    .unwrap();
-    storage.store.domain_add("example.org").await.unwrap();
-    let account = storage
-        .store
-        .account_create(NewAccount {
-            address: USER.to_owned(),
-            password_hash: hash_with(PASS, &PasswordHasherParams::for_tests()).unwrap(),
-            quota_bytes: None,
-        })
+    let handler = async |p: &malt_testkit::TestParts| {
+        Arc::new(Pop3Handler::new(p.core.clone(), p.auth.clone())) as Arc<dyn Handler>
+    };
+    malt_testkit::start_with(Protocol::Pop3, tweak, handler)
         .await
-        .unwrap();
-    let auth = Authenticator::new(storage.store.clone(), AuthSettings::default());
-    let core = MailCore::new(storage, MailSettings::default());
-
-    let tls = Arc::new(TlsManager::from_config(&config).unwrap());
-    let handler: Arc<dyn Handler> = Arc::new(Pop3Handler::new(core.clone(), auth));
-    let handlers: HashMap<Protocol, Arc<dyn Handler>> = [(Protocol::Pop3, handler)].into_iter().collect();
-    let server = Server::start(Arc::new(config), tls, handlers).await.unwrap();
-    let pop3 = server.local_addr("pop3").unwrap();
-    let pop3s = server.local_addr("pop3s").unwrap();
-    let proxied = server.local_addr("pop3-proxied").unwrap();
-    let cert = dir.path().join("tls").join("cert.pem");
-    assert!(cert.exists());
-    Env {
-        dir,
-        server: Some(server),
-        core,
-        account,
-        pop3,
-        pop3s,
-        proxied,
-        cert,
-    }
+        .into()
 }
 
 impl Env {
-    pub async fn inbox(&self) -> malt_store::Mailbox {
-        self.core
-            .mailbox_required(self.account.id, "INBOX")
-            .await
-            .unwrap()
-    }
-
-    /// Appends `raw` to INBOX; returns its UID.
-    pub async fn append(&self, raw: &[u8]) -> Uid {
-        let inbox = self.inbox().await;
-        self.core
-            .append(self.account.id, inbox.id, raw, Flags::default(), None)
-            .await
-            .unwrap()
-            .uid
-    }
-
-    /// The UIDs in INBOX, ascending.
-    pub async fn uids(&self) -> Vec<Uid> {
-        let inbox = self.inbox().await;
-        self.core
-            .storage()
-            .store
-            .message_summaries(inbox.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| m.uid)
-            .collect()
-    }
-
-    /// Flags of every INBOX message, by UID.
-    pub async fn flags(&self) -> Vec<(Uid, Flags)> {
-        let inbox = self.inbox().await;
-        self.core
-            .storage()
-            .store
-            .message_summaries(inbox.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|m| (m.uid, m.flags))
-            .collect()
-    }
-
     /// Expunges `uid` as an IMAP client would (STORE +FLAGS \Deleted, UID EXPUNGE).
     pub async fn imap_expunge(&self, uid: Uid) {
-        let inbox = self.inbox().await;
-        let set = UidSet::from_uids([uid]);
-        let deleted = Flags::new(malt_store::flag::DELETED, []);
-        self.core
-            .store_flags(
-                self.account.id,
-                inbox.id,
-                &set,
-                malt_store::FlagOp::Add,
-                &deleted,
-                None,
-            )
-            .await
-            .unwrap();
-        let gone = self
-            .core
-            .expunge(self.account.id, inbox.id, Some(&set))
-            .await
-            .unwrap();
-        assert_eq!(gone, vec![uid]);
-    }
-
-    pub async fn uidvalidity(&self) -> u32 {
-        self.inbox().await.uidvalidity
+        self.kit.expunge(uid).await;
     }
 
     pub async fn client(&self) -> Client {
@@ -195,46 +56,32 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Client {
-        let s = TcpStream::connect(addr).await.unwrap();
-        let mut c = Client {
-            r: BufReader::new(s),
-            greeting: String::new(),
-        };
-        c.greeting = c.line().await;
-        c
+        Self::proxied_or_not(addr, None).await
     }
 
     /// Connects to a PROXY v1 listener claiming the client is `remote`.
     pub async fn connect_proxied(addr: SocketAddr, remote: &str) -> Client {
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        let header = format!("PROXY TCP4 {remote} 127.0.0.1 40000 110\r\n");
-        s.write_all(header.as_bytes()).await.unwrap();
-        let mut c = Client {
-            r: BufReader::new(s),
-            greeting: String::new(),
-        };
-        c.greeting = c.line().await;
-        c
+        Self::proxied_or_not(addr, Some((remote, 110))).await
+    }
+
+    async fn proxied_or_not(addr: SocketAddr, proxy: Option<(&str, u16)>) -> Client {
+        let (r, greeting) = wire::connect(addr, proxy).await;
+        Client { r, greeting }
     }
 
     /// Reads one line (with its CRLF); empty at EOF.
     pub async fn line(&mut self) -> String {
-        let mut buf = Vec::new();
-        tokio::time::timeout(Duration::from_secs(10), self.r.read_until(b'\n', &mut buf))
-            .await
-            .expect("timed out waiting for a line")
-            .unwrap();
-        String::from_utf8(buf).unwrap()
-    }
-
-    pub async fn send(&mut self, raw: &[u8]) {
-        self.r.get_mut().write_all(raw).await.unwrap();
+        String::from_utf8(wire::line(&mut self.r).await).unwrap()
     }
 
     /// Sends `cmd` with CRLF and returns the first response line.
     pub async fn cmd(&mut self, cmd: &str) -> String {
-        self.send(format!("{cmd}\r\n").as_bytes()).await;
+        wire::send(&mut self.r, format!("{cmd}\r\n").as_bytes()).await;
         self.line().await
+    }
+
+    pub async fn send(&mut self, raw: &[u8]) {
+        wire::send(&mut self.r, raw).await;
     }
 
     /// Reads a multi-line body up to and excluding the terminator, each line raw (CRLF and stuffing
@@ -269,39 +116,13 @@ impl Client {
 
     /// Expects the server to close the connection.
     pub async fn expect_eof(&mut self) {
-        let mut rest = Vec::new();
-        tokio::time::timeout(Duration::from_secs(10), self.r.read_to_end(&mut rest))
-            .await
-            .unwrap()
-            .unwrap();
+        let rest = wire::rest(&mut self.r).await;
         assert!(
             rest.is_empty(),
             "unexpected data: {:?}",
             String::from_utf8_lossy(&rest)
         );
     }
-}
-
-/// Runs `script` with python3; `env` is passed as environment variables. Returns stdout; panics with
-/// stderr when the script fails.
-pub async fn python(script: &str, env: &[(&str, String)]) -> String {
-    let mut cmd = tokio::process::Command::new("python3");
-    cmd.arg("-c").arg(script);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .unwrap()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "python failed: {}\nstdout: {stdout}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 /// The environment every Python script gets.

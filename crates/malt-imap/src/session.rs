@@ -199,10 +199,6 @@ impl Session {
         self.tls = conn.is_tls();
         self.plaintext_ok = self.ctx.plaintext_auth_allowed(conn);
     }
-
-    pub fn starttls_available(&self) -> bool {
-        self.ctx.listener.tls == malt_config::TlsMode::StartTls && !self.tls
-    }
 }
 
 /// Runs a session to its end.

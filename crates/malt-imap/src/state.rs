@@ -5,9 +5,10 @@
 //! - [`State::Selected`] carries the [`MailboxView`]: no "selected mailbox" exists outside it.
 //! - [`allowed`] is checked before any command runs; ops never see a command not allowed in the state.
 
-use malt_imap_proto::CommandKind;
+use malt_imap_proto::{CommandKind, ResponseCode};
 use malt_store::Account;
 
+use crate::session::Outcome;
 use crate::view::MailboxView;
 
 /// The session state, carrying exactly what is valid in it.
@@ -42,6 +43,23 @@ impl State {
             State::Selected { .. } => Phase::Selected,
             State::Logout => Phase::Logout,
         }
+    }
+
+    /// The selected mailbox's account and view; for a command that changes the mailbox (`write`),
+    /// `NO [READ-ONLY]` when it was opened with EXAMINE (RFC 9051 §6.3.3).
+    pub(crate) fn selected(&mut self, write: bool) -> Result<(&Account, &mut MailboxView), Outcome> {
+        let State::Selected {
+            account,
+            view,
+            read_only,
+        } = self
+        else {
+            return Err(Outcome::bad("No mailbox selected"));
+        };
+        if write && *read_only {
+            return Err(Outcome::no(Some(ResponseCode::ReadOnly), "Mailbox is read-only"));
+        }
+        Ok((account, view))
     }
 
     /// The logged-in account, in the authenticated and selected states.

@@ -64,11 +64,6 @@ impl Session {
         self.tls = conn.is_tls();
         self.plaintext_ok = self.ctx.plaintext_auth_allowed(conn);
     }
-
-    /// Whether STLS may be offered: a STARTTLS listener, TLS not yet active.
-    pub fn stls_available(&self) -> bool {
-        self.ctx.listener.tls == malt_config::TlsMode::StartTls && !self.tls
-    }
 }
 
 /// One read from the client.

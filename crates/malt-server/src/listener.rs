@@ -256,6 +256,12 @@ impl SessionContext {
         )
     }
 
+    /// Whether STARTTLS (IMAP STARTTLS, POP3 STLS, SMTP STARTTLS) may be offered now: the
+    /// listener upgrades in-band and the connection is not yet TLS.
+    pub fn starttls_available(&self, tls_active: bool) -> bool {
+        self.listener.tls == TlsMode::StartTls && !tls_active
+    }
+
     /// `timeouts.idle_secs`.
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.config.timeouts.idle_secs)

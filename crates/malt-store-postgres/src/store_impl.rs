@@ -435,6 +435,21 @@ struct JournalRows {
     uids: Vec<String>,
 }
 
+/// Counter and journal bookkeeping of a STORE: one mailbox's unseen delta and one FlagsChanged
+/// entry for the changed UIDs (both STORE paths write these).
+fn flags_changed(
+    mailbox: MailboxId,
+    unseen_delta: i64,
+    changed: &[MessageSummary],
+) -> (BTreeMap<MailboxId, MailboxDelta>, [Change; 1]) {
+    let delta = MailboxDelta {
+        unseen: unseen_delta,
+        ..Default::default()
+    };
+    let change = Change::with_uids(mailbox, ChangeKind::FlagsChanged, changed.iter().map(|c| c.uid));
+    (BTreeMap::from([(mailbox, delta)]), [change])
+}
+
 impl JournalRows {
     fn new(account: AccountId, modseq: u64, changes: &[Change]) -> JournalRows {
         JournalRows {
@@ -567,19 +582,7 @@ impl PgStore {
             });
         }
         update.changed.sort_unstable_by_key(|c| c.uid);
-        let mut deltas = BTreeMap::new();
-        deltas.insert(
-            mailbox,
-            MailboxDelta {
-                unseen: unseen_delta,
-                ..Default::default()
-            },
-        );
-        let changes = [Change::with_uids(
-            mailbox,
-            ChangeKind::FlagsChanged,
-            update.changed.iter().map(|c| c.uid),
-        )];
+        let (deltas, changes) = flags_changed(mailbox, unseen_delta, &update.changed);
         let d = DeltaArrays::new(modseq, &deltas);
         let j = JournalRows::new(account, modseq, &changes);
         let st_deltas = prep(&tx, MAILBOX_DELTAS_SQL, "mailbox counters").await?;
@@ -1944,19 +1947,7 @@ impl Store for PgStore {
             tx.rollback().await.map_err(|e| pg_err(e, "rollback"))?;
             return Ok(update);
         }
-        let mut deltas = BTreeMap::new();
-        deltas.insert(
-            mailbox,
-            MailboxDelta {
-                unseen: unseen_delta,
-                ..Default::default()
-            },
-        );
-        let changes = [Change::with_uids(
-            mailbox,
-            ChangeKind::FlagsChanged,
-            update.changed.iter().map(|c| c.uid),
-        )];
+        let (deltas, changes) = flags_changed(mailbox, unseen_delta, &update.changed);
         let modseq_i = to_i64(modseq);
         let d = DeltaArrays::new(modseq, &deltas);
         let j = JournalRows::new(account, modseq, &changes);

@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -20,9 +19,7 @@ fn imaplib_session_against_malt_serve() {
     let malt = Malt::new();
     malt.with_user("u@example.com");
     malt.ok(&["deliver", "--to", "u@example.com"], &message("first", 300));
-    let config = malt.config(
-        "[[listener]]\nname = \"imap\"\nprotocol = \"imap\"\naddress = \"127.0.0.1\"\nport = 0\ntls = \"starttls\"\n",
-    );
+    let config = malt.config_with_starttls("imap");
     let server = Server::start(&malt, &config, 2);
     let imap = server.addr("imap");
     let cert = malt.data_dir().join("tls/cert.pem");
@@ -72,13 +69,8 @@ print("ok")
         cert = cert.to_str().unwrap(),
         port = imap.port(),
     );
-    let out = Command::new("python3").arg("-c").arg(&script).output().unwrap();
-    assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ok"),
-        "imaplib failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = python(&script);
+    assert!(out.contains("ok"), "imaplib: {out}");
     let archived = message_ids(&malt.ok(&["export", "mbox", "u@example.com", "Archive"], b""));
     assert_eq!(archived, ["first", "later"]);
     assert!(message_ids(&malt.ok(&["export", "mbox", "u@example.com", "INBOX"], b"")).is_empty());

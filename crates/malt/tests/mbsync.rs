@@ -72,10 +72,7 @@ for part in data:
     print(mid, letters)
 "#
     );
-    let out = Command::new("python3").arg("-c").arg(&script).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .unwrap()
+    python(&script)
         .lines()
         .map(|l| {
             let (id, f) = l.split_once(' ').unwrap();
@@ -100,9 +97,7 @@ fn mbsync_two_way_sync_of_5000_messages() {
     std::fs::write(&path, &mbox).unwrap();
     malt.ok(&["import", "mbox", "u@example.com", path.to_str().unwrap()], b"");
 
-    let config = malt.config(
-        "[[listener]]\nname = \"imap\"\nprotocol = \"imap\"\naddress = \"127.0.0.1\"\nport = 0\ntls = \"starttls\"\n",
-    );
+    let config = malt.config_with_starttls("imap");
     let server = Server::start(&malt, &config, 2);
     let port = server.addr("imap").port();
     let near = malt.dir.path().join("Maildir");
@@ -163,8 +158,7 @@ m.store("4000:4009", "+FLAGS", "(\\Deleted)"); m.expunge()
 m.logout()
 "#
     );
-    let out = Command::new("python3").arg("-c").arg(&script).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    python(&script);
     for i in 999..1299 {
         // Deleted on the near side stays deleted; otherwise R joins whatever flags it has.
         if let Some(f) = expected.get_mut(&format!("m{i}")) {

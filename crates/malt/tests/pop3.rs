@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -20,9 +19,7 @@ fn poplib_reads_and_deletes_what_the_cli_delivered() {
     malt.with_user("u@example.com");
     malt.ok(&["deliver", "--to", "u@example.com"], &message("first", 300));
     malt.ok(&["deliver", "--to", "u@example.com"], &message("second", 300));
-    let config = malt.config(
-        "[[listener]]\nname = \"pop3\"\nprotocol = \"pop3\"\naddress = \"127.0.0.1\"\nport = 0\ntls = \"starttls\"\n",
-    );
+    let config = malt.config_with_starttls("pop3");
     let server = Server::start(&malt, &config, 2);
     let pop3 = server.addr("pop3");
     let cert = malt.data_dir().join("tls/cert.pem");
@@ -48,13 +45,8 @@ print("ok")
         cert = cert.to_str().unwrap(),
         port = pop3.port()
     );
-    let out = Command::new("python3").arg("-c").arg(&script).output().unwrap();
-    assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("ok"),
-        "poplib failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = python(&script);
+    assert!(out.contains("ok"), "poplib: {out}");
     let left = message_ids(&malt.ok(&["export", "mbox", "u@example.com", "INBOX"], b""));
     assert_eq!(left, ["second"]);
     assert!(server.terminate(Duration::from_secs(15)).success());

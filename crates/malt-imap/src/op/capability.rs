@@ -30,7 +30,7 @@ const BASE: &[&str] = &[
 pub(crate) fn list(s: &Session) -> Vec<&'static str> {
     let mut caps: Vec<&'static str> = BASE.to_vec();
     if matches!(s.state, State::NotAuthenticated) {
-        if s.starttls_available() {
+        if s.ctx.starttls_available(s.tls) {
             caps.push("STARTTLS");
         }
         if s.plaintext_ok {

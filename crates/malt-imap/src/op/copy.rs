@@ -12,7 +12,6 @@ use malt_store::{Uid, UidSet};
 
 use crate::op::{mailbox_name, store_error};
 use crate::session::{Outcome, Session};
-use crate::state::State;
 
 pub(crate) async fn run(
     s: &mut Session,
@@ -25,17 +24,10 @@ pub(crate) async fn run(
         Ok(n) => n,
         Err(o) => return o,
     };
-    let State::Selected {
-        account,
-        view,
-        read_only,
-    } = &mut s.state
-    else {
-        return Outcome::bad("No mailbox selected");
+    let (account, view) = match s.state.selected(is_move) {
+        Ok(sel) => sel,
+        Err(o) => return o,
     };
-    if is_move && *read_only {
-        return Outcome::no(Some(ResponseCode::ReadOnly), "Mailbox is read-only");
-    }
     let targets = match view.resolve(set, uid_mode) {
         Ok(t) => t,
         Err(e) => return Outcome::bad(e.0),

@@ -2,26 +2,17 @@
 //! the UID set for UID EXPUNGE) and announces each with `* n EXPUNGE`, numbered as of when it is sent.
 //! Refused with `[READ-ONLY]` in an EXAMINEd mailbox.
 
-use malt_imap_proto::ResponseCode;
 use malt_imap_proto::command::SequenceSet;
 use malt_store::UidSet;
 
 use crate::op::store_error;
 use crate::session::{Outcome, Session};
-use crate::state::State;
 
 pub(crate) async fn run(s: &mut Session, set: Option<&SequenceSet>) -> Outcome {
-    let State::Selected {
-        account,
-        view,
-        read_only,
-    } = &mut s.state
-    else {
-        return Outcome::bad("No mailbox selected");
+    let (account, view) = match s.state.selected(true) {
+        Ok(sel) => sel,
+        Err(o) => return o,
     };
-    if *read_only {
-        return Outcome::no(Some(ResponseCode::ReadOnly), "Mailbox is read-only");
-    }
     let uids = match set {
         None => None,
         Some(set) => match view.resolve(set, true) {

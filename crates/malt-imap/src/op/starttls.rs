@@ -4,7 +4,7 @@
 use crate::session::{Next, Outcome, Session};
 
 pub(crate) fn run(s: &mut Session) -> Outcome {
-    if !s.starttls_available() {
+    if !s.ctx.starttls_available(s.tls) {
         return Outcome::bad("STARTTLS not available");
     }
     Outcome::ok("Begin TLS negotiation now").next(Next::StartTls)

@@ -12,20 +12,12 @@ use malt_store::{FlagOp, Uid, UidSet};
 
 use crate::op::{imap_flags, select::write_flags, store_error, store_flags};
 use crate::session::{Outcome, Session};
-use crate::state::State;
 
 pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &StoreArgs) -> Outcome {
-    let State::Selected {
-        account,
-        view,
-        read_only,
-    } = &mut s.state
-    else {
-        return Outcome::bad("No mailbox selected");
+    let (account, view) = match s.state.selected(true) {
+        Ok(sel) => sel,
+        Err(o) => return o,
     };
-    if *read_only {
-        return Outcome::no(Some(ResponseCode::ReadOnly), "Mailbox is read-only");
-    }
     let targets = match view.resolve(&args.set, uid_mode) {
         Ok(t) => t,
         Err(e) => return Outcome::bad(e.0),

@@ -18,7 +18,7 @@ pub(crate) async fn run(s: &mut Session, io: &mut Io) -> io::Result<Next> {
             caps.push("USER");
             caps.push("SASL PLAIN LOGIN");
         }
-        if s.stls_available() {
+        if s.ctx.starttls_available(s.tls) {
             caps.push("STLS");
         }
     }

@@ -186,30 +186,35 @@ pub(crate) async fn pop3_size(core: &malt_core::MailCore, entry: &mut Entry) -> 
     n
 }
 
-/// The raw message `maildrop.entries[i]`, or `Ok(None)` when another client expunged it during this
-/// session (RFC 1939 numbering stays fixed: the number remains, the content is gone).
-pub(crate) async fn fetch(
-    core: &malt_core::MailCore,
-    maildrop: &mut Maildrop,
-    i: usize,
-) -> Result<Option<Vec<u8>>, StoreError> {
+/// Message `n` of the maildrop read from the store (RETR, TOP), or the `-ERR` to answer: not
+/// logged in, no such message, deleted in this session, expunged by another client during this
+/// session (RFC 1939 numbering stays fixed: the number remains, the content is gone), or a store
+/// failure.
+pub(crate) async fn read_numbered(s: &mut Session, n: u32) -> Result<Vec<u8>, Vec<u8>> {
+    let State::Transaction { maildrop } = &mut s.state else {
+        return Err(not_in_transaction());
+    };
+    let i = maildrop.index(n).map_err(|e| lookup_error(n, e))?;
     let mailbox = maildrop.mailbox_id;
     let Some(entry) = maildrop.entries.get_mut(i) else {
-        return Ok(None);
+        return Err(gone_error(n));
     };
     if entry.gone {
-        return Ok(None);
+        return Err(gone_error(n));
     }
-    let still_there = core
+    let failed = |e: StoreError| store_failure("Reading the message", &e);
+    let still_there = s
+        .core
         .storage()
         .store
         .messages(mailbox, &UidSet::from_uids([entry.uid]))
-        .await?;
+        .await
+        .map_err(failed)?;
     if still_there.is_empty() {
         entry.gone = true;
-        return Ok(None);
+        return Err(gone_error(n));
     }
-    let raw = core.read_message(&entry.blob_id).await?;
+    let raw = s.core.read_message(&entry.blob_id).await.map_err(failed)?;
     entry.pop3_size = Some(proto::pop3_size(&raw));
-    Ok(Some(raw))
+    Ok(raw)
 }

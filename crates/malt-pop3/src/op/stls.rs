@@ -12,7 +12,7 @@ pub(crate) async fn run(s: &mut Session, io: &mut Io) -> io::Result<Next> {
     if s.tls {
         return reply(io, &proto::err(None, "TLS is already active")).await;
     }
-    if !s.stls_available() {
+    if !s.ctx.starttls_available(s.tls) {
         return reply(io, &proto::err(None, "STLS is not available on this port")).await;
     }
     send(io, &proto::ok("Begin TLS negotiation now")).await?;

@@ -77,6 +77,29 @@ impl Malt {
     }
 }
 
+impl Malt {
+    /// [`Malt::config`] plus one `protocol` listener, named after it, on 127.0.0.1 port 0 with
+    /// STARTTLS.
+    pub fn config_with_starttls(&self, protocol: &str) -> PathBuf {
+        self.config(&format!(
+            "[[listener]]\nname = \"{protocol}\"\nprotocol = \"{protocol}\"\naddress = \"127.0.0.1\"\nport = 0\ntls = \"starttls\"\n"
+        ))
+    }
+}
+
+/// Runs a Python 3 script (the real clients: imaplib, poplib); asserts that it exits 0 and
+/// returns its standard output.
+pub fn python(script: &str) -> String {
+    let out = Command::new("python3").arg("-c").arg(script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 pub fn run_with(cmd: &mut Command, stdin: &[u8]) -> Output {
     let mut child = cmd
         .stdin(Stdio::piped())

@@ -17,8 +17,9 @@ use std::io;
 use std::net::IpAddr;
 
 use malt_core::{Authenticator, MailCore};
+use malt_imap_proto::response::compress_ids;
 use malt_imap_proto::{
-    CommandKind, Limits, ParseError, Parsed, ResponseCode, ResponseWriter, Status, parse_command,
+    CommandKind, FetchItem, Limits, ParseError, Parsed, ResponseCode, ResponseWriter, Status, parse_command,
 };
 use malt_server::{Connection, SessionContext, Wait};
 use malt_store::JournalEntry;
@@ -188,6 +189,11 @@ pub(crate) struct Session {
     pub rev2: bool,
     /// ENABLE UTF8=ACCEPT (RFC 6855).
     pub utf8: bool,
+    /// CONDSTORE enabled (RFC 7162 §3.1): by ENABLE CONDSTORE/QRESYNC or any CONDSTORE-enabling
+    /// command. Every FETCH response then carries MODSEQ.
+    pub condstore: bool,
+    /// ENABLE QRESYNC (RFC 7162 §3.2.3): expunges are reported as `VANISHED` (§3.2.10).
+    pub qresync: bool,
     pub out: ResponseWriter,
     pub limits: Limits,
     bad_commands: u32,
@@ -220,6 +226,8 @@ pub(crate) async fn run(
         state: State::NotAuthenticated,
         rev2: false,
         utf8: false,
+        condstore: false,
+        qresync: false,
         out: ResponseWriter::new(false),
         limits: Limits::default(),
         bad_commands: 0,
@@ -398,6 +406,9 @@ async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) ->
         CommandKind::Fetch { .. } | CommandKind::Store { .. } | CommandKind::Search { .. }
     );
     let force = matches!(kind, CommandKind::Noop | CommandKind::Check);
+    if op::enable::enables_condstore(&kind) {
+        s.condstore = true;
+    }
     let outcome = op::dispatch(s, io, &tag, kind).await?;
     if outcome.next == Next::Continue && outcome.status != Status::Bad {
         sync(s, allow_expunge, force).await;
@@ -454,31 +465,58 @@ pub(crate) async fn sync(s: &mut Session, allow_expunge: bool, force: bool) {
         }
     };
     let updates = view.apply(changes, allow_expunge);
-    write_updates(&mut s.out, view, &updates, s.rev2);
+    write_updates(&mut s.out, view, &updates, s.rev2, s.condstore);
 }
 
-/// Writes updates from [`crate::view::MailboxView::apply`].
+/// Writes updates from [`crate::view::MailboxView::apply`]. With CONDSTORE enabled the unsolicited
+/// FETCH carries MODSEQ (RFC 7162 §3.1.4); expunges come as `VANISHED` when the view reports them so
+/// (QRESYNC, RFC 7162 §3.2.10).
 pub(crate) fn write_updates(
     out: &mut ResponseWriter,
     view: &crate::view::MailboxView,
     updates: &[Update],
     _rev2: bool,
+    condstore: bool,
 ) {
     for u in updates {
         match u {
             Update::Expunge(n) => out.expunge(*n),
+            Update::Vanished(uids) => out.vanished(false, &compress_ids(uids)),
             Update::Exists(n) => out.exists(*n),
             Update::Flags => op::select::write_flags(out, view),
             Update::FetchFlags { seq, uid } => {
                 let flags = view.flags_of(*uid).map(op::imap_flags).unwrap_or_default();
-                out.fetch(
-                    *seq,
-                    &[
-                        malt_imap_proto::FetchItem::Uid(*uid),
-                        malt_imap_proto::FetchItem::Flags(&flags),
-                    ],
-                );
+                let mut items = vec![FetchItem::Uid(*uid), FetchItem::Flags(&flags)];
+                if condstore {
+                    items.push(FetchItem::ModSeq(view.modseq_of(*uid)));
+                }
+                out.fetch(*seq, &items);
             }
+        }
+    }
+}
+
+/// Announces messages this session removed itself (EXPUNGE, UID EXPUNGE, MOVE): `* n EXPUNGE` each,
+/// numbered as of when it is sent (RFC 9051 §7.5.1), or one `* VANISHED uids` when QRESYNC is enabled
+/// (RFC 7162 §3.2.10).
+pub(crate) fn announce_removed(
+    out: &mut ResponseWriter,
+    view: &mut crate::view::MailboxView,
+    uids: &[malt_store::Uid],
+) {
+    let mut gone: Vec<malt_store::Uid> = uids
+        .iter()
+        .copied()
+        .filter(|u| view.seq_of(*u).is_some())
+        .collect();
+    gone.sort_unstable();
+    gone.dedup();
+    let numbers = view.remove(&gone);
+    if view.reports_vanished() {
+        out.vanished(false, &compress_ids(&gone));
+    } else {
+        for seq in numbers {
+            out.expunge(seq);
         }
     }
 }

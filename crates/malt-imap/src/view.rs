@@ -12,6 +12,11 @@
 //!   yields [`Update::Flags`] before any `FETCH` (PITFALLS 4).
 //! - Applying the same store changes twice has no visible effect (changes are compared, not replayed), so
 //!   re-reading from a lower modseq is always safe.
+//! - `modseqs` holds, per message, the mod-sequence of the flags in `flags` (RFC 7162 §3.1): a `MODSEQ`
+//!   sent to the client always belongs to the flags the client was told, never to a newer change that
+//!   has not been announced yet.
+//! - With `report_vanished` (QRESYNC enabled, RFC 7162 §3.2.10) expunges of other sessions come out as
+//!   one [`Update::Vanished`] instead of [`Update::Expunge`]s, under the same deferral rules.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -29,6 +34,8 @@ pub enum Update {
     Exists(u32),
     /// `* n FETCH (UID u FLAGS (...))`.
     FetchFlags { seq: u32, uid: Uid },
+    /// `* VANISHED uids` (RFC 7162 §3.2.10), when QRESYNC is enabled; the UIDs ascending.
+    Vanished(Vec<Uid>),
 }
 
 /// A sequence set that names a message the client does not have (RFC 9051 §9: BAD).
@@ -51,6 +58,10 @@ pub struct MailboxView {
     pending_expunge: BTreeSet<Uid>,
     /// The change feed mentioned this mailbox since the last read.
     dirty: bool,
+    /// Mod-sequence of each message's flags as the client knows them (RFC 7162 §3.1).
+    modseqs: HashMap<Uid, ModSeq>,
+    /// Expunges are announced as `VANISHED` (QRESYNC enabled, RFC 7162 §3.2.10).
+    report_vanished: bool,
 }
 
 fn has_keyword(list: &[String], k: &str) -> bool {
@@ -81,12 +92,38 @@ impl MailboxView {
             name,
             uidvalidity,
             uids: summaries.iter().map(|m| m.uid).collect(),
+            modseqs: summaries.iter().map(|m| (m.uid, m.modseq)).collect(),
             flags: summaries.into_iter().map(|m| (m.uid, m.flags)).collect(),
             keywords,
             modseq,
             pending_expunge: BTreeSet::new(),
             dirty: false,
+            report_vanished: false,
         }
+    }
+
+    /// With QRESYNC enabled, other sessions' expunges are reported as [`Update::Vanished`]
+    /// (RFC 7162 §3.2.10).
+    pub fn set_report_vanished(&mut self, on: bool) {
+        self.report_vanished = on;
+    }
+
+    pub fn reports_vanished(&self) -> bool {
+        self.report_vanished
+    }
+
+    /// The mod-sequence of `uid`'s flags as the client knows them (RFC 7162 §3.1); 0 if unknown.
+    pub fn modseq_of(&self, uid: Uid) -> ModSeq {
+        self.modseqs.get(&uid).copied().unwrap_or(0)
+    }
+
+    /// Records flags and mod-sequence this session changed itself (STORE, FETCH setting `\Seen`);
+    /// returns whether a keyword is new to the client, as [`MailboxView::set_flags`].
+    pub fn set_summary(&mut self, m: MessageSummary) -> bool {
+        if self.flags.contains_key(&m.uid) {
+            self.modseqs.insert(m.uid, m.modseq);
+        }
+        self.set_flags(m.uid, m.flags)
     }
 
     /// `EXISTS` as the client knows it.
@@ -163,6 +200,7 @@ impl MailboxView {
             if let Ok(i) = self.uids.binary_search(&uid) {
                 self.uids.remove(i);
                 self.flags.remove(&uid);
+                self.modseqs.remove(&uid);
                 self.pending_expunge.remove(&uid);
                 out.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
             }
@@ -182,7 +220,12 @@ impl MailboxView {
         }
         if allow_expunge && !self.pending_expunge.is_empty() {
             let gone: Vec<Uid> = std::mem::take(&mut self.pending_expunge).into_iter().collect();
-            out.extend(self.remove(&gone).into_iter().map(Update::Expunge));
+            let numbers = self.remove(&gone);
+            if self.report_vanished {
+                out.push(Update::Vanished(gone));
+            } else {
+                out.extend(numbers.into_iter().map(Update::Expunge));
+            }
         }
         let mut new_keyword = false;
         let mut added = false;
@@ -200,9 +243,15 @@ impl MailboxView {
                 }
             }
             match self.flags.get(&m.uid) {
-                Some(f) if *f == m.flags => {}
+                Some(f) if *f == m.flags => {
+                    // Flags the client already knows (its own STORE): the modseq stays the one it
+                    // was told with them, unless the store's is newer for the same flags.
+                    let known = self.modseqs.entry(m.uid).or_insert(m.modseq);
+                    *known = (*known).max(m.modseq);
+                }
                 Some(_) => {
                     self.flags.insert(m.uid, m.flags);
+                    self.modseqs.insert(m.uid, m.modseq);
                     flag_changes.push(m.uid);
                 }
                 None => {
@@ -210,6 +259,7 @@ impl MailboxView {
                     // older than what we hold, which means we expunged it ourselves meanwhile.
                     if self.uids.last().is_none_or(|&last| m.uid > last) {
                         self.uids.push(m.uid);
+                        self.modseqs.insert(m.uid, m.modseq);
                         self.flags.insert(m.uid, m.flags);
                         added = true;
                     }
@@ -281,6 +331,22 @@ impl MailboxView {
         }
         Ok(out.into_iter().collect())
     }
+}
+
+/// Whether `set` names `n`, `*` standing for `star` (RFC 9051 §9 sequence-set). For UID sets outside
+/// the view (QRESYNC known-uids, UID FETCH VANISHED: RFC 7162 §3.2.5, §3.2.6).
+pub fn set_contains(set: &SequenceSet, n: u32, star: u32) -> bool {
+    let SequenceSet::Ranges(ranges) = set else {
+        return false;
+    };
+    let v = |x: SeqNum| match x {
+        SeqNum::Value(v) => v,
+        SeqNum::Star => star,
+    };
+    ranges.iter().any(|r| {
+        let (a, b) = (v(r.start), v(r.end));
+        a.min(b) <= n && n <= a.max(b)
+    })
 }
 
 #[cfg(test)]

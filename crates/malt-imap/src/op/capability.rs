@@ -24,6 +24,8 @@ const BASE: &[&str] = &[
     "STATUS=SIZE",
     "MULTIAPPEND",
     "UTF8=ACCEPT",
+    "CONDSTORE",
+    "QRESYNC",
 ];
 
 /// The capability list for the session's current state.

@@ -2,7 +2,8 @@
 //!
 //! - A missing destination is `NO [TRYCREATE]`.
 //! - MOVE sends `* OK [COPYUID ...]` untagged, then `* n EXPUNGE` for each moved message, then the tagged
-//!   OK (RFC 6851 §4.3). MOVE in an EXAMINEd mailbox is refused with `[READ-ONLY]`.
+//!   OK (RFC 6851 §4.3); with QRESYNC enabled one `* VANISHED uids` instead (RFC 7162 §3.2.10).
+//!   MOVE in an EXAMINEd mailbox is refused with `[READ-ONLY]`.
 //! - Copying into the selected mailbox marks the view dirty: `EXISTS` follows before the tagged OK.
 
 use malt_imap_proto::command::SequenceSet;
@@ -11,7 +12,7 @@ use malt_imap_proto::{ResponseCode, Status};
 use malt_store::{Uid, UidSet};
 
 use crate::op::{mailbox_name, store_error};
-use crate::session::{Outcome, Session};
+use crate::session::{Outcome, Session, announce_removed};
 
 pub(crate) async fn run(
     s: &mut Session,
@@ -79,9 +80,7 @@ pub(crate) async fn run(
             s.out.untagged(Status::Ok, Some(code), "Moved UIDs");
         }
         let moved: Vec<Uid> = result.mapping.iter().map(|(a, _)| *a).collect();
-        for seq in view.remove(&moved) {
-            s.out.expunge(seq);
-        }
+        announce_removed(&mut s.out, view, &moved);
         return Outcome::ok(done);
     }
     match code {

@@ -1,12 +1,13 @@
 //! EXPUNGE (RFC 9051 §6.4.3) and UID EXPUNGE (RFC 4315 §2.1): removes `\Deleted` messages (only those in
 //! the UID set for UID EXPUNGE) and announces each with `* n EXPUNGE`, numbered as of when it is sent.
-//! Refused with `[READ-ONLY]` in an EXAMINEd mailbox.
+//! Refused with `[READ-ONLY]` in an EXAMINEd mailbox. With QRESYNC enabled the removed messages are
+//! announced by one `* VANISHED uids` instead (RFC 7162 §3.2.10).
 
 use malt_imap_proto::command::SequenceSet;
 use malt_store::UidSet;
 
 use crate::op::store_error;
-use crate::session::{Outcome, Session};
+use crate::session::{Outcome, Session, announce_removed};
 
 pub(crate) async fn run(s: &mut Session, set: Option<&SequenceSet>) -> Outcome {
     let (account, view) = match s.state.selected(true) {
@@ -23,9 +24,7 @@ pub(crate) async fn run(s: &mut Session, set: Option<&SequenceSet>) -> Outcome {
     };
     match s.core.expunge(account.id, view.mailbox_id, uids.as_ref()).await {
         Ok(gone) => {
-            for seq in view.remove(&gone) {
-                s.out.expunge(seq);
-            }
+            announce_removed(&mut s.out, view, &gone);
             Outcome::ok("EXPUNGE completed")
         }
         Err(e) => store_error(&e),

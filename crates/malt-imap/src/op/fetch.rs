@@ -6,10 +6,17 @@
 //! - Messages another session expunged (not yet announced, PITFALLS 2) are skipped: the tagged response
 //!   is `OK [EXPUNGEISSUED]` then.
 //! - BINARY is not offered and is answered BAD.
+//! - CONDSTORE (RFC 7162 §3.1.4): `MODSEQ` is the mod-sequence of the flags the client knows (the view's,
+//!   never a newer unannounced one). Once CONDSTORE is enabled every FETCH response carries it.
+//!   `(CHANGEDSINCE n)` keeps only messages whose mod-sequence is above `n` and implies MODSEQ.
+//! - QRESYNC (RFC 7162 §3.2.6): `UID FETCH set (...) (CHANGEDSINCE n VANISHED)` first sends
+//!   `* VANISHED (EARLIER)` with the UIDs of `set` expunged since `n`. VANISHED is BAD without UID,
+//!   without CHANGEDSINCE, or unless QRESYNC was enabled.
 
 use std::collections::HashMap;
 
 use malt_imap_proto::command::{DateTime, FetchArgs, FetchAttribute, Flag, Section, SectionText};
+use malt_imap_proto::response::compress_ids;
 use malt_imap_proto::{FetchItem, ResponseCode};
 use malt_store::meta::BodyPart;
 use malt_store::{FlagOp, Flags, Message, Uid, UidSet, flag};
@@ -17,6 +24,7 @@ use malt_store::{FlagOp, Flags, Message, Uid, UidSet, flag};
 use crate::op::{date_time, imap_flags, store_error};
 use crate::session::{Io, Outcome, Session};
 use crate::state::State;
+use crate::view::set_contains;
 
 /// One response item with the data it owns.
 enum Owned<'a> {
@@ -43,7 +51,10 @@ enum Owned<'a> {
 }
 
 fn needs_meta(a: &FetchAttribute) -> bool {
-    !matches!(a, FetchAttribute::Flags | FetchAttribute::Uid)
+    !matches!(
+        a,
+        FetchAttribute::Flags | FetchAttribute::Uid | FetchAttribute::ModSeq
+    )
 }
 
 fn needs_blob(a: &FetchAttribute) -> bool {
@@ -173,6 +184,19 @@ async fn fetch(
     uid_mode: bool,
     args: &FetchArgs,
 ) -> std::io::Result<Result<Outcome, Outcome>> {
+    if args.vanished {
+        // RFC 7162 §3.2.6.
+        if !uid_mode {
+            return Ok(Err(Outcome::bad("VANISHED is only allowed with UID FETCH")));
+        }
+        if !s.qresync {
+            return Ok(Err(Outcome::bad("VANISHED requires ENABLE QRESYNC")));
+        }
+        if args.changed_since.is_none() {
+            return Ok(Err(Outcome::bad("VANISHED requires CHANGEDSINCE")));
+        }
+    }
+    let with_modseq = s.condstore || args.changed_since.is_some();
     let State::Selected {
         account,
         view,
@@ -201,8 +225,24 @@ async fn fetch(
             expunged_skipped |= gone;
             !gone
         })
+        .filter(|(_, uid)| args.changed_since.is_none_or(|n| view.modseq_of(*uid) > n))
         .collect();
     let store = s.core.storage().store.clone();
+    if args.vanished
+        && let Some(since) = args.changed_since
+    {
+        let changes = match store.mailbox_changes(view.mailbox_id, since).await {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(store_error(&e))),
+        };
+        let gone: Vec<Uid> = changes
+            .vanished
+            .into_iter()
+            .filter(|u| view.seq_of(*u).is_none() || view.is_expunged(*u))
+            .filter(|u| set_contains(&args.set, *u, u32::MAX))
+            .collect();
+        s.out.vanished(true, &compress_ids(&gone));
+    }
     // \Seen first, so the FLAGS in the response are the new ones (RFC 9051 §6.4.5).
     if !*read_only && args.items.iter().any(sets_seen) {
         let unseen: Vec<Uid> = targets
@@ -226,7 +266,7 @@ async fn fetch(
             {
                 Ok(update) => {
                     for m in update.changed {
-                        view.set_flags(m.uid, m.flags);
+                        view.set_summary(m);
                     }
                 }
                 Err(e) => return Ok(Err(store_error(&e))),
@@ -279,6 +319,7 @@ async fn fetch(
         for a in &args.items {
             let item = match (a, msg) {
                 (FetchAttribute::Flags | FetchAttribute::Uid, _) => continue,
+                (FetchAttribute::ModSeq, _) => Owned::ModSeq(view.modseq_of(uid)),
                 (_, None) => continue,
                 (FetchAttribute::InternalDate, Some(m)) => Owned::Date(date_time(m.internal_date)),
                 (FetchAttribute::Rfc822Size, Some(m)) => Owned::Size(m.size),
@@ -321,7 +362,6 @@ async fn fetch(
                         .map(|r| slice(r, m.meta.body.body_start, m.meta.body.body_end))
                         .unwrap_or_default(),
                 ),
-                (FetchAttribute::ModSeq, Some(m)) => Owned::ModSeq(m.modseq),
                 (FetchAttribute::Preview { .. }, Some(m)) => Owned::Preview(&m.meta.preview),
                 (FetchAttribute::EmailId, Some(m)) => Owned::EmailId(format!("M{}", m.id)),
                 (FetchAttribute::ThreadId, Some(m)) => Owned::ThreadId(format!("T{}", m.thread_id)),
@@ -329,6 +369,9 @@ async fn fetch(
                 (FetchAttribute::Binary { .. } | FetchAttribute::BinarySize { .. }, _) => continue,
             };
             owned.push(item);
+        }
+        if with_modseq && !args.items.contains(&FetchAttribute::ModSeq) {
+            owned.push(Owned::ModSeq(view.modseq_of(uid)));
         }
         let flags: Vec<Flag> = view.flags_of(uid).map(imap_flags).unwrap_or_default();
         let items: Vec<FetchItem<'_>> = owned

@@ -4,15 +4,24 @@
 //! (rev1: `* OK [UNSEEN n]`), `* OK [UIDVALIDITY]`, `* OK [UIDNEXT]`, `* OK [HIGHESTMODSEQ]`, (rev2:
 //! `* LIST`), then `OK [READ-WRITE]` or `[READ-ONLY]`. Selecting while selected first sends
 //! `* OK [CLOSED]`; a failed SELECT leaves the session authenticated (RFC 9051 §6.3.2).
+//!
+//! CONDSTORE/QRESYNC (RFC 7162): `[HIGHESTMODSEQ]` is always sent (every mailbox has mod-sequences, so
+//! never `[NOMODSEQ]`). `(CONDSTORE)` enables CONDSTORE (§3.1.8). `(QRESYNC (uidvalidity modseq
+//! [known-uids [seq-match]]))` is BAD unless QRESYNC was enabled (§3.2.5), and is checked before the
+//! current mailbox is closed. When the UIDVALIDITY matches, after the usual responses come
+//! `* VANISHED (EARLIER)` with the known UIDs expunged since the modseq, then `* n FETCH (UID FLAGS
+//! MODSEQ)` for every message changed since it (§3.2.5). Expunged UIDs are kept for ever (tombstones),
+//! so the seq-match data (§3.2.5.2) is accepted but not needed: the exact set is always sent.
 
-use malt_imap_proto::command::Flag;
-use malt_imap_proto::{ResponseCode, ResponseWriter, Status};
+use malt_imap_proto::command::{Flag, QresyncParams, SelectArgs};
+use malt_imap_proto::response::compress_ids;
+use malt_imap_proto::{FetchItem, ResponseCode, ResponseWriter, Status};
 use malt_store::{Account, HIERARCHY_SEPARATOR, flag};
 
-use crate::op::{mailbox_name, store_error};
+use crate::op::{imap_flags, mailbox_name, store_error};
 use crate::session::{Outcome, Session};
 use crate::state::State;
-use crate::view::MailboxView;
+use crate::view::{MailboxView, set_contains};
 
 fn system_flags() -> Vec<Flag> {
     vec![
@@ -44,6 +53,69 @@ fn take_account(state: &mut State) -> Option<Box<Account>> {
             None
         }
     }
+}
+
+/// SELECT/EXAMINE with their CONDSTORE/QRESYNC parameters (RFC 7162 §3.1.8, §3.2.5).
+pub(crate) async fn run_args(s: &mut Session, args: &SelectArgs, read_only: bool) -> Outcome {
+    if args.qresync.is_some() && !s.qresync {
+        // RFC 7162 §3.2.5: QRESYNC parameter without ENABLE QRESYNC.
+        return Outcome::bad("QRESYNC is not enabled");
+    }
+    let outcome = run(s, &args.mailbox, read_only).await;
+    let State::Selected { view, .. } = &mut s.state else {
+        return outcome;
+    };
+    view.set_report_vanished(s.qresync);
+    if let Some(q) = &args.qresync
+        && q.uidvalidity == view.uidvalidity
+    {
+        if let Err(o) = resync(s, q).await {
+            return o;
+        }
+    }
+    outcome
+}
+
+/// The QRESYNC answer (RFC 7162 §3.2.5): `VANISHED (EARLIER)` then the changed messages' FETCH.
+async fn resync(s: &mut Session, q: &QresyncParams) -> Result<(), Outcome> {
+    let State::Selected { view, .. } = &s.state else {
+        return Ok(());
+    };
+    let changes = s
+        .core
+        .storage()
+        .store
+        .mailbox_changes(view.mailbox_id, q.modseq)
+        .await
+        .map_err(|e| store_error(&e))?;
+    let vanished: Vec<u32> = changes
+        .vanished
+        .into_iter()
+        .filter(|u| view.seq_of(*u).is_none())
+        .filter(|u| {
+            q.known_uids
+                .as_ref()
+                .is_none_or(|set| set_contains(set, *u, u32::MAX))
+        })
+        .collect();
+    s.out.vanished(true, &compress_ids(&vanished));
+    for (i, &uid) in view.uids().iter().enumerate() {
+        let modseq = view.modseq_of(uid);
+        if modseq <= q.modseq {
+            continue;
+        }
+        let flags = view.flags_of(uid).map(imap_flags).unwrap_or_default();
+        let seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        s.out.fetch(
+            seq,
+            &[
+                FetchItem::Uid(uid),
+                FetchItem::Flags(&flags),
+                FetchItem::ModSeq(modseq),
+            ],
+        );
+    }
+    Ok(())
 }
 
 pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outcome {

@@ -132,3 +132,28 @@ impl Client {
 pub fn has(lines: &[String], needle: &str) -> bool {
     lines.iter().any(|l| l.contains(needle))
 }
+
+/// Lets the change feed deliver another session's commit (as `pitfalls.rs` does).
+pub async fn settle() {
+    tokio::time::sleep(Duration::from_millis(400)).await;
+}
+
+/// The mailbox's HIGHESTMODSEQ as the store has it now (RFC 7162).
+pub async fn highest_modseq(env: &Env) -> u64 {
+    env.inbox().await.highest_modseq
+}
+
+/// The store's mod-sequence of INBOX message `uid`.
+pub async fn modseq_of(env: &Env, uid: u32) -> u64 {
+    let inbox = env.inbox().await;
+    env.core
+        .storage()
+        .store
+        .message_summaries(inbox.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.uid == uid)
+        .map(|m| m.modseq)
+        .unwrap()
+}

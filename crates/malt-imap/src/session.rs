@@ -466,6 +466,17 @@ pub(crate) async fn sync(s: &mut Session, allow_expunge: bool, force: bool) {
     };
     let updates = view.apply(changes, allow_expunge);
     write_updates(&mut s.out, view, &updates, s.rev2, s.condstore);
+    // RFC 7162 §3.2: MODSEQs were (or may have been) sent while an expunge waits; a QRESYNC client is
+    // told a HIGHESTMODSEQ below that expunge so it never resynchronises past it.
+    if s.qresync
+        && let Some(floor) = view.pending_floor()
+    {
+        s.out.untagged(
+            Status::Ok,
+            Some(&ResponseCode::HighestModSeq(floor)),
+            "Expunges pending",
+        );
+    }
 }
 
 /// Writes updates from [`crate::view::MailboxView::apply`]. With CONDSTORE enabled the unsolicited

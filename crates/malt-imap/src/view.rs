@@ -62,6 +62,8 @@ pub struct MailboxView {
     modseqs: HashMap<Uid, ModSeq>,
     /// Expunges are announced as `VANISHED` (QRESYNC enabled, RFC 7162 §3.2.10).
     report_vanished: bool,
+    /// While expunges are pending: a mod-sequence below theirs (the view's before they were read).
+    pending_floor: ModSeq,
 }
 
 fn has_keyword(list: &[String], k: &str) -> bool {
@@ -99,7 +101,14 @@ impl MailboxView {
             pending_expunge: BTreeSet::new(),
             dirty: false,
             report_vanished: false,
+            pending_floor: 0,
         }
+    }
+
+    /// While expunges wait to be announced, a mod-sequence lower than theirs: what a QRESYNC client may
+    /// be told as HIGHESTMODSEQ meanwhile (RFC 7162 §3.2), so it never resynchronises past them.
+    pub fn pending_floor(&self) -> Option<ModSeq> {
+        (!self.pending_expunge.is_empty()).then_some(self.pending_floor)
     }
 
     /// With QRESYNC enabled, other sessions' expunges are reported as [`Update::Vanished`]
@@ -211,6 +220,9 @@ impl MailboxView {
     /// Applies changes read from the store. `allow_expunge`: whether `EXPUNGE` may be sent now.
     pub fn apply(&mut self, changes: MailboxChanges, allow_expunge: bool) -> Vec<Update> {
         self.dirty = false;
+        if self.pending_expunge.is_empty() {
+            self.pending_floor = self.modseq;
+        }
         self.modseq = self.modseq.max(changes.highest_modseq);
         let mut out = Vec::new();
         for uid in changes.vanished {
@@ -353,6 +365,7 @@ pub fn set_contains(set: &SequenceSet, n: u32, star: u32) -> bool {
 mod tests {
     use super::*;
     use malt_imap_proto::command::SeqRange;
+    use malt_store::flag;
 
     fn summary(uid: Uid, kw: &[&str]) -> MessageSummary {
         MessageSummary {
@@ -395,5 +408,61 @@ mod tests {
         assert_eq!(v.uids(), &[5, 8]);
         assert_eq!(v.modseq(), 9);
         assert!(v.keywords().iter().any(|k| k == "b"));
+    }
+
+    #[test]
+    fn modseqs_and_vanished() {
+        let mut v = MailboxView::new(1, "INBOX".into(), 7, 5, vec![summary(3, &[]), summary(5, &[])]);
+        v.set_report_vanished(true);
+        assert_eq!(v.modseq_of(3), 1);
+        // Our own STORE: flags and modseq recorded; the same change read back shows nothing.
+        let mine = MessageSummary {
+            uid: 5,
+            flags: Flags::new(flag::SEEN, []),
+            modseq: 6,
+        };
+        assert!(!v.set_summary(mine.clone()));
+        assert_eq!(v.modseq_of(5), 6);
+        let ch = MailboxChanges {
+            changed: vec![mine],
+            vanished: vec![3],
+            highest_modseq: 7,
+        };
+        // During FETCH the expunge waits; at a sync point it is one VANISHED, not EXPUNGE.
+        assert_eq!(v.apply(ch.clone(), false), vec![]);
+        assert_eq!(v.pending_floor(), Some(5));
+        assert_eq!(v.apply(ch, true), vec![Update::Vanished(vec![3])]);
+        assert_eq!(v.pending_floor(), None);
+        assert_eq!(v.uids(), &[5]);
+        assert_eq!(v.modseq_of(3), 0);
+        // Another session's flag change: the new modseq with the new flags.
+        let ch = MailboxChanges {
+            changed: vec![MessageSummary {
+                uid: 5,
+                flags: Flags::new(flag::FLAGGED, []),
+                modseq: 9,
+            }],
+            vanished: vec![],
+            highest_modseq: 9,
+        };
+        assert_eq!(v.apply(ch, true), vec![Update::FetchFlags { seq: 1, uid: 5 }]);
+        assert_eq!(v.modseq_of(5), 9);
+    }
+
+    #[test]
+    fn set_contains_uids() {
+        use SeqNum::*;
+        let s = SequenceSet::Ranges(vec![
+            SeqRange {
+                start: Value(4),
+                end: Value(2),
+            },
+            SeqRange {
+                start: Value(9),
+                end: Star,
+            },
+        ]);
+        assert!(set_contains(&s, 2, 20) && set_contains(&s, 4, 20) && set_contains(&s, 20, 20));
+        assert!(!set_contains(&s, 5, 20) && !set_contains(&s, 21, 20) && !set_contains(&s, 1, 20));
     }
 }

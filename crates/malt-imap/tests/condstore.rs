@@ -13,10 +13,6 @@ mod common;
 use common::*;
 use malt_store::{Flags, flag};
 
-fn lines(v: &[&str]) -> Vec<String> {
-    v.iter().map(|l| format!("{l}\r\n")).collect()
-}
-
 /// RFC 7162 §3.1, §3.2.3, RFC 5161: ENABLE CONDSTORE / QRESYNC and the `* ENABLED` answer.
 #[tokio::test]
 async fn enable_and_capability() {

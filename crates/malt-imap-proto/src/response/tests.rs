@@ -415,3 +415,46 @@ fn extension_responses() {
 * ID (\"name\" \"Malt\" \"os\" NIL)\r\n* ID NIL\r\n"
     );
 }
+
+/// The CONDSTORE/QRESYNC responses (RFC 7162 §3.1.2.1, §3.1.2.2, §3.1.3, §3.1.4.1, §3.2.10, §7 ABNF).
+#[test]
+fn condstore_and_qresync_responses() {
+    let mut w = ResponseWriter::new(false);
+    w.untagged(
+        Status::Ok,
+        Some(&ResponseCode::HighestModSeq(715_194_045_007)),
+        "Highest",
+    );
+    w.untagged(
+        Status::Ok,
+        Some(&ResponseCode::NoModSeq),
+        "Sorry, this mailbox format doesn't support modsequences",
+    );
+    w.fetch(
+        7,
+        &[
+            FetchItem::Uid(120),
+            FetchItem::Flags(&[Flag::Seen]),
+            FetchItem::ModSeq(320_162_342),
+        ],
+    );
+    w.fetch(5, &[FetchItem::ModSeq(320_162_350)]);
+    w.tagged(
+        "d105",
+        Status::Ok,
+        Some(&ResponseCode::Modified(compress_ids(&[7, 9, 10, 11]))),
+        "Conditional STORE failed",
+    );
+    w.vanished(false, &compress_ids(&[405, 406, 407, 408, 410]));
+    w.vanished(true, &compress_ids(&[300]));
+    assert_eq!(
+        text(&w),
+        "* OK [HIGHESTMODSEQ 715194045007] Highest\r\n\
+* OK [NOMODSEQ] Sorry, this mailbox format doesn't support modsequences\r\n\
+* 7 FETCH (UID 120 FLAGS (\\Seen) MODSEQ (320162342))\r\n\
+* 5 FETCH (MODSEQ (320162350))\r\n\
+d105 OK [MODIFIED 7,9:11] Conditional STORE failed\r\n\
+* VANISHED 405:408,410\r\n\
+* VANISHED (EARLIER) 300\r\n"
+    );
+}

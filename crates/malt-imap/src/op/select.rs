@@ -68,10 +68,11 @@ pub(crate) async fn run_args(s: &mut Session, args: &SelectArgs, read_only: bool
     view.set_report_vanished(s.qresync);
     if let Some(q) = &args.qresync
         && q.uidvalidity == view.uidvalidity
+        && let Err(o) = resync(s, q).await
     {
-        if let Err(o) = resync(s, q).await {
-            return o;
-        }
+        // A failed SELECT leaves the session authenticated (RFC 9051 §6.3.2).
+        unselect(s);
+        return o;
     }
     outcome
 }

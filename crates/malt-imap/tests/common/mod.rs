@@ -157,3 +157,8 @@ pub async fn modseq_of(env: &Env, uid: u32) -> u64 {
         .map(|m| m.modseq)
         .unwrap()
 }
+
+/// Expected response lines: each of `v` with its CRLF.
+pub fn lines(v: &[&str]) -> Vec<String> {
+    v.iter().map(|l| format!("{l}\r\n")).collect()
+}

@@ -13,6 +13,8 @@
 //!   the view only at sync points; `EXPUNGE` is never sent during or after FETCH/STORE/SEARCH (RFC 9051
 //!   §7.5.1); `EXISTS` always precedes any response mentioning a new sequence number; an untagged `FLAGS`
 //!   precedes any `FETCH` using a keyword the session has not announced yet.
+//! - CONDSTORE/QRESYNC (RFC 7162): a `MODSEQ` sent is always the one of the flags the client was told;
+//!   with QRESYNC enabled expunges are `VANISHED`, under the same deferral rules as `EXPUNGE`.
 
 mod op;
 pub mod search;

@@ -26,6 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::broadcast;
 use tracing::Instrument;
 
+use crate::deflate::Deflate;
 use crate::op;
 use crate::state::{Group, State, allowed, group};
 use crate::view::Update;
@@ -39,6 +40,8 @@ pub(crate) enum Next {
     Continue,
     Close,
     StartTls,
+    /// COMPRESS=DEFLATE starts right after the tagged OK (RFC 4978 §3).
+    Compress,
 }
 
 /// The tagged completion of a command.
@@ -97,7 +100,10 @@ impl Outcome {
 /// The connection and its receive buffer.
 pub(crate) struct Io {
     pub conn: Connection,
+    /// Received octets not yet consumed (inflated already when COMPRESS is active).
     pub buf: Vec<u8>,
+    /// COMPRESS=DEFLATE (RFC 4978) once active; `None` before.
+    pub deflate: Option<Box<Deflate>>,
 }
 
 /// When an incomplete command is worth parsing again. The parser re-reads the command from its
@@ -136,14 +142,39 @@ pub(crate) enum Input {
 impl Io {
     /// Reads more bytes into the buffer, under the idle timeout and shutdown.
     pub async fn fill(&mut self, ctx: &SessionContext) -> Input {
-        let conn = &mut self.conn;
-        let buf = &mut self.buf;
-        match ctx.wait_input(conn.read_buf(buf)).await {
+        match ctx.wait_input(self.read_more()).await {
             Wait::Ready(Ok(0) | Err(_)) => Input::Closed,
             Wait::Ready(Ok(_)) => Input::Data,
             Wait::Idle => Input::Idle,
             Wait::Shutdown => Input::Shutdown,
         }
+    }
+
+    /// Adds at least one octet to `buf` (0: the connection ended). With COMPRESS active the octets
+    /// are inflated first, from input already received when there is some (RFC 4978 §3: commands
+    /// pipelined after COMPRESS are compressed). Cancel-safe: the only await is the socket read.
+    pub async fn read_more(&mut self) -> io::Result<usize> {
+        let Some(z) = self.deflate.as_mut() else {
+            return self.conn.read_buf(&mut self.buf).await;
+        };
+        loop {
+            let n = z.inflate(&mut self.buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            let mut chunk = [0u8; crate::deflate::READ_CHUNK];
+            let got = self.conn.read(&mut chunk).await?;
+            if got == 0 {
+                return Ok(0);
+            }
+            z.pending.extend_from_slice(chunk.get(..got).unwrap_or_default());
+        }
+    }
+
+    /// Turns COMPRESS=DEFLATE on (RFC 4978 §3): what is buffered already came compressed.
+    pub fn start_deflate(&mut self) {
+        let pending = std::mem::take(&mut self.buf);
+        self.deflate = Some(Box::new(Deflate::new(pending)));
     }
 
     /// Takes one line (CRLF included) from the buffer, reading as needed; `Err` input when the
@@ -169,7 +200,13 @@ impl Io {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.conn.write_all(bytes).await?;
+        match self.deflate.as_mut() {
+            Some(z) => {
+                let packed = z.deflate(bytes)?;
+                self.conn.write_all(&packed).await?;
+            }
+            None => self.conn.write_all(bytes).await?,
+        }
         self.conn.flush().await
     }
 }
@@ -188,6 +225,8 @@ pub(crate) struct Session {
     pub rev2: bool,
     /// ENABLE UTF8=ACCEPT (RFC 6855).
     pub utf8: bool,
+    /// COMPRESS=DEFLATE is active (RFC 4978): a second COMPRESS is `NO [COMPRESSIONACTIVE]`.
+    pub compressed: bool,
     pub out: ResponseWriter,
     pub limits: Limits,
     bad_commands: u32,
@@ -220,6 +259,7 @@ pub(crate) async fn run(
         state: State::NotAuthenticated,
         rev2: false,
         utf8: false,
+        compressed: false,
         out: ResponseWriter::new(false),
         limits: Limits::default(),
         bad_commands: 0,
@@ -230,6 +270,7 @@ pub(crate) async fn run(
     let mut io = Io {
         conn,
         buf: Vec::new(),
+        deflate: None,
     };
     let caps = op::capability::list(&s);
     let caps: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
@@ -293,6 +334,7 @@ pub(crate) async fn run(
         };
         match next {
             Next::Continue => {}
+            Next::Compress => io.start_deflate(),
             Next::Close => {
                 let _ = io.conn.shutdown().await;
                 return;
@@ -318,6 +360,7 @@ pub(crate) async fn run(
                 io = Io {
                     conn,
                     buf: Vec::new(),
+                    deflate: None,
                 };
                 continue;
             }
@@ -399,7 +442,7 @@ async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) ->
     );
     let force = matches!(kind, CommandKind::Noop | CommandKind::Check);
     let outcome = op::dispatch(s, io, &tag, kind).await?;
-    if outcome.next == Next::Continue && outcome.status != Status::Bad {
+    if matches!(outcome.next, Next::Continue | Next::Compress) && outcome.status != Status::Bad {
         sync(s, allow_expunge, force).await;
     }
     if outcome.status != Status::Bye {

@@ -5,7 +5,10 @@
 //! - UID FETCH always returns UID (RFC 9051 §6.4.9).
 //! - Messages another session expunged (not yet announced, PITFALLS 2) are skipped: the tagged response
 //!   is `OK [EXPUNGEISSUED]` then.
-//! - BINARY is not offered and is answered BAD.
+//! - BINARY, BINARY.PEEK and BINARY.SIZE (RFC 3516 §4.2, RFC 9051 §6.4.5) send a part without its
+//!   transfer encoding ([`crate::binary`]); a part in an encoding the server does not know fails the
+//!   whole FETCH with `NO [UNKNOWN-CTE]` (RFC 3516 §4.3) before anything is sent for it. Decoded data
+//!   with NUL is a literal8 `~{n}` (RFC 3516 §4.2). Non-PEEK BINARY sets `\Seen` like BODY[].
 
 use std::collections::HashMap;
 
@@ -14,6 +17,8 @@ use malt_imap_proto::{FetchItem, ResponseCode};
 use malt_store::meta::BodyPart;
 use malt_store::{FlagOp, Flags, Message, Uid, UidSet, flag};
 
+use crate::binary::{Decoded, binary_section};
+use crate::objectid::{email_id, thread_id};
 use crate::op::{date_time, imap_flags, store_error};
 use crate::session::{Io, Outcome, Session};
 use crate::state::State;
@@ -31,6 +36,15 @@ enum Owned<'a> {
         section: &'a Section,
         origin: Option<u64>,
         data: Option<Vec<u8>>,
+    },
+    Binary {
+        part: &'a [u32],
+        origin: Option<u64>,
+        data: Option<Vec<u8>>,
+    },
+    BinarySize {
+        part: &'a [u32],
+        size: u64,
     },
     Rfc822(Vec<u8>),
     Rfc822Header(Vec<u8>),
@@ -50,6 +64,8 @@ fn needs_blob(a: &FetchAttribute) -> bool {
     matches!(
         a,
         FetchAttribute::BodySection { .. }
+            | FetchAttribute::Binary { .. }
+            | FetchAttribute::BinarySize { .. }
             | FetchAttribute::Rfc822
             | FetchAttribute::Rfc822Header
             | FetchAttribute::Rfc822Text
@@ -60,7 +76,10 @@ fn needs_blob(a: &FetchAttribute) -> bool {
 fn sets_seen(a: &FetchAttribute) -> bool {
     matches!(
         a,
-        FetchAttribute::BodySection { peek: false, .. } | FetchAttribute::Rfc822 | FetchAttribute::Rfc822Text
+        FetchAttribute::BodySection { peek: false, .. }
+            | FetchAttribute::Binary { peek: false, .. }
+            | FetchAttribute::Rfc822
+            | FetchAttribute::Rfc822Text
     )
 }
 
@@ -146,6 +165,19 @@ pub(crate) fn section_data(raw: &[u8], root: &BodyPart, section: &Section) -> Op
     })
 }
 
+/// The decoded content of `part` (`None`: no such part, NIL), or the failed FETCH's answer.
+fn binary(raw: Option<&[u8]>, root: &BodyPart, part: &[u32]) -> Result<Option<Vec<u8>>, Outcome> {
+    match binary_section(raw.unwrap_or_default(), root, part) {
+        Decoded::Data(d) => Ok(Some(d)),
+        Decoded::Missing => Ok(None),
+        Decoded::UnknownCte(cte) => Err(Outcome::no(
+            Some(ResponseCode::UnknownCte),
+            format!("Cannot decode content-transfer-encoding {cte}"),
+        )),
+        Decoded::Corrupt(why) => Err(Outcome::no(None, format!("Cannot decode the part: {why}"))),
+    }
+}
+
 fn partial(data: Vec<u8>, p: Option<(u64, u64)>) -> (Option<u64>, Vec<u8>) {
     match p {
         None => (None, data),
@@ -181,14 +213,6 @@ async fn fetch(
     else {
         return Ok(Err(Outcome::bad("No mailbox selected")));
     };
-    if args.items.iter().any(|a| {
-        matches!(
-            a,
-            FetchAttribute::Binary { .. } | FetchAttribute::BinarySize { .. }
-        )
-    }) {
-        return Ok(Err(Outcome::bad("BINARY is not supported")));
-    }
     let targets = match view.resolve(&args.set, uid_mode) {
         Ok(t) => t,
         Err(e) => return Ok(Err(Outcome::bad(e.0))),
@@ -323,10 +347,36 @@ async fn fetch(
                 ),
                 (FetchAttribute::ModSeq, Some(m)) => Owned::ModSeq(m.modseq),
                 (FetchAttribute::Preview { .. }, Some(m)) => Owned::Preview(&m.meta.preview),
-                (FetchAttribute::EmailId, Some(m)) => Owned::EmailId(format!("M{}", m.id)),
-                (FetchAttribute::ThreadId, Some(m)) => Owned::ThreadId(format!("T{}", m.thread_id)),
+                (FetchAttribute::EmailId, Some(m)) => Owned::EmailId(email_id(m)),
+                (FetchAttribute::ThreadId, Some(m)) => Owned::ThreadId(thread_id(m)),
                 (FetchAttribute::SaveDate, Some(m)) => Owned::SaveDate(date_time(m.save_date)),
-                (FetchAttribute::Binary { .. } | FetchAttribute::BinarySize { .. }, _) => continue,
+                (FetchAttribute::Binary { part, partial: p, .. }, Some(m)) => {
+                    match binary(raw.as_deref(), &m.meta.body, part) {
+                        Ok(Some(d)) => {
+                            let (origin, d) = partial(d, *p);
+                            Owned::Binary {
+                                part,
+                                origin,
+                                data: Some(d),
+                            }
+                        }
+                        Ok(None) => Owned::Binary {
+                            part,
+                            origin: p.map(|(o, _)| o),
+                            data: None,
+                        },
+                        Err(o) => return Ok(Err(o)),
+                    }
+                }
+                (FetchAttribute::BinarySize { part }, Some(m)) => {
+                    match binary(raw.as_deref(), &m.meta.body, part) {
+                        Ok(d) => Owned::BinarySize {
+                            part,
+                            size: d.map_or(0, |d| d.len() as u64),
+                        },
+                        Err(o) => return Ok(Err(o)),
+                    }
+                }
             };
             owned.push(item);
         }
@@ -350,6 +400,12 @@ async fn fetch(
                     origin: *origin,
                     data: data.as_deref(),
                 },
+                Owned::Binary { part, origin, data } => FetchItem::Binary {
+                    part,
+                    origin: *origin,
+                    data: data.as_deref(),
+                },
+                Owned::BinarySize { part, size } => FetchItem::BinarySize { part, size: *size },
                 Owned::Rfc822(d) => FetchItem::Rfc822(d),
                 Owned::Rfc822Header(d) => FetchItem::Rfc822Header(d),
                 Owned::Rfc822Text(d) => FetchItem::Rfc822Text(d),

@@ -71,6 +71,17 @@ pub(crate) fn decode(encoding: &str, body: &[u8]) -> Result<Vec<u8>, Decoded> {
     }
 }
 
+/// The encoding of `part` when it is one [`decode`] does not know (checked from the metadata, before
+/// any octet is read or any flag changes).
+pub(crate) fn unknown_cte(root: &BodyPart, part: &[u32]) -> Option<String> {
+    let p = find_part(root, part).filter(|_| !part.is_empty())?;
+    let composite = p.media_type == "multipart" || (p.media_type == "message" && p.subtype == "rfc822");
+    match decode(&p.encoding, &[]) {
+        Err(Decoded::UnknownCte(cte)) if !composite => Some(cte),
+        _ => None,
+    }
+}
+
 /// The content of `part` (part numbers, empty for the whole message) of `raw`, transfer encoding
 /// removed (RFC 3516 §4.2).
 pub(crate) fn binary_section(raw: &[u8], root: &BodyPart, part: &[u32]) -> Decoded {

@@ -162,12 +162,11 @@ impl Io {
             if n > 0 {
                 return Ok(n);
             }
-            let mut chunk = [0u8; crate::deflate::READ_CHUNK];
-            let got = self.conn.read(&mut chunk).await?;
-            if got == 0 {
+            // `read_buf` fills spare capacity only: at most READ_CHUNK compressed octets wait.
+            z.pending.reserve(crate::deflate::READ_CHUNK);
+            if self.conn.read_buf(&mut z.pending).await? == 0 {
                 return Ok(0);
             }
-            z.pending.extend_from_slice(chunk.get(..got).unwrap_or_default());
         }
     }
 

@@ -65,6 +65,10 @@ async fn binary_decodes_parts() {
     );
     let r = c.cmd("f FETCH 1 (BINARY.SIZE[4])").await;
     assert!(r[0].starts_with("f NO [UNKNOWN-CTE]"), "{r:?}");
+    // Refused before anything happens: no FETCH data and no \Seen (checked below).
+    let r = c.cmd("f2 FETCH 1 (BINARY[5] BINARY[4])").await;
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert!(r[0].starts_with("f2 NO [UNKNOWN-CTE]"), "{r:?}");
     // An encapsulated message is sent as stored; a missing part is NIL.
     let r = c.cmd("g FETCH 1 (BINARY.PEEK[6] BINARY.PEEK[9])").await;
     assert_eq!(

@@ -17,7 +17,7 @@ use malt_imap_proto::{FetchItem, ResponseCode};
 use malt_store::meta::BodyPart;
 use malt_store::{FlagOp, Flags, Message, Uid, UidSet, flag};
 
-use crate::binary::{Decoded, binary_section};
+use crate::binary::{Decoded, binary_section, unknown_cte};
 use crate::objectid::{email_id, thread_id};
 use crate::op::{date_time, imap_flags, store_error};
 use crate::session::{Io, Outcome, Session};
@@ -165,15 +165,20 @@ pub(crate) fn section_data(raw: &[u8], root: &BodyPart, section: &Section) -> Op
     })
 }
 
+/// `NO [UNKNOWN-CTE]` (RFC 3516 §4.3).
+fn unknown_cte_outcome(cte: &str) -> Outcome {
+    Outcome::no(
+        Some(ResponseCode::UnknownCte),
+        format!("Cannot decode content-transfer-encoding {cte}"),
+    )
+}
+
 /// The decoded content of `part` (`None`: no such part, NIL), or the failed FETCH's answer.
 fn binary(raw: Option<&[u8]>, root: &BodyPart, part: &[u32]) -> Result<Option<Vec<u8>>, Outcome> {
     match binary_section(raw.unwrap_or_default(), root, part) {
         Decoded::Data(d) => Ok(Some(d)),
         Decoded::Missing => Ok(None),
-        Decoded::UnknownCte(cte) => Err(Outcome::no(
-            Some(ResponseCode::UnknownCte),
-            format!("Cannot decode content-transfer-encoding {cte}"),
-        )),
+        Decoded::UnknownCte(cte) => Err(unknown_cte_outcome(&cte)),
         Decoded::Corrupt(why) => Err(Outcome::no(None, format!("Cannot decode the part: {why}"))),
     }
 }
@@ -227,6 +232,32 @@ async fn fetch(
         })
         .collect();
     let store = s.core.storage().store.clone();
+    let want_meta = args.items.iter().any(needs_meta);
+    let want_blob = args.items.iter().any(needs_blob);
+    let mut messages: HashMap<Uid, Message> = if want_meta && !targets.is_empty() {
+        match store
+            .messages(
+                view.mailbox_id,
+                &UidSet::from_uids(targets.iter().map(|(_, u)| *u)),
+            )
+            .await
+        {
+            Ok(v) => v.into_iter().map(|m| (m.uid, m)).collect(),
+            Err(e) => return Ok(Err(store_error(&e))),
+        }
+    } else {
+        HashMap::new()
+    };
+    // RFC 3516 §4.3: an encoding this server cannot remove fails the FETCH before \Seen changes.
+    for m in messages.values() {
+        for a in &args.items {
+            if let FetchAttribute::Binary { part, .. } | FetchAttribute::BinarySize { part } = a
+                && let Some(cte) = unknown_cte(&m.meta.body, part)
+            {
+                return Ok(Err(unknown_cte_outcome(&cte)));
+            }
+        }
+    }
     // \Seen first, so the FLAGS in the response are the new ones (RFC 9051 §6.4.5).
     if !*read_only && args.items.iter().any(sets_seen) {
         let unseen: Vec<Uid> = targets
@@ -250,6 +281,11 @@ async fn fetch(
             {
                 Ok(update) => {
                     for m in update.changed {
+                        // The metadata was read first (for the UNKNOWN-CTE check): keep it current.
+                        if let Some(msg) = messages.get_mut(&m.uid) {
+                            msg.flags = m.flags.clone();
+                            msg.modseq = m.modseq;
+                        }
                         view.set_flags(m.uid, m.flags);
                     }
                 }
@@ -257,22 +293,6 @@ async fn fetch(
             }
         }
     }
-    let want_meta = args.items.iter().any(needs_meta);
-    let want_blob = args.items.iter().any(needs_blob);
-    let messages: HashMap<Uid, Message> = if want_meta && !targets.is_empty() {
-        match store
-            .messages(
-                view.mailbox_id,
-                &UidSet::from_uids(targets.iter().map(|(_, u)| *u)),
-            )
-            .await
-        {
-            Ok(v) => v.into_iter().map(|m| (m.uid, m)).collect(),
-            Err(e) => return Ok(Err(store_error(&e))),
-        }
-    } else {
-        HashMap::new()
-    };
     let seen_added = !*read_only && args.items.iter().any(sets_seen);
     let mut include_flags = args.items.contains(&FetchAttribute::Flags) || seen_added;
     let include_uid = uid_mode || args.items.contains(&FetchAttribute::Uid);

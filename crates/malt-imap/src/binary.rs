@@ -32,7 +32,8 @@ pub(crate) enum Decoded {
     Corrupt(String),
 }
 
-fn slice(raw: &[u8], from: u64, to: u64) -> &[u8] {
+/// The octets `from..to` of `raw`, clamped to it (offsets come from stored metadata).
+pub(crate) fn octets(raw: &[u8], from: u64, to: u64) -> &[u8] {
     let from = usize::try_from(from).unwrap_or(usize::MAX).min(raw.len());
     let to = usize::try_from(to).unwrap_or(usize::MAX).min(raw.len()).max(from);
     raw.get(from..to).unwrap_or_default()
@@ -91,7 +92,7 @@ pub(crate) fn binary_section(raw: &[u8], root: &BodyPart, part: &[u32]) -> Decod
     let Some(p) = find_part(root, part) else {
         return Decoded::Missing;
     };
-    let body = slice(raw, p.body_start, p.body_end);
+    let body = octets(raw, p.body_start, p.body_end);
     if p.media_type == "multipart" || (p.media_type == "message" && p.subtype == "rfc822") {
         return Decoded::Data(body.to_vec());
     }

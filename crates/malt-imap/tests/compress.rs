@@ -1,6 +1,6 @@
 //! COMPRESS=DEFLATE (RFC 4978) driven by Python's zlib over a raw socket: raw DEFLATE both ways,
-//! pipelined compressed commands right after COMPRESS, a large FETCH, COMPRESSIONACTIVE, and the
-//! state rules.
+//! pipelined compressed commands right after COMPRESS, a large FETCH, IDLE, COMPRESSIONACTIVE, and
+//! the state rules.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -77,6 +77,11 @@ body = rest[:int(head[head.rfind(b"{") + 1:])]
 expected = open(os.environ["MSG"], "rb").read()
 print("FETCH", len(body), body == expected, raw_in - before)
 print("FETCHTAG", resp.strip().split(b"\r\n")[-1].decode())
+# IDLE reads through the decompressor too.
+send(b"i IDLE\r\n")
+print("IDLING", last(b"+"))
+send(b"DONE\r\n")
+print("IDLEDONE", last(b"i"))
 send(b"g LOGOUT\r\n")
 print("LOGOUT", until(b"g").decode().strip().replace("\r\n", "|"))
 "#;
@@ -135,6 +140,8 @@ async fn compress_deflate_session() {
         m.len()
     );
     assert_eq!(get("FETCHTAG"), "f OK FETCH completed");
+    assert_eq!(get("IDLING"), "+ idling");
+    assert_eq!(get("IDLEDONE"), "i OK IDLE terminated");
     assert!(
         get("LOGOUT").starts_with("* BYE ") && get("LOGOUT").ends_with("|g OK LOGOUT completed"),
         "{out}"

@@ -95,6 +95,9 @@ async fn email_and_thread_ids() {
     assert!(r[0].starts_with("* SEARCH 1"), "{r:?}");
     let r = c.cmd("f SEARCH EMAILID Mnosuchid").await;
     assert_eq!(r[0], "* SEARCH\r\n");
+    // Not an objectid (RFC 8474 §7): a syntax error.
+    let r = c.cmd("f2 SEARCH EMAILID M.1").await;
+    assert!(r[0].starts_with("f2 BAD "), "{r:?}");
     // COPY shares the EMAILID (§5.1 MAY: same immutable content); MOVE keeps it (§5.1 MUST).
     assert!(c.cmd("g COPY 1 Other").await.last().unwrap().starts_with("g OK"));
     assert!(c.cmd("h MOVE 2 Other").await.last().unwrap().starts_with("h OK"));

@@ -105,9 +105,7 @@ pub(crate) fn find_part<'a>(root: &'a BodyPart, path: &[u32]) -> Option<&'a Body
 }
 
 fn slice(raw: &[u8], from: u64, to: u64) -> Vec<u8> {
-    let from = usize::try_from(from).unwrap_or(usize::MAX).min(raw.len());
-    let to = usize::try_from(to).unwrap_or(usize::MAX).min(raw.len()).max(from);
-    raw.get(from..to).map(<[u8]>::to_vec).unwrap_or_default()
+    crate::binary::octets(raw, from, to).to_vec()
 }
 
 /// The header fields of `header` whose names are (or, with `not`, are not) in `names`, followed by the

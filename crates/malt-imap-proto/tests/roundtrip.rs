@@ -40,6 +40,11 @@ fn atom() -> impl Strategy<Value = String> {
     "[A-Za-z0-9$_-]{1,8}"
 }
 
+/// RFC 8474 objectid.
+fn objectid() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9_-]{1,8}"
+}
+
 fn upper_atom() -> impl Strategy<Value = String> {
     "[A-Z0-9-]{1,8}"
 }
@@ -115,8 +120,8 @@ fn search_key() -> impl Strategy<Value = SearchKey> {
         date().prop_map(K::SavedOn),
         seq_set().prop_map(K::Uid),
         seq_set().prop_map(K::SequenceSet),
-        atom().prop_map(K::EmailId),
-        atom().prop_map(K::ThreadId),
+        objectid().prop_map(K::EmailId),
+        objectid().prop_map(K::ThreadId),
         (
             option::of((
                 "[a-z/\\\\\" ]{1,8}",

@@ -4,7 +4,8 @@
 //! - [`state`]: the session states (an enum carrying its data) and the one table of what is allowed where.
 //! - [`view`]: the per-session view of the selected mailbox (sequence numbers ↔ UIDs, known flags) and
 //!   the queue of changes made by other sessions.
-//! - `session`: the read-parse-run-write loop; `op/`: the commands; [`search`]: SEARCH evaluation.
+//! - `session`: the read-parse-run-write loop; `op/`: the commands; [`search`]: SEARCH evaluation;
+//!   `deflate`: the COMPRESS=DEFLATE layer under the session (RFC 4978).
 //!
 //! Invariants (see /work/shared/PITFALLS.md):
 //! - Commands of one connection run strictly one after the other, in the order received: a command is
@@ -16,6 +17,9 @@
 //! - CONDSTORE/QRESYNC (RFC 7162): a `MODSEQ` sent is always the one of the flags the client was told;
 //!   with QRESYNC enabled expunges are `VANISHED`, under the same deferral rules as `EXPUNGE`.
 
+mod binary;
+mod deflate;
+mod objectid;
 mod op;
 pub mod search;
 mod session;

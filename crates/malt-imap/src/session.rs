@@ -27,6 +27,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::broadcast;
 use tracing::Instrument;
 
+use crate::deflate::Deflate;
 use crate::op;
 use crate::state::{Group, State, allowed, group};
 use crate::view::Update;
@@ -40,6 +41,8 @@ pub(crate) enum Next {
     Continue,
     Close,
     StartTls,
+    /// COMPRESS=DEFLATE starts right after the tagged OK (RFC 4978 §3).
+    Compress,
 }
 
 /// The tagged completion of a command.
@@ -98,7 +101,10 @@ impl Outcome {
 /// The connection and its receive buffer.
 pub(crate) struct Io {
     pub conn: Connection,
+    /// Received octets not yet consumed (inflated already when COMPRESS is active).
     pub buf: Vec<u8>,
+    /// COMPRESS=DEFLATE (RFC 4978) once active; `None` before.
+    pub deflate: Option<Box<Deflate>>,
 }
 
 /// When an incomplete command is worth parsing again. The parser re-reads the command from its
@@ -137,14 +143,38 @@ pub(crate) enum Input {
 impl Io {
     /// Reads more bytes into the buffer, under the idle timeout and shutdown.
     pub async fn fill(&mut self, ctx: &SessionContext) -> Input {
-        let conn = &mut self.conn;
-        let buf = &mut self.buf;
-        match ctx.wait_input(conn.read_buf(buf)).await {
+        match ctx.wait_input(self.read_more()).await {
             Wait::Ready(Ok(0) | Err(_)) => Input::Closed,
             Wait::Ready(Ok(_)) => Input::Data,
             Wait::Idle => Input::Idle,
             Wait::Shutdown => Input::Shutdown,
         }
+    }
+
+    /// Adds at least one octet to `buf` (0: the connection ended). With COMPRESS active the octets
+    /// are inflated first, from input already received when there is some (RFC 4978 §3: commands
+    /// pipelined after COMPRESS are compressed). Cancel-safe: the only await is the socket read.
+    pub async fn read_more(&mut self) -> io::Result<usize> {
+        let Some(z) = self.deflate.as_mut() else {
+            return self.conn.read_buf(&mut self.buf).await;
+        };
+        loop {
+            let n = z.inflate(&mut self.buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            // `read_buf` fills spare capacity only: at most READ_CHUNK compressed octets wait.
+            z.pending.reserve(crate::deflate::READ_CHUNK);
+            if self.conn.read_buf(&mut z.pending).await? == 0 {
+                return Ok(0);
+            }
+        }
+    }
+
+    /// Turns COMPRESS=DEFLATE on (RFC 4978 §3): what is buffered already came compressed.
+    pub fn start_deflate(&mut self) {
+        let pending = std::mem::take(&mut self.buf);
+        self.deflate = Some(Box::new(Deflate::new(pending)));
     }
 
     /// Takes one line (CRLF included) from the buffer, reading as needed; `Err` input when the
@@ -170,7 +200,13 @@ impl Io {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.conn.write_all(bytes).await?;
+        match self.deflate.as_mut() {
+            Some(z) => {
+                let packed = z.deflate(bytes)?;
+                self.conn.write_all(&packed).await?;
+            }
+            None => self.conn.write_all(bytes).await?,
+        }
         self.conn.flush().await
     }
 }
@@ -194,6 +230,8 @@ pub(crate) struct Session {
     pub condstore: bool,
     /// ENABLE QRESYNC (RFC 7162 §3.2.3): expunges are reported as `VANISHED` (§3.2.10).
     pub qresync: bool,
+    /// COMPRESS=DEFLATE is active (RFC 4978): a second COMPRESS is `NO [COMPRESSIONACTIVE]`.
+    pub compressed: bool,
     pub out: ResponseWriter,
     pub limits: Limits,
     bad_commands: u32,
@@ -228,6 +266,7 @@ pub(crate) async fn run(
         utf8: false,
         condstore: false,
         qresync: false,
+        compressed: false,
         out: ResponseWriter::new(false),
         limits: Limits::default(),
         bad_commands: 0,
@@ -238,6 +277,7 @@ pub(crate) async fn run(
     let mut io = Io {
         conn,
         buf: Vec::new(),
+        deflate: None,
     };
     let caps = op::capability::list(&s);
     let caps: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
@@ -301,6 +341,7 @@ pub(crate) async fn run(
         };
         match next {
             Next::Continue => {}
+            Next::Compress => io.start_deflate(),
             Next::Close => {
                 let _ = io.conn.shutdown().await;
                 return;
@@ -326,6 +367,7 @@ pub(crate) async fn run(
                 io = Io {
                     conn,
                     buf: Vec::new(),
+                    deflate: None,
                 };
                 continue;
             }
@@ -410,7 +452,7 @@ async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) ->
         s.condstore = true;
     }
     let outcome = op::dispatch(s, io, &tag, kind).await?;
-    if outcome.next == Next::Continue && outcome.status != Status::Bad {
+    if matches!(outcome.next, Next::Continue | Next::Compress) && outcome.status != Status::Bad {
         sync(s, allow_expunge, force).await;
     }
     if outcome.status != Status::Bye {

@@ -107,6 +107,7 @@ pub fn group(kind: &CommandKind) -> Group {
         | C::Namespace
         | C::Status { .. }
         | C::Append { .. }
+        | C::Compress { .. }
         | C::Idle => Group::Authenticated,
         C::Check
         | C::Close
@@ -158,6 +159,9 @@ mod tests {
         let authed = [
             C::Namespace,
             C::Idle,
+            C::Compress {
+                mechanism: "DEFLATE".into(),
+            },
             C::Create {
                 mailbox: "x".into(),
                 special_use: vec![],
@@ -180,9 +184,7 @@ mod tests {
                 mailbox: "x".into(),
             },
         ];
-        let unsupported = [C::Compress {
-            mechanism: "DEFLATE".into(),
-        }];
+        let unsupported = [C::Notify(None)];
         use Phase as P;
         for c in &any {
             assert!(

@@ -75,6 +75,20 @@ fn str_arg(c: &mut Cursor<'_>) -> PResult<String> {
     c.astring()
 }
 
+/// `SP objectid` (RFC 8474 §6-7: `objectid = 1*255(ALPHA / DIGIT / "_" / "-")`).
+fn objectid_arg(c: &mut Cursor<'_>) -> PResult<String> {
+    c.sp()?;
+    let id = c.atom()?;
+    if id.len() > 255
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err("invalid objectid (RFC 8474)".into());
+    }
+    Ok(id)
+}
+
 /// One search-key, nesting bounded by `max_depth`.
 pub(super) fn key(c: &mut Cursor<'_>) -> PResult<SearchKey> {
     c.enter()?;
@@ -122,8 +136,8 @@ fn key_inner(c: &mut Cursor<'_>) -> PResult<SearchKey> {
         "SUBJECT" => K::Subject(str_arg(c)?),
         "TEXT" => K::Text(str_arg(c)?),
         "TO" => K::To(str_arg(c)?),
-        "EMAILID" => K::EmailId(str_arg(c)?),
-        "THREADID" => K::ThreadId(str_arg(c)?),
+        "EMAILID" => K::EmailId(objectid_arg(c)?),
+        "THREADID" => K::ThreadId(objectid_arg(c)?),
         "KEYWORD" => {
             c.sp()?;
             K::Keyword(c.atom()?)
@@ -296,6 +310,8 @@ mod tests {
             "a SEARCH RETURN (FOO) ALL\r\n",
             "a SEARCH 0\r\n",
             "a SEARCH SEEN  SEEN\r\n",
+            "a SEARCH EMAILID M.1\r\n",
+            "a SEARCH THREADID \"T1\"\r\n",
         ] {
             parse_bad(bad);
         }

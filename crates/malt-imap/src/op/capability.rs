@@ -1,5 +1,7 @@
 //! CAPABILITY (RFC 9051 §6.1.1): only what this server implements. Before login: STARTTLS when it can be
-//! used, and either the plaintext mechanisms or LOGINDISABLED (RFC 9051 §6.2.3, RFC 8314).
+//! used, and either the plaintext mechanisms or LOGINDISABLED (RFC 9051 §6.2.3, RFC 8314). After login:
+//! COMPRESS=DEFLATE while compression is not active yet (RFC 4978 §3 allows it only after
+//! authentication). `APPENDLIMIT=n` is the core's maximum message size (RFC 7889 §2).
 
 use crate::session::{Outcome, Session};
 use crate::state::State;
@@ -26,20 +28,29 @@ const BASE: &[&str] = &[
     "UTF8=ACCEPT",
     "CONDSTORE",
     "QRESYNC",
+    "BINARY",
+    "OBJECTID",
+    "PREVIEW",
+    "SAVEDATE",
 ];
 
 /// The capability list for the session's current state.
-pub(crate) fn list(s: &Session) -> Vec<&'static str> {
-    let mut caps: Vec<&'static str> = BASE.to_vec();
+pub(crate) fn list(s: &Session) -> Vec<String> {
+    let mut caps: Vec<String> = BASE.iter().map(|c| (*c).to_owned()).collect();
+    caps.push(format!("APPENDLIMIT={}", s.core.settings().max_message_size));
+    let authenticated = matches!(s.state, State::Authenticated { .. } | State::Selected { .. });
+    if authenticated && !s.compressed {
+        caps.push("COMPRESS=DEFLATE".to_owned());
+    }
     if matches!(s.state, State::NotAuthenticated) {
         if s.ctx.starttls_available(s.tls) {
-            caps.push("STARTTLS");
+            caps.push("STARTTLS".to_owned());
         }
         if s.plaintext_ok {
-            caps.push("AUTH=PLAIN");
-            caps.push("AUTH=LOGIN");
+            caps.push("AUTH=PLAIN".to_owned());
+            caps.push("AUTH=LOGIN".to_owned());
         } else {
-            caps.push("LOGINDISABLED");
+            caps.push("LOGINDISABLED".to_owned());
         }
     }
     caps
@@ -47,6 +58,7 @@ pub(crate) fn list(s: &Session) -> Vec<&'static str> {
 
 pub(crate) fn run(s: &mut Session) -> Outcome {
     let caps = list(s);
+    let caps: Vec<&str> = caps.iter().map(String::as_str).collect();
     s.out.capability(&caps);
     Outcome::ok("CAPABILITY completed")
 }

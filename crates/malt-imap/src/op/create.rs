@@ -1,5 +1,6 @@
 //! CREATE (RFC 9051 §6.3.4, CREATE-SPECIAL-USE RFC 6154 §3): missing parents are created too; a trailing
 //! delimiter is dropped; an existing name is `[ALREADYEXISTS]`; an unknown special use is `[USEATTR]`.
+//! Success carries `[MAILBOXID (id)]` (OBJECTID, RFC 8474 §4.1).
 
 use malt_imap_proto::ResponseCode;
 use malt_store::{HIERARCHY_SEPARATOR, SpecialUse};
@@ -29,7 +30,10 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, special_use: &[String]) 
         }
     }
     match s.core.create_mailbox(account, name, role).await {
-        Ok(_) => Outcome::ok("CREATE completed"),
+        // RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK.
+        Ok(mb) => {
+            Outcome::ok("CREATE completed").code(ResponseCode::MailboxId(crate::objectid::mailbox_id(mb.id)))
+        }
         Err(e) => store_error(&e),
     }
 }

@@ -5,13 +5,16 @@
 //! - UID FETCH always returns UID (RFC 9051 §6.4.9).
 //! - Messages another session expunged (not yet announced, PITFALLS 2) are skipped: the tagged response
 //!   is `OK [EXPUNGEISSUED]` then.
-//! - BINARY is not offered and is answered BAD.
 //! - CONDSTORE (RFC 7162 §3.1.4): `MODSEQ` is the mod-sequence of the flags the client knows (the view's,
 //!   never a newer unannounced one). Once CONDSTORE is enabled every FETCH response carries it.
 //!   `(CHANGEDSINCE n)` keeps only messages whose mod-sequence is above `n` and implies MODSEQ.
 //! - QRESYNC (RFC 7162 §3.2.6): `UID FETCH set (...) (CHANGEDSINCE n VANISHED)` first sends
 //!   `* VANISHED (EARLIER)` with the UIDs of `set` expunged since `n`. VANISHED is BAD without UID,
 //!   without CHANGEDSINCE, or unless QRESYNC was enabled.
+//! - BINARY, BINARY.PEEK and BINARY.SIZE (RFC 3516 §4.2, RFC 9051 §6.4.5) send a part without its
+//!   transfer encoding ([`crate::binary`]); a part in an encoding the server does not know fails the
+//!   whole FETCH with `NO [UNKNOWN-CTE]` (RFC 3516 §4.3) before anything is sent for it. Decoded data
+//!   with NUL is a literal8 `~{n}` (RFC 3516 §4.2). Non-PEEK BINARY sets `\Seen` like BODY[].
 
 use std::collections::HashMap;
 
@@ -21,6 +24,8 @@ use malt_imap_proto::{FetchItem, ResponseCode};
 use malt_store::meta::BodyPart;
 use malt_store::{FlagOp, Flags, Message, Uid, UidSet, flag};
 
+use crate::binary::{Decoded, binary_section, unknown_cte};
+use crate::objectid::{email_id, thread_id};
 use crate::op::{date_time, imap_flags, store_error};
 use crate::session::{Io, Outcome, Session};
 use crate::state::State;
@@ -39,6 +44,15 @@ enum Owned<'a> {
         section: &'a Section,
         origin: Option<u64>,
         data: Option<Vec<u8>>,
+    },
+    Binary {
+        part: &'a [u32],
+        origin: Option<u64>,
+        data: Option<Vec<u8>>,
+    },
+    BinarySize {
+        part: &'a [u32],
+        size: u64,
     },
     Rfc822(Vec<u8>),
     Rfc822Header(Vec<u8>),
@@ -61,6 +75,8 @@ fn needs_blob(a: &FetchAttribute) -> bool {
     matches!(
         a,
         FetchAttribute::BodySection { .. }
+            | FetchAttribute::Binary { .. }
+            | FetchAttribute::BinarySize { .. }
             | FetchAttribute::Rfc822
             | FetchAttribute::Rfc822Header
             | FetchAttribute::Rfc822Text
@@ -71,7 +87,10 @@ fn needs_blob(a: &FetchAttribute) -> bool {
 fn sets_seen(a: &FetchAttribute) -> bool {
     matches!(
         a,
-        FetchAttribute::BodySection { peek: false, .. } | FetchAttribute::Rfc822 | FetchAttribute::Rfc822Text
+        FetchAttribute::BodySection { peek: false, .. }
+            | FetchAttribute::Binary { peek: false, .. }
+            | FetchAttribute::Rfc822
+            | FetchAttribute::Rfc822Text
     )
 }
 
@@ -97,9 +116,7 @@ pub(crate) fn find_part<'a>(root: &'a BodyPart, path: &[u32]) -> Option<&'a Body
 }
 
 fn slice(raw: &[u8], from: u64, to: u64) -> Vec<u8> {
-    let from = usize::try_from(from).unwrap_or(usize::MAX).min(raw.len());
-    let to = usize::try_from(to).unwrap_or(usize::MAX).min(raw.len()).max(from);
-    raw.get(from..to).map(<[u8]>::to_vec).unwrap_or_default()
+    crate::binary::octets(raw, from, to).to_vec()
 }
 
 /// The header fields of `header` whose names are (or, with `not`, are not) in `names`, followed by the
@@ -157,6 +174,24 @@ pub(crate) fn section_data(raw: &[u8], root: &BodyPart, section: &Section) -> Op
     })
 }
 
+/// `NO [UNKNOWN-CTE]` (RFC 3516 §4.3).
+fn unknown_cte_outcome(cte: &str) -> Outcome {
+    Outcome::no(
+        Some(ResponseCode::UnknownCte),
+        format!("Cannot decode content-transfer-encoding {cte}"),
+    )
+}
+
+/// The decoded content of `part` (`None`: no such part, NIL), or the failed FETCH's answer.
+fn binary(raw: Option<&[u8]>, root: &BodyPart, part: &[u32]) -> Result<Option<Vec<u8>>, Outcome> {
+    match binary_section(raw.unwrap_or_default(), root, part) {
+        Decoded::Data(d) => Ok(Some(d)),
+        Decoded::Missing => Ok(None),
+        Decoded::UnknownCte(cte) => Err(unknown_cte_outcome(&cte)),
+        Decoded::Corrupt(why) => Err(Outcome::no(None, format!("Cannot decode the part: {why}"))),
+    }
+}
+
 fn partial(data: Vec<u8>, p: Option<(u64, u64)>) -> (Option<u64>, Vec<u8>) {
     match p {
         None => (None, data),
@@ -205,14 +240,6 @@ async fn fetch(
     else {
         return Ok(Err(Outcome::bad("No mailbox selected")));
     };
-    if args.items.iter().any(|a| {
-        matches!(
-            a,
-            FetchAttribute::Binary { .. } | FetchAttribute::BinarySize { .. }
-        )
-    }) {
-        return Ok(Err(Outcome::bad("BINARY is not supported")));
-    }
     let targets = match view.resolve(&args.set, uid_mode) {
         Ok(t) => t,
         Err(e) => return Ok(Err(Outcome::bad(e.0))),
@@ -243,6 +270,32 @@ async fn fetch(
             .collect();
         s.out.vanished(true, &compress_ids(&gone));
     }
+    let want_meta = args.items.iter().any(needs_meta);
+    let want_blob = args.items.iter().any(needs_blob);
+    let mut messages: HashMap<Uid, Message> = if want_meta && !targets.is_empty() {
+        match store
+            .messages(
+                view.mailbox_id,
+                &UidSet::from_uids(targets.iter().map(|(_, u)| *u)),
+            )
+            .await
+        {
+            Ok(v) => v.into_iter().map(|m| (m.uid, m)).collect(),
+            Err(e) => return Ok(Err(store_error(&e))),
+        }
+    } else {
+        HashMap::new()
+    };
+    // RFC 3516 §4.3: an encoding this server cannot remove fails the FETCH before \Seen changes.
+    for m in messages.values() {
+        for a in &args.items {
+            if let FetchAttribute::Binary { part, .. } | FetchAttribute::BinarySize { part } = a
+                && let Some(cte) = unknown_cte(&m.meta.body, part)
+            {
+                return Ok(Err(unknown_cte_outcome(&cte)));
+            }
+        }
+    }
     // \Seen first, so the FLAGS in the response are the new ones (RFC 9051 §6.4.5).
     if !*read_only && args.items.iter().any(sets_seen) {
         let unseen: Vec<Uid> = targets
@@ -266,6 +319,11 @@ async fn fetch(
             {
                 Ok(update) => {
                     for m in update.changed {
+                        // The metadata was read first (for the UNKNOWN-CTE check): keep it current.
+                        if let Some(msg) = messages.get_mut(&m.uid) {
+                            msg.flags = m.flags.clone();
+                            msg.modseq = m.modseq;
+                        }
                         view.set_summary(m);
                     }
                 }
@@ -273,22 +331,6 @@ async fn fetch(
             }
         }
     }
-    let want_meta = args.items.iter().any(needs_meta);
-    let want_blob = args.items.iter().any(needs_blob);
-    let messages: HashMap<Uid, Message> = if want_meta && !targets.is_empty() {
-        match store
-            .messages(
-                view.mailbox_id,
-                &UidSet::from_uids(targets.iter().map(|(_, u)| *u)),
-            )
-            .await
-        {
-            Ok(v) => v.into_iter().map(|m| (m.uid, m)).collect(),
-            Err(e) => return Ok(Err(store_error(&e))),
-        }
-    } else {
-        HashMap::new()
-    };
     let seen_added = !*read_only && args.items.iter().any(sets_seen);
     let mut include_flags = args.items.contains(&FetchAttribute::Flags) || seen_added;
     let include_uid = uid_mode || args.items.contains(&FetchAttribute::Uid);
@@ -363,10 +405,36 @@ async fn fetch(
                         .unwrap_or_default(),
                 ),
                 (FetchAttribute::Preview { .. }, Some(m)) => Owned::Preview(&m.meta.preview),
-                (FetchAttribute::EmailId, Some(m)) => Owned::EmailId(format!("M{}", m.id)),
-                (FetchAttribute::ThreadId, Some(m)) => Owned::ThreadId(format!("T{}", m.thread_id)),
+                (FetchAttribute::EmailId, Some(m)) => Owned::EmailId(email_id(m)),
+                (FetchAttribute::ThreadId, Some(m)) => Owned::ThreadId(thread_id(m)),
                 (FetchAttribute::SaveDate, Some(m)) => Owned::SaveDate(date_time(m.save_date)),
-                (FetchAttribute::Binary { .. } | FetchAttribute::BinarySize { .. }, _) => continue,
+                (FetchAttribute::Binary { part, partial: p, .. }, Some(m)) => {
+                    match binary(raw.as_deref(), &m.meta.body, part) {
+                        Ok(Some(d)) => {
+                            let (origin, d) = partial(d, *p);
+                            Owned::Binary {
+                                part,
+                                origin,
+                                data: Some(d),
+                            }
+                        }
+                        Ok(None) => Owned::Binary {
+                            part,
+                            origin: p.map(|(o, _)| o),
+                            data: None,
+                        },
+                        Err(o) => return Ok(Err(o)),
+                    }
+                }
+                (FetchAttribute::BinarySize { part }, Some(m)) => {
+                    match binary(raw.as_deref(), &m.meta.body, part) {
+                        Ok(d) => Owned::BinarySize {
+                            part,
+                            size: d.map_or(0, |d| d.len() as u64),
+                        },
+                        Err(o) => return Ok(Err(o)),
+                    }
+                }
             };
             owned.push(item);
         }
@@ -393,6 +461,12 @@ async fn fetch(
                     origin: *origin,
                     data: data.as_deref(),
                 },
+                Owned::Binary { part, origin, data } => FetchItem::Binary {
+                    part,
+                    origin: *origin,
+                    data: data.as_deref(),
+                },
+                Owned::BinarySize { part, size } => FetchItem::BinarySize { part, size: *size },
                 Owned::Rfc822(d) => FetchItem::Rfc822(d),
                 Owned::Rfc822Header(d) => FetchItem::Rfc822Header(d),
                 Owned::Rfc822Text(d) => FetchItem::Rfc822Text(d),

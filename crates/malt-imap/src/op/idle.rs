@@ -6,7 +6,6 @@ use std::io;
 
 use malt_imap_proto::{Status, is_idle_done};
 use malt_server::Wait;
-use tokio::io::AsyncReadExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::session::{Io, Outcome, Session, sync};
@@ -36,12 +35,10 @@ pub(crate) async fn run(s: &mut Session, io: &mut Io) -> io::Result<Outcome> {
         }
         let ctx = &s.ctx;
         let feed = &mut s.feed;
-        let conn = &mut io.conn;
-        let buf = &mut io.buf;
         let wait = ctx
             .wait_input(async {
                 tokio::select! {
-                    r = conn.read_buf(buf) => Event::Read(r),
+                    r = io.read_more() => Event::Read(r),
                     e = feed.recv(), if feed_open => Event::Feed(e),
                 }
             })

@@ -5,6 +5,7 @@
 pub(crate) mod append;
 pub(crate) mod authenticate;
 pub(crate) mod capability;
+pub(crate) mod compress;
 pub(crate) mod copy;
 pub(crate) mod create;
 pub(crate) mod delete;
@@ -73,6 +74,7 @@ pub(crate) async fn dispatch(
         C::Copy { uid, set, mailbox } => copy::run(s, uid, &set, &mailbox, false).await,
         C::Move { uid, set, mailbox } => copy::run(s, uid, &set, &mailbox, true).await,
         C::Search { uid, args } => search::run(s, tag, uid, &args).await,
+        C::Compress { mechanism } => compress::run(s, &mechanism),
         other => Outcome::bad(format!("{} is not supported", other.name())),
     })
 }

@@ -1,9 +1,10 @@
 //! SELECT and EXAMINE (RFC 9051 §6.3.2, §6.3.3), CLOSE (§6.4.1), UNSELECT (RFC 3691).
 //!
 //! SELECT answers, in order: `* n EXISTS`, (rev1: `* 0 RECENT`), `* FLAGS`, `* OK [PERMANENTFLAGS]`,
-//! (rev1: `* OK [UNSEEN n]`), `* OK [UIDVALIDITY]`, `* OK [UIDNEXT]`, `* OK [HIGHESTMODSEQ]`, (rev2:
-//! `* LIST`), then `OK [READ-WRITE]` or `[READ-ONLY]`. Selecting while selected first sends
-//! `* OK [CLOSED]`; a failed SELECT leaves the session authenticated (RFC 9051 §6.3.2).
+//! (rev1: `* OK [UNSEEN n]`), `* OK [UIDVALIDITY]`, `* OK [UIDNEXT]`, `* OK [HIGHESTMODSEQ]`,
+//! `* OK [MAILBOXID]` (RFC 8474 §4.2), (rev2: `* LIST`), then `OK [READ-WRITE]` or `[READ-ONLY]`.
+//! Selecting while selected first sends `* OK [CLOSED]`; a failed SELECT leaves the session
+//! authenticated (RFC 9051 §6.3.2).
 //!
 //! CONDSTORE/QRESYNC (RFC 7162): `[HIGHESTMODSEQ]` is always sent (every mailbox has mod-sequences, so
 //! never `[NOMODSEQ]`). `(CONDSTORE)` enables CONDSTORE (§3.1.8). `(QRESYNC (uidvalidity modseq
@@ -174,6 +175,14 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outc
         "Predicted next UID",
     );
     out.untagged(Status::Ok, Some(&ResponseCode::HighestModSeq(modseq)), "Highest");
+    // RFC 8474 §4.2: SELECT/EXAMINE report the mailbox's MAILBOXID.
+    out.untagged(
+        Status::Ok,
+        Some(&ResponseCode::MailboxId(crate::objectid::mailbox_id(
+            view.mailbox_id,
+        ))),
+        "Mailbox id",
+    );
     if s.rev2 {
         out.list(false, &[], Some(HIERARCHY_SEPARATOR), &view.name, false, None);
     }

@@ -1,0 +1,35 @@
+//! Object identifiers (RFC 8474): how Malt names mailboxes, messages and threads to clients.
+//!
+//! Every id is an `objectid` (RFC 8474 §7: 1*255 of ALPHA / DIGIT / "_" / "-"), stable across sessions
+//! and backends because it is derived from stored, immutable values only.
+//!
+//! - MAILBOXID (§4): `F` + the mailbox row id. RENAME keeps the row, so it keeps the id; a mailbox
+//!   deleted and created again under the same name gets a new one.
+//! - EMAILID (§5.1): `M` + the first 32 hex digits of the message's content hash (BLAKE3 of the raw
+//!   octets). MOVE keeps it (MUST); COPY keeps it too, as §5.1 allows ("copies ... MAY share"), since
+//!   a copy is the same immutable content. Two deliveries of byte-identical messages share an EMAILID,
+//!   which §5.1 also allows: an EMAILID always names one immutable content.
+//! - THREADID (§5.2): `T` + the account's thread number, shared by a conversation.
+
+use malt_store::{MailboxId, Message};
+
+/// MAILBOXID of a mailbox (RFC 8474 §4).
+pub(crate) fn mailbox_id(id: MailboxId) -> String {
+    format!("F{id}")
+}
+
+/// EMAILID of a message (RFC 8474 §5.1).
+pub(crate) fn email_id(m: &Message) -> String {
+    let hash: String = m
+        .blob_id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(32)
+        .collect();
+    format!("M{hash}")
+}
+
+/// THREADID of a message (RFC 8474 §5.2).
+pub(crate) fn thread_id(m: &Message) -> String {
+    format!("T{}", m.thread_id)
+}

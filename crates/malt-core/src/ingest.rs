@@ -638,7 +638,11 @@ pub fn base_subject_refwd(subject: &str) -> (String, bool) {
         // (6) "[fwd: ... ]" wrapper, then again from (2).
         let lower = s.to_ascii_lowercase();
         if lower.starts_with("[fwd:") && s.ends_with(']') {
-            s = s.get(5..s.len() - 1).unwrap_or_default().trim_matches(' ').to_owned();
+            s = s
+                .get(5..s.len() - 1)
+                .unwrap_or_default()
+                .trim_matches(' ')
+                .to_owned();
             refwd = true;
             continue;
         }

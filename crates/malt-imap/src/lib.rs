@@ -4,7 +4,8 @@
 //! - [`state`]: the session states (an enum carrying its data) and the one table of what is allowed where.
 //! - [`view`]: the per-session view of the selected mailbox (sequence numbers ↔ UIDs, known flags) and
 //!   the queue of changes made by other sessions.
-//! - `session`: the read-parse-run-write loop; `op/`: the commands; [`search`]: SEARCH evaluation.
+//! - `session`: the read-parse-run-write loop; `op/`: the commands; [`search`]: SEARCH evaluation;
+//!   [`sort`] and [`thread`]: the SORT order and THREAD algorithms (RFC 5256), pure.
 //!
 //! Invariants (see /work/shared/PITFALLS.md):
 //! - Commands of one connection run strictly one after the other, in the order received: a command is
@@ -17,7 +18,9 @@
 mod op;
 pub mod search;
 mod session;
+pub mod sort;
 pub mod state;
+pub mod thread;
 pub mod view;
 
 use async_trait::async_trait;

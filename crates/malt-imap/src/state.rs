@@ -114,6 +114,8 @@ pub fn group(kind: &CommandKind) -> Group {
         | C::Expunge
         | C::UidExpunge { .. }
         | C::Search { .. }
+        | C::Sort { .. }
+        | C::Thread { .. }
         | C::Fetch { .. }
         | C::Store { .. }
         | C::Copy { .. }

@@ -369,7 +369,10 @@ mod tests {
         assert_eq!(v.resolve(&SequenceSet::Saved, false).unwrap(), vec![]);
         v.save([9, 3, 4]);
         assert_eq!(v.saved().iter().copied().collect::<Vec<_>>(), vec![3, 9]);
-        assert_eq!(v.resolve(&SequenceSet::Saved, false).unwrap(), vec![(1, 3), (3, 9)]);
+        assert_eq!(
+            v.resolve(&SequenceSet::Saved, false).unwrap(),
+            vec![(1, 3), (3, 9)]
+        );
         // Expunged messages leave `$`; the rest keep their UIDs at new numbers.
         assert_eq!(v.remove(&[3]), vec![1]);
         assert_eq!(v.resolve(&SequenceSet::Saved, true).unwrap(), vec![(2, 9)]);

@@ -24,6 +24,13 @@ const BASE: &[&str] = &[
     "STATUS=SIZE",
     "MULTIAPPEND",
     "UTF8=ACCEPT",
+    "ESEARCH",
+    "SEARCHRES",
+    "SORT",
+    "SORT=DISPLAY",
+    "ESORT",
+    "THREAD=ORDEREDSUBJECT",
+    "THREAD=REFERENCES",
 ];
 
 /// The capability list for the session's current state.

@@ -139,7 +139,7 @@ pub fn allowed(phase: Phase, kind: &CommandKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use malt_imap_proto::command::SequenceSet;
+    use malt_imap_proto::command::{SearchKey, SequenceSet, SortArgs, ThreadAlgorithm, ThreadArgs};
 
     #[test]
     fn state_table() {
@@ -180,6 +180,23 @@ mod tests {
                 uid: false,
                 set,
                 mailbox: "x".into(),
+            },
+            C::Sort {
+                uid: true,
+                args: SortArgs {
+                    returns: None,
+                    criteria: vec![],
+                    charset: "UTF-8".into(),
+                    key: SearchKey::All,
+                },
+            },
+            C::Thread {
+                uid: false,
+                args: ThreadArgs {
+                    algorithm: ThreadAlgorithm::References,
+                    charset: "UTF-8".into(),
+                    key: SearchKey::All,
+                },
             },
         ];
         let unsupported = [C::Compress {

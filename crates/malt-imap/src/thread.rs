@@ -43,16 +43,14 @@ fn date_order(a: &ThreadItem<'_>, b: &ThreadItem<'_>) -> std::cmp::Ordering {
 /// first message the parent of all the others (siblings); threads in the order of their first message's
 /// sent date.
 pub fn ordered_subject(items: &[ThreadItem<'_>]) -> Vec<Thread> {
-    let mut sorted: Vec<&ThreadItem<'_>> = items.iter().collect();
-    sorted.sort_by(|a, b| {
-        subject_key(a.base_subject)
-            .cmp(&subject_key(b.base_subject))
-            .then_with(|| date_order(a, b))
-    });
+    let mut sorted: Vec<(String, &ThreadItem<'_>)> = items
+        .iter()
+        .map(|it| (subject_key(it.base_subject), it))
+        .collect();
+    sorted.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| date_order(a, b)));
     let mut groups: Vec<(&ThreadItem<'_>, Vec<Thread>)> = Vec::new();
     let mut current: Option<String> = None;
-    for it in sorted {
-        let key = subject_key(it.base_subject);
+    for (key, it) in sorted {
         match groups.last_mut() {
             Some((_, children)) if current.as_deref() == Some(key.as_str()) => children.push(Thread {
                 chain: vec![it.id],

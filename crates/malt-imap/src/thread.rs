@@ -372,6 +372,15 @@ pub fn references(items: &[ThreadItem<'_>]) -> Vec<Thread> {
     to_threads(&f, root)
 }
 
+/// Drops threads without recursion: a tree that branches at every level is as deep as the mailbox is
+/// large, and the default drop would recurse once per level.
+pub fn dismantle(threads: Vec<Thread>) {
+    let mut stack = threads;
+    while let Some(mut t) = stack.pop() {
+        stack.append(&mut t.children);
+    }
+}
+
 /// The tree below `root` as response threads, built bottom-up without recursion. A message with a
 /// single child continues its chain (RFC 5256 §4: `(3 6 (4 23)(44 7 96))`).
 fn to_threads(f: &Forest<'_, '_>, root: usize) -> Vec<Thread> {
@@ -538,5 +547,42 @@ mod tests {
         let t = references(&its);
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].chain.len(), 5_000);
+        dismantle(t);
+    }
+
+    #[test]
+    fn deep_branching_tree() {
+        // Level i: a_i and b_i both reply to a_(i-1): the tree branches at every level.
+        const LEVELS: usize = 5_000;
+        let ids: Vec<String> = (0..LEVELS).map(|i| format!("a{i}")).collect();
+        let bids: Vec<String> = (0..LEVELS).map(|i| format!("b{i}")).collect();
+        let refs: Vec<Vec<String>> = (0..LEVELS)
+            .map(|i| if i == 0 { vec![] } else { vec![ids[i - 1].clone()] })
+            .collect();
+        let mut its = Vec::new();
+        for i in 0..LEVELS {
+            for (k, id) in [(0, &ids[i]), (1, &bids[i])] {
+                let n = (2 * i + k) as u32 + 1;
+                its.push(ThreadItem {
+                    id: n,
+                    seq: n,
+                    sent_date: n as i64,
+                    base_subject: "s",
+                    refwd: n > 1,
+                    message_id: Some(id.as_str()),
+                    in_reply_to: &[],
+                    references: &refs[i],
+                });
+            }
+        }
+        let t = references(&its);
+        let mut w = ResponseWriter::new(false);
+        w.thread(&t);
+        let out = String::from_utf8(w.take()).unwrap();
+        assert!(out.starts_with("* THREAD (1 (2)(3 (5 (7 (9 "), "{}", &out[..40]);
+        assert!(out.ends_with("(6))(4))\r\n"), "{}", &out[out.len() - 40..]);
+        let deepest = out.find("(9997 ").unwrap();
+        assert_eq!(&out[deepest..deepest + 26], "(9997 (9999)(10000))(9998)");
+        dismantle(t);
     }
 }

@@ -53,5 +53,6 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &ThreadArgs) -> O
         .collect();
     let threads = algorithm(&items);
     s.out.thread(&threads);
+    crate::thread::dismantle(threads);
     Outcome::ok("THREAD completed")
 }

@@ -595,15 +595,23 @@ fn decoded_size(encoding: &str, body: &[u8]) -> u64 {
 /// RFC 5256 §2.1 base subject: the subject with reply/forward prefixes, `[blob]`s and
 /// `(fwd)` trailers removed and whitespace collapsed, for SORT SUBJECT and THREAD.
 pub fn base_subject(subject: &str) -> String {
-    // (1) Collapse runs of whitespace to one space.
-    let mut s: String = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+    base_subject_refwd(subject).0
+}
+
+/// RFC 5256 §2.1 base subject, and whether the subject marks a reply or forward (RFC 5256 §2.1 and
+/// REFERENCES step 5: it had a `subj-refwd` leader, a `(fwd)` trailer or a `[fwd: ...]` wrapper).
+pub fn base_subject_refwd(subject: &str) -> (String, bool) {
+    let mut refwd = false;
+    // (1) Collapse runs of whitespace (WSP, and CR/LF left by unfolding) to one space.
+    let mut s: String = subject.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
     loop {
         // (2) Remove trailing "(fwd)" and whitespace, repeatedly.
         loop {
-            let t = s.trim_end();
+            let t = s.trim_end_matches(' ');
             let lower = t.to_ascii_lowercase();
             if lower.ends_with("(fwd)") {
                 s = t.get(..t.len() - 5).unwrap_or_default().to_owned();
+                refwd = true;
             } else {
                 s = t.to_owned();
                 break;
@@ -612,13 +620,14 @@ pub fn base_subject(subject: &str) -> String {
         // (3)-(5) Remove leaders (blobs followed by re/fw/fwd and ":") and blobs.
         loop {
             let before = s.len();
-            s = s.trim_start().to_owned();
+            s = s.trim_start_matches(' ').to_owned();
             if let Some(rest) = strip_refwd(&s) {
                 s = rest.to_owned();
+                refwd = true;
             }
             // (4) A leading blob is removed when something remains after it.
             if let Some(rest) = strip_blob(&s)
-                && !rest.trim().is_empty()
+                && !rest.trim_matches(' ').is_empty()
             {
                 s = rest.to_owned();
             }
@@ -626,15 +635,20 @@ pub fn base_subject(subject: &str) -> String {
                 break;
             }
         }
-        // (6) "[fwd: ... ]" wrapper.
+        // (6) "[fwd: ... ]" wrapper, then again from (2).
         let lower = s.to_ascii_lowercase();
         if lower.starts_with("[fwd:") && s.ends_with(']') {
-            s = s.get(5..s.len() - 1).unwrap_or_default().trim().to_owned();
+            s = s
+                .get(5..s.len() - 1)
+                .unwrap_or_default()
+                .trim_matches(' ')
+                .to_owned();
+            refwd = true;
             continue;
         }
         break;
     }
-    s
+    (s, refwd)
 }
 
 /// `subj-blob = "[" *BLOBCHAR "]" *WSP`: the rest after one blob.
@@ -645,7 +659,7 @@ fn strip_blob(s: &str) -> Option<&str> {
     if inner.contains('[') {
         return None;
     }
-    Some(rest.get(close + 1..)?.trim_start())
+    Some(rest.get(close + 1..)?.trim_start_matches(' '))
 }
 
 /// `subj-refwd = *subj-blob ("re" / ("fw" ["d"])) *WSP [subj-blob] ":"`: the rest after it.
@@ -665,7 +679,7 @@ fn strip_refwd(s: &str) -> Option<&str> {
     } else {
         return None;
     };
-    let mut rest = rest.get(n..)?.trim_start();
+    let mut rest = rest.get(n..)?.trim_start_matches(' ');
     if let Some(r) = strip_blob(rest) {
         rest = r;
     }

@@ -5,7 +5,8 @@
 //! - [`view`]: the per-session view of the selected mailbox (sequence numbers ↔ UIDs, known flags) and
 //!   the queue of changes made by other sessions.
 //! - `session`: the read-parse-run-write loop; `op/`: the commands; [`search`]: SEARCH evaluation;
-//!   `deflate`: the COMPRESS=DEFLATE layer under the session (RFC 4978).
+//!   `deflate`: the COMPRESS=DEFLATE layer under the session (RFC 4978);
+//!   [`sort`] and [`thread`]: the SORT order and THREAD algorithms (RFC 5256), pure.
 //!
 //! Invariants (see /work/shared/PITFALLS.md):
 //! - Commands of one connection run strictly one after the other, in the order received: a command is
@@ -23,7 +24,9 @@ mod objectid;
 mod op;
 pub mod search;
 mod session;
+pub mod sort;
 pub mod state;
+pub mod thread;
 pub mod view;
 
 use async_trait::async_trait;

@@ -9,7 +9,8 @@
 //! - Every read goes through [`SessionContext::wait_input`]: idle timeout and shutdown end the session
 //!   with `* BYE`.
 //! - After each command in the selected state the view is synchronised ([`sync`]) before the tagged
-//!   response, with `EXPUNGE` suppressed after FETCH/STORE/SEARCH (RFC 9051 §7.5.1).
+//!   response, with `EXPUNGE` suppressed after FETCH/STORE/SEARCH (RFC 9051 §7.5.1) and SORT/THREAD,
+//!   which also answer with sequence numbers.
 //! - STARTTLS (RFC 9051 §6.2.1): plaintext pipelined after the command is never processed; the
 //!   connection is closed if there is any.
 
@@ -445,7 +446,11 @@ async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) ->
     // PITFALLS 2: no EXPUNGE during or after commands that use sequence numbers to report.
     let allow_expunge = !matches!(
         kind,
-        CommandKind::Fetch { .. } | CommandKind::Store { .. } | CommandKind::Search { .. }
+        CommandKind::Fetch { .. }
+            | CommandKind::Store { .. }
+            | CommandKind::Search { .. }
+            | CommandKind::Sort { .. }
+            | CommandKind::Thread { .. }
     );
     let force = matches!(kind, CommandKind::Noop | CommandKind::Check);
     if op::enable::enables_condstore(&kind) {

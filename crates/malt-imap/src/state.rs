@@ -115,6 +115,8 @@ pub fn group(kind: &CommandKind) -> Group {
         | C::Expunge
         | C::UidExpunge { .. }
         | C::Search { .. }
+        | C::Sort { .. }
+        | C::Thread { .. }
         | C::Fetch { .. }
         | C::Store { .. }
         | C::Copy { .. }
@@ -138,7 +140,7 @@ pub fn allowed(phase: Phase, kind: &CommandKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use malt_imap_proto::command::SequenceSet;
+    use malt_imap_proto::command::{SearchKey, SequenceSet, SortArgs, ThreadAlgorithm, ThreadArgs};
 
     #[test]
     fn state_table() {
@@ -182,6 +184,23 @@ mod tests {
                 uid: false,
                 set,
                 mailbox: "x".into(),
+            },
+            C::Sort {
+                uid: true,
+                args: SortArgs {
+                    returns: None,
+                    criteria: vec![],
+                    charset: "UTF-8".into(),
+                    key: SearchKey::All,
+                },
+            },
+            C::Thread {
+                uid: false,
+                args: ThreadArgs {
+                    algorithm: ThreadAlgorithm::References,
+                    charset: "UTF-8".into(),
+                    key: SearchKey::All,
+                },
             },
         ];
         let unsupported = [C::Notify(None)];

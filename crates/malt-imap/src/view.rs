@@ -10,6 +10,9 @@
 //!   kept in `pending_expunge`; the message keeps its number until a later sync point (PITFALLS 2).
 //! - `keywords` is what the last untagged `FLAGS` announced; an update that brings a keyword outside it
 //!   yields [`Update::Flags`] before any `FETCH` (PITFALLS 4).
+//! - `saved` is the SEARCHRES result variable (RFC 5182 §2.1): UIDs, empty when the view is created (so
+//!   it is reset by every SELECT/EXAMINE and gone after CLOSE/UNSELECT), and it loses every message
+//!   removed from the view.
 //! - Applying the same store changes twice has no visible effect (changes are compared, not replayed), so
 //!   re-reading from a lower modseq is always safe.
 //! - `modseqs` holds, per message, the mod-sequence of the flags in `flags` (RFC 7162 §3.1): a `MODSEQ`
@@ -64,6 +67,8 @@ pub struct MailboxView {
     report_vanished: bool,
     /// While expunges are pending: a mod-sequence below theirs (the view's before they were read).
     pending_floor: ModSeq,
+    /// The saved search result, `$` (RFC 5182).
+    saved: BTreeSet<Uid>,
 }
 
 fn has_keyword(list: &[String], k: &str) -> bool {
@@ -102,6 +107,7 @@ impl MailboxView {
             dirty: false,
             report_vanished: false,
             pending_floor: 0,
+            saved: BTreeSet::new(),
         }
     }
 
@@ -179,6 +185,16 @@ impl MailboxView {
         self.dirty || !self.pending_expunge.is_empty()
     }
 
+    /// Replaces the saved search result (RFC 5182 §2.1); only messages of the view are kept.
+    pub fn save(&mut self, uids: impl IntoIterator<Item = Uid>) {
+        self.saved = uids.into_iter().filter(|u| self.flags.contains_key(u)).collect();
+    }
+
+    /// The saved search result `$`, ascending UIDs (empty before any SAVE, RFC 5182 §2.1).
+    pub fn saved(&self) -> &BTreeSet<Uid> {
+        &self.saved
+    }
+
     /// Records flags this session set itself; returns whether a keyword is new to the client (then an
     /// untagged `FLAGS` must precede the `FETCH`).
     pub fn set_flags(&mut self, uid: Uid, flags: Flags) -> bool {
@@ -211,6 +227,7 @@ impl MailboxView {
                 self.flags.remove(&uid);
                 self.modseqs.remove(&uid);
                 self.pending_expunge.remove(&uid);
+                self.saved.remove(&uid);
                 out.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
             }
         }
@@ -295,10 +312,18 @@ impl MailboxView {
 
     /// The messages a sequence set names, as `(seq, uid)` ascending. Sequence numbers beyond `EXISTS`
     /// are an error (RFC 9051 §9 seq-number); UIDs that do not exist are ignored, and `n:*` always
-    /// includes the last message (RFC 9051 §9).
+    /// includes the last message (RFC 9051 §9). `$` is the saved result in either mode (RFC 5182 §2.1:
+    /// its UIDs at their current sequence numbers); an empty `$` names no message and is no error.
     pub fn resolve(&self, set: &SequenceSet, uid_mode: bool) -> Result<Vec<(u32, Uid)>, BadSet> {
-        let SequenceSet::Ranges(ranges) = set else {
-            return Err(BadSet("no saved search result ($)".to_owned()));
+        let ranges = match set {
+            SequenceSet::Ranges(ranges) => ranges,
+            SequenceSet::Saved => {
+                return Ok(self
+                    .saved
+                    .iter()
+                    .filter_map(|&uid| Some((self.seq_of(uid)?, uid)))
+                    .collect());
+            }
         };
         let mut out: BTreeSet<(u32, Uid)> = BTreeSet::new();
         if uid_mode {
@@ -464,5 +489,27 @@ mod tests {
         ]);
         assert!(set_contains(&s, 2, 20) && set_contains(&s, 4, 20) && set_contains(&s, 20, 20));
         assert!(!set_contains(&s, 5, 20) && !set_contains(&s, 21, 20) && !set_contains(&s, 1, 20));
+    }
+
+    #[test]
+    fn saved_result() {
+        let mut v = MailboxView::new(
+            1,
+            "INBOX".into(),
+            7,
+            5,
+            vec![summary(3, &[]), summary(5, &[]), summary(9, &[])],
+        );
+        // Before any SAVE, `$` is empty (RFC 5182 §2.1), not an error.
+        assert_eq!(v.resolve(&SequenceSet::Saved, false).unwrap(), vec![]);
+        v.save([9, 3, 4]);
+        assert_eq!(v.saved().iter().copied().collect::<Vec<_>>(), vec![3, 9]);
+        assert_eq!(
+            v.resolve(&SequenceSet::Saved, false).unwrap(),
+            vec![(1, 3), (3, 9)]
+        );
+        // Expunged messages leave `$`; the rest keep their UIDs at new numbers.
+        assert_eq!(v.remove(&[3]), vec![1]);
+        assert_eq!(v.resolve(&SequenceSet::Saved, true).unwrap(), vec![(2, 9)]);
     }
 }

@@ -54,3 +54,77 @@ async fn search_keys() {
     let r = c.cmd("p SEARCH ALL").await;
     assert_eq!(r[0], "* ESEARCH (TAG \"p\") ALL 1:3\r\n");
 }
+
+/// The MODSEQ of message `seq`, from FETCH (RFC 7162 §3.1.4).
+async fn modseq_of(c: &mut Client, seq: u32) -> u64 {
+    let r = c.cmd(&format!("ms FETCH {seq} (MODSEQ)")).await;
+    r[0].split("MODSEQ (")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{r:?}"))
+}
+
+#[tokio::test]
+async fn search_modseq() {
+    let env = start().await;
+    for s in ["a", "b", "c"] {
+        env.append(&msg(s, "x")).await;
+    }
+    let mut c = env.selected().await;
+    c.cmd("a STORE 2 +FLAGS.SILENT (\\Seen)").await;
+    let m2 = modseq_of(&mut c, 2).await;
+    c.cmd("b STORE 1 +FLAGS.SILENT (\\Flagged)").await;
+    let m1 = modseq_of(&mut c, 1).await;
+    assert!(m1 > m2);
+    // RFC 7162 §3.1.5: the highest modseq of the matches follows the numbers.
+    let r = c.cmd(&format!("c SEARCH MODSEQ {m2}")).await;
+    assert_eq!(
+        r,
+        vec![
+            format!("* SEARCH 1 2 (MODSEQ {m1})\r\n"),
+            "c OK SEARCH completed\r\n".to_owned()
+        ]
+    );
+    let r = c.cmd(&format!("d UID SEARCH SEEN MODSEQ {m2}")).await;
+    assert_eq!(r[0], format!("* SEARCH 2 (MODSEQ {m2})\r\n"));
+    let r = c
+        .cmd(&format!("e SEARCH MODSEQ \"/flags/\\\\draft\" all {m2}"))
+        .await;
+    assert_eq!(r[0], format!("* SEARCH 1 2 (MODSEQ {m1})\r\n"));
+    // Nothing matched: nothing extra.
+    let r = c.cmd(&format!("f SEARCH MODSEQ {}", m1 + 1)).await;
+    assert_eq!(r[0], "* SEARCH\r\n");
+    // Without a MODSEQ key there is no MODSEQ in the answer.
+    assert_eq!(c.cmd("g SEARCH SEEN").await[0], "* SEARCH 2\r\n");
+    // ESEARCH: MODSEQ of what is returned; MIN alone reports the minimum's modseq.
+    let r = c.cmd(&format!("h SEARCH RETURN (ALL) MODSEQ {m2}")).await;
+    assert_eq!(r[0], format!("* ESEARCH (TAG \"h\") ALL 1:2 MODSEQ {m1}\r\n"));
+    let r = c.cmd(&format!("i UID SEARCH RETURN (MAX) MODSEQ {m2}")).await;
+    assert_eq!(r[0], format!("* ESEARCH (TAG \"i\") UID MAX 2 MODSEQ {m2}\r\n"));
+    let r = c.cmd(&format!("j SEARCH RETURN (COUNT) MODSEQ {}", m1 + 1)).await;
+    assert_eq!(r[0], "* ESEARCH (TAG \"j\") COUNT 0\r\n");
+}
+
+#[tokio::test]
+async fn esearch_edge_cases() {
+    let env = start().await;
+    for s in ["a", "b", "c", "d"] {
+        env.append(&msg(s, "x")).await;
+    }
+    let mut c = env.selected().await;
+    c.cmd("a STORE 1,3:4 +FLAGS.SILENT (\\Seen)").await;
+    // RETURN () means ALL (RFC 4731 §3.1).
+    let r = c.cmd("b SEARCH RETURN () SEEN").await;
+    assert_eq!(
+        r,
+        vec!["* ESEARCH (TAG \"b\") ALL 1,3:4\r\n", "b OK SEARCH completed\r\n"]
+    );
+    // No match: COUNT 0 is still reported; MIN, MAX and ALL are omitted.
+    let r = c.cmd("c SEARCH RETURN (MIN MAX COUNT ALL) DELETED").await;
+    assert_eq!(r[0], "* ESEARCH (TAG \"c\") COUNT 0\r\n");
+    let r = c.cmd("d SEARCH RETURN (MIN MAX) DELETED").await;
+    assert_eq!(r[0], "* ESEARCH (TAG \"d\")\r\n");
+    let r = c.cmd("e UID SEARCH RETURN (MIN MAX) UNSEEN").await;
+    assert_eq!(r[0], "* ESEARCH (TAG \"e\") UID MIN 2 MAX 2\r\n");
+}

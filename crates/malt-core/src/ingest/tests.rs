@@ -461,9 +461,27 @@ fn base_subjects() {
         ("Regarding the plan", "Regarding the plan"),
         ("", ""),
         ("Re:", ""),
+        ("Re [2] : hello", "hello"),
+        ("[a][b] Fwd: [c] Re: hello", "hello"),
+        ("[a] [b]", "[b]"),
+        // A no-break space is not WSP (RFC 5256 §2.1 step 1 collapses WSP only).
+        ("Re:\u{a0}hello", "\u{a0}hello"),
+        ("Re: Fwd: [Fwd: Re: hello (fwd)] (fwd)", "hello"),
     ];
     for (input, want) in table {
         assert_eq!(base_subject(input), want, "{input:?}");
+    }
+    let refwd = [
+        ("hello", false),
+        ("[list] hello", false),
+        ("Re: hello", true),
+        ("[list] Fw: hello", true),
+        ("hello (fwd)", true),
+        ("[Fwd: hello]", true),
+        ("Regarding x", false),
+    ];
+    for (input, want) in refwd {
+        assert_eq!(base_subject_refwd(input).1, want, "{input:?}");
     }
 }
 

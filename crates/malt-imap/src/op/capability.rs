@@ -32,6 +32,13 @@ const BASE: &[&str] = &[
     "OBJECTID",
     "PREVIEW",
     "SAVEDATE",
+    "ESEARCH",
+    "SEARCHRES",
+    "SORT",
+    "SORT=DISPLAY",
+    "ESORT",
+    "THREAD=ORDEREDSUBJECT",
+    "THREAD=REFERENCES",
 ];
 
 /// The capability list for the session's current state.

@@ -22,10 +22,12 @@ pub(crate) mod noop;
 pub(crate) mod rename;
 pub(crate) mod search;
 pub(crate) mod select;
+pub(crate) mod sort;
 pub(crate) mod starttls;
 pub(crate) mod status;
 pub(crate) mod store;
 pub(crate) mod subscribe;
+pub(crate) mod thread;
 
 use std::io;
 
@@ -75,6 +77,8 @@ pub(crate) async fn dispatch(
         C::Move { uid, set, mailbox } => copy::run(s, uid, &set, &mailbox, true).await,
         C::Search { uid, args } => search::run(s, tag, uid, &args).await,
         C::Compress { mechanism } => compress::run(s, &mechanism),
+        C::Sort { uid, args } => sort::run(s, tag, uid, &args).await,
+        C::Thread { uid, args } => thread::run(s, uid, &args).await,
         other => Outcome::bad(format!("{} is not supported", other.name())),
     })
 }

@@ -1,11 +1,15 @@
 //! SEARCH and UID SEARCH (RFC 9051 §6.4.4): `* SEARCH` (IMAP4rev1 style), or `* ESEARCH` when the client
-//! gave RETURN options or enabled IMAP4rev2 (MIN MAX ALL COUNT; SAVE is not supported). Charsets other than UTF-8 and
-//! US-ASCII are `NO [BADCHARSET]`. No EXPUNGE is sent during SEARCH (RFC 9051 §7.5.1).
+//! gave RETURN options or enabled IMAP4rev2 (RFC 4731 MIN MAX ALL COUNT, RFC 5182 SAVE). Charsets other
+//! than UTF-8 and US-ASCII are `NO [BADCHARSET]`. No EXPUNGE is sent during SEARCH (RFC 9051 §7.5.1).
+//!
+//! Shared with SORT and THREAD: [`evaluate`] (the matching messages, `$` expanded, metadata read with
+//! one `Store::messages` call), [`esearch_data`] and [`saved_subset`] (RETURN options over an ordered
+//! result), [`highest_modseq`] (RFC 7162 §3.1.5: reported only when the key used MODSEQ).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use malt_imap_proto::ResponseCode;
-use malt_imap_proto::command::{SearchArgs, SearchReturn};
+use malt_imap_proto::command::{SearchArgs, SearchKey, SearchReturn, SeqNum, SeqRange, SequenceSet};
 use malt_imap_proto::response::{EsearchData, compress_ids};
 use malt_store::{Message, Uid, UidSet};
 
@@ -14,26 +18,78 @@ use crate::search::{Bounds, Candidate, matches, needs_meta, needs_raw};
 use crate::session::{Outcome, Session};
 use crate::state::State;
 
-pub(crate) async fn run(s: &mut Session, tag: &str, uid_mode: bool, args: &SearchArgs) -> Outcome {
-    if let Some(cs) = &args.charset
-        && !cs.eq_ignore_ascii_case("UTF-8")
-        && !cs.eq_ignore_ascii_case("US-ASCII")
-    {
-        return Outcome::no(
-            Some(ResponseCode::BadCharset(vec!["UTF-8".into(), "US-ASCII".into()])),
-            "Unsupported charset",
-        );
+/// One matching message.
+pub(crate) struct Hit {
+    pub seq: u32,
+    pub uid: Uid,
+    /// Its stored record, when metadata was read.
+    pub msg: Option<Message>,
+}
+
+/// `NO [BADCHARSET]` unless the charset is absent, UTF-8 or US-ASCII (RFC 9051 §6.4.4, RFC 5256 §3).
+pub(crate) fn check_charset(charset: Option<&str>) -> Result<(), Outcome> {
+    match charset {
+        Some(cs) if !cs.eq_ignore_ascii_case("UTF-8") && !cs.eq_ignore_ascii_case("US-ASCII") => {
+            Err(Outcome::no(
+                Some(ResponseCode::BadCharset(vec!["UTF-8".into(), "US-ASCII".into()])),
+                "Unsupported charset",
+            ))
+        }
+        _ => Ok(()),
     }
-    if let Some(r) = &args.returns
-        && r.contains(&SearchReturn::Save)
-    {
-        return Outcome::bad("SEARCH RETURN (SAVE) is not supported");
+}
+
+/// Whether the key uses `MODSEQ` (RFC 7162 §3.1.5: then the response carries the highest modseq).
+pub(crate) fn has_modseq(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::ModSeq { .. } => true,
+        SearchKey::Not(k) => has_modseq(k),
+        SearchKey::Or(a, b) => has_modseq(a) || has_modseq(b),
+        SearchKey::And(v) => v.iter().any(has_modseq),
+        _ => false,
     }
+}
+
+/// The saved UIDs as a sequence set of UIDs; `None` when empty.
+fn saved_set(saved: &BTreeSet<Uid>) -> Option<SequenceSet> {
+    let ids: Vec<Uid> = saved.iter().copied().collect();
+    let ranges: Vec<SeqRange> = compress_ids(&ids)
+        .into_iter()
+        .map(|(a, b)| SeqRange {
+            start: SeqNum::Value(a),
+            end: SeqNum::Value(b),
+        })
+        .collect();
+    (!ranges.is_empty()).then_some(SequenceSet::Ranges(ranges))
+}
+
+/// `key` with `$` (as a sequence set or in `UID $`) replaced by the saved UIDs (RFC 5182 §2.1); an
+/// empty `$` matches nothing.
+fn expand_saved(key: &SearchKey, saved: &BTreeSet<Uid>) -> SearchKey {
+    let nothing = || SearchKey::Not(Box::new(SearchKey::All));
+    match key {
+        SearchKey::SequenceSet(SequenceSet::Saved) | SearchKey::Uid(SequenceSet::Saved) => {
+            saved_set(saved).map_or_else(nothing, SearchKey::Uid)
+        }
+        SearchKey::Not(k) => SearchKey::Not(Box::new(expand_saved(k, saved))),
+        SearchKey::Or(a, b) => {
+            SearchKey::Or(Box::new(expand_saved(a, saved)), Box::new(expand_saved(b, saved)))
+        }
+        SearchKey::And(v) => SearchKey::And(v.iter().map(|k| expand_saved(k, saved)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The messages of the selected mailbox matching `key`, ascending. With `with_meta` (SORT, THREAD) every
+/// hit carries its record; metadata is read in one call, blobs only for HEADER/BODY/TEXT keys.
+pub(crate) async fn evaluate(s: &Session, key: &SearchKey, with_meta: bool) -> Result<Vec<Hit>, Outcome> {
     let State::Selected { view, .. } = &s.state else {
-        return Outcome::bad("No mailbox selected");
+        return Err(Outcome::bad("No mailbox selected"));
     };
-    let meta = needs_meta(&args.key) || needs_raw(&args.key);
-    let messages: HashMap<Uid, Message> = if meta && view.exists() > 0 {
+    let key = expand_saved(key, view.saved());
+    let raw_needed = needs_raw(&key);
+    let meta = with_meta || needs_meta(&key) || raw_needed;
+    let mut messages: HashMap<Uid, Message> = if meta && view.exists() > 0 {
         match s
             .core
             .storage()
@@ -42,7 +98,7 @@ pub(crate) async fn run(s: &mut Session, tag: &str, uid_mode: bool, args: &Searc
             .await
         {
             Ok(v) => v.into_iter().map(|m| (m.uid, m)).collect(),
-            Err(e) => return store_error(&e),
+            Err(e) => return Err(store_error(&e)),
         }
     } else {
         HashMap::new()
@@ -51,14 +107,14 @@ pub(crate) async fn run(s: &mut Session, tag: &str, uid_mode: bool, args: &Searc
         exists: view.exists(),
         max_uid: view.uids().last().copied().unwrap_or(0),
     };
-    let mut hits: Vec<u32> = Vec::new();
+    let mut hits = Vec::new();
     let default_flags = malt_store::Flags::default();
     for (i, &uid) in view.uids().iter().enumerate() {
         if view.is_expunged(uid) {
             continue;
         }
         let msg = messages.get(&uid);
-        let raw = match (needs_raw(&args.key), msg) {
+        let raw = match (raw_needed, msg) {
             (true, Some(m)) => s.core.read_message(&m.blob_id).await.ok(),
             _ => None,
         };
@@ -70,10 +126,117 @@ pub(crate) async fn run(s: &mut Session, tag: &str, uid_mode: bool, args: &Searc
             msg,
             raw: raw.as_deref(),
         };
-        if matches(&args.key, &c, &bounds) {
-            hits.push(if uid_mode { uid } else { seq });
+        if matches(&key, &c, &bounds) {
+            hits.push(Hit {
+                seq,
+                uid,
+                msg: messages.remove(&uid),
+            });
         }
     }
+    Ok(hits)
+}
+
+/// The highest modseq of `hits` (RFC 7162 §3.1.5); `None` when nothing matched.
+pub(crate) fn highest_modseq<'a>(hits: impl IntoIterator<Item = &'a Hit>) -> Option<u64> {
+    hits.into_iter()
+        .filter_map(|h| h.msg.as_ref().map(|m| m.modseq))
+        .max()
+}
+
+/// Indexes into an ordered result that RETURN reports or saves: everything with ALL or COUNT (or no
+/// option but SAVE), else only the MIN and MAX entries (RFC 5182 §2.4).
+pub(crate) fn saved_subset(returns: &[SearchReturn], len: usize) -> Vec<usize> {
+    let has = |r| returns.contains(&r);
+    let whole = has(SearchReturn::All)
+        || has(SearchReturn::Count)
+        || !(has(SearchReturn::Min) || has(SearchReturn::Max));
+    if whole {
+        return (0..len).collect();
+    }
+    let mut out = Vec::new();
+    if len > 0 && has(SearchReturn::Min) {
+        out.push(0);
+    }
+    if len > 1 && has(SearchReturn::Max) {
+        out.push(len - 1);
+    }
+    if len == 1 && out.is_empty() && has(SearchReturn::Max) {
+        out.push(0);
+    }
+    out
+}
+
+/// ESEARCH data for `ids` in result order (ascending for SEARCH, sort order for ESORT, RFC 5267 §3.1):
+/// MIN/MAX are the first/last and are omitted when nothing matched, COUNT is always given when asked
+/// for, `RETURN ()` means ALL (RFC 4731 §3.1), ALL keeps the order.
+pub(crate) fn esearch_data(returns: &[SearchReturn], ids: &[u32], modseq: Option<u64>) -> EsearchData {
+    let has = |r| returns.contains(&r);
+    let all = returns.is_empty() || has(SearchReturn::All);
+    EsearchData {
+        min: has(SearchReturn::Min).then(|| ids.first().copied()).flatten(),
+        max: has(SearchReturn::Max).then(|| ids.last().copied()).flatten(),
+        count: has(SearchReturn::Count).then(|| u32::try_from(ids.len()).unwrap_or(u32::MAX)),
+        all: (all && !ids.is_empty()).then(|| compress_ids(ids)),
+        modseq: modseq.filter(|_| !ids.is_empty()),
+    }
+}
+
+/// Writes the answer to SEARCH or SORT with RETURN options and applies SAVE (RFC 5182 §2.4): `ids` and
+/// `hits` in result order. A RETURN with only SAVE sends no ESEARCH.
+pub(crate) fn answer_returns(
+    s: &mut Session,
+    tag: &str,
+    uid_mode: bool,
+    returns: &[SearchReturn],
+    hits: &[&Hit],
+    with_modseq: bool,
+) {
+    let ids: Vec<u32> = hits
+        .iter()
+        .map(|h| if uid_mode { h.uid } else { h.seq })
+        .collect();
+    let reported = saved_subset(returns, hits.len());
+    let modseq = with_modseq
+        .then(|| highest_modseq(reported.iter().filter_map(|&i| hits.get(i).copied())))
+        .flatten();
+    let save = returns.contains(&SearchReturn::Save);
+    let others: Vec<SearchReturn> = returns
+        .iter()
+        .copied()
+        .filter(|r| *r != SearchReturn::Save)
+        .collect();
+    if !save || !others.is_empty() {
+        let data = esearch_data(&others, &ids, modseq);
+        s.out.esearch(Some(tag), uid_mode, &data);
+    }
+    if save && let State::Selected { view, .. } = &mut s.state {
+        view.save(reported.iter().filter_map(|&i| hits.get(i)).map(|h| h.uid));
+    }
+}
+
+/// Empties `$` after a failed command that had SAVE (RFC 5182 §2.1).
+pub(crate) fn clear_saved(s: &mut Session, returns: Option<&Vec<SearchReturn>>) {
+    if returns.is_some_and(|r| r.contains(&SearchReturn::Save))
+        && let State::Selected { view, .. } = &mut s.state
+    {
+        view.save([]);
+    }
+}
+
+pub(crate) async fn run(s: &mut Session, tag: &str, uid_mode: bool, args: &SearchArgs) -> Outcome {
+    let hits = match check_charset(args.charset.as_deref()) {
+        Ok(()) => evaluate(s, &args.key, false).await,
+        Err(o) => Err(o),
+    };
+    let hits = match hits {
+        Ok(h) => h,
+        Err(o) => {
+            clear_saved(s, args.returns.as_ref());
+            return o;
+        }
+    };
+    let with_modseq = has_modseq(&args.key);
     // RFC 9051 §7.3.4: an IMAP4rev2 client gets ESEARCH even without RETURN (meaning RETURN (ALL)).
     let rev2_all = Vec::new();
     let returns = match &args.returns {
@@ -81,26 +244,73 @@ pub(crate) async fn run(s: &mut Session, tag: &str, uid_mode: bool, args: &Searc
         other => other.as_ref(),
     };
     match returns {
-        None => s.out.search(&hits, None),
+        None => {
+            let ids: Vec<u32> = hits
+                .iter()
+                .map(|h| if uid_mode { h.uid } else { h.seq })
+                .collect();
+            let modseq = with_modseq.then(|| highest_modseq(&hits)).flatten();
+            s.out.search(&ids, modseq);
+        }
         Some(returns) => {
-            let all = returns.is_empty() || returns.contains(&SearchReturn::All);
-            let data = EsearchData {
-                min: returns
-                    .contains(&SearchReturn::Min)
-                    .then(|| hits.first().copied())
-                    .flatten(),
-                max: returns
-                    .contains(&SearchReturn::Max)
-                    .then(|| hits.last().copied())
-                    .flatten(),
-                count: returns
-                    .contains(&SearchReturn::Count)
-                    .then(|| u32::try_from(hits.len()).unwrap_or(u32::MAX)),
-                all: (all && !hits.is_empty()).then(|| compress_ids(&hits)),
-                modseq: None,
-            };
-            s.out.esearch(Some(tag), uid_mode, &data);
+            let refs: Vec<&Hit> = hits.iter().collect();
+            answer_returns(s, tag, uid_mode, returns, &refs, with_modseq);
         }
     }
     Outcome::ok("SEARCH completed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_options() {
+        use SearchReturn::*;
+        assert_eq!(saved_subset(&[Save], 3), vec![0, 1, 2]);
+        assert_eq!(saved_subset(&[Save, Min], 3), vec![0]);
+        assert_eq!(saved_subset(&[Save, Min, Max], 3), vec![0, 2]);
+        assert_eq!(saved_subset(&[Save, Max], 1), vec![0]);
+        assert_eq!(saved_subset(&[Save, Min, Count], 3), vec![0, 1, 2]);
+        assert_eq!(saved_subset(&[Save, Min], 0), Vec::<usize>::new());
+        let d = esearch_data(&[], &[3, 1, 2], Some(9));
+        assert_eq!(d.all, Some(vec![(3, 3), (1, 2)]));
+        assert_eq!(d.modseq, Some(9));
+        let d = esearch_data(&[Min, Max, Count], &[], Some(9));
+        assert_eq!((d.min, d.max, d.count, d.modseq), (None, None, Some(0), None));
+        let d = esearch_data(&[Min, Max], &[7, 2, 5], None);
+        assert_eq!((d.min, d.max, d.all), (Some(7), Some(5), None));
+    }
+
+    #[test]
+    fn saved_marker_expands() {
+        let saved: BTreeSet<Uid> = [3, 4, 5, 9].into_iter().collect();
+        let k = expand_saved(&SearchKey::SequenceSet(SequenceSet::Saved), &saved);
+        let want = SequenceSet::Ranges(vec![
+            SeqRange {
+                start: SeqNum::Value(3),
+                end: SeqNum::Value(5),
+            },
+            SeqRange {
+                start: SeqNum::Value(9),
+                end: SeqNum::Value(9),
+            },
+        ]);
+        assert_eq!(k, SearchKey::Uid(want));
+        let k = expand_saved(
+            &SearchKey::Not(Box::new(SearchKey::Uid(SequenceSet::Saved))),
+            &BTreeSet::new(),
+        );
+        assert_eq!(
+            k,
+            SearchKey::Not(Box::new(SearchKey::Not(Box::new(SearchKey::All))))
+        );
+        assert!(has_modseq(&SearchKey::Or(
+            Box::new(SearchKey::All),
+            Box::new(SearchKey::ModSeq {
+                entry: None,
+                modseq: 1
+            })
+        )));
+    }
 }

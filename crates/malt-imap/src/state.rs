@@ -107,7 +107,12 @@ pub fn group(kind: &CommandKind) -> Group {
         | C::Namespace
         | C::Status { .. }
         | C::Append { .. }
-        | C::Idle => Group::Authenticated,
+        | C::Idle
+        | C::GetMetadata { .. }
+        | C::SetMetadata { .. }
+        | C::GetQuota { .. }
+        | C::GetQuotaRoot { .. }
+        | C::SetQuota { .. } => Group::Authenticated,
         C::Check
         | C::Close
         | C::Unselect
@@ -158,6 +163,11 @@ mod tests {
         let authed = [
             C::Namespace,
             C::Idle,
+            C::GetQuota { root: "".into() },
+            C::SetMetadata {
+                mailbox: "".into(),
+                entries: vec![],
+            },
             C::Create {
                 mailbox: "x".into(),
                 special_use: vec![],

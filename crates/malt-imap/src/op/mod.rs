@@ -16,8 +16,10 @@ pub(crate) mod idle;
 pub(crate) mod list;
 pub(crate) mod login;
 pub(crate) mod logout;
+pub(crate) mod metadata;
 pub(crate) mod namespace;
 pub(crate) mod noop;
+pub(crate) mod quota;
 pub(crate) mod rename;
 pub(crate) mod search;
 pub(crate) mod select;
@@ -73,6 +75,15 @@ pub(crate) async fn dispatch(
         C::Copy { uid, set, mailbox } => copy::run(s, uid, &set, &mailbox, false).await,
         C::Move { uid, set, mailbox } => copy::run(s, uid, &set, &mailbox, true).await,
         C::Search { uid, args } => search::run(s, tag, uid, &args).await,
+        C::GetMetadata {
+            options,
+            mailbox,
+            entries,
+        } => metadata::get(s, options, &mailbox, &entries).await,
+        C::SetMetadata { mailbox, entries } => metadata::set(s, &mailbox, &entries).await,
+        C::GetQuota { root } => quota::get(s, &root).await,
+        C::GetQuotaRoot { mailbox } => quota::get_root(s, &mailbox).await,
+        C::SetQuota { .. } => quota::set(),
         other => Outcome::bad(format!("{} is not supported", other.name())),
     })
 }

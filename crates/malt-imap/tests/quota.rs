@@ -120,3 +120,33 @@ async fn overquota_on_append_and_copy() {
     let r = c.until("d").await;
     assert!(r.last().unwrap().starts_with("d OK [APPENDUID "), "{r:?}");
 }
+
+#[tokio::test]
+async fn status_deleted_storage() {
+    let env = start().await;
+    env.append(&msg("a", &"x".repeat(3000))).await;
+    let b = env.append(&msg("b", &"y".repeat(1000))).await;
+    let mut c = env.logged_in().await;
+    let r = c.cmd("a STATUS INBOX (DELETED DELETED-STORAGE)").await;
+    assert_eq!(r[0], "* STATUS INBOX (DELETED 0 DELETED-STORAGE 0)\r\n");
+    env.add_flags(b, malt_store::Flags::new(malt_store::flag::DELETED, []))
+        .await;
+    let deleted = env
+        .core
+        .storage()
+        .store
+        .messages(env.inbox().await.id, &malt_store::UidSet::from_uids([b]))
+        .await
+        .unwrap()[0]
+        .size;
+    assert!(deleted > 1024 && deleted <= 2048, "{deleted}");
+    // Only the \Deleted message counts, in KiB rounded up.
+    let r = c.cmd("b STATUS INBOX (DELETED DELETED-STORAGE)").await;
+    assert_eq!(
+        r,
+        vec![
+            "* STATUS INBOX (DELETED 1 DELETED-STORAGE 2)\r\n",
+            "b OK STATUS completed\r\n"
+        ]
+    );
+}

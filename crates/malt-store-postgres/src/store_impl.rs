@@ -2191,7 +2191,16 @@ impl Store for PgStore {
         // The account row lock (held to commit) serialises this check with every other writer
         // of the account; a refused change rolls back (the modseq is not consumed).
         let lock = match mailbox {
-            Some(id) => lock_one(&tx, account, id).await?.0,
+            // Another account's mailbox is NotFound here, as in SQLite (the Store contract).
+            Some(id) => {
+                lock_one(&tx, account, id)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Invalid { .. } => StoreError::NotFound(format!("mailbox {id}")),
+                        e => e,
+                    })?
+                    .0
+            }
             None => bump(&tx, account).await?,
         };
         let rows = tx

@@ -172,9 +172,11 @@ pub(super) async fn metadata(storage: &Storage) {
     // Another account's mailbox is not reachable.
     let b_inbox = mailbox(s, b.id, "INBOX").await;
     assert!(
-        s.metadata_set(a.id, Some(b_inbox.id), &[set("/private/x", b"x")], LIMITS)
-            .await
-            .is_err()
+        is_not_found(
+            &s.metadata_set(a.id, Some(b_inbox.id), &[set("/private/x", b"x")], LIMITS)
+                .await
+        ),
+        "another account's mailbox is NotFound"
     );
     assert!(names(s, b.id, Some(b_inbox.id)).await.is_empty());
     assert!(names(s, a.id, Some(b_inbox.id)).await.is_empty());

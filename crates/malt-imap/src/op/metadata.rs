@@ -116,9 +116,9 @@ fn answer<'a>(
 }
 
 /// GETMETADATA (RFC 5464 §4.2). Each requested entry is answered with its value (or, at DEPTH
-/// 0, NIL when it has none); with DEPTH 1 or infinity its existing descendants follow (§4.2.2). With MAXSIZE,
-/// longer values are left out and the OK carries `[METADATA LONGENTRIES n]`, `n` the size of
-/// the longest one left out (§4.2.1).
+/// 0, NIL when it has none); with DEPTH 1 or infinity its existing descendants follow
+/// (§4.2.2). With MAXSIZE, longer values are left out and the OK carries
+/// `[METADATA LONGENTRIES n]`, `n` the size of the longest one left out (§4.2.1).
 pub(crate) async fn get(
     s: &mut Session,
     options: MetadataOptions,

@@ -151,7 +151,8 @@ pub struct ListArgs {
     pub returns: Vec<ListReturn>,
 }
 
-/// STATUS data items (RFC 9051 §6.3.11, RFC 8438 SIZE, RFC 7162 HIGHESTMODSEQ, RFC 7889, RFC 8474).
+/// STATUS data items (RFC 9051 §6.3.11, RFC 8438 SIZE, RFC 7162 HIGHESTMODSEQ, RFC 7889, RFC 8474,
+/// RFC 9208 DELETED-STORAGE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusItem {
     Messages,
@@ -164,6 +165,8 @@ pub enum StatusItem {
     HighestModSeq,
     AppendLimit,
     MailboxId,
+    /// RFC 9208 §4.2: octets (in units of 1024) that EXPUNGE would release.
+    DeletedStorage,
 }
 
 /// One message of an APPEND (RFC 9051 §6.3.12; several with MULTIAPPEND, RFC 3502).

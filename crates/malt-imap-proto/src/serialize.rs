@@ -66,6 +66,7 @@ fn status_item(i: StatusItem) -> &'static str {
         StatusItem::HighestModSeq => "HIGHESTMODSEQ",
         StatusItem::AppendLimit => "APPENDLIMIT",
         StatusItem::MailboxId => "MAILBOXID",
+        StatusItem::DeletedStorage => "DELETED-STORAGE",
     }
 }
 

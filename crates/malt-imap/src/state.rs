@@ -108,7 +108,12 @@ pub fn group(kind: &CommandKind) -> Group {
         | C::Status { .. }
         | C::Append { .. }
         | C::Compress { .. }
-        | C::Idle => Group::Authenticated,
+        | C::Idle
+        | C::GetMetadata { .. }
+        | C::SetMetadata { .. }
+        | C::GetQuota { .. }
+        | C::GetQuotaRoot { .. }
+        | C::SetQuota { .. } => Group::Authenticated,
         C::Check
         | C::Close
         | C::Unselect
@@ -163,6 +168,11 @@ mod tests {
             C::Idle,
             C::Compress {
                 mechanism: "DEFLATE".into(),
+            },
+            C::GetQuota { root: "".into() },
+            C::SetMetadata {
+                mailbox: "".into(),
+                entries: vec![],
             },
             C::Create {
                 mailbox: "x".into(),

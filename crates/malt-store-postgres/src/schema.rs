@@ -12,7 +12,7 @@ use malt_store::Result;
 use crate::pg_err;
 
 /// Migrations in order; never edit a released one, add a new version instead.
-const MIGRATIONS: &[(i32, &str)] = &[(1, V1)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2)];
 
 const V1: &str = r#"
 CREATE SEQUENCE malt_uidvalidity AS bigint MINVALUE 1 MAXVALUE 4294967295;
@@ -141,6 +141,21 @@ CREATE TABLE thread_map (
     thread_id bigint NOT NULL,
     PRIMARY KEY (account_id, message_id)
 );
+"#;
+
+/// RFC 5464 metadata. `mailbox_id` NULL: a server entry of the account. Names are stored
+/// lower-case (case-insensitive, RFC 5464 §3.2); mailbox ids start at 1, so COALESCE to 0 makes
+/// server entries unique too.
+const V2: &str = r#"
+CREATE TABLE metadata (
+    id bigserial PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    mailbox_id bigint REFERENCES mailboxes(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    value bytea NOT NULL
+);
+CREATE UNIQUE INDEX metadata_entry ON metadata (account_id, COALESCE(mailbox_id, 0), name);
+CREATE INDEX metadata_mailbox ON metadata (mailbox_id);
 "#;
 
 /// Applies every migration not yet recorded.

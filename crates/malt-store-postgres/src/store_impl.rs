@@ -23,8 +23,9 @@ use futures_util::future::{join, join_all, join3};
 use malt_store::{
     Account, AccountId, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult, Domain, FlagOp,
     FlagUpdate, Flags, Group, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta,
-    MessageSummary, ModSeq, NewAccount, NewMessage, QuotaUsage, Result, SpecialUse, Store, StoreError, Uid,
-    UidSet, flag,
+    MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount,
+    NewMessage, QuotaUsage, Result, SpecialUse, Store, StoreError, Uid, UidSet, flag, metadata_check,
+    metadata_name,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
@@ -490,6 +491,22 @@ fn check_quota(lock: &AccountLock, needed: u64) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Entries and bytes ([`MetadataEntry::size`]) of the account's metadata.
+async fn metadata_usage_of(tx: &Tx<'_>, account: AccountId) -> Result<MetadataUsage> {
+    let r = tx
+        .query_one(
+            "SELECT count(*), COALESCE(sum(octet_length(name) + octet_length(value)), 0)::bigint \
+             FROM metadata WHERE account_id = $1",
+            &[&account],
+        )
+        .await
+        .map_err(|e| pg_err(e, "metadata"))?;
+    Ok(MetadataUsage {
+        entries: to_u64(r.get(0)),
+        bytes: to_u64(r.get(1)),
+    })
 }
 
 impl PgStore {
@@ -2158,6 +2175,113 @@ impl Store for PgStore {
             limit_bytes: r.get::<_, Option<i64>>(1).map(to_u64),
             message_count: to_u64(r.get(2)),
         })
+    }
+
+    // ---- Metadata (RFC 5464) -------------------------------------------------------------
+
+    async fn metadata_set(
+        &self,
+        account: AccountId,
+        mailbox: Option<MailboxId>,
+        entries: &[(String, Option<Vec<u8>>)],
+        limits: MetadataLimits,
+    ) -> Result<MetadataSetOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
+        // The account row lock (held to commit) serialises this check with every other writer
+        // of the account; a refused change rolls back (the modseq is not consumed).
+        let lock = match mailbox {
+            // Another account's mailbox is NotFound here, as in SQLite (the Store contract).
+            Some(id) => {
+                lock_one(&tx, account, id)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Invalid { .. } => StoreError::NotFound(format!("mailbox {id}")),
+                        e => e,
+                    })?
+                    .0
+            }
+            None => bump(&tx, account).await?,
+        };
+        let rows = tx
+            .query(
+                "SELECT name, octet_length(name) + octet_length(value) FROM metadata \
+                 WHERE account_id = $1 AND mailbox_id IS NOT DISTINCT FROM $2",
+                &[&account, &mailbox],
+            )
+            .await
+            .map_err(|e| pg_err(e, "metadata"))?;
+        let current: Vec<(String, u64)> = rows
+            .iter()
+            .map(|r| (r.get(0), to_u64(i64::from(r.get::<_, i32>(1)))))
+            .collect();
+        let usage = metadata_usage_of(&tx, account).await?;
+        let outcome = metadata_check(&current, usage.bytes, entries, &limits);
+        if outcome != MetadataSetOutcome::Stored {
+            return Ok(outcome);
+        }
+        // A name given twice: the last value wins (as when the entries are applied in order).
+        let mut last: BTreeMap<String, Option<&[u8]>> = BTreeMap::new();
+        for (name, value) in entries {
+            last.insert(metadata_name(name), value.as_deref());
+        }
+        let names: Vec<&str> = last.keys().map(String::as_str).collect();
+        let (ins_names, ins_values): (Vec<&str>, Vec<&[u8]>) = last
+            .iter()
+            .filter_map(|(n, v)| v.map(|v| (n.as_str(), v)))
+            .unzip();
+        tx.execute(
+            "DELETE FROM metadata WHERE account_id = $1 AND mailbox_id IS NOT DISTINCT FROM $2 \
+             AND name = ANY($3::text[])",
+            &[&account, &mailbox, &names],
+        )
+        .await
+        .map_err(|e| pg_err(e, "metadata"))?;
+        tx.execute(
+            "INSERT INTO metadata (account_id, mailbox_id, name, value) \
+             SELECT $1, $2, n, v FROM unnest($3::text[], $4::bytea[]) AS e(n, v)",
+            &[&account, &mailbox, &ins_names, &ins_values],
+        )
+        .await
+        .map_err(|e| pg_err(e, "metadata"))?;
+        self.commit(
+            tx,
+            account,
+            lock.modseq,
+            vec![Change::new(mailbox, ChangeKind::Metadata)],
+        )
+        .await?;
+        Ok(MetadataSetOutcome::Stored)
+    }
+
+    async fn metadata_get(
+        &self,
+        account: AccountId,
+        mailbox: Option<MailboxId>,
+    ) -> Result<Vec<MetadataEntry>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT name, value FROM metadata WHERE account_id = $1 \
+                 AND mailbox_id IS NOT DISTINCT FROM $2 ORDER BY name COLLATE \"C\"",
+                &[&account, &mailbox],
+            )
+            .await
+            .map_err(|e| pg_err(e, "metadata"))?;
+        Ok(rows
+            .iter()
+            .map(|r| MetadataEntry {
+                mailbox_id: mailbox,
+                name: r.get(0),
+                value: r.get(1),
+            })
+            .collect())
+    }
+
+    async fn metadata_usage(&self, account: AccountId) -> Result<MetadataUsage> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
+        metadata_usage_of(&tx, account).await
     }
 
     // ---- Journal -------------------------------------------------------------------------

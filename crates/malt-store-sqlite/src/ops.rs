@@ -537,6 +537,20 @@ fn store_system_flags(
     })
 }
 
+/// Entries and bytes ([`MetadataEntry::size`]) of the account's metadata.
+fn metadata_usage_of(tx: &Transaction<'_>, account: AccountId) -> R<MetadataUsage> {
+    let (entries, bytes): (i64, i64) = tx
+        .prepare_cached(
+            "SELECT count(*), COALESCE(sum(length(CAST(name AS BLOB)) + length(value)), 0) \
+             FROM metadata WHERE account_id = ?1",
+        )?
+        .query_row([account], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(MetadataUsage {
+        entries: entries as u64,
+        bytes: bytes as u64,
+    })
+}
+
 fn group_members(tx: &Transaction<'_>, group: i64) -> R<Vec<String>> {
     let mut st = tx.prepare_cached("SELECT member FROM group_members WHERE group_id = ?1 ORDER BY member")?;
     let rows = st.query_map([group], |r| r.get(0))?;
@@ -1496,6 +1510,91 @@ impl Store for SqliteStore {
             })
         })
         .await
+    }
+
+    // ---- Metadata (RFC 5464) -------------------------------------------------------------
+
+    async fn metadata_set(
+        &self,
+        account: AccountId,
+        mailbox: Option<MailboxId>,
+        entries: &[(String, Option<Vec<u8>>)],
+        limits: MetadataLimits,
+    ) -> Result<MetadataSetOutcome> {
+        let entries: Vec<(String, Option<Vec<u8>>)> = entries
+            .iter()
+            .map(|(n, v)| (metadata_name(n), v.clone()))
+            .collect();
+        self.write(move |tx| {
+            account_row(tx, account)?;
+            if let Some(id) = mailbox {
+                mailbox_of(tx, account, id)?;
+            }
+            // The writer thread serialises writes: nothing changes between this check and the
+            // writes below.
+            let current: Vec<(String, u64)> = tx
+                .prepare_cached(
+                    "SELECT name, length(CAST(name AS BLOB)) + length(value) FROM metadata \
+                     WHERE account_id = ?1 AND mailbox_id IS ?2",
+                )?
+                .query_map(params![account, mailbox], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let usage = metadata_usage_of(tx, account)?;
+            let outcome = metadata_check(&current, usage.bytes, &entries, &limits);
+            if outcome != MetadataSetOutcome::Stored {
+                return Ok(outcome);
+            }
+            for (name, value) in &entries {
+                tx.prepare_cached(
+                    "DELETE FROM metadata WHERE account_id = ?1 AND mailbox_id IS ?2 AND name = ?3",
+                )?
+                .execute(params![account, mailbox, name])?;
+                if let Some(v) = value {
+                    tx.prepare_cached(
+                        "INSERT INTO metadata (account_id, mailbox_id, name, value) VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![account, mailbox, name, v])?;
+                }
+            }
+            let modseq = bump(tx, account)?;
+            journal(
+                tx,
+                account,
+                modseq,
+                mailbox,
+                ChangeKind::Metadata,
+                &UidSet::default(),
+            )?;
+            Ok(MetadataSetOutcome::Stored)
+        })
+        .await
+    }
+
+    async fn metadata_get(
+        &self,
+        account: AccountId,
+        mailbox: Option<MailboxId>,
+    ) -> Result<Vec<MetadataEntry>> {
+        self.read(move |tx| {
+            let mut st = tx.prepare_cached(
+                "SELECT name, value FROM metadata WHERE account_id = ?1 AND mailbox_id IS ?2 ORDER BY name",
+            )?;
+            let rows = st.query_map(params![account, mailbox], |r| {
+                Ok(MetadataEntry {
+                    mailbox_id: mailbox,
+                    name: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn metadata_usage(&self, account: AccountId) -> Result<MetadataUsage> {
+        self.read(move |tx| metadata_usage_of(tx, account)).await
     }
 
     // ---- Journal -------------------------------------------------------------------------

@@ -143,6 +143,20 @@ CREATE TABLE journal (
 );
 CREATE INDEX journal_account ON journal(account_id);
 "#,
+    // 2: RFC 5464 metadata. `mailbox_id` NULL: a server entry of the account. Names are stored
+    // lower-case (case-insensitive, RFC 5464 §3.2); mailbox ids start at 1, so COALESCE to 0
+    // makes server entries unique too.
+    r#"
+CREATE TABLE metadata (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    mailbox_id INTEGER REFERENCES mailboxes(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    value      BLOB NOT NULL
+);
+CREATE UNIQUE INDEX metadata_entry ON metadata(account_id, COALESCE(mailbox_id, 0), name);
+CREATE INDEX metadata_mailbox ON metadata(mailbox_id);
+"#,
 ];
 
 /// Applies the pending migrations. Idempotent; safe against a concurrent opener.

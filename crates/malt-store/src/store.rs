@@ -150,6 +150,32 @@ pub trait Store: Send + Sync + 'static {
     // ---- Quota ---------------------------------------------------------------------------
     async fn quota(&self, account: AccountId) -> Result<QuotaUsage>;
 
+    // ---- Metadata (RFC 5464) -------------------------------------------------------------
+    /// Sets and removes (`None` value) metadata entries of one target in one transaction: the
+    /// server entries of the account (`mailbox` is `None`) or the entries of one of its mailboxes
+    /// (`NotFound` for a mailbox of another account). Names are stored in their normal form
+    /// ([`crate::metadata_name`]); entry name syntax is the caller's (the protocol's) job. When
+    /// the result would break `limits` (see [`MetadataLimits`]) nothing changes and the outcome
+    /// says which limit; otherwise the account's modseq is incremented and one
+    /// [`ChangeKind::Metadata`] journal entry (with the mailbox id) is written. Entries of a
+    /// mailbox go with it when it is deleted and stay with it when it is renamed.
+    async fn metadata_set(
+        &self,
+        account: AccountId,
+        mailbox: Option<MailboxId>,
+        entries: &[(String, Option<Vec<u8>>)],
+        limits: MetadataLimits,
+    ) -> Result<MetadataSetOutcome>;
+    /// Every entry of one target (server entries when `mailbox` is `None`), ordered by name
+    /// (byte-wise). Filtering by entry names and DEPTH (RFC 5464 §4.2.2) is the caller's.
+    async fn metadata_get(
+        &self,
+        account: AccountId,
+        mailbox: Option<MailboxId>,
+    ) -> Result<Vec<MetadataEntry>>;
+    /// The account's metadata, counted over all its targets.
+    async fn metadata_usage(&self, account: AccountId) -> Result<MetadataUsage>;
+
     // ---- Journal -------------------------------------------------------------------------
     /// Journal entries with `id > after`, ascending, at most `limit` (the change tailer).
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>>;

@@ -406,6 +406,8 @@ pub enum ChangeKind {
     MailboxDeleted,
     SubscriptionChanged,
     AccountChanged,
+    /// RFC 5464 metadata of a mailbox (`mailbox_id` set) or of the server (no mailbox) changed.
+    Metadata,
 }
 
 impl ChangeKind {
@@ -419,6 +421,7 @@ impl ChangeKind {
             ChangeKind::MailboxDeleted => "mailbox_deleted",
             ChangeKind::SubscriptionChanged => "subscription_changed",
             ChangeKind::AccountChanged => "account_changed",
+            ChangeKind::Metadata => "metadata",
         }
     }
 
@@ -432,6 +435,7 @@ impl ChangeKind {
             "mailbox_deleted" => ChangeKind::MailboxDeleted,
             "subscription_changed" => ChangeKind::SubscriptionChanged,
             "account_changed" => ChangeKind::AccountChanged,
+            "metadata" => ChangeKind::Metadata,
             _ => return None,
         })
     }
@@ -457,6 +461,98 @@ pub struct QuotaUsage {
     pub used_bytes: u64,
     pub limit_bytes: Option<u64>,
     pub message_count: u64,
+}
+
+/// One RFC 5464 metadata entry (annotation) of an account: a server entry (`mailbox_id` is
+/// `None`) or an entry of one mailbox. `name` is the entry name in its stored form: ASCII
+/// lower-case, since entry names compare case-insensitively (RFC 5464 §3.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataEntry {
+    pub mailbox_id: Option<MailboxId>,
+    pub name: String,
+    pub value: Vec<u8>,
+}
+
+impl MetadataEntry {
+    /// What the entry counts against [`MetadataLimits::max_account_bytes`]: name plus value octets.
+    pub fn size(name: &str, value: &[u8]) -> u64 {
+        (name.len() as u64).saturating_add(value.len() as u64)
+    }
+}
+
+/// Limits [`crate::Store::metadata_set`] enforces inside its transaction (RFC 5464 §4.3
+/// `[METADATA TOOMANY]`). A change that would leave the limit exceeded *and* is larger than what
+/// was there before is refused as a whole; deletions always succeed (limits may have been
+/// lowered since the entries were written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetadataLimits {
+    /// Entries per target: per mailbox, and for the server entries of the account.
+    pub max_entries: u64,
+    /// Sum of [`MetadataEntry::size`] over every entry of the account.
+    pub max_account_bytes: u64,
+}
+
+/// Outcome of [`crate::Store::metadata_set`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataSetOutcome {
+    /// Every entry was written or removed.
+    Stored,
+    /// Nothing was changed: the change would exceed [`MetadataLimits::max_entries`].
+    TooManyEntries,
+    /// Nothing was changed: the change would exceed [`MetadataLimits::max_account_bytes`].
+    TooLarge,
+}
+
+/// Metadata held by an account, for the limits of [`MetadataLimits`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetadataUsage {
+    pub entries: u64,
+    /// Sum of [`MetadataEntry::size`].
+    pub bytes: u64,
+}
+
+/// Normal form of a metadata entry name (RFC 5464 §3.2: case-insensitive): ASCII lower-case.
+pub fn metadata_name(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// Applies `entries` (a `None` value removes the entry) to the current entries of one target,
+/// `current` as `(normalised name, size)`, and checks `limits` against the resulting entry count
+/// and account bytes. `account_bytes` is the account's usage before the change. Both backends
+/// call this under the account's write lock, before writing anything.
+pub fn metadata_check(
+    current: &[(String, u64)],
+    account_bytes: u64,
+    entries: &[(String, Option<Vec<u8>>)],
+    limits: &MetadataLimits,
+) -> MetadataSetOutcome {
+    let mut target: std::collections::BTreeMap<String, u64> = current.iter().cloned().collect();
+    let count_before = target.len() as u64;
+    let target_before: u64 = target.values().sum();
+    for (name, value) in entries {
+        let name = metadata_name(name);
+        match value {
+            Some(v) => {
+                let size = MetadataEntry::size(&name, v);
+                target.insert(name, size);
+            }
+            None => {
+                target.remove(&name);
+            }
+        }
+    }
+    let count_after = target.len() as u64;
+    let target_after: u64 = target.values().sum();
+    let bytes_after = account_bytes
+        .saturating_sub(target_before)
+        .saturating_add(target_after);
+    if count_after > limits.max_entries && count_after > count_before {
+        MetadataSetOutcome::TooManyEntries
+    } else if bytes_after > limits.max_account_bytes && bytes_after > account_bytes {
+        MetadataSetOutcome::TooLarge
+    } else {
+        MetadataSetOutcome::Stored
+    }
 }
 
 /// Result of the store's consistency check (`malt check`).

@@ -16,6 +16,7 @@ pub(super) fn status_item(c: &mut Cursor<'_>) -> PResult<StatusItem> {
         "HIGHESTMODSEQ" => StatusItem::HighestModSeq,
         "APPENDLIMIT" => StatusItem::AppendLimit,
         "MAILBOXID" => StatusItem::MailboxId,
+        "DELETED-STORAGE" => StatusItem::DeletedStorage,
         other => return Err(format!("unknown STATUS item {other}")),
     })
 }
@@ -36,7 +37,9 @@ mod tests {
     #[test]
     fn table() {
         assert_eq!(
-            parse_one("a STATUS blurdybloop (UIDNEXT MESSAGES size highestmodseq MAILBOXID)\r\n"),
+            parse_one(
+                "a STATUS blurdybloop (UIDNEXT MESSAGES size highestmodseq MAILBOXID deleted-storage)\r\n"
+            ),
             CommandKind::Status {
                 mailbox: "blurdybloop".into(),
                 items: vec![
@@ -44,7 +47,8 @@ mod tests {
                     StatusItem::Messages,
                     StatusItem::Size,
                     StatusItem::HighestModSeq,
-                    StatusItem::MailboxId
+                    StatusItem::MailboxId,
+                    StatusItem::DeletedStorage
                 ]
             }
         );

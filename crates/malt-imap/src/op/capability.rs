@@ -39,6 +39,12 @@ const BASE: &[&str] = &[
     "ESORT",
     "THREAD=ORDEREDSUBJECT",
     "THREAD=REFERENCES",
+    // RFC 5464 (op/metadata.rs): mailbox and server entries.
+    "METADATA",
+    "METADATA-SERVER",
+    // RFC 9208 (op/quota.rs): STORAGE only, Malt has no message-count limit.
+    "QUOTA",
+    "QUOTA=RES-STORAGE",
 ];
 
 /// The capability list for the session's current state.

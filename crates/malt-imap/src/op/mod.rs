@@ -17,8 +17,10 @@ pub(crate) mod idle;
 pub(crate) mod list;
 pub(crate) mod login;
 pub(crate) mod logout;
+pub(crate) mod metadata;
 pub(crate) mod namespace;
 pub(crate) mod noop;
+pub(crate) mod quota;
 pub(crate) mod rename;
 pub(crate) mod search;
 pub(crate) mod select;
@@ -79,6 +81,15 @@ pub(crate) async fn dispatch(
         C::Compress { mechanism } => compress::run(s, &mechanism),
         C::Sort { uid, args } => sort::run(s, tag, uid, &args).await,
         C::Thread { uid, args } => thread::run(s, uid, &args).await,
+        C::GetMetadata {
+            options,
+            mailbox,
+            entries,
+        } => metadata::get(s, options, &mailbox, &entries).await,
+        C::SetMetadata { mailbox, entries } => metadata::set(s, &mailbox, &entries).await,
+        C::GetQuota { root } => quota::get(s, &root).await,
+        C::GetQuotaRoot { mailbox } => quota::get_root(s, &mailbox).await,
+        C::SetQuota { .. } => quota::set(),
         other => Outcome::bad(format!("{} is not supported", other.name())),
     })
 }

@@ -1,9 +1,10 @@
-//! STATUS (RFC 9051 §6.3.11, STATUS=SIZE RFC 8438). Counts come from the mailbox row; DELETED needs the
-//! message summaries. RECENT is always 0 (Malt has no \Recent).
+//! STATUS (RFC 9051 §6.3.11, STATUS=SIZE RFC 8438, DELETED-STORAGE RFC 9208 §4.2). Counts come from
+//! the mailbox row; DELETED needs the message summaries, DELETED-STORAGE also the sizes of the
+//! `\Deleted` messages. RECENT is always 0 (Malt has no \Recent).
 
 use malt_imap_proto::command::StatusItem;
 use malt_imap_proto::response::StatusData;
-use malt_store::{Mailbox, StoreError, flag};
+use malt_store::{Mailbox, StoreError, UidSet, flag};
 
 use crate::op::{mailbox_name, store_error};
 use crate::session::{Outcome, Session};
@@ -44,6 +45,25 @@ pub(crate) async fn items(
     items_of(s, mb, items).await
 }
 
+/// RFC 9208 §4.2 DELETED-STORAGE: the size of the mailbox's `\Deleted` messages (what EXPUNGE
+/// would release from the STORAGE resource), in units of 1024 octets like STORAGE (§5.1),
+/// rounded up. Reads the full records of the `\Deleted` messages only.
+async fn deleted_storage(s: &Session, mb: &Mailbox) -> Result<u64, StoreError> {
+    let store = &s.core.storage().store;
+    let all = store.message_summaries(mb.id).await?;
+    let deleted = UidSet::from_uids(all.iter().filter(|m| m.flags.has(flag::DELETED)).map(|m| m.uid));
+    if deleted.is_empty() {
+        return Ok(0);
+    }
+    let octets: u64 = store
+        .messages(mb.id, &deleted)
+        .await?
+        .iter()
+        .map(|m| m.size)
+        .sum();
+    Ok(octets.div_ceil(1024))
+}
+
 async fn items_of(
     s: &Session,
     mb: &Mailbox,
@@ -66,6 +86,7 @@ async fn items_of(
                 let all = s.core.storage().store.message_summaries(mb.id).await?;
                 n(all.iter().filter(|m| m.flags.has(flag::DELETED)).count() as u64)
             }
+            StatusItem::DeletedStorage => n(deleted_storage(s, mb).await?),
         };
         out.push((item, value));
     }

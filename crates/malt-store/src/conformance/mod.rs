@@ -20,6 +20,7 @@
 mod directory;
 mod mailboxes;
 mod messages;
+mod metadata;
 
 use crate::types::*;
 use crate::{MessageMeta, SortFields, Storage, Store, StoreError};
@@ -44,6 +45,7 @@ pub async fn run_all(storage: &Storage) {
     messages::change_feed(storage).await;
     messages::concurrent_flags(storage).await;
     messages::account_delete_cascades(storage).await;
+    metadata::metadata(storage).await;
     // Last: everything the checks above left behind must be consistent.
     messages::consistency(storage).await;
 }

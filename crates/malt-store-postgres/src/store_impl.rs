@@ -21,15 +21,17 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use futures_util::future::{join, join_all, join3};
 use malt_store::{
-    Account, AccountId, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult, Domain, FlagOp,
-    FlagUpdate, Flags, Group, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta,
-    MessageSummary, ModSeq, NewAccount, NewMessage, QuotaUsage, Result, SpecialUse, Store, StoreError, Uid,
-    UidSet, flag,
+    Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult, Domain,
+    FlagOp, FlagUpdate, Flags, Group, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta,
+    MessageSummary, ModSeq, NewAccount, NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate,
+    SharedMailbox, SpecialUse, Store, StoreError, Uid, UidSet, flag,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
 
 use crate::{PgStore, pg_err};
+
+mod acl;
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Param<'a> = &'a (dyn ToSql + Sync);
@@ -1032,18 +1034,26 @@ impl Store for PgStore {
     }
 
     async fn account_delete(&self, id: AccountId) -> Result<()> {
-        let client = self.client().await?;
-        // Mailboxes, messages, tombstones, subscriptions, app passwords, the thread map and the
-        // journal go with it (ON DELETE CASCADE).
-        let n = client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
+        let address: String = tx
+            .query_opt("SELECT address FROM accounts WHERE id = $1", &[&id])
+            .await
+            .map_err(|e| pg_err(e, "account"))?
+            .ok_or_else(|| StoreError::NotFound(format!("account {id}")))?
+            .get(0);
+        // Its entries in other accounts' ACLs go explicitly (journaled for their owners).
+        self.acl_forget_identifier(&tx, id, &address).await?;
+        // Mailboxes, messages, tombstones, subscriptions, app passwords, the thread map, ACLs,
+        // private \Seen rows and the journal go with it (ON DELETE CASCADE).
+        let n = tx
             .execute("DELETE FROM accounts WHERE id = $1", &[&id])
             .await
             .map_err(|e| pg_err(e, "account"))?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("account {id}")));
         }
-        self.notify_local();
-        Ok(())
+        self.finish(tx).await
     }
 
     // ---- Aliases and groups --------------------------------------------------------------
@@ -2138,6 +2148,57 @@ impl Store for PgStore {
             vanished: vanished.iter().map(|r| to_u32(r.get(0))).collect(),
             highest_modseq: to_u64(highest),
         })
+    }
+
+    // ---- Access control lists and per-user \Seen (see `store_impl/acl.rs`) ------------------
+
+    async fn acl_set(
+        &self,
+        owner: AccountId,
+        mailbox: MailboxId,
+        identifier: &str,
+        rights: &str,
+    ) -> Result<ModSeq> {
+        self.acl_set_impl(owner, mailbox, identifier, rights).await
+    }
+
+    async fn acl_delete(&self, owner: AccountId, mailbox: MailboxId, identifier: &str) -> Result<ModSeq> {
+        self.acl_delete_impl(owner, mailbox, identifier).await
+    }
+
+    async fn acl_list(&self, mailbox: MailboxId) -> Result<Vec<AclEntry>> {
+        self.acl_list_impl(mailbox).await
+    }
+
+    async fn acl_shared_with(&self, identifiers: &[String]) -> Result<Vec<SharedMailbox>> {
+        self.acl_shared_with_impl(identifiers).await
+    }
+
+    async fn private_seen(&self, viewer: AccountId, mailbox: MailboxId) -> Result<UidSet> {
+        self.private_seen_impl(viewer, mailbox).await
+    }
+
+    async fn private_seen_changes(
+        &self,
+        viewer: AccountId,
+        mailbox: MailboxId,
+        since: ModSeq,
+    ) -> Result<Vec<PrivateSeen>> {
+        self.private_seen_changes_impl(viewer, mailbox, since).await
+    }
+
+    async fn private_seen_store(
+        &self,
+        viewer: AccountId,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        seen: bool,
+    ) -> Result<SeenUpdate> {
+        self.private_seen_store_impl(viewer, mailbox, uids, seen).await
+    }
+
+    async fn private_unseen_count(&self, viewer: AccountId, mailbox: MailboxId) -> Result<u32> {
+        self.private_unseen_count_impl(viewer, mailbox).await
     }
 
     // ---- Quota ---------------------------------------------------------------------------

@@ -269,7 +269,10 @@ const MAILBOX_DELTAS_SQL: &str = "UPDATE mailboxes m SET uidnext = COALESCE(u.ui
 const ACCOUNT_DELTA_SQL: &str =
     "UPDATE accounts SET used_bytes = used_bytes + $2, message_count = message_count + $3 WHERE id = $1";
 
-const TOMBSTONES_SQL: &str = "INSERT INTO tombstones (mailbox_id, uid, modseq) \
+/// Tombstones of removed UIDs (expunge, the source of a move); the viewers' private `\Seen`
+/// rows of those UIDs go in the same statement.
+const TOMBSTONES_SQL: &str = "WITH pvt AS (DELETE FROM private_seen WHERE mailbox_id = $1 AND uid = ANY($3::bigint[])) \
+     INSERT INTO tombstones (mailbox_id, uid, modseq) \
      SELECT $1, u, $2 FROM unnest($3::bigint[]) AS u \
      ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq";
 

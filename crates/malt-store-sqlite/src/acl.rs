@@ -10,7 +10,8 @@
 //!   stay one sequence; each change raises the mailbox's `highest_modseq` and writes one
 //!   `FlagsChanged` row (owner account, mailbox, changed UIDs). A clear is kept as a row with
 //!   `seen = 0` so that CONDSTORE reports it.
-//! - Rows of expunged UIDs are ignored: every read joins `messages` (UIDs are never reused).
+//! - Expunge and move delete the private rows of the UIDs they remove (in the tombstone
+//!   step); every read also joins `messages`, so a row without its message never counts.
 //! - Set-based SQL only: one statement per UID range, never one per message.
 
 use malt_store::*;

@@ -326,6 +326,12 @@ fn remove_messages(tx: &Transaction<'_>, mailbox: MailboxId, modseq: ModSeq, row
         }
         size += *sz as i64;
     }
+    // The viewers' private \Seen rows of the removed UIDs (one statement).
+    let uids: Vec<Uid> = rows.iter().map(|r| r.1).collect();
+    tx.prepare_cached(
+        "DELETE FROM private_seen WHERE mailbox_id = ?1 AND uid IN (SELECT value FROM json_each(?2))",
+    )?
+    .execute(params![mailbox, serde_json::to_string(&uids)?])?;
     tx.prepare_cached(
         "UPDATE mailboxes SET message_count = message_count - ?2, unseen_count = unseen_count - ?3, \
          total_size = total_size - ?4, highest_modseq = ?5 WHERE id = ?1",

@@ -156,8 +156,8 @@ CREATE TABLE mailbox_acl (
 CREATE INDEX mailbox_acl_identifier ON mailbox_acl(identifier);
 
 -- A viewer's private \Seen on another account's mailbox; `seen` 0 rows record a clear (for
--- CONDSTORE). `modseq` comes from the mailbox owner's counter. Rows of expunged UIDs are
--- ignored by every read (joined with messages).
+-- CONDSTORE). `modseq` comes from the mailbox owner's counter. Expunge and move delete
+-- the rows of the UIDs they remove; reads join messages anyway.
 CREATE TABLE private_seen (
     account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,

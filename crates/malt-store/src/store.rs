@@ -175,9 +175,9 @@ pub trait Store: Send + Sync + 'static {
     async fn acl_shared_with(&self, identifiers: &[String]) -> Result<Vec<SharedMailbox>>;
 
     /// The UIDs `viewer` has seen privately in a mailbox of another account (RFC 4314 §4: the
-    /// messages' own `\Seen` flag is the owner's). Only existing messages count: rows of
-    /// expunged messages are ignored by every read (UIDs are never reused in a mailbox) and
-    /// go with the mailbox or either account.
+    /// messages' own `\Seen` flag is the owner's). Only existing messages count: expunge and
+    /// move remove the private rows of the UIDs they remove (and reads ignore any row without
+    /// its message); the rows go with the mailbox or either account.
     async fn private_seen(&self, viewer: AccountId, mailbox: MailboxId) -> Result<UidSet>;
     /// The viewer's private `\Seen` changes (set and cleared) with a modseq above `since`,
     /// ascending UID: what CONDSTORE `CHANGEDSINCE` needs on top of [`Store::mailbox_changes`].

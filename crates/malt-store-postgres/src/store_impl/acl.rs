@@ -10,7 +10,8 @@
 //!   mailbox's `highest_modseq` and writes one `FlagsChanged` row with the changed UIDs, both
 //!   for the owner, in the transaction of the change. A clear stays as a `seen = false` row so
 //!   that CONDSTORE reports it.
-//! - Rows of expunged UIDs are ignored: every read joins `messages` (UIDs are never reused).
+//! - Expunge and move delete the private rows of the UIDs they remove (in the tombstone
+//!   step); every read also joins `messages`, so a row without its message never counts.
 //! - Set-based SQL only (arrays, `INSERT ... SELECT`), never a statement per message.
 
 use super::*;

@@ -39,6 +39,12 @@ pub(crate) fn identifier(identifier: &str) -> malt_store::Result<String> {
 /// Journals an ACL change of `mailbox` for its owner; returns the new modseq.
 fn acl_changed(tx: &Transaction<'_>, owner: AccountId, mailbox: MailboxId) -> R<ModSeq> {
     let modseq = bump(tx, owner)?;
+    journal_acl(tx, owner, modseq, mailbox)?;
+    Ok(modseq)
+}
+
+/// The `AclChanged` journal row of `mailbox` with the owner's `modseq`.
+fn journal_acl(tx: &Transaction<'_>, owner: AccountId, modseq: ModSeq, mailbox: MailboxId) -> R<()> {
     journal(
         tx,
         owner,
@@ -46,8 +52,7 @@ fn acl_changed(tx: &Transaction<'_>, owner: AccountId, mailbox: MailboxId) -> R<
         Some(mailbox),
         ChangeKind::AclChanged,
         &UidSet::default(),
-    )?;
-    Ok(modseq)
+    )
 }
 
 pub(crate) fn set(
@@ -154,14 +159,7 @@ pub(crate) fn forget_identifier(tx: &Transaction<'_>, account: AccountId, addres
             _ => bump(tx, owner)?,
         };
         current = Some((owner, modseq));
-        journal(
-            tx,
-            owner,
-            modseq,
-            Some(mailbox),
-            ChangeKind::AclChanged,
-            &UidSet::default(),
-        )?;
+        journal_acl(tx, owner, modseq, mailbox)?;
     }
     Ok(())
 }

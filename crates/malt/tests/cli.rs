@@ -340,23 +340,17 @@ fn acl_shares_a_mailbox() {
     m.with_user("owner@example.com");
     m.ok(&["user", "add", "bob@example.com", "--password-stdin"], b"x\n");
     m.ok(&["group", "add", "team@example.com"], b"");
-    assert_eq!(m.ok(&["acl", "list", "owner@example.com", "INBOX"], b""), "");
+    let set = |identifier: &str, rights: &str| {
+        m.ok(
+            &["acl", "set", "owner@example.com", "INBOX", identifier, rights],
+            b"",
+        )
+    };
+    let list = || m.ok(&["acl", "list", "owner@example.com", "INBOX"], b"");
+    assert_eq!(list(), "");
 
     // Replace, add with +, remove with -, obsolete c expands (RFC 4314 §2.1.1, §3.1).
-    assert_eq!(
-        m.ok(
-            &[
-                "acl",
-                "set",
-                "owner@example.com",
-                "INBOX",
-                "Bob@Example.com",
-                "rl"
-            ],
-            b""
-        ),
-        "bob@example.com\tlr\n"
-    );
+    assert_eq!(set("Bob@Example.com", "rl"), "bob@example.com\tlr\n");
     assert_eq!(
         m.ok(
             &[
@@ -371,45 +365,12 @@ fn acl_shares_a_mailbox() {
         ),
         "bob@example.com\tlrskx\n"
     );
+    assert_eq!(set("bob@example.com", "-x"), "bob@example.com\tlrsk\n");
+    set("team@example.com", "lr");
+    set("-team@example.com", "r");
+    set("anyone", "l");
     assert_eq!(
-        m.ok(
-            &[
-                "acl",
-                "set",
-                "owner@example.com",
-                "INBOX",
-                "bob@example.com",
-                "-x"
-            ],
-            b""
-        ),
-        "bob@example.com\tlrsk\n"
-    );
-    m.ok(
-        &[
-            "acl",
-            "set",
-            "owner@example.com",
-            "INBOX",
-            "team@example.com",
-            "lr",
-        ],
-        b"",
-    );
-    m.ok(
-        &[
-            "acl",
-            "set",
-            "owner@example.com",
-            "INBOX",
-            "-team@example.com",
-            "r",
-        ],
-        b"",
-    );
-    m.ok(&["acl", "set", "owner@example.com", "INBOX", "anyone", "l"], b"");
-    assert_eq!(
-        m.ok(&["acl", "list", "owner@example.com", "INBOX"], b""),
+        list(),
         "-team@example.com\tr\nanyone\tl\nbob@example.com\tlrsk\nteam@example.com\tlr\n"
     );
 
@@ -429,27 +390,14 @@ fn acl_shares_a_mailbox() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("ghost@example.com is neither an account nor a group")
     );
-    let out = m.ok(
-        &[
-            "acl",
-            "set",
-            "owner@example.com",
-            "INBOX",
-            "ghost@example.com",
-            "-l",
-        ],
-        b"",
-    );
+    let out = set("ghost@example.com", "-l");
     assert!(out.contains("removed ghost@example.com"), "{out}");
     m.ok(
         &["acl", "delete", "owner@example.com", "INBOX", "-team@example.com"],
         b"",
     );
     m.ok(&["acl", "delete", "owner@example.com", "INBOX", "anyone"], b"");
-    assert_eq!(
-        m.ok(&["acl", "list", "owner@example.com", "INBOX"], b""),
-        "bob@example.com\tlrsk\nteam@example.com\tlr\n"
-    );
+    assert_eq!(list(), "bob@example.com\tlrsk\nteam@example.com\tlr\n");
 
     // Bad input: unknown rights letter, missing entry, mailbox, user.
     let err = m.fails(
@@ -473,9 +421,6 @@ fn acl_shares_a_mailbox() {
 
     // Deleting bob removes his entry from the owner's ACL.
     m.ok(&["user", "del", "bob@example.com"], b"");
-    assert_eq!(
-        m.ok(&["acl", "list", "owner@example.com", "INBOX"], b""),
-        "team@example.com\tlr\n"
-    );
+    assert_eq!(list(), "team@example.com\tlr\n");
     assert!(m.ok(&["check"], b"").contains("no problems found"));
 }

@@ -157,7 +157,8 @@ pub(super) async fn acl(storage: &Storage) {
     assert!(s.acl_delete(b.id, shared.id, "b@acl.test").await.is_err());
 
     // Account delete: its entries leave other accounts' ACLs (positive and negative), journaled
-    // for the owner.
+    // for the owner: one new modseq for all of the owner's mailboxes concerned.
+    s.acl_set(a.id, sub.id, "b@acl.test", "l").await.unwrap();
     let before = modseq_of(s, a.id).await;
     s.account_delete(b.id).await.unwrap();
     assert!(
@@ -165,9 +166,14 @@ pub(super) async fn acl(storage: &Storage) {
         "b's entries are gone"
     );
     let after = modseq_of(s, a.id).await;
-    assert!(after > before, "removing b's entries is a change of a's ACL");
+    assert_eq!(
+        after,
+        before + 1,
+        "removing b's entries is one change of a's ACLs"
+    );
     let journal = s.journal_after(0, 100_000).await.unwrap();
     assert!(acl_entries(&journal, a.id, shared.id).contains(&after));
+    assert!(acl_entries(&journal, a.id, sub.id).contains(&after));
     assert_eq!(
         s.acl_list(sub.id).await.unwrap(),
         [entry("c@acl.test", "lr")],

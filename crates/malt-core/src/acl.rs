@@ -27,7 +27,8 @@ use crate::directory::MAX_DEPTH;
 
 /// The identifier every user matches (RFC 4314 §2).
 pub const ANYONE: &str = "anyone";
-/// The identifier every authenticated user matches (RFC 4314 §2, RFC 4314 §3 notes).
+/// The identifier every authenticated user matches. Not defined by RFC 4314 (whose §2 leaves
+/// identifiers to the implementation); Dovecot and Cyrus accept it, and so does Malt.
 pub const AUTHENTICATED: &str = "authenticated";
 
 /// The standard rights in canonical order (RFC 4314 §2.1).

@@ -1,5 +1,6 @@
 //! Malt's core services (layer 3 of `docs/architecture.md`), shared by every protocol:
 //!
+//! - [`acl`]: access control (RFC 4314): rights, effective rights, shared mailboxes;
 //! - [`ingest`]: parse a message once and compute its [`malt_store::MessageMeta`];
 //! - [`auth`]: passwords (argon2id), app passwords, SASL (a codec, no I/O), rate limits, the
 //!   auth cache and the [`auth::Authenticator`];
@@ -9,6 +10,7 @@
 //!
 //! Protocols call these, never SQL; this crate calls the [`malt_store::Store`] API.
 
+pub mod acl;
 pub mod auth;
 pub mod directory;
 pub mod ingest;

@@ -12,7 +12,7 @@ use malt_store::Result;
 use crate::pg_err;
 
 /// Migrations in order; never edit a released one, add a new version instead.
-const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3_ACL)];
 
 const V1: &str = r#"
 CREATE SEQUENCE malt_uidvalidity AS bigint MINVALUE 1 MAXVALUE 4294967295;
@@ -156,6 +156,32 @@ CREATE TABLE metadata (
 );
 CREATE UNIQUE INDEX metadata_entry ON metadata (account_id, COALESCE(mailbox_id, 0), name);
 CREATE INDEX metadata_mailbox ON metadata (mailbox_id);
+"#;
+
+/// Access control lists (RFC 4314) and per-user \Seen on shared mailboxes.
+const V3_ACL: &str = r#"
+-- One row per (mailbox, identifier); identifiers are strings (addresses lower-cased, `anyone`,
+-- `authenticated`, `-identifier`), rights the rights letters as given.
+CREATE TABLE mailbox_acl (
+    mailbox_id bigint NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    identifier text NOT NULL,
+    rights text NOT NULL,
+    PRIMARY KEY (mailbox_id, identifier)
+);
+CREATE INDEX mailbox_acl_identifier ON mailbox_acl (identifier);
+
+-- A viewer's private \Seen on another account's mailbox; `seen = false` rows record a clear
+-- (for CONDSTORE). `modseq` comes from the mailbox owner's counter. Expunge and move delete
+-- the rows of the UIDs they remove; reads join messages anyway.
+CREATE TABLE private_seen (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    mailbox_id bigint NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    uid bigint NOT NULL,
+    seen boolean NOT NULL,
+    modseq bigint NOT NULL,
+    PRIMARY KEY (account_id, mailbox_id, uid)
+);
+CREATE INDEX private_seen_mailbox ON private_seen (mailbox_id);
 "#;
 
 /// Applies every migration not yet recorded.

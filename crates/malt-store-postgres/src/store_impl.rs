@@ -21,16 +21,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use futures_util::future::{join, join_all, join3};
 use malt_store::{
-    Account, AccountId, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult, Domain, FlagOp,
-    FlagUpdate, Flags, Group, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta,
+    Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult, Domain,
+    FlagOp, FlagUpdate, Flags, Group, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta,
     MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount,
-    NewMessage, QuotaUsage, Result, SpecialUse, Store, StoreError, Uid, UidSet, flag, metadata_check,
-    metadata_name,
+    NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store, StoreError,
+    Uid, UidSet, flag, metadata_check, metadata_name,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
 
 use crate::{PgStore, pg_err};
+
+mod acl;
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Param<'a> = &'a (dyn ToSql + Sync);
@@ -268,7 +270,10 @@ const MAILBOX_DELTAS_SQL: &str = "UPDATE mailboxes m SET uidnext = COALESCE(u.ui
 const ACCOUNT_DELTA_SQL: &str =
     "UPDATE accounts SET used_bytes = used_bytes + $2, message_count = message_count + $3 WHERE id = $1";
 
-const TOMBSTONES_SQL: &str = "INSERT INTO tombstones (mailbox_id, uid, modseq) \
+/// Tombstones of removed UIDs (expunge, the source of a move); the viewers' private `\Seen`
+/// rows of those UIDs go in the same statement.
+const TOMBSTONES_SQL: &str = "WITH pvt AS (DELETE FROM private_seen WHERE mailbox_id = $1 AND uid = ANY($3::bigint[])) \
+     INSERT INTO tombstones (mailbox_id, uid, modseq) \
      SELECT $1, u, $2 FROM unnest($3::bigint[]) AS u \
      ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = EXCLUDED.modseq";
 
@@ -1049,18 +1054,26 @@ impl Store for PgStore {
     }
 
     async fn account_delete(&self, id: AccountId) -> Result<()> {
-        let client = self.client().await?;
-        // Mailboxes, messages, tombstones, subscriptions, app passwords, the thread map and the
-        // journal go with it (ON DELETE CASCADE).
-        let n = client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
+        let address: String = tx
+            .query_opt("SELECT address FROM accounts WHERE id = $1", &[&id])
+            .await
+            .map_err(|e| pg_err(e, "account"))?
+            .ok_or_else(|| StoreError::NotFound(format!("account {id}")))?
+            .get(0);
+        // Its entries in other accounts' ACLs go explicitly (journaled for their owners).
+        self.acl_forget_identifier(&tx, id, &address).await?;
+        // Mailboxes, messages, tombstones, subscriptions, app passwords, the thread map, ACLs,
+        // private \Seen rows and the journal go with it (ON DELETE CASCADE).
+        let n = tx
             .execute("DELETE FROM accounts WHERE id = $1", &[&id])
             .await
             .map_err(|e| pg_err(e, "account"))?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("account {id}")));
         }
-        self.notify_local();
-        Ok(())
+        self.finish(tx).await
     }
 
     // ---- Aliases and groups --------------------------------------------------------------
@@ -2155,6 +2168,57 @@ impl Store for PgStore {
             vanished: vanished.iter().map(|r| to_u32(r.get(0))).collect(),
             highest_modseq: to_u64(highest),
         })
+    }
+
+    // ---- Access control lists and per-user \Seen (see `store_impl/acl.rs`) ------------------
+
+    async fn acl_set(
+        &self,
+        owner: AccountId,
+        mailbox: MailboxId,
+        identifier: &str,
+        rights: &str,
+    ) -> Result<ModSeq> {
+        self.acl_set_impl(owner, mailbox, identifier, rights).await
+    }
+
+    async fn acl_delete(&self, owner: AccountId, mailbox: MailboxId, identifier: &str) -> Result<ModSeq> {
+        self.acl_delete_impl(owner, mailbox, identifier).await
+    }
+
+    async fn acl_list(&self, mailbox: MailboxId) -> Result<Vec<AclEntry>> {
+        self.acl_list_impl(mailbox).await
+    }
+
+    async fn acl_shared_with(&self, identifiers: &[String]) -> Result<Vec<SharedMailbox>> {
+        self.acl_shared_with_impl(identifiers).await
+    }
+
+    async fn private_seen(&self, viewer: AccountId, mailbox: MailboxId) -> Result<UidSet> {
+        self.private_seen_impl(viewer, mailbox).await
+    }
+
+    async fn private_seen_changes(
+        &self,
+        viewer: AccountId,
+        mailbox: MailboxId,
+        since: ModSeq,
+    ) -> Result<Vec<PrivateSeen>> {
+        self.private_seen_changes_impl(viewer, mailbox, since).await
+    }
+
+    async fn private_seen_store(
+        &self,
+        viewer: AccountId,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        seen: bool,
+    ) -> Result<SeenUpdate> {
+        self.private_seen_store_impl(viewer, mailbox, uids, seen).await
+    }
+
+    async fn private_unseen_count(&self, viewer: AccountId, mailbox: MailboxId) -> Result<u32> {
+        self.private_unseen_count_impl(viewer, mailbox).await
     }
 
     // ---- Quota ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 //! - Durability: `synchronous=FULL` in WAL mode fsyncs the WAL at every commit, so a write whose
 //!   future has returned survives power loss.
 
+mod acl;
 mod ops;
 mod schema;
 

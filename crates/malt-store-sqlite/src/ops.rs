@@ -19,7 +19,7 @@ use crate::{E, R, SqliteStore, is_unique_violation};
 
 const ACCOUNT_COLS: &str =
     "id, address, password_hash, quota_bytes, used_bytes, message_count, modseq, created_at";
-const MAILBOX_COLS: &str = "id, account_id, name, role, uidvalidity, uidnext, highest_modseq, message_count, \
+pub(crate) const MAILBOX_COLS: &str = "id, account_id, name, role, uidvalidity, uidnext, highest_modseq, message_count, \
                             unseen_count, total_size";
 /// Columns of a message with its metadata: `messages m JOIN message_meta mm`.
 const MESSAGE_COLS: &str = "m.id, m.mailbox_id, m.uid, m.flags, m.keywords, m.modseq, m.internal_date, \
@@ -42,7 +42,7 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn not_found(what: impl Into<String>) -> E {
+pub(crate) fn not_found(what: impl Into<String>) -> E {
     E(StoreError::NotFound(what.into()))
 }
 
@@ -57,7 +57,7 @@ fn exists_as(what: &str) -> impl FnOnce(rusqlite::Error) -> E + '_ {
     }
 }
 
-fn invalid(what: &'static str, reason: impl Into<String>) -> E {
+pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> E {
     E(StoreError::Invalid {
         what,
         reason: reason.into(),
@@ -96,7 +96,7 @@ fn account_from_row(r: &Row<'_>) -> rusqlite::Result<Account> {
     })
 }
 
-fn mailbox_from_row(r: &Row<'_>) -> rusqlite::Result<Mailbox> {
+pub(crate) fn mailbox_from_row(r: &Row<'_>) -> rusqlite::Result<Mailbox> {
     let role: Option<String> = r.get(3)?;
     Ok(Mailbox {
         id: r.get(0)?,
@@ -144,14 +144,14 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<MessageSummary> {
     })
 }
 
-fn account_row(tx: &Transaction<'_>, id: AccountId) -> R<Account> {
+pub(crate) fn account_row(tx: &Transaction<'_>, id: AccountId) -> R<Account> {
     tx.prepare_cached(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id = ?1"))?
         .query_row([id], account_from_row)
         .optional()?
         .ok_or_else(|| not_found(format!("account {id}")))
 }
 
-fn mailbox_row(tx: &Transaction<'_>, id: MailboxId) -> R<Option<Mailbox>> {
+pub(crate) fn mailbox_row(tx: &Transaction<'_>, id: MailboxId) -> R<Option<Mailbox>> {
     Ok(tx
         .prepare_cached(&format!("SELECT {MAILBOX_COLS} FROM mailboxes WHERE id = ?1"))?
         .query_row([id], mailbox_from_row)
@@ -159,7 +159,7 @@ fn mailbox_row(tx: &Transaction<'_>, id: MailboxId) -> R<Option<Mailbox>> {
 }
 
 /// The mailbox `id` of `account`, or `NotFound` (also for another account's mailbox).
-fn mailbox_of(tx: &Transaction<'_>, account: AccountId, id: MailboxId) -> R<Mailbox> {
+pub(crate) fn mailbox_of(tx: &Transaction<'_>, account: AccountId, id: MailboxId) -> R<Mailbox> {
     match mailbox_row(tx, id)? {
         Some(m) if m.account_id == account => Ok(m),
         _ => Err(not_found(format!("mailbox {id}"))),
@@ -167,7 +167,7 @@ fn mailbox_of(tx: &Transaction<'_>, account: AccountId, id: MailboxId) -> R<Mail
 }
 
 /// Increments the account's modseq (one per operation) and returns the new value.
-fn bump(tx: &Transaction<'_>, account: AccountId) -> R<ModSeq> {
+pub(crate) fn bump(tx: &Transaction<'_>, account: AccountId) -> R<ModSeq> {
     let m: Option<i64> = tx
         .prepare_cached("UPDATE accounts SET modseq = modseq + 1 WHERE id = ?1 RETURNING modseq")?
         .query_row([account], |r| r.get(0))
@@ -176,7 +176,7 @@ fn bump(tx: &Transaction<'_>, account: AccountId) -> R<ModSeq> {
         .ok_or_else(|| not_found(format!("account {account}")))
 }
 
-fn journal(
+pub(crate) fn journal(
     tx: &Transaction<'_>,
     account: AccountId,
     modseq: ModSeq,
@@ -197,7 +197,7 @@ fn journal(
     Ok(())
 }
 
-fn set_mailbox_modseq(tx: &Transaction<'_>, mailbox: MailboxId, modseq: ModSeq) -> R<()> {
+pub(crate) fn set_mailbox_modseq(tx: &Transaction<'_>, mailbox: MailboxId, modseq: ModSeq) -> R<()> {
     tx.prepare_cached("UPDATE mailboxes SET highest_modseq = ?2 WHERE id = ?1")?
         .execute(params![mailbox, modseq as i64])?;
     Ok(())
@@ -326,6 +326,12 @@ fn remove_messages(tx: &Transaction<'_>, mailbox: MailboxId, modseq: ModSeq, row
         }
         size += *sz as i64;
     }
+    // The viewers' private \Seen rows of the removed UIDs (one statement).
+    let uids: Vec<Uid> = rows.iter().map(|r| r.1).collect();
+    tx.prepare_cached(
+        "DELETE FROM private_seen WHERE mailbox_id = ?1 AND uid IN (SELECT value FROM json_each(?2))",
+    )?
+    .execute(params![mailbox, serde_json::to_string(&uids)?])?;
     tx.prepare_cached(
         "UPDATE mailboxes SET message_count = message_count - ?2, unseen_count = unseen_count - ?3, \
          total_size = total_size - ?4, highest_modseq = ?5 WHERE id = ?1",
@@ -759,7 +765,10 @@ impl Store for SqliteStore {
     async fn account_delete(&self, id: AccountId) -> Result<()> {
         // Mailboxes, messages, tombstones, subscriptions, app passwords, thread keys and the
         // journal go by ON DELETE CASCADE.
+        // Its entries in other accounts' ACLs go explicitly (journaled for their owners).
         self.write(move |tx| {
+            let address = account_row(tx, id)?.address;
+            crate::acl::forget_identifier(tx, id, &address)?;
             let n = tx
                 .prepare_cached("DELETE FROM accounts WHERE id = ?1")?
                 .execute([id])?;
@@ -1496,6 +1505,72 @@ impl Store for SqliteStore {
             Ok(MailboxChanges { changed, vanished, highest_modseq: mb.highest_modseq })
         })
         .await
+    }
+
+    // ---- Access control lists and per-user \Seen (see `acl.rs`) ---------------------------
+
+    async fn acl_set(
+        &self,
+        owner: AccountId,
+        mailbox: MailboxId,
+        identifier: &str,
+        rights: &str,
+    ) -> Result<ModSeq> {
+        if rights.is_empty() {
+            return self.acl_delete(owner, mailbox, identifier).await;
+        }
+        let (ident, rights) = (crate::acl::identifier(identifier)?, rights.to_owned());
+        self.write(move |tx| crate::acl::set(tx, owner, mailbox, &ident, &rights))
+            .await
+    }
+
+    async fn acl_delete(&self, owner: AccountId, mailbox: MailboxId, identifier: &str) -> Result<ModSeq> {
+        let ident = crate::acl::identifier(identifier)?;
+        self.write(move |tx| crate::acl::delete(tx, owner, mailbox, &ident))
+            .await
+    }
+
+    async fn acl_list(&self, mailbox: MailboxId) -> Result<Vec<AclEntry>> {
+        self.read(move |tx| crate::acl::list(tx, mailbox)).await
+    }
+
+    async fn acl_shared_with(&self, identifiers: &[String]) -> Result<Vec<SharedMailbox>> {
+        let ids: Vec<String> = identifiers
+            .iter()
+            .map(|i| AclEntry::normalise_identifier(i))
+            .collect();
+        self.read(move |tx| crate::acl::shared_with(tx, &ids)).await
+    }
+
+    async fn private_seen(&self, viewer: AccountId, mailbox: MailboxId) -> Result<UidSet> {
+        self.read(move |tx| crate::acl::seen(tx, viewer, mailbox)).await
+    }
+
+    async fn private_seen_changes(
+        &self,
+        viewer: AccountId,
+        mailbox: MailboxId,
+        since: ModSeq,
+    ) -> Result<Vec<PrivateSeen>> {
+        self.read(move |tx| crate::acl::seen_changes(tx, viewer, mailbox, since))
+            .await
+    }
+
+    async fn private_seen_store(
+        &self,
+        viewer: AccountId,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        seen: bool,
+    ) -> Result<SeenUpdate> {
+        let uids = uids.clone();
+        self.write(move |tx| crate::acl::seen_store(tx, viewer, mailbox, &uids, seen))
+            .await
+    }
+
+    async fn private_unseen_count(&self, viewer: AccountId, mailbox: MailboxId) -> Result<u32> {
+        self.read(move |tx| crate::acl::unseen_count(tx, viewer, mailbox))
+            .await
     }
 
     // ---- Quota ---------------------------------------------------------------------------

@@ -157,6 +157,31 @@ CREATE TABLE metadata (
 CREATE UNIQUE INDEX metadata_entry ON metadata(account_id, COALESCE(mailbox_id, 0), name);
 CREATE INDEX metadata_mailbox ON metadata(mailbox_id);
 "#,
+    // 3: access control lists (RFC 4314) and per-user \Seen on shared mailboxes.
+    r#"
+-- One row per (mailbox, identifier). Identifiers are strings (addresses lower-cased, `anyone`,
+-- `authenticated`, `-identifier`); rights are the rights letters as given.
+CREATE TABLE mailbox_acl (
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    identifier TEXT NOT NULL,
+    rights     TEXT NOT NULL,
+    PRIMARY KEY (mailbox_id, identifier)
+) WITHOUT ROWID;
+CREATE INDEX mailbox_acl_identifier ON mailbox_acl(identifier);
+
+-- A viewer's private \Seen on another account's mailbox; `seen` 0 rows record a clear (for
+-- CONDSTORE). `modseq` comes from the mailbox owner's counter. Expunge and move delete
+-- the rows of the UIDs they remove; reads join messages anyway.
+CREATE TABLE private_seen (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+    uid        INTEGER NOT NULL,
+    seen       INTEGER NOT NULL,
+    modseq     INTEGER NOT NULL,
+    PRIMARY KEY (account_id, mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX private_seen_mailbox ON private_seen(mailbox_id);
+"#,
 ];
 
 /// Applies the pending migrations. Idempotent; safe against a concurrent opener.

@@ -147,6 +147,62 @@ pub trait Store: Send + Sync + 'static {
     /// Changes since `modseq` in one mailbox (CONDSTORE CHANGEDSINCE, QRESYNC VANISHED).
     async fn mailbox_changes(&self, mailbox: MailboxId, since: ModSeq) -> Result<MailboxChanges>;
 
+    // ---- Access control lists (RFC 4314) and per-user \Seen -------------------------------
+    /// Sets (replaces) the rights of `identifier` on a mailbox of `owner`. Empty `rights`
+    /// removes the entry, as [`Store::acl_delete`]. Identifiers are normalised by
+    /// [`AclEntry::normalise_identifier`]; rights are stored as given (validated by the caller).
+    /// A change takes a new modseq of `owner` and writes an [`ChangeKind::AclChanged`] journal
+    /// entry in the same transaction; setting the rights an entry already has changes nothing
+    /// and returns 0. Returns the new modseq.
+    async fn acl_set(
+        &self,
+        owner: AccountId,
+        mailbox: MailboxId,
+        identifier: &str,
+        rights: &str,
+    ) -> Result<ModSeq>;
+    /// Removes the entry of `identifier` (RFC 4314 §3.2 DELETEACL). Returns the new modseq, or 0
+    /// when there was no such entry (nothing changes, nothing is journaled).
+    async fn acl_delete(&self, owner: AccountId, mailbox: MailboxId, identifier: &str) -> Result<ModSeq>;
+    /// A mailbox's ACL, ordered by identifier (byte-wise). Rename keeps it; mailbox delete and
+    /// the owner's account delete remove it; deleting an account removes the entries naming
+    /// its address (and `-address`) from every other ACL, journaled for each owner.
+    async fn acl_list(&self, mailbox: MailboxId) -> Result<Vec<AclEntry>>;
+    /// Every mailbox whose ACL has an entry for one of `identifiers` (normalised as above),
+    /// with its owner's address and whole ACL, ordered by owner address then mailbox name.
+    /// One call builds the "Other Users" namespace of a user (pass the user's address, groups,
+    /// `anyone`, `authenticated`); the caller computes the rights.
+    async fn acl_shared_with(&self, identifiers: &[String]) -> Result<Vec<SharedMailbox>>;
+
+    /// The UIDs `viewer` has seen privately in a mailbox of another account (RFC 4314 §4: the
+    /// messages' own `\Seen` flag is the owner's). Only existing messages count: expunge and
+    /// move remove the private rows of the UIDs they remove (and reads ignore any row without
+    /// its message); the rows go with the mailbox or either account.
+    async fn private_seen(&self, viewer: AccountId, mailbox: MailboxId) -> Result<UidSet>;
+    /// The viewer's private `\Seen` changes (set and cleared) with a modseq above `since`,
+    /// ascending UID: what CONDSTORE `CHANGEDSINCE` needs on top of [`Store::mailbox_changes`].
+    async fn private_seen_changes(
+        &self,
+        viewer: AccountId,
+        mailbox: MailboxId,
+        since: ModSeq,
+    ) -> Result<Vec<PrivateSeen>>;
+    /// Sets or clears `viewer`'s private `\Seen` on the existing messages of `uids`. Messages
+    /// whose private state would not change are left alone. A change takes a new modseq from
+    /// the mailbox OWNER's counter (one sequence per mailbox), raises the mailbox's
+    /// HIGHESTMODSEQ and writes a [`ChangeKind::FlagsChanged`] entry for the owner and mailbox,
+    /// in one transaction. `Invalid` when `viewer` owns the mailbox (the owner's `\Seen` is
+    /// the message flag: use [`Store::store_flags`]).
+    async fn private_seen_store(
+        &self,
+        viewer: AccountId,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        seen: bool,
+    ) -> Result<SeenUpdate>;
+    /// Messages of the mailbox that `viewer` has not seen privately (STATUS UNSEEN).
+    async fn private_unseen_count(&self, viewer: AccountId, mailbox: MailboxId) -> Result<u32>;
+
     // ---- Quota ---------------------------------------------------------------------------
     async fn quota(&self, account: AccountId) -> Result<QuotaUsage>;
 

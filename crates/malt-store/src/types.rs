@@ -408,6 +408,9 @@ pub enum ChangeKind {
     AccountChanged,
     /// RFC 5464 metadata of a mailbox (`mailbox_id` set) or of the server (no mailbox) changed.
     Metadata,
+    /// The access control list of a mailbox changed (RFC 4314); `mailbox_id` names it, the
+    /// entry belongs to the mailbox's owner.
+    AclChanged,
 }
 
 impl ChangeKind {
@@ -422,6 +425,7 @@ impl ChangeKind {
             ChangeKind::SubscriptionChanged => "subscription_changed",
             ChangeKind::AccountChanged => "account_changed",
             ChangeKind::Metadata => "metadata",
+            ChangeKind::AclChanged => "acl_changed",
         }
     }
 
@@ -436,6 +440,7 @@ impl ChangeKind {
             "subscription_changed" => ChangeKind::SubscriptionChanged,
             "account_changed" => ChangeKind::AccountChanged,
             "metadata" => ChangeKind::Metadata,
+            "acl_changed" => ChangeKind::AclChanged,
             _ => return None,
         })
     }
@@ -563,4 +568,59 @@ pub struct CheckReport {
     pub messages: u64,
     /// Human-readable problems found; empty when the store is sound.
     pub problems: Vec<String>,
+}
+
+/// One entry of a mailbox's access control list (RFC 4314 §2): an identifier and its rights.
+///
+/// The store keeps both as strings; what they mean (rights letters, `anyone`, `authenticated`,
+/// negative `-identifier` entries) is the business of `malt-core`'s `acl` module. Identifiers are
+/// normalised by [`AclEntry::normalise_identifier`] before they are stored or looked up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AclEntry {
+    pub identifier: String,
+    pub rights: String,
+}
+
+impl AclEntry {
+    /// The stored form of an identifier: trimmed, and lower-cased when it is an address
+    /// (contains `@`, also behind a leading `-`), since addresses are stored lower-case.
+    /// Other identifiers (`anyone`, `authenticated`) are kept as given.
+    pub fn normalise_identifier(identifier: &str) -> String {
+        let t = identifier.trim();
+        if t.contains('@') {
+            t.to_lowercase()
+        } else {
+            t.to_owned()
+        }
+    }
+}
+
+/// A mailbox shared through its ACL: what [`crate::Store::acl_shared_with`] returns for building
+/// the "Other Users" namespace (RFC 4314 §2, RFC 2342) without a query per mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedMailbox {
+    pub mailbox: Mailbox,
+    /// Address of the owning account.
+    pub owner: String,
+    /// The mailbox's whole ACL, ordered by identifier.
+    pub acl: Vec<AclEntry>,
+}
+
+/// A viewer's private `\Seen` state of one message of a shared mailbox (RFC 4314 §4, per-user
+/// `\Seen`), as [`crate::Store::private_seen_changes`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateSeen {
+    pub uid: Uid,
+    pub seen: bool,
+    /// Modseq of the last change, from the mailbox owner's sequence.
+    pub modseq: ModSeq,
+}
+
+/// Result of [`crate::Store::private_seen_store`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeenUpdate {
+    /// Modseq given to every changed UID (0 when nothing changed).
+    pub modseq: ModSeq,
+    /// UIDs whose private `\Seen` actually changed, ascending.
+    pub changed: Vec<Uid>,
 }

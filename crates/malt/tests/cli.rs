@@ -313,6 +313,7 @@ fn help_is_complete() {
         "user",
         "alias",
         "group",
+        "acl",
         "app-password",
         "deliver",
         "import",
@@ -331,4 +332,95 @@ fn help_is_complete() {
         let h = m.ok(c, b"");
         assert!(h.contains("Usage"), "{h}");
     }
+}
+
+#[test]
+fn acl_shares_a_mailbox() {
+    let m = Malt::new();
+    m.with_user("owner@example.com");
+    m.ok(&["user", "add", "bob@example.com", "--password-stdin"], b"x\n");
+    m.ok(&["group", "add", "team@example.com"], b"");
+    let set = |identifier: &str, rights: &str| {
+        m.ok(
+            &["acl", "set", "owner@example.com", "INBOX", identifier, rights],
+            b"",
+        )
+    };
+    let list = || m.ok(&["acl", "list", "owner@example.com", "INBOX"], b"");
+    assert_eq!(list(), "");
+
+    // Replace, add with +, remove with -, obsolete c expands (RFC 4314 §2.1.1, §3.1).
+    assert_eq!(set("Bob@Example.com", "rl"), "bob@example.com\tlr\n");
+    assert_eq!(
+        m.ok(
+            &[
+                "acl",
+                "set",
+                "owner@example.com",
+                "inbox",
+                "bob@example.com",
+                "+sc"
+            ],
+            b""
+        ),
+        "bob@example.com\tlrskx\n"
+    );
+    assert_eq!(set("bob@example.com", "-x"), "bob@example.com\tlrsk\n");
+    set("team@example.com", "lr");
+    set("-team@example.com", "r");
+    set("anyone", "l");
+    assert_eq!(
+        list(),
+        "-team@example.com\tr\nanyone\tl\nbob@example.com\tlrsk\nteam@example.com\tlr\n"
+    );
+
+    // An unknown address is stored with a warning; removing all rights removes the entry.
+    let out = m.run(
+        &[
+            "acl",
+            "set",
+            "owner@example.com",
+            "INBOX",
+            "ghost@example.com",
+            "l",
+        ],
+        b"",
+    );
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ghost@example.com is neither an account nor a group")
+    );
+    let out = set("ghost@example.com", "-l");
+    assert!(out.contains("removed ghost@example.com"), "{out}");
+    m.ok(
+        &["acl", "delete", "owner@example.com", "INBOX", "-team@example.com"],
+        b"",
+    );
+    m.ok(&["acl", "delete", "owner@example.com", "INBOX", "anyone"], b"");
+    assert_eq!(list(), "bob@example.com\tlrsk\nteam@example.com\tlr\n");
+
+    // Bad input: unknown rights letter, missing entry, mailbox, user.
+    let err = m.fails(
+        &[
+            "acl",
+            "set",
+            "owner@example.com",
+            "INBOX",
+            "bob@example.com",
+            "lrq",
+        ],
+        b"",
+    );
+    assert!(err.contains("unknown right 'q'"), "{err}");
+    let err = m.fails(&["acl", "delete", "owner@example.com", "INBOX", "anyone"], b"");
+    assert!(err.contains("anyone has no entry"), "{err}");
+    let err = m.fails(&["acl", "list", "owner@example.com", "Nope"], b"");
+    assert!(err.contains("no mailbox"), "{err}");
+    let err = m.fails(&["acl", "list", "ghost@example.com", "INBOX"], b"");
+    assert!(err.contains("no account ghost@example.com"), "{err}");
+
+    // Deleting bob removes his entry from the owner's ACL.
+    m.ok(&["user", "del", "bob@example.com"], b"");
+    assert_eq!(list(), "team@example.com\tlr\n");
+    assert!(m.ok(&["check"], b"").contains("no problems found"));
 }

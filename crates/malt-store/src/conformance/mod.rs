@@ -17,6 +17,7 @@
     clippy::indexing_slicing
 )]
 
+mod acl;
 mod directory;
 mod mailboxes;
 mod messages;
@@ -46,6 +47,8 @@ pub async fn run_all(storage: &Storage) {
     messages::concurrent_flags(storage).await;
     messages::account_delete_cascades(storage).await;
     metadata::metadata(storage).await;
+    acl::acl(storage).await;
+    acl::private_seen(storage).await;
     // Last: everything the checks above left behind must be consistent.
     messages::consistency(storage).await;
 }

@@ -2,6 +2,7 @@
 //! `cli/user.rs`). Every command takes `--data-dir` and `--config`, works while the server runs,
 //! and exits non-zero with a message saying what was wrong.
 
+mod acl;
 mod alias;
 mod app_password;
 mod check;
@@ -49,6 +50,9 @@ pub enum Command {
     /// Manage groups (distribution lists that expand to their members).
     #[command(subcommand)]
     Group(group::GroupCmd),
+    /// Share mailboxes: a mailbox's access control list (RFC 4314).
+    #[command(subcommand)]
+    Acl(acl::AclCmd),
     /// Manage app passwords: named, revocable passwords accepted in place of the main one.
     #[command(subcommand, name = "app-password")]
     AppPassword(app_password::AppPasswordCmd),
@@ -79,6 +83,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(c) => user::run(g, c).await,
         Command::Alias(c) => alias::run(g, c).await,
         Command::Group(c) => group::run(g, c).await,
+        Command::Acl(c) => acl::run(g, c).await,
         Command::AppPassword(c) => app_password::run(g, c).await,
         Command::Deliver(a) => deliver::run(g, a).await,
         Command::Import(c) => import::run(g, c).await,

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""IMAP, Malt against Dovecot, side by side on this machine, with the same client code for both.
+
+Both servers get the same realistic messages (../shared/peers/gen_mbox.py), APPENDed over IMAP, then the
+operations real clients do on a large mailbox are timed: SELECT, a flag resync (FETCH 1:* FLAGS), the
+header fetch Thunderbird sends when it opens a folder, ENVELOPE+BODYSTRUCTURE, SEARCH on a header and on
+the body, a STORE over every message, and a full-message FETCH. Finally K idle sessions are opened
+(LOGIN + SELECT INBOX, then nothing) and the server's memory (PSS) is compared before and after:
+for Malt the one process, for Dovecot every process of the instance (it runs one process per session).
+
+Usage: python3 bench/imap_vs_dovecot.py [N] [K]   (default N=10000 messages, K=200 sessions; needs
+`cargo build --release` (or MALT_BIN=path) and installs Dovecot through ../shared/peers/dovecot.sh)
+"""
+import concurrent.futures
+import imaplib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PEERS = os.path.join(ROOT, "..", "shared", "peers")
+MALT = os.environ.get("MALT_BIN", os.path.join(ROOT, "target", "release", "malt"))
+MALT_PORT = 12143
+DOVECOT_PORT = 10143
+THUNDERBIRD_HEADERS = (
+    "UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority "
+    "X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)]"
+)
+
+
+def split_mbox(path):
+    msgs, cur = [], None
+    with open(path, "rb") as f:
+        for line in f:
+            if line.startswith(b"From "):
+                if cur is not None:
+                    msgs.append(b"".join(cur))
+                cur = []
+            elif cur is not None:
+                cur.append(line[1:] if line.startswith(b">From ") else line)
+    if cur:
+        msgs.append(b"".join(cur))
+    return [m.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for m in msgs]
+
+
+def connect(port, user):
+    c = imaplib.IMAP4("127.0.0.1", port)
+    c.login(user, "pass")
+    return c
+
+
+def check(typ, data, what):
+    if typ != "OK":
+        raise RuntimeError(f"{what}: {typ} {data}")
+    return data
+
+
+def pss_kib(pids):
+    """Proportional set size: shared pages divided among the processes sharing them, so Dovecot's
+    process-per-session model is not charged for its shared libraries once per process."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def dovecot_pids():
+    out = subprocess.run(["pgrep", "-f", "dovecot|imap|auth|anvil|log|config"], capture_output=True, text=True)
+    pids = []
+    for pid in out.stdout.split():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+        except FileNotFoundError:
+            continue
+        if b"dovecot" in cmd or cmd.startswith(b"dovecot/"):
+            pids.append(pid)
+    return pids
+
+
+def run_suite(label, port, user, msgs, sessions, pids_fn):
+    figures = {}
+
+    def timed(name, fn):
+        t = time.perf_counter()
+        fn()
+        figures[name] = time.perf_counter() - t
+
+    # APPEND, 4 connections in parallel (each a slice), as an import tool would.
+    def append_all():
+        def worker(chunk):
+            c = connect(port, user)
+            for m in chunk:
+                check(*c.append("INBOX", None, None, m), "APPEND")
+            c.logout()
+
+        chunks = [msgs[i::4] for i in range(4)]
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            list(ex.map(worker, chunks))
+
+    timed("APPEND all (4 connections)", append_all)
+    c = connect(port, user)
+    timed("SELECT INBOX", lambda: check(*c.select("INBOX"), "SELECT"))
+    timed("FETCH 1:* (FLAGS)", lambda: check(*c.fetch("1:*", "(FLAGS)"), "FETCH"))
+    timed("UID FETCH 1:* Thunderbird headers", lambda: check(*c.uid("FETCH", "1:*", f"({THUNDERBIRD_HEADERS})"), "FETCH"))
+    timed("FETCH 1:* (ENVELOPE BODYSTRUCTURE)", lambda: check(*c.fetch("1:*", "(ENVELOPE BODYSTRUCTURE)"), "FETCH"))
+    timed("SEARCH SUBJECT", lambda: check(*c.search(None, "SUBJECT", "meeting"), "SEARCH"))
+    timed("SEARCH BODY (no index)", lambda: check(*c.search(None, "BODY", "zebra"), "SEARCH"))
+    timed("STORE 1:* +FLAGS.SILENT (\\Seen)", lambda: check(*c.store("1:*", "+FLAGS.SILENT", "(\\Seen)"), "STORE"))
+    last = min(500, len(msgs))
+    timed(f"FETCH 1:{last} BODY.PEEK[]", lambda: check(*c.fetch(f"1:{last}", "(BODY.PEEK[])"), "FETCH"))
+    c.logout()
+
+    time.sleep(1)
+    before = pss_kib(pids_fn())
+    conns = []
+    for _ in range(sessions):
+        s = connect(port, user)
+        check(*s.select("INBOX"), "SELECT")
+        conns.append(s)
+    time.sleep(2)
+    after = pss_kib(pids_fn())
+    figures["idle session, memory (PSS KiB) each"] = (after - before) / sessions
+    for s in conns:
+        s.logout()
+    return figures
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
+    k = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    if not os.access(MALT, os.X_OK):
+        sys.exit("build malt first: cargo build --release")
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        os.chmod(tmp, 0o755)
+        mbox = os.path.join(tmp, "in.mbox")
+        subprocess.run([sys.executable, os.path.join(PEERS, "gen_mbox.py"), mbox, str(n), "7"], check=True,
+                       stdout=subprocess.DEVNULL)
+        msgs = split_mbox(mbox)
+
+        data = os.path.join(tmp, "malt")
+        conf = os.path.join(tmp, "malt.toml")
+        with open(conf, "w") as f:
+            f.write(f'data_dir = "{data}"\n[limits]\nmax_connections_per_ip = 4096\n[[listener]]\nname = "imap"\nprotocol = "imap"\n'
+                    f'address = "127.0.0.1"\nport = {MALT_PORT}\ntls = "none"\n')
+        malt = [MALT, "--config", conf]
+        subprocess.run(malt + ["domain", "add", "example.test"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(malt + ["user", "add", "u1@example.test", "--password-stdin"], input=b"pass\n",
+                       check=True, stdout=subprocess.DEVNULL)
+        server = subprocess.Popen(malt + ["serve"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                try:
+                    imaplib.IMAP4("127.0.0.1", MALT_PORT).logout()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            malt_fig = run_suite("malt", MALT_PORT, "u1@example.test", msgs, k, lambda: [str(server.pid)])
+        finally:
+            server.terminate()
+            server.wait()
+
+        ddir = os.path.join(tmp, "dovecot")
+        subprocess.run(["bash", os.path.join(PEERS, "dovecot.sh"), "start", ddir], check=True)
+        try:
+            time.sleep(1)
+            dove_fig = run_suite("dovecot", DOVECOT_PORT, "u1", msgs, k, dovecot_pids)
+        finally:
+            subprocess.run(["bash", os.path.join(PEERS, "dovecot.sh"), "stop", ddir])
+
+    print(f"{n} messages, {k} idle sessions; seconds unless noted (lower is better)")
+    print(f"{'operation':<40} {'malt':>10} {'dovecot':>10}")
+    for name in malt_fig:
+        print(f"{name:<40} {malt_fig[name]:>10.3f} {dove_fig[name]:>10.3f}")
+
+
+if __name__ == "__main__":
+    main()

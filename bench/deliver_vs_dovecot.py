@@ -15,24 +15,9 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEERS = os.path.join(ROOT, "..", "shared", "peers")
-MALT = os.path.join(ROOT, "target", "release", "malt")
+from benchlib import MALT, PEERS, realistic_messages
 
 
-def split_mbox(path):
-    msgs, cur = [], None
-    with open(path, "rb") as f:
-        for line in f:
-            if line.startswith(b"From "):
-                if cur is not None:
-                    msgs.append(b"".join(cur))
-                cur = []
-            elif cur is not None:
-                cur.append(line[1:] if line.startswith(b">From ") else line)
-    if cur:
-        msgs.append(b"".join(cur))
-    return msgs
 
 
 def timed(label, msgs, argv_for, workers):
@@ -55,10 +40,7 @@ def main():
         sys.exit("build malt first: cargo build --release")
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         os.chmod(tmp, 0o755)  # dovecot-lda drops privileges to the vmail user
-        mbox = os.path.join(tmp, "in.mbox")
-        subprocess.run([sys.executable, os.path.join(PEERS, "gen_mbox.py"), mbox, str(n), "7"], check=True,
-                       stdout=subprocess.DEVNULL)
-        msgs = split_mbox(mbox)[:n]
+        msgs = realistic_messages(tmp, n)[:n]
         size = sum(len(m) for m in msgs) / len(msgs)
         print(f"{len(msgs)} messages, mean {size / 1024:.1f} KiB")
 

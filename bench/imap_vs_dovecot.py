@@ -19,9 +19,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEERS = os.path.join(ROOT, "..", "shared", "peers")
-MALT = os.environ.get("MALT_BIN", os.path.join(ROOT, "target", "release", "malt"))
+from benchlib import MALT, PEERS, realistic_messages
 MALT_PORT = 12143
 DOVECOT_PORT = 10143
 THUNDERBIRD_HEADERS = (
@@ -30,19 +28,11 @@ THUNDERBIRD_HEADERS = (
 )
 
 
-def split_mbox(path):
-    msgs, cur = [], None
-    with open(path, "rb") as f:
-        for line in f:
-            if line.startswith(b"From "):
-                if cur is not None:
-                    msgs.append(b"".join(cur))
-                cur = []
-            elif cur is not None:
-                cur.append(line[1:] if line.startswith(b">From ") else line)
-    if cur:
-        msgs.append(b"".join(cur))
-    return [m.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for m in msgs]
+
+
+def crlf(msg):
+    """IMAP APPEND wants CRLF line ends (RFC 9051 §2.2)."""
+    return msg.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 def connect(port, user):
@@ -141,10 +131,7 @@ def main():
         sys.exit("build malt first: cargo build --release")
     with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
         os.chmod(tmp, 0o755)
-        mbox = os.path.join(tmp, "in.mbox")
-        subprocess.run([sys.executable, os.path.join(PEERS, "gen_mbox.py"), mbox, str(n), "7"], check=True,
-                       stdout=subprocess.DEVNULL)
-        msgs = split_mbox(mbox)
+        msgs = [crlf(m) for m in realistic_messages(tmp, n)]
 
         data = os.path.join(tmp, "malt")
         conf = os.path.join(tmp, "malt.toml")

@@ -27,7 +27,7 @@ pub(crate) struct Hit {
 }
 
 /// `NO [BADCHARSET]` unless the charset is absent, UTF-8 or US-ASCII (RFC 9051 §6.4.4, RFC 5256 §3).
-pub(crate) fn check_charset(charset: Option<&str>) -> Result<(), Outcome> {
+fn check_charset(charset: Option<&str>) -> Result<(), Outcome> {
     match charset {
         Some(cs) if !cs.eq_ignore_ascii_case("UTF-8") && !cs.eq_ignore_ascii_case("US-ASCII") => {
             Err(Outcome::no(
@@ -82,7 +82,7 @@ fn expand_saved(key: &SearchKey, saved: &BTreeSet<Uid>) -> SearchKey {
 
 /// The messages of the selected mailbox matching `key`, ascending. With `with_meta` (SORT, THREAD) every
 /// hit carries its record; metadata is read in one call, blobs only for HEADER/BODY/TEXT keys.
-pub(crate) async fn evaluate(s: &Session, key: &SearchKey, with_meta: bool) -> Result<Vec<Hit>, Outcome> {
+async fn evaluate(s: &Session, key: &SearchKey, with_meta: bool) -> Result<Vec<Hit>, Outcome> {
     let State::Selected { view, .. } = &s.state else {
         return Err(Outcome::bad("No mailbox selected"));
     };
@@ -216,7 +216,7 @@ pub(crate) fn answer_returns(
 }
 
 /// Empties `$` after a failed command that had SAVE (RFC 5182 §2.1).
-pub(crate) fn clear_saved(s: &mut Session, returns: Option<&Vec<SearchReturn>>) {
+fn clear_saved(s: &mut Session, returns: Option<&Vec<SearchReturn>>) {
     if returns.is_some_and(|r| r.contains(&SearchReturn::Save))
         && let State::Selected { view, .. } = &mut s.state
     {
@@ -224,17 +224,37 @@ pub(crate) fn clear_saved(s: &mut Session, returns: Option<&Vec<SearchReturn>>) 
     }
 }
 
-pub(crate) async fn run(s: &mut Session, tag: &str, uid_mode: bool, args: &SearchArgs) -> Outcome {
-    let hits = match check_charset(args.charset.as_deref()) {
-        Ok(()) => evaluate(s, &args.key, false).await,
+/// Checks the charset and evaluates `key` (with the sort fields when `sorted`); on failure the saved
+/// result is cleared as RFC 5182 §2.1 asks and the tagged answer returned. Shared by SEARCH and SORT.
+pub(crate) async fn checked_hits(
+    s: &mut Session,
+    charset: Option<&str>,
+    key: &SearchKey,
+    sorted: bool,
+    returns: Option<&Vec<SearchReturn>>,
+) -> Result<Vec<Hit>, Outcome> {
+    let hits = match check_charset(charset) {
+        Ok(()) => evaluate(s, key, sorted).await,
         Err(o) => Err(o),
     };
-    let hits = match hits {
+    if hits.is_err() {
+        clear_saved(s, returns);
+    }
+    hits
+}
+
+pub(crate) async fn run(s: &mut Session, tag: &str, uid_mode: bool, args: &SearchArgs) -> Outcome {
+    let hits = match checked_hits(
+        s,
+        args.charset.as_deref(),
+        &args.key,
+        false,
+        args.returns.as_ref(),
+    )
+    .await
+    {
         Ok(h) => h,
-        Err(o) => {
-            clear_saved(s, args.returns.as_ref());
-            return o;
-        }
+        Err(o) => return o,
     };
     let with_modseq = has_modseq(&args.key);
     // RFC 9051 §7.3.4: an IMAP4rev2 client gets ESEARCH even without RETURN (meaning RETURN (ALL)).

@@ -9,23 +9,14 @@
 use malt_imap_proto::command::SortArgs;
 use malt_store::meta::SortFields;
 
-use crate::op::search::{
-    Hit, answer_returns, check_charset, clear_saved, evaluate, has_modseq, highest_modseq,
-};
+use crate::op::search::{Hit, answer_returns, checked_hits, has_modseq, highest_modseq};
 use crate::session::{Outcome, Session};
 use crate::sort::{SortItem, sort};
 
 pub(crate) async fn run(s: &mut Session, tag: &str, uid_mode: bool, args: &SortArgs) -> Outcome {
-    let hits = match check_charset(Some(&args.charset)) {
-        Ok(()) => evaluate(s, &args.key, true).await,
-        Err(o) => Err(o),
-    };
-    let hits = match hits {
+    let hits = match checked_hits(s, Some(&args.charset), &args.key, true, args.returns.as_ref()).await {
         Ok(h) => h,
-        Err(o) => {
-            clear_saved(s, args.returns.as_ref());
-            return o;
-        }
+        Err(o) => return o,
     };
     let empty = SortFields::default();
     let mut items: Vec<(SortItem<'_>, &Hit)> = hits

@@ -8,7 +8,7 @@
 use malt_imap_proto::command::{ThreadAlgorithm, ThreadArgs};
 use malt_store::meta::SortFields;
 
-use crate::op::search::{check_charset, evaluate};
+use crate::op::search::checked_hits;
 use crate::session::{Outcome, Session};
 use crate::thread::{ThreadItem, ordered_subject, references};
 
@@ -20,10 +20,7 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &ThreadArgs) -> O
             return Outcome::bad(format!("Unsupported threading algorithm {name}"));
         }
     };
-    if let Err(o) = check_charset(Some(&args.charset)) {
-        return o;
-    }
-    let hits = match evaluate(s, &args.key, true).await {
+    let hits = match checked_hits(s, Some(&args.charset), &args.key, true, None).await {
         Ok(h) => h,
         Err(o) => return o,
     };

@@ -20,6 +20,7 @@
 
 mod binary;
 mod deflate;
+mod notify;
 mod objectid;
 mod op;
 pub mod search;

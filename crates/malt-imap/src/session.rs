@@ -241,8 +241,9 @@ pub(crate) struct Session {
     /// The feed said the selected mailbox was deleted: the session ends with `* BYE` at its next
     /// sync point (RFC 9051 §7.1.5; Dovecot does the same).
     pub selected_deleted: bool,
-    /// The feed said the selected mailbox was renamed: the view takes the new name at the next sync
-    /// (the mailbox id, the UIDs and UIDVALIDITY stay; it remains selected, as in Dovecot).
+    /// The feed said a mailbox of the account was renamed (maybe the selected one or a parent of it):
+    /// the view takes its current name at the next sync (the mailbox id, the UIDs and UIDVALIDITY
+    /// stay; it remains selected, as in Dovecot).
     pub selected_renamed: bool,
 }
 
@@ -534,12 +535,14 @@ pub(crate) fn observe(s: &mut Session, e: &JournalEntry) -> bool {
             view.mark_dirty();
             hit = true;
         }
-        if e.mailbox_id == Some(view.mailbox_id) {
-            match e.kind {
-                malt_store::ChangeKind::MailboxDeleted => s.selected_deleted = true,
-                malt_store::ChangeKind::MailboxRenamed => s.selected_renamed = true,
-                _ => {}
+        match e.kind {
+            malt_store::ChangeKind::MailboxDeleted if e.mailbox_id == Some(view.mailbox_id) => {
+                s.selected_deleted = true;
             }
+            // Renaming a parent renames its children under the parent's entry: any rename may
+            // have renamed the selected mailbox.
+            malt_store::ChangeKind::MailboxRenamed => s.selected_renamed = true,
+            _ => {}
         }
     }
     if let Some(n) = s.notify.as_mut() {

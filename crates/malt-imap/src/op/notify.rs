@@ -36,6 +36,9 @@ pub(crate) async fn run(s: &mut Session, set: Option<NotifySet>) -> Outcome {
         s.notify = None;
         return Outcome::ok("NOTIFY completed");
     };
+    // What happened before this command is not an event of the new NOTIFY (the STATUS option
+    // tells the current state instead).
+    crate::session::drain_feed(s);
     let mut n = Notify::new(account);
     let mut selected_seen = false;
     let mut unsupported = false;

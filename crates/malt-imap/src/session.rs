@@ -11,6 +11,11 @@
 //! - After each command in the selected state the view is synchronised ([`sync`]) before the tagged
 //!   response, with `EXPUNGE` suppressed after FETCH/STORE/SEARCH (RFC 9051 §7.5.1) and SORT/THREAD,
 //!   which also answer with sequence numbers.
+//! - With NOTIFY active (RFC 5465) and no command in progress (nothing of the next one received), the
+//!   loop waits on the socket and the change feed at once (`notify::wait`) and sends the events as
+//!   they come; during a command they wait for its sync point.
+//! - The deletion of the selected mailbox (by anyone) ends the session with `* BYE` at the next sync
+//!   point (RFC 9051 §7.1.5); a rename keeps it selected.
 //! - STARTTLS (RFC 9051 §6.2.1): plaintext pipelined after the command is never processed; the
 //!   connection is closed if there is any.
 

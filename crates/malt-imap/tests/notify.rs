@@ -398,3 +398,53 @@ async fn selected_deleted_while_waiting() {
     );
     c.expect_eof().await;
 }
+
+/// §5.8: when the session cannot keep up (its share of the change feed overflowed while a command
+/// was arriving), it says `* OK [NOTIFICATIONOVERFLOW]` and behaves as after NOTIFY NONE.
+#[tokio::test]
+async fn overflow_turns_notify_off() {
+    let env = start().await;
+    let uid = env.append(&msg("a", "x")).await;
+    let mut c = env.logged_in().await;
+    ok(
+        &c.cmd("n NOTIFY SET (inboxes (MessageNew MessageExpunge FlagChange))")
+            .await,
+        "n",
+    );
+    // A command in progress: nothing is delivered (nor read from the feed) until it is complete.
+    c.send(b"o NO").await;
+    let inbox = env.inbox().await;
+    let flagged = Flags::new(flag::FLAGGED, []);
+    // More entries than the feed holds for a session (malt-store CHANNEL_CAPACITY, 4096).
+    for i in 0..4200 {
+        let op = if i % 2 == 0 {
+            malt_store::FlagOp::Add
+        } else {
+            malt_store::FlagOp::Remove
+        };
+        env.core
+            .store_flags(
+                env.account.id,
+                inbox.id,
+                &malt_store::UidSet::from_uids([uid]),
+                op,
+                &flagged,
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    settle().await;
+    c.send(b"OP\r\n").await;
+    let r = c.until("o").await;
+    assert_eq!(
+        r,
+        vec![
+            "* OK [NOTIFICATIONOVERFLOW] Too many changes; NOTIFY is off\r\n",
+            "o OK NOOP completed\r\n"
+        ]
+    );
+    env.append(&msg("b", "x")).await;
+    settle().await;
+    assert!(c.quiet(300).await, "NOTIFY is off after the overflow");
+}

@@ -203,6 +203,13 @@ async fn flag_change_elsewhere() {
         l.starts_with("* STATUS INBOX (MESSAGES 1 UIDNEXT 2 ") && l.ends_with("UNSEEN 0)\r\n"),
         "{l}"
     );
+    // §5.3: an expunge elsewhere is a STATUS as well (the \Deleted before it may come first).
+    env.expunge(1).await;
+    let lines = pushed_until(&mut c, "MESSAGES 0 ").await;
+    assert!(
+        lines.iter().all(|l| l.starts_with("* STATUS INBOX (")),
+        "{lines:?}"
+    );
 }
 
 /// §6.3, §6.5, §6.4: `inboxes` is INBOX only; `subtree` a mailbox and its children; `subscribed`
@@ -447,4 +454,23 @@ async fn overflow_turns_notify_off() {
     env.append(&msg("b", "x")).await;
     settle().await;
     assert!(c.quiet(300).await, "NOTIFY is off after the overflow");
+}
+
+/// RFC 5465 §1, RFC 9051 §7: nothing is pushed while a command is in progress (here: partly
+/// received); the events come with that command's answer instead.
+#[tokio::test]
+async fn nothing_pushed_during_a_command() {
+    let env = start().await;
+    let mut c = env.selected().await;
+    ok(
+        &c.cmd("n NOTIFY SET (selected (MessageNew MessageExpunge))").await,
+        "n",
+    );
+    c.send(b"o NO").await;
+    env.append(&msg("a", "x")).await;
+    settle().await;
+    assert!(c.quiet(300).await, "a command is in progress");
+    c.send(b"OP\r\n").await;
+    let r = c.until("o").await;
+    assert_eq!(r, vec!["* 1 EXISTS\r\n", "o OK NOOP completed\r\n"]);
 }

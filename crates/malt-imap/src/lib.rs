@@ -6,13 +6,14 @@
 //!   the queue of changes made by other sessions.
 //! - `session`: the read-parse-run-write loop; `op/`: the commands; [`search`]: SEARCH evaluation;
 //!   `deflate`: the COMPRESS=DEFLATE layer under the session (RFC 4978);
-//!   [`sort`] and [`thread`]: the SORT order and THREAD algorithms (RFC 5256), pure.
+//!   [`sort`] and [`thread`]: the SORT order and THREAD algorithms (RFC 5256), pure;
+//!   `notify`: what NOTIFY (RFC 5465) asked for and the delivery of its events.
 //!
 //! Invariants (see /work/shared/PITFALLS.md):
 //! - Commands of one connection run strictly one after the other, in the order received: a command is
 //!   parsed only after the previous one has been answered (pipelining is safe, RFC 9051 §5.5).
 //! - Changes made by other sessions are never announced in the middle of a command. They are applied to
-//!   the view only at sync points; `EXPUNGE` is never sent during or after FETCH/STORE/SEARCH (RFC 9051
+//!   the view only at sync points (with NOTIFY, also while no command is in progress, RFC 5465); `EXPUNGE` is never sent during or after FETCH/STORE/SEARCH (RFC 9051
 //!   §7.5.1); `EXISTS` always precedes any response mentioning a new sequence number; an untagged `FLAGS`
 //!   precedes any `FETCH` using a keyword the session has not announced yet.
 //! - CONDSTORE/QRESYNC (RFC 7162): a `MODSEQ` sent is always the one of the flags the client was told;
@@ -20,6 +21,7 @@
 
 mod binary;
 mod deflate;
+mod notify;
 mod objectid;
 mod op;
 pub mod search;

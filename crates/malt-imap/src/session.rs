@@ -11,6 +11,11 @@
 //! - After each command in the selected state the view is synchronised ([`sync`]) before the tagged
 //!   response, with `EXPUNGE` suppressed after FETCH/STORE/SEARCH (RFC 9051 §7.5.1) and SORT/THREAD,
 //!   which also answer with sequence numbers.
+//! - With NOTIFY active (RFC 5465) and no command in progress (nothing of the next one received), the
+//!   loop waits on the socket and the change feed at once (`notify::wait`) and sends the events as
+//!   they come; during a command they wait for its sync point.
+//! - The deletion of the selected mailbox (by anyone) ends the session with `* BYE` at the next sync
+//!   point (RFC 9051 §7.1.5); a rename keeps it selected.
 //! - STARTTLS (RFC 9051 §6.2.1): plaintext pipelined after the command is never processed; the
 //!   connection is closed if there is any.
 
@@ -236,6 +241,15 @@ pub(crate) struct Session {
     pub out: ResponseWriter,
     pub limits: Limits,
     bad_commands: u32,
+    /// NOTIFY SET in force (RFC 5465); `None` before any and after NOTIFY NONE.
+    pub notify: Option<Box<crate::notify::Notify>>,
+    /// The feed said the selected mailbox was deleted: the session ends with `* BYE` at its next
+    /// sync point (RFC 9051 §7.1.5; Dovecot does the same).
+    pub selected_deleted: bool,
+    /// The feed said a mailbox of the account was renamed (maybe the selected one or a parent of it):
+    /// the view takes its current name at the next sync (the mailbox id, the UIDs and UIDVALIDITY
+    /// stay; it remains selected, as in Dovecot).
+    pub selected_renamed: bool,
 }
 
 impl Session {
@@ -271,6 +285,9 @@ pub(crate) async fn run(
         out: ResponseWriter::new(false),
         limits: Limits::default(),
         bad_commands: 0,
+        notify: None,
+        selected_deleted: false,
+        selected_renamed: false,
     };
     // APPEND literals are bounded by the largest message the core accepts (RFC 7889 APPENDLIMIT).
     s.limits.max_append_literal = s.core.settings().max_message_size;
@@ -376,7 +393,14 @@ pub(crate) async fn run(
         if !read_more {
             continue;
         }
-        match io.fill(&s.ctx).await {
+        // RFC 5465 §1: with NOTIFY active, events are sent while no command is in progress, i.e.
+        // nothing of the next command has arrived yet.
+        let input = if s.notify.is_some() && io.buf.is_empty() {
+            crate::notify::wait(&mut s, &mut io).await
+        } else {
+            io.fill(&s.ctx).await
+        };
+        match input {
             Input::Data => {}
             Input::Closed => return,
             Input::Idle => {
@@ -452,39 +476,93 @@ async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) ->
             | CommandKind::Sort { .. }
             | CommandKind::Thread { .. }
     );
-    let force = matches!(kind, CommandKind::Noop | CommandKind::Check);
+    // RFC 5465 §3.1: a successful NOTIFY SET is an implicit NOOP.
+    let force = matches!(
+        kind,
+        CommandKind::Noop | CommandKind::Check | CommandKind::Notify(_)
+    );
     if op::enable::enables_condstore(&kind) {
         s.condstore = true;
     }
     let outcome = op::dispatch(s, io, &tag, kind).await?;
+    let mut next = outcome.next;
     if matches!(outcome.next, Next::Continue | Next::Compress) && outcome.status != Status::Bad {
+        let known = crate::notify::known_max_uid(s);
         sync(s, allow_expunge, force).await;
+        crate::notify::after_sync(s, io, known).await?;
+        if s.selected_deleted {
+            // The command's own answer still follows; then the connection closes.
+            write_deleted_bye(s);
+            next = Next::Close;
+        }
     }
     if outcome.status != Status::Bye {
         s.out
             .tagged(&tag, outcome.status, outcome.code.as_ref(), &outcome.text);
     }
     io.send(&s.out.take()).await?;
-    Ok(outcome.next)
+    Ok(next)
 }
 
-/// Drains the change feed; marks the view dirty when another session changed the selected mailbox.
+/// `* BYE` for a selected mailbox that was deleted (RFC 9051 §7.1.5: the server closes the
+/// connection; Dovecot's wording).
+pub(crate) fn write_deleted_bye(s: &mut Session) {
+    s.out.untagged(
+        Status::Bye,
+        None,
+        "Selected mailbox was deleted, have to disconnect",
+    );
+}
+
+/// Drains the change feed into [`observe`].
 pub(crate) fn drain_feed(s: &mut Session) {
-    let State::Selected { account, view, .. } = &mut s.state else {
-        // Nothing to track; keep the channel from lagging.
-        while s.feed.try_recv().is_ok() {}
-        return;
-    };
     loop {
         match s.feed.try_recv() {
             Ok(e) => {
-                if e.account_id == account.id && e.mailbox_id.is_none_or(|m| m == view.mailbox_id) {
-                    view.mark_dirty();
-                }
+                observe(s, &e);
             }
-            Err(broadcast::error::TryRecvError::Lagged(_)) => view.mark_dirty(),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => observe_lagged(s),
             Err(_) => return,
         }
+    }
+}
+
+/// Takes one feed entry: marks the view dirty when it concerns the selected mailbox (returned),
+/// notes its deletion or renaming, and hands it to NOTIFY.
+pub(crate) fn observe(s: &mut Session, e: &JournalEntry) -> bool {
+    let mut selected = None;
+    let mut hit = false;
+    if let State::Selected { account, view, .. } = &mut s.state
+        && e.account_id == account.id
+    {
+        selected = Some(view.mailbox_id);
+        if e.mailbox_id.is_none_or(|m| m == view.mailbox_id) {
+            view.mark_dirty();
+            hit = true;
+        }
+        match e.kind {
+            malt_store::ChangeKind::MailboxDeleted if e.mailbox_id == Some(view.mailbox_id) => {
+                s.selected_deleted = true;
+            }
+            // Renaming a parent renames its children under the parent's entry: any rename may
+            // have renamed the selected mailbox.
+            malt_store::ChangeKind::MailboxRenamed => s.selected_renamed = true,
+            _ => {}
+        }
+    }
+    if let Some(n) = s.notify.as_mut() {
+        n.observe(e, selected);
+    }
+    hit
+}
+
+/// The feed lagged: this session missed entries.
+pub(crate) fn observe_lagged(s: &mut Session) {
+    if let State::Selected { view, .. } = &mut s.state {
+        view.mark_dirty();
+    }
+    if let Some(n) = s.notify.as_mut() {
+        n.lost();
     }
 }
 
@@ -492,9 +570,17 @@ pub(crate) fn drain_feed(s: &mut Session) {
 /// changed, or `force`) and writes the untagged updates.
 pub(crate) async fn sync(s: &mut Session, allow_expunge: bool, force: bool) {
     drain_feed(s);
+    if s.selected_deleted {
+        return;
+    }
     let State::Selected { view, .. } = &mut s.state else {
         return;
     };
+    if std::mem::take(&mut s.selected_renamed)
+        && let Ok(Some(mb)) = s.core.storage().store.mailbox_by_id(view.mailbox_id).await
+    {
+        view.name = mb.name;
+    }
     if !force && !view.is_dirty() {
         return;
     }

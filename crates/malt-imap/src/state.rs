@@ -113,7 +113,8 @@ pub fn group(kind: &CommandKind) -> Group {
         | C::SetMetadata { .. }
         | C::GetQuota { .. }
         | C::GetQuotaRoot { .. }
-        | C::SetQuota { .. } => Group::Authenticated,
+        | C::SetQuota { .. }
+        | C::Notify(_) => Group::Authenticated,
         C::Check
         | C::Close
         | C::Unselect
@@ -178,6 +179,7 @@ mod tests {
                 mailbox: "x".into(),
                 special_use: vec![],
             },
+            C::Notify(None),
         ];
         let enable = C::Enable { capabilities: vec![] };
         assert!(allowed(Phase::Authenticated, &enable));
@@ -213,7 +215,7 @@ mod tests {
                 },
             },
         ];
-        let unsupported = [C::Notify(None)];
+        let unsupported: [CommandKind; 0] = [];
         use Phase as P;
         for c in &any {
             assert!(

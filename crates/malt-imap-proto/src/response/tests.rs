@@ -458,3 +458,16 @@ d105 OK [MODIFIED 7,9:11] Conditional STORE failed\r\n\
 * VANISHED (EARLIER) 300\r\n"
     );
 }
+
+/// RFC 5464 §4.4.2: the unsolicited METADATA names the changed entries, without values.
+#[test]
+fn metadata_changed() {
+    let mut w = ResponseWriter::new(false);
+    w.metadata_changed("INBOX", &["/private/comment", "/shared/x"]);
+    w.metadata_changed("", &["/private/vendor/x"]);
+    w.metadata_changed("Entwürfe", &["/shared/comment"]);
+    assert_eq!(
+        text(&w),
+        "* METADATA INBOX /private/comment /shared/x\r\n* METADATA \"\" /private/vendor/x\r\n* METADATA Entw&APw-rfe /shared/comment\r\n"
+    );
+}

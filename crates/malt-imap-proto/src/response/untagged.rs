@@ -318,6 +318,22 @@ impl ResponseWriter {
         self.crlf();
     }
 
+    /// The unsolicited `* METADATA mailbox entry...` (RFC 5464 §4.4.2 entry-list: names without
+    /// values, telling the client which entries changed); `mailbox` is empty for server entries.
+    pub fn metadata_changed(&mut self, mailbox: &str, entries: &[&str]) {
+        self.raw("* METADATA ");
+        if mailbox.is_empty() {
+            self.raw("\"\"");
+        } else {
+            self.mailbox(mailbox);
+        }
+        for entry in entries {
+            self.raw(" ");
+            self.astr(entry);
+        }
+        self.crlf();
+    }
+
     /// `* NAMESPACE personal other shared` (RFC 9051 §7.3.5); an empty list is NIL.
     pub fn namespace(
         &mut self,

@@ -45,6 +45,8 @@ const BASE: &[&str] = &[
     // RFC 9208 (op/quota.rs): STORAGE only, Malt has no message-count limit.
     "QUOTA",
     "QUOTA=RES-STORAGE",
+    // RFC 5465 (op/notify.rs, notify.rs): all events but AnnotationChange.
+    "NOTIFY",
 ];
 
 /// The capability list for the session's current state.

@@ -1,6 +1,7 @@
 //! IDLE (RFC 2177, RFC 9051 §6.3.13): `+ idling`, then changes of the selected mailbox are announced as
 //! they happen (EXPUNGE included: IDLE is a sync point) until the client sends `DONE`. Any other line
-//! ends IDLE with BAD. Idle timeout and shutdown end the session with `* BYE`.
+//! ends IDLE with BAD. Idle timeout and shutdown end the session with `* BYE`, and so does the
+//! deletion of the selected mailbox. With NOTIFY active its events are sent too (RFC 5465 §4).
 
 use std::io;
 
@@ -8,8 +9,7 @@ use malt_imap_proto::{Status, is_idle_done};
 use malt_server::Wait;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::session::{Io, Outcome, Session, sync};
-use crate::state::State;
+use crate::session::{Io, Outcome, Session, observe, observe_lagged, sync, write_deleted_bye};
 
 enum Event {
     Read(io::Result<usize>),
@@ -47,27 +47,27 @@ pub(crate) async fn run(s: &mut Session, io: &mut Io) -> io::Result<Outcome> {
             Wait::Ready(Event::Read(Ok(0) | Err(_))) => return Ok(Outcome::drop_connection()),
             Wait::Ready(Event::Read(Ok(_))) => {}
             Wait::Ready(Event::Feed(e)) => {
-                let relevant = match (&e, &mut s.state) {
-                    (Ok(entry), State::Selected { account, view, .. }) => {
-                        let hit = entry.account_id == account.id
-                            && entry.mailbox_id.is_none_or(|m| m == view.mailbox_id);
-                        if hit {
-                            view.mark_dirty();
-                        }
-                        hit
-                    }
-                    (Err(RecvError::Lagged(_)), State::Selected { view, .. }) => {
-                        view.mark_dirty();
+                let relevant = match &e {
+                    Ok(entry) => observe(s, entry),
+                    Err(RecvError::Lagged(_)) => {
+                        observe_lagged(s);
                         true
                     }
-                    (Err(RecvError::Closed), _) => {
+                    Err(RecvError::Closed) => {
                         feed_open = false;
                         false
                     }
-                    _ => false,
                 };
-                if relevant {
+                // RFC 5465 §4: during IDLE the events NOTIFY asked for are sent as well.
+                if relevant || s.notify.is_some() {
+                    let known = crate::notify::known_max_uid(s);
                     sync(s, true, false).await;
+                    crate::notify::after_sync(s, io, known).await?;
+                    if s.selected_deleted {
+                        write_deleted_bye(s);
+                        io.send(&s.out.take()).await?;
+                        return Ok(Outcome::drop_connection());
+                    }
                     io.send(&s.out.take()).await?;
                 }
             }

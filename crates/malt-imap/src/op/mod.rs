@@ -20,6 +20,7 @@ pub(crate) mod logout;
 pub(crate) mod metadata;
 pub(crate) mod namespace;
 pub(crate) mod noop;
+pub(crate) mod notify;
 pub(crate) mod quota;
 pub(crate) mod rename;
 pub(crate) mod search;
@@ -90,6 +91,7 @@ pub(crate) async fn dispatch(
         C::GetQuota { root } => quota::get(s, &root).await,
         C::GetQuotaRoot { mailbox } => quota::get_root(s, &mailbox).await,
         C::SetQuota { .. } => quota::set(),
+        C::Notify(set) => notify::run(s, set).await,
         other => Outcome::bad(format!("{} is not supported", other.name())),
     })
 }

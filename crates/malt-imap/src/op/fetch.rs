@@ -199,6 +199,34 @@ fn partial(data: Vec<u8>, p: Option<(u64, u64)>) -> (Option<u64>, Vec<u8>) {
     }
 }
 
+/// Messages whose metadata one store read brings (FETCH works through the set in such chunks).
+const META_CHUNK: usize = 500;
+
+/// The records (with metadata) of the messages of `chunk`, by UID; one store read.
+async fn load(
+    store: &std::sync::Arc<dyn malt_store::Store>,
+    mailbox: malt_store::MailboxId,
+    chunk: &[(u32, Uid)],
+) -> Result<HashMap<Uid, Message>, malt_store::StoreError> {
+    if chunk.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let uids = UidSet::from_uids(chunk.iter().map(|(_, u)| *u));
+    Ok(store
+        .messages(mailbox, &uids)
+        .await?
+        .into_iter()
+        .map(|m| (m.uid, m))
+        .collect())
+}
+
+fn is_binary(a: &FetchAttribute) -> bool {
+    matches!(
+        a,
+        FetchAttribute::Binary { .. } | FetchAttribute::BinarySize { .. }
+    )
+}
+
 /// Responses are flushed to the client once this much is buffered, so a big FETCH does not hold the
 /// whole answer in memory.
 const FLUSH_AT: usize = 256 * 1024;
@@ -272,27 +300,21 @@ async fn fetch(
     }
     let want_meta = args.items.iter().any(needs_meta);
     let want_blob = args.items.iter().any(needs_blob);
-    let mut messages: HashMap<Uid, Message> = if want_meta && !targets.is_empty() {
-        match store
-            .messages(
-                view.mailbox_id,
-                &UidSet::from_uids(targets.iter().map(|(_, u)| *u)),
-            )
-            .await
-        {
-            Ok(v) => v.into_iter().map(|m| (m.uid, m)).collect(),
-            Err(e) => return Ok(Err(store_error(&e))),
-        }
-    } else {
-        HashMap::new()
-    };
     // RFC 3516 §4.3: an encoding this server cannot remove fails the FETCH before \Seen changes.
-    for m in messages.values() {
-        for a in &args.items {
-            if let FetchAttribute::Binary { part, .. } | FetchAttribute::BinarySize { part } = a
-                && let Some(cte) = unknown_cte(&m.meta.body, part)
-            {
-                return Ok(Err(unknown_cte_outcome(&cte)));
+    if args.items.iter().any(is_binary) {
+        for chunk in targets.chunks(META_CHUNK) {
+            let messages = match load(&store, view.mailbox_id, chunk).await {
+                Ok(m) => m,
+                Err(e) => return Ok(Err(store_error(&e))),
+            };
+            for m in messages.values() {
+                for a in &args.items {
+                    if let FetchAttribute::Binary { part, .. } | FetchAttribute::BinarySize { part } = a
+                        && let Some(cte) = unknown_cte(&m.meta.body, part)
+                    {
+                        return Ok(Err(unknown_cte_outcome(&cte)));
+                    }
+                }
             }
         }
     }
@@ -319,11 +341,6 @@ async fn fetch(
             {
                 Ok(update) => {
                     for m in update.changed {
-                        // The metadata was read first (for the UNKNOWN-CTE check): keep it current.
-                        if let Some(msg) = messages.get_mut(&m.uid) {
-                            msg.flags = m.flags.clone();
-                            msg.modseq = m.modseq;
-                        }
                         view.set_summary(m);
                     }
                 }
@@ -337,149 +354,161 @@ async fn fetch(
     if args.items.contains(&FetchAttribute::Flags) {
         include_flags = true;
     }
-    for (seq, uid) in targets {
-        let msg = messages.get(&uid);
-        if want_meta && msg.is_none() {
-            // Expunged meanwhile (the store no longer has it): nothing to say yet.
-            expunged_skipped = true;
-            continue;
-        }
-        let raw = match (want_blob, msg) {
-            (true, Some(m)) => match s.core.read_message(&m.blob_id).await {
-                Ok(r) => Some(r),
+    // Metadata is read a chunk at a time: a FETCH over a whole large mailbox never holds more than
+    // META_CHUNK messages' metadata (and one message's octets) at once.
+    for chunk in targets.chunks(META_CHUNK) {
+        let messages = if want_meta {
+            match load(&store, view.mailbox_id, chunk).await {
+                Ok(m) => m,
                 Err(e) => return Ok(Err(store_error(&e))),
-            },
-            _ => None,
+            }
+        } else {
+            HashMap::new()
         };
-        let mut owned: Vec<Owned<'_>> = Vec::new();
-        if include_uid {
-            owned.push(Owned::Uid);
-        }
-        if include_flags {
-            owned.push(Owned::Flags);
-        }
-        for a in &args.items {
-            let item = match (a, msg) {
-                (FetchAttribute::Flags | FetchAttribute::Uid, _) => continue,
-                (FetchAttribute::ModSeq, _) => Owned::ModSeq(view.modseq_of(uid)),
-                (_, None) => continue,
-                (FetchAttribute::InternalDate, Some(m)) => Owned::Date(date_time(m.internal_date)),
-                (FetchAttribute::Rfc822Size, Some(m)) => Owned::Size(m.size),
-                (FetchAttribute::Envelope, Some(m)) => Owned::Envelope(m),
-                (FetchAttribute::BodyStructure, Some(m)) => Owned::BodyStructure(m),
-                (FetchAttribute::Body, Some(m)) => Owned::Body(m),
-                (
-                    FetchAttribute::BodySection {
-                        section, partial: p, ..
-                    },
-                    Some(m),
-                ) => {
-                    let data = raw
-                        .as_deref()
-                        .and_then(|r| section_data(r, &m.meta.body, section));
-                    match data {
-                        Some(d) => {
-                            let (origin, d) = partial(d, *p);
-                            Owned::Section {
-                                section,
-                                origin,
-                                data: Some(d),
-                            }
-                        }
-                        None => Owned::Section {
-                            section,
-                            origin: p.map(|(o, _)| o),
-                            data: None,
-                        },
-                    }
-                }
-                (FetchAttribute::Rfc822, _) => Owned::Rfc822(raw.clone().unwrap_or_default()),
-                (FetchAttribute::Rfc822Header, Some(m)) => Owned::Rfc822Header(
-                    raw.as_deref()
-                        .map(|r| slice(r, m.meta.body.header_start, m.meta.body.body_start))
-                        .unwrap_or_default(),
-                ),
-                (FetchAttribute::Rfc822Text, Some(m)) => Owned::Rfc822Text(
-                    raw.as_deref()
-                        .map(|r| slice(r, m.meta.body.body_start, m.meta.body.body_end))
-                        .unwrap_or_default(),
-                ),
-                (FetchAttribute::Preview { .. }, Some(m)) => Owned::Preview(&m.meta.preview),
-                (FetchAttribute::EmailId, Some(m)) => Owned::EmailId(email_id(m)),
-                (FetchAttribute::ThreadId, Some(m)) => Owned::ThreadId(thread_id(m)),
-                (FetchAttribute::SaveDate, Some(m)) => Owned::SaveDate(date_time(m.save_date)),
-                (FetchAttribute::Binary { part, partial: p, .. }, Some(m)) => {
-                    match binary(raw.as_deref(), &m.meta.body, part) {
-                        Ok(Some(d)) => {
-                            let (origin, d) = partial(d, *p);
-                            Owned::Binary {
-                                part,
-                                origin,
-                                data: Some(d),
-                            }
-                        }
-                        Ok(None) => Owned::Binary {
-                            part,
-                            origin: p.map(|(o, _)| o),
-                            data: None,
-                        },
-                        Err(o) => return Ok(Err(o)),
-                    }
-                }
-                (FetchAttribute::BinarySize { part }, Some(m)) => {
-                    match binary(raw.as_deref(), &m.meta.body, part) {
-                        Ok(d) => Owned::BinarySize {
-                            part,
-                            size: d.map_or(0, |d| d.len() as u64),
-                        },
-                        Err(o) => return Ok(Err(o)),
-                    }
-                }
+        for &(seq, uid) in chunk {
+            let msg = messages.get(&uid);
+            if want_meta && msg.is_none() {
+                // Expunged meanwhile (the store no longer has it): nothing to say yet.
+                expunged_skipped = true;
+                continue;
+            }
+            let raw = match (want_blob, msg) {
+                (true, Some(m)) => match s.core.read_message(&m.blob_id).await {
+                    Ok(r) => Some(r),
+                    Err(e) => return Ok(Err(store_error(&e))),
+                },
+                _ => None,
             };
-            owned.push(item);
-        }
-        if with_modseq && !args.items.contains(&FetchAttribute::ModSeq) {
-            owned.push(Owned::ModSeq(view.modseq_of(uid)));
-        }
-        let flags: Vec<Flag> = view.flags_of(uid).map(imap_flags).unwrap_or_default();
-        let items: Vec<FetchItem<'_>> = owned
-            .iter()
-            .map(|o| match o {
-                Owned::Flags => FetchItem::Flags(&flags),
-                Owned::Uid => FetchItem::Uid(uid),
-                Owned::Date(d) => FetchItem::InternalDate(*d),
-                Owned::Size(n) => FetchItem::Rfc822Size(*n),
-                Owned::Envelope(m) => FetchItem::Envelope(&m.meta.envelope),
-                Owned::BodyStructure(m) => FetchItem::BodyStructure(&m.meta.body),
-                Owned::Body(m) => FetchItem::Body(&m.meta.body),
-                Owned::Section {
-                    section,
-                    origin,
-                    data,
-                } => FetchItem::BodySection {
-                    section,
-                    origin: *origin,
-                    data: data.as_deref(),
-                },
-                Owned::Binary { part, origin, data } => FetchItem::Binary {
-                    part,
-                    origin: *origin,
-                    data: data.as_deref(),
-                },
-                Owned::BinarySize { part, size } => FetchItem::BinarySize { part, size: *size },
-                Owned::Rfc822(d) => FetchItem::Rfc822(d),
-                Owned::Rfc822Header(d) => FetchItem::Rfc822Header(d),
-                Owned::Rfc822Text(d) => FetchItem::Rfc822Text(d),
-                Owned::ModSeq(n) => FetchItem::ModSeq(*n),
-                Owned::Preview(p) => FetchItem::Preview(Some(p)),
-                Owned::EmailId(id) => FetchItem::EmailId(id),
-                Owned::ThreadId(id) => FetchItem::ThreadId(Some(id)),
-                Owned::SaveDate(d) => FetchItem::SaveDate(Some(*d)),
-            })
-            .collect();
-        s.out.fetch(seq, &items);
-        if s.out.as_bytes().len() >= FLUSH_AT {
-            io.send(&s.out.take()).await?;
+            let mut owned: Vec<Owned<'_>> = Vec::new();
+            if include_uid {
+                owned.push(Owned::Uid);
+            }
+            if include_flags {
+                owned.push(Owned::Flags);
+            }
+            for a in &args.items {
+                let item = match (a, msg) {
+                    (FetchAttribute::Flags | FetchAttribute::Uid, _) => continue,
+                    (FetchAttribute::ModSeq, _) => Owned::ModSeq(view.modseq_of(uid)),
+                    (_, None) => continue,
+                    (FetchAttribute::InternalDate, Some(m)) => Owned::Date(date_time(m.internal_date)),
+                    (FetchAttribute::Rfc822Size, Some(m)) => Owned::Size(m.size),
+                    (FetchAttribute::Envelope, Some(m)) => Owned::Envelope(m),
+                    (FetchAttribute::BodyStructure, Some(m)) => Owned::BodyStructure(m),
+                    (FetchAttribute::Body, Some(m)) => Owned::Body(m),
+                    (
+                        FetchAttribute::BodySection {
+                            section, partial: p, ..
+                        },
+                        Some(m),
+                    ) => {
+                        let data = raw
+                            .as_deref()
+                            .and_then(|r| section_data(r, &m.meta.body, section));
+                        match data {
+                            Some(d) => {
+                                let (origin, d) = partial(d, *p);
+                                Owned::Section {
+                                    section,
+                                    origin,
+                                    data: Some(d),
+                                }
+                            }
+                            None => Owned::Section {
+                                section,
+                                origin: p.map(|(o, _)| o),
+                                data: None,
+                            },
+                        }
+                    }
+                    (FetchAttribute::Rfc822, _) => Owned::Rfc822(raw.clone().unwrap_or_default()),
+                    (FetchAttribute::Rfc822Header, Some(m)) => Owned::Rfc822Header(
+                        raw.as_deref()
+                            .map(|r| slice(r, m.meta.body.header_start, m.meta.body.body_start))
+                            .unwrap_or_default(),
+                    ),
+                    (FetchAttribute::Rfc822Text, Some(m)) => Owned::Rfc822Text(
+                        raw.as_deref()
+                            .map(|r| slice(r, m.meta.body.body_start, m.meta.body.body_end))
+                            .unwrap_or_default(),
+                    ),
+                    (FetchAttribute::Preview { .. }, Some(m)) => Owned::Preview(&m.meta.preview),
+                    (FetchAttribute::EmailId, Some(m)) => Owned::EmailId(email_id(m)),
+                    (FetchAttribute::ThreadId, Some(m)) => Owned::ThreadId(thread_id(m)),
+                    (FetchAttribute::SaveDate, Some(m)) => Owned::SaveDate(date_time(m.save_date)),
+                    (FetchAttribute::Binary { part, partial: p, .. }, Some(m)) => {
+                        match binary(raw.as_deref(), &m.meta.body, part) {
+                            Ok(Some(d)) => {
+                                let (origin, d) = partial(d, *p);
+                                Owned::Binary {
+                                    part,
+                                    origin,
+                                    data: Some(d),
+                                }
+                            }
+                            Ok(None) => Owned::Binary {
+                                part,
+                                origin: p.map(|(o, _)| o),
+                                data: None,
+                            },
+                            Err(o) => return Ok(Err(o)),
+                        }
+                    }
+                    (FetchAttribute::BinarySize { part }, Some(m)) => {
+                        match binary(raw.as_deref(), &m.meta.body, part) {
+                            Ok(d) => Owned::BinarySize {
+                                part,
+                                size: d.map_or(0, |d| d.len() as u64),
+                            },
+                            Err(o) => return Ok(Err(o)),
+                        }
+                    }
+                };
+                owned.push(item);
+            }
+            if with_modseq && !args.items.contains(&FetchAttribute::ModSeq) {
+                owned.push(Owned::ModSeq(view.modseq_of(uid)));
+            }
+            let flags: Vec<Flag> = view.flags_of(uid).map(imap_flags).unwrap_or_default();
+            let items: Vec<FetchItem<'_>> = owned
+                .iter()
+                .map(|o| match o {
+                    Owned::Flags => FetchItem::Flags(&flags),
+                    Owned::Uid => FetchItem::Uid(uid),
+                    Owned::Date(d) => FetchItem::InternalDate(*d),
+                    Owned::Size(n) => FetchItem::Rfc822Size(*n),
+                    Owned::Envelope(m) => FetchItem::Envelope(&m.meta.envelope),
+                    Owned::BodyStructure(m) => FetchItem::BodyStructure(&m.meta.body),
+                    Owned::Body(m) => FetchItem::Body(&m.meta.body),
+                    Owned::Section {
+                        section,
+                        origin,
+                        data,
+                    } => FetchItem::BodySection {
+                        section,
+                        origin: *origin,
+                        data: data.as_deref(),
+                    },
+                    Owned::Binary { part, origin, data } => FetchItem::Binary {
+                        part,
+                        origin: *origin,
+                        data: data.as_deref(),
+                    },
+                    Owned::BinarySize { part, size } => FetchItem::BinarySize { part, size: *size },
+                    Owned::Rfc822(d) => FetchItem::Rfc822(d),
+                    Owned::Rfc822Header(d) => FetchItem::Rfc822Header(d),
+                    Owned::Rfc822Text(d) => FetchItem::Rfc822Text(d),
+                    Owned::ModSeq(n) => FetchItem::ModSeq(*n),
+                    Owned::Preview(p) => FetchItem::Preview(Some(p)),
+                    Owned::EmailId(id) => FetchItem::EmailId(id),
+                    Owned::ThreadId(id) => FetchItem::ThreadId(Some(id)),
+                    Owned::SaveDate(d) => FetchItem::SaveDate(Some(*d)),
+                })
+                .collect();
+            s.out.fetch(seq, &items);
+            if s.out.as_bytes().len() >= FLUSH_AT {
+                io.send(&s.out.take()).await?;
+            }
         }
     }
     if expunged_skipped {

@@ -99,14 +99,22 @@ async fn multiappend_over_quota_stores_nothing() {
     assert!(r[0].starts_with("a NO [OVERQUOTA] "), "{r:?}");
     assert_eq!(env.inbox().await.message_count, 0);
     // One of them fits.
-    assert_eq!(append_plus(&mut c, "b", "", &m).await, appended(&env, "b", "1").await);
+    assert_eq!(
+        append_plus(&mut c, "b", "", &m).await,
+        appended(&env, "b", "1").await
+    );
 }
 
 #[tokio::test]
 async fn trycreate() {
     let env = start().await;
     let mut c = env.logged_in().await;
-    only(&mut c, "a APPEND Nope {1+}\r\nx", "a NO [TRYCREATE] Mailbox does not exist").await;
+    only(
+        &mut c,
+        "a APPEND Nope {1+}\r\nx",
+        "a NO [TRYCREATE] Mailbox does not exist",
+    )
+    .await;
     assert!(env.core.mailbox(env.account.id, "Nope").await.unwrap().is_none());
 }
 

@@ -27,7 +27,9 @@ fn caps_ok(tag: &str) -> Vec<String> {
 async fn plain_with_initial_response() {
     let env = start().await;
     let mut c = env.client().await;
-    let r = c.cmd(&format!("a AUTHENTICATE PLAIN {}", plain(USER, PASS))).await;
+    let r = c
+        .cmd(&format!("a AUTHENTICATE PLAIN {}", plain(USER, PASS)))
+        .await;
     assert_eq!(r, caps_ok("a"));
     refused_in_state(&mut c, "b AUTHENTICATE PLAIN", "AUTHENTICATE").await;
     c.cmd("c SELECT INBOX").await;
@@ -62,11 +64,23 @@ async fn login_mechanism() {
 async fn failures() {
     let env = start().await;
     let mut c = env.client().await;
-    let r = c.cmd(&format!("a AUTHENTICATE PLAIN {}", plain(USER, "wrong"))).await;
+    let r = c
+        .cmd(&format!("a AUTHENTICATE PLAIN {}", plain(USER, "wrong")))
+        .await;
     assert_eq!(r, lines(&["a NO [AUTHENTICATIONFAILED] Authentication failed"]));
     // An empty initial response ("=", RFC 4959 §3) carries no credentials.
-    only(&mut c, "b AUTHENTICATE PLAIN =", "b NO [AUTHENTICATIONFAILED] Authentication failed").await;
-    only(&mut c, "c AUTHENTICATE CRAM-MD5", "c NO Unsupported authentication mechanism").await;
+    only(
+        &mut c,
+        "b AUTHENTICATE PLAIN =",
+        "b NO [AUTHENTICATIONFAILED] Authentication failed",
+    )
+    .await;
+    only(
+        &mut c,
+        "c AUTHENTICATE CRAM-MD5",
+        "c NO Unsupported authentication mechanism",
+    )
+    .await;
     only(&mut c, "d AUTHENTICATE PLAIN !!!", "d BAD invalid base64").await;
     only(&mut c, "e AUTHENTICATE", "e BAD expected ' '").await;
     // RFC 9051 §6.2.2: "*" cancels the exchange with BAD.
@@ -86,7 +100,9 @@ async fn failures() {
 async fn privacy_required_for_remote_plaintext() {
     let env = start().await;
     let mut c = Client::connect_proxied(env.proxied, "203.0.113.5").await;
-    let r = c.cmd(&format!("a AUTHENTICATE PLAIN {}", plain(USER, PASS))).await;
+    let r = c
+        .cmd(&format!("a AUTHENTICATE PLAIN {}", plain(USER, PASS)))
+        .await;
     assert_eq!(
         r,
         lines(&["a NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure connections"])

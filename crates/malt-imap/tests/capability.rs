@@ -60,7 +60,12 @@ async fn remote_plaintext_client() {
 async fn syntax_error() {
     let env = start().await;
     let mut c = env.client().await;
-    only(&mut c, "a CAPABILITY IMAP4rev2", "a BAD unexpected characters at end of command").await;
+    only(
+        &mut c,
+        "a CAPABILITY IMAP4rev2",
+        "a BAD unexpected characters at end of command",
+    )
+    .await;
     // Command names are case-insensitive (RFC 9051 §9 "Formal Syntax"); the session continues.
     let r = c.cmd("b capability").await;
     assert_eq!(r[1], "b OK CAPABILITY completed\r\n", "{r:?}");

@@ -53,14 +53,24 @@ async fn already_exists() {
         )
         .await;
     }
-    only(&mut c, "e CREATE inbox", "e NO [ALREADYEXISTS] mailbox INBOX already exists").await;
+    only(
+        &mut c,
+        "e CREATE inbox",
+        "e NO [ALREADYEXISTS] mailbox INBOX already exists",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn invalid_names() {
     let env = start().await;
     let mut c = env.logged_in().await;
-    only(&mut c, "a CREATE \"\"", "a NO [CANNOT] invalid mailbox name: empty").await;
+    only(
+        &mut c,
+        "a CREATE \"\"",
+        "a NO [CANNOT] invalid mailbox name: empty",
+    )
+    .await;
     let level = "NO [CANNOT] invalid mailbox name: empty hierarchy level (around '/')";
     only(&mut c, "b CREATE \"a//b\"", &format!("b {level}")).await;
     only(&mut c, "c CREATE /top", &format!("c {level}")).await;
@@ -81,7 +91,12 @@ async fn special_use() {
             "b OK LIST completed"
         ])
     );
-    only(&mut c, "c CREATE X (USE (\\Foo))", "c NO [USEATTR] Unsupported special use \\Foo").await;
+    only(
+        &mut c,
+        "c CREATE X (USE (\\Foo))",
+        "c NO [USEATTR] Unsupported special use \\Foo",
+    )
+    .await;
     only(
         &mut c,
         "d CREATE Y (USE (\\Drafts \\Sent))",
@@ -99,7 +114,12 @@ async fn modified_utf7_names() {
     assert_eq!(r, created(&env, "a", "Entwürfe").await);
     let r = c.cmd("b CREATE \"a&-b\"").await;
     assert_eq!(r, created(&env, "b", "a&b").await);
-    only(&mut c, "c CREATE \"&APw\"", "c BAD invalid mailbox name: unterminated '&'").await;
+    only(
+        &mut c,
+        "c CREATE \"&APw\"",
+        "c BAD invalid mailbox name: unterminated '&'",
+    )
+    .await;
     // 8-bit names are not modified UTF-7.
     only(
         &mut c,

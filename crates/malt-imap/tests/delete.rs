@@ -39,7 +39,12 @@ async fn refusals() {
     let mut c = env.logged_in().await;
     only(&mut c, "a DELETE INBOX", "a NO [CANNOT] INBOX cannot be deleted").await;
     only(&mut c, "b DELETE inbox", "b NO [CANNOT] INBOX cannot be deleted").await;
-    only(&mut c, "c DELETE Nope", "c NO [NONEXISTENT] mailbox Nope not found").await;
+    only(
+        &mut c,
+        "c DELETE Nope",
+        "c NO [NONEXISTENT] mailbox Nope not found",
+    )
+    .await;
     c.cmd("d CREATE Work/Projects").await;
     only(
         &mut c,
@@ -71,7 +76,12 @@ async fn mailbox_names() {
     c.cmd("a CREATE \"Entw&APw-rfe\"").await;
     only(&mut c, "b DELETE \"Entw&APw-rfe\"", "b OK DELETE completed").await;
     assert!(!exists(&env, "Entwürfe").await);
-    only(&mut c, "c DELETE \"&APw\"", "c BAD invalid mailbox name: unterminated '&'").await;
+    only(
+        &mut c,
+        "c DELETE \"&APw\"",
+        "c BAD invalid mailbox name: unterminated '&'",
+    )
+    .await;
     c.cmd("d ENABLE UTF8=ACCEPT").await;
     c.cmd("e CREATE Grüße").await;
     only(&mut c, "f DELETE Grüße", "f OK DELETE completed").await;
@@ -83,6 +93,11 @@ async fn syntax_errors() {
     let env = start().await;
     let mut c = env.logged_in().await;
     only(&mut c, "a DELETE", "a BAD expected ' '").await;
-    only(&mut c, "b DELETE Junk Trash", "b BAD unexpected characters at end of command").await;
+    only(
+        &mut c,
+        "b DELETE Junk Trash",
+        "b BAD unexpected characters at end of command",
+    )
+    .await;
     assert!(exists(&env, "Junk").await);
 }

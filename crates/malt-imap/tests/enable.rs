@@ -38,10 +38,7 @@ async fn only_newly_enabled_and_unknown_ignored() {
     );
     assert_eq!(
         c.cmd("b ENABLE IMAP4rev2 UTF8=ACCEPT CONDSTORE QRESYNC").await,
-        lines(&[
-            "* ENABLED UTF8=ACCEPT CONDSTORE QRESYNC",
-            "b OK ENABLE completed"
-        ])
+        lines(&["* ENABLED UTF8=ACCEPT CONDSTORE QRESYNC", "b OK ENABLE completed"])
     );
     assert_eq!(
         c.cmd("c ENABLE QRESYNC X-UNKNOWN").await,

@@ -24,7 +24,10 @@ async fn in_every_state() {
     let mut c = env.client().await;
     assert_eq!(c.cmd("a ID NIL").await, answer("a"));
     let mut c = env.logged_in().await;
-    assert_eq!(c.cmd("b ID (\"name\" \"test\" \"version\" \"1\")").await, answer("b"));
+    assert_eq!(
+        c.cmd("b ID (\"name\" \"test\" \"version\" \"1\")").await,
+        answer("b")
+    );
     let mut c = env.selected().await;
     assert_eq!(c.cmd("c ID (\"name\" NIL)").await, answer("c"));
 }

@@ -93,7 +93,10 @@ async fn selection_options() {
     c.cmd("b SUBSCRIBE Gone").await;
     assert_eq!(
         c.cmd("c LIST (SUBSCRIBED) \"\" W*").await,
-        with_done(&["* LIST (\\HasNoChildren \\Subscribed) \"/\" Work/Projects"], "c")
+        with_done(
+            &["* LIST (\\HasNoChildren \\Subscribed) \"/\" Work/Projects"],
+            "c"
+        )
     );
     // A subscription to a missing mailbox: \NonExistent (RFC 5258 §3.1).
     assert_eq!(
@@ -133,7 +136,8 @@ async fn return_options() {
     let mut c = client(&env).await;
     c.cmd("a SUBSCRIBE Work").await;
     assert_eq!(
-        c.cmd("b LIST \"\" W* RETURN (SUBSCRIBED CHILDREN SPECIAL-USE)").await,
+        c.cmd("b LIST \"\" W* RETURN (SUBSCRIBED CHILDREN SPECIAL-USE)")
+            .await,
         with_done(
             &[
                 "* LIST (\\HasChildren \\Subscribed) \"/\" Work",
@@ -144,7 +148,8 @@ async fn return_options() {
     );
     // LIST-STATUS (RFC 5819 §2): each LIST followed by its STATUS.
     assert_eq!(
-        c.cmd("c LIST \"\" (INBOX Work) RETURN (STATUS (MESSAGES UNSEEN))").await,
+        c.cmd("c LIST \"\" (INBOX Work) RETURN (STATUS (MESSAGES UNSEEN))")
+            .await,
         with_done(
             &[
                 "* LIST (\\HasNoChildren) \"/\" INBOX",
@@ -155,7 +160,10 @@ async fn return_options() {
             "c"
         )
     );
-    assert_eq!(c.cmd("d LIST \"\" Work RETURN ()").await, with_done(&[ALL[6]], "d"));
+    assert_eq!(
+        c.cmd("d LIST \"\" Work RETURN ()").await,
+        with_done(&[ALL[6]], "d")
+    );
 }
 
 #[tokio::test]
@@ -177,7 +185,12 @@ async fn mailbox_names() {
             "c"
         )
     );
-    only(&mut c, "d LIST \"\" \"&APw\"", "d BAD invalid mailbox name: unterminated '&'").await;
+    only(
+        &mut c,
+        "d LIST \"\" \"&APw\"",
+        "d BAD invalid mailbox name: unterminated '&'",
+    )
+    .await;
     c.cmd("e ENABLE UTF8=ACCEPT").await;
     assert_eq!(
         c.cmd("f LIST \"\" Entwürfe RETURN (STATUS (MESSAGES))").await,
@@ -197,8 +210,23 @@ async fn syntax_errors() {
     let mut c = env.logged_in().await;
     only(&mut c, "a LIST", "a BAD expected ' '").await;
     only(&mut c, "b LIST \"\"", "b BAD expected ' '").await;
-    only(&mut c, "c LIST (FOO) \"\" *", "c BAD unknown LIST selection option FOO").await;
-    only(&mut c, "d LIST \"\" * RETURN (FOO)", "d BAD unknown LIST return option FOO").await;
+    only(
+        &mut c,
+        "c LIST (FOO) \"\" *",
+        "c BAD unknown LIST selection option FOO",
+    )
+    .await;
+    only(
+        &mut c,
+        "d LIST \"\" * RETURN (FOO)",
+        "d BAD unknown LIST return option FOO",
+    )
+    .await;
     only(&mut c, "e LIST \"\" * RETURN (STATUS ())", "e BAD empty list").await;
-    only(&mut c, "f LIST \"\" * RETURN (STATUS (FOO))", "f BAD unknown STATUS item FOO").await;
+    only(
+        &mut c,
+        "f LIST \"\" * RETURN (STATUS (FOO))",
+        "f BAD unknown STATUS item FOO",
+    )
+    .await;
 }

@@ -83,6 +83,11 @@ async fn privacy_required_for_remote_plaintext() {
 async fn too_big_literal() {
     let env = start().await;
     let mut c = env.client().await;
-    only(&mut c, "a LOGIN {70000}", "a NO [TOOBIG] literal of 70000 octets is too big").await;
+    only(
+        &mut c,
+        "a LOGIN {70000}",
+        "a NO [TOOBIG] literal of 70000 octets is too big",
+    )
+    .await;
     only(&mut c, "b NOOP", "b OK NOOP completed").await;
 }

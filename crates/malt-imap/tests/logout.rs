@@ -42,7 +42,12 @@ async fn selected_logout_keeps_deleted_messages() {
 async fn syntax_error_keeps_session() {
     let env = start().await;
     let mut c = env.client().await;
-    only(&mut c, "a LOGOUT now", "a BAD unexpected characters at end of command").await;
+    only(
+        &mut c,
+        "a LOGOUT now",
+        "a BAD unexpected characters at end of command",
+    )
+    .await;
     only(&mut c, "b NOOP", "b OK NOOP completed").await;
     logout(&mut c).await;
 }

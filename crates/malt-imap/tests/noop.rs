@@ -61,6 +61,16 @@ async fn sync_points() {
 async fn syntax_errors() {
     let env = start().await;
     let mut c = env.selected().await;
-    only(&mut c, "a NOOP now", "a BAD unexpected characters at end of command").await;
-    only(&mut c, "b CHECK x", "b BAD unexpected characters at end of command").await;
+    only(
+        &mut c,
+        "a NOOP now",
+        "a BAD unexpected characters at end of command",
+    )
+    .await;
+    only(
+        &mut c,
+        "b CHECK x",
+        "b BAD unexpected characters at end of command",
+    )
+    .await;
 }

@@ -42,7 +42,10 @@ async fn renames_with_children_and_new_parents() {
     let r = c.cmd("f LIST \"\" Bin").await;
     assert_eq!(
         r,
-        lines(&["* LIST (\\HasNoChildren \\Trash) \"/\" Bin", "f OK LIST completed"])
+        lines(&[
+            "* LIST (\\HasNoChildren \\Trash) \"/\" Bin",
+            "f OK LIST completed"
+        ])
     );
 }
 
@@ -62,12 +65,42 @@ async fn refusals() {
     let env = start().await;
     let mut c = env.logged_in().await;
     c.cmd("a CREATE R/S").await;
-    only(&mut c, "b RENAME Nope X", "b NO [NONEXISTENT] mailbox Nope not found").await;
-    only(&mut c, "c RENAME R Trash", "c NO [ALREADYEXISTS] mailbox Trash already exists").await;
-    only(&mut c, "d RENAME R/S R", "d NO [ALREADYEXISTS] mailbox R already exists").await;
-    only(&mut c, "e RENAME R INBOX", "e NO [CANNOT] cannot rename a mailbox to INBOX").await;
-    only(&mut c, "f RENAME R R/S/T", "f NO [CANNOT] cannot rename a mailbox into itself").await;
-    only(&mut c, "g RENAME R \"\"", "g NO [CANNOT] invalid mailbox name: empty").await;
+    only(
+        &mut c,
+        "b RENAME Nope X",
+        "b NO [NONEXISTENT] mailbox Nope not found",
+    )
+    .await;
+    only(
+        &mut c,
+        "c RENAME R Trash",
+        "c NO [ALREADYEXISTS] mailbox Trash already exists",
+    )
+    .await;
+    only(
+        &mut c,
+        "d RENAME R/S R",
+        "d NO [ALREADYEXISTS] mailbox R already exists",
+    )
+    .await;
+    only(
+        &mut c,
+        "e RENAME R INBOX",
+        "e NO [CANNOT] cannot rename a mailbox to INBOX",
+    )
+    .await;
+    only(
+        &mut c,
+        "f RENAME R R/S/T",
+        "f NO [CANNOT] cannot rename a mailbox into itself",
+    )
+    .await;
+    only(
+        &mut c,
+        "g RENAME R \"\"",
+        "g NO [CANNOT] invalid mailbox name: empty",
+    )
+    .await;
     assert!(exists(&env, "R").await && exists(&env, "R/S").await);
 }
 
@@ -76,9 +109,19 @@ async fn mailbox_names() {
     let env = start().await;
     let mut c = env.logged_in().await;
     c.cmd("a CREATE Drafts2").await;
-    only(&mut c, "b RENAME Drafts2 \"Entw&APw-rfe\"", "b OK RENAME completed").await;
+    only(
+        &mut c,
+        "b RENAME Drafts2 \"Entw&APw-rfe\"",
+        "b OK RENAME completed",
+    )
+    .await;
     assert!(exists(&env, "Entwürfe").await);
-    only(&mut c, "c RENAME \"Entw&APw-rfe\" \"&APw\"", "c BAD invalid mailbox name: unterminated '&'").await;
+    only(
+        &mut c,
+        "c RENAME \"Entw&APw-rfe\" \"&APw\"",
+        "c BAD invalid mailbox name: unterminated '&'",
+    )
+    .await;
     c.cmd("d ENABLE UTF8=ACCEPT").await;
     only(&mut c, "e RENAME Entwürfe Grüße", "e OK RENAME completed").await;
     assert!(exists(&env, "Grüße").await && !exists(&env, "Entwürfe").await);

@@ -25,8 +25,7 @@ async fn opened(env: &Env, read_only: bool, exists: u32, unseen: Option<u32>) ->
     v.push(if read_only {
         "* OK [PERMANENTFLAGS ()] Read-only mailbox".to_owned()
     } else {
-        "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted"
-            .to_owned()
+        "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted".to_owned()
     });
     if let Some(n) = unseen {
         v.push(format!("* OK [UNSEEN {n}] First unseen"));
@@ -56,7 +55,12 @@ async fn select_and_examine() {
     want.extend(opened(&env, true, 2, Some(2)).await);
     want.push("b OK [READ-ONLY] EXAMINE completed\r\n".to_owned());
     assert_eq!(c.cmd("b EXAMINE INBOX").await, want);
-    only(&mut c, "c STORE 1 +FLAGS (\\Deleted)", "c NO [READ-ONLY] Mailbox is read-only").await;
+    only(
+        &mut c,
+        "c STORE 1 +FLAGS (\\Deleted)",
+        "c NO [READ-ONLY] Mailbox is read-only",
+    )
+    .await;
     // Mailbox names: INBOX in any case (RFC 9051 §5.1).
     let mut want = vec!["* OK [CLOSED] Previous mailbox closed\r\n".to_owned()];
     want.extend(opened(&env, false, 2, Some(2)).await);
@@ -145,12 +149,32 @@ async fn syntax_errors() {
     only(&mut c, "a SELECT", "a BAD expected ' '").await;
     only(&mut c, "b EXAMINE", "b BAD expected ' '").await;
     only(&mut c, "c SELECT INBOX (FOO)", "c BAD unknown SELECT parameter").await;
-    only(&mut c, "d SELECT \"&Jjo\"", "d BAD invalid mailbox name: unterminated '&'").await;
+    only(
+        &mut c,
+        "d SELECT \"&Jjo\"",
+        "d BAD invalid mailbox name: unterminated '&'",
+    )
+    .await;
     // RFC 7162 §3.2.5: the QRESYNC parameter needs ENABLE QRESYNC.
-    only(&mut c, "e SELECT INBOX (QRESYNC (1 1))", "e BAD QRESYNC is not enabled").await;
+    only(
+        &mut c,
+        "e SELECT INBOX (QRESYNC (1 1))",
+        "e BAD QRESYNC is not enabled",
+    )
+    .await;
     c.cmd("f SELECT INBOX").await;
-    only(&mut c, "g CLOSE x", "g BAD unexpected characters at end of command").await;
-    only(&mut c, "h UNSELECT x", "h BAD unexpected characters at end of command").await;
+    only(
+        &mut c,
+        "g CLOSE x",
+        "g BAD unexpected characters at end of command",
+    )
+    .await;
+    only(
+        &mut c,
+        "h UNSELECT x",
+        "h BAD unexpected characters at end of command",
+    )
+    .await;
     // Still selected.
     only(&mut c, "i UNSELECT", "i OK UNSELECT completed").await;
 }

@@ -87,7 +87,12 @@ async fn refused_after_login() {
 async fn syntax_error() {
     let env = start().await;
     let mut c = env.client().await;
-    only(&mut c, "a STARTTLS now", "a BAD unexpected characters at end of command").await;
+    only(
+        &mut c,
+        "a STARTTLS now",
+        "a BAD unexpected characters at end of command",
+    )
+    .await;
     // Still plaintext: the session goes on.
     only(&mut c, "b NOOP", "b OK NOOP completed").await;
 }

@@ -53,7 +53,12 @@ async fn all_items() {
 async fn nonexistent() {
     let env = start().await;
     let mut c = env.logged_in().await;
-    only(&mut c, "a STATUS Nope (MESSAGES)", "a NO [NONEXISTENT] No such mailbox").await;
+    only(
+        &mut c,
+        "a STATUS Nope (MESSAGES)",
+        "a NO [NONEXISTENT] No such mailbox",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -65,7 +70,12 @@ async fn mailbox_names() {
         c.cmd("b STATUS \"Entw&APw-rfe\" (MESSAGES)").await,
         lines(&["* STATUS Entw&APw-rfe (MESSAGES 0)", "b OK STATUS completed"])
     );
-    only(&mut c, "c STATUS \"&APw\" (MESSAGES)", "c BAD invalid mailbox name: unterminated '&'").await;
+    only(
+        &mut c,
+        "c STATUS \"&APw\" (MESSAGES)",
+        "c BAD invalid mailbox name: unterminated '&'",
+    )
+    .await;
     c.cmd("d ENABLE UTF8=ACCEPT").await;
     assert_eq!(
         c.cmd("e STATUS Entwürfe (MESSAGES)").await,

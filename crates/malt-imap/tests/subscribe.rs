@@ -61,14 +61,24 @@ async fn nonexistent_and_invalid_names() {
         c.cmd("b LSUB \"\" G*").await,
         lines(&["* LSUB (\\Noselect) \"/\" Gone", "b OK LSUB completed"])
     );
-    only(&mut c, "c SUBSCRIBE \"\"", "c NO [CANNOT] invalid mailbox name: empty").await;
+    only(
+        &mut c,
+        "c SUBSCRIBE \"\"",
+        "c NO [CANNOT] invalid mailbox name: empty",
+    )
+    .await;
     only(
         &mut c,
         "d SUBSCRIBE \"a//b\"",
         "d NO [CANNOT] invalid mailbox name: empty hierarchy level (around '/')",
     )
     .await;
-    only(&mut c, "e SUBSCRIBE \"&APw\"", "e BAD invalid mailbox name: unterminated '&'").await;
+    only(
+        &mut c,
+        "e SUBSCRIBE \"&APw\"",
+        "e BAD invalid mailbox name: unterminated '&'",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -95,7 +105,10 @@ async fn lsub_patterns() {
         c.cmd("g LSUB \"\" L%").await,
         lines(&["* LSUB () \"/\" Lists", "g OK LSUB completed"])
     );
-    assert_eq!(c.cmd("h LSUB \"\" Nothing*").await, lines(&["h OK LSUB completed"]));
+    assert_eq!(
+        c.cmd("h LSUB \"\" Nothing*").await,
+        lines(&["h OK LSUB completed"])
+    );
 }
 
 #[tokio::test]
@@ -124,5 +137,10 @@ async fn syntax_errors() {
     only(&mut c, "a SUBSCRIBE", "a BAD expected ' '").await;
     only(&mut c, "b UNSUBSCRIBE", "b BAD expected ' '").await;
     only(&mut c, "c LSUB \"\"", "c BAD expected ' '").await;
-    only(&mut c, "d SUBSCRIBE a b", "d BAD unexpected characters at end of command").await;
+    only(
+        &mut c,
+        "d SUBSCRIBE a b",
+        "d BAD unexpected characters at end of command",
+    )
+    .await;
 }

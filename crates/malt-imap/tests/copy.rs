@@ -151,3 +151,18 @@ async fn syntax_errors() {
     )
     .await;
 }
+
+/// A message another session expunged, not yet announced (PITFALLS 2), is skipped and the rest is
+/// copied (RFC 2180 §4.1.3 allows either this or NO); COPY may then announce the expunge (RFC 9051
+/// §7.5.1 forbids it only during FETCH, STORE and SEARCH).
+#[tokio::test]
+async fn pending_expunge_is_skipped() {
+    let (env, mut c, uv) = setup().await;
+    env.expunge(2).await;
+    settle().await;
+    assert_eq!(
+        c.cmd("a COPY 1:2 Dest").await,
+        lines(&["* 2 EXPUNGE", &format!("a OK [COPYUID {uv} 1 1] COPY completed")])
+    );
+    assert_eq!(env.mailbox("Dest").await.message_count, 1);
+}

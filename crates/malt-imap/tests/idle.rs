@@ -81,3 +81,13 @@ async fn anything_but_done_is_bad() {
     )
     .await;
 }
+
+/// `DONE` pipelined with the IDLE command itself (one write) ends IDLE at once.
+#[tokio::test]
+async fn done_in_the_same_write() {
+    let env = start().await;
+    let mut c = env.selected().await;
+    c.send(b"a IDLE\r\nDONE\r\nb NOOP\r\n").await;
+    assert_eq!(c.until("a").await, lines(&["+ idling", "a OK IDLE terminated"]));
+    assert_eq!(c.until("b").await, lines(&["b OK NOOP completed"]));
+}

@@ -31,8 +31,8 @@ async fn check_only_when_selected() {
     let mut c = env.logged_in().await;
     refused_in_state(&mut c, "b CHECK", "CHECK").await;
     let mut c = env.selected().await;
-    // op/noop.rs: CHECK runs as NOOP, text included.
-    only(&mut c, "c CHECK", "c OK NOOP completed").await;
+    // op/noop.rs: CHECK runs as NOOP.
+    only(&mut c, "c CHECK", "c OK CHECK completed").await;
 }
 
 /// NOOP and CHECK report another session's append and expunge (RFC 9051 §6.1.2, §7.4.1).
@@ -52,7 +52,7 @@ async fn sync_points() {
     settle().await;
     assert_eq!(
         c.cmd("b CHECK").await,
-        lines(&["* 1 EXPUNGE", "b OK NOOP completed"])
+        lines(&["* 1 EXPUNGE", "b OK CHECK completed"])
     );
     only(&mut c, "c NOOP", "c OK NOOP completed").await;
 }

@@ -5,7 +5,8 @@
 //!   pattern. The first level `INBOX` matches case-insensitively.
 //! - Every mailbox gets `\HasChildren` or `\HasNoChildren` (CHILDREN, RFC 3348) and its special-use
 //!   attribute. Parents always exist (CREATE makes them), so no `\NonExistent` placeholders are needed
-//!   except for subscriptions to mailboxes that no longer exist.
+//!   except for subscriptions to mailboxes that no longer exist; LSUB answers an unsubscribed parent of a
+//!   subscribed mailbox that `%` stops at with `\Noselect` (RFC 3501 §6.3.9).
 //! - An empty pattern answers the delimiter and root (RFC 9051 §6.3.9).
 
 use std::collections::BTreeSet;
@@ -172,6 +173,11 @@ async fn list_impl(s: &mut Session, args: ListArgs, lsub: bool) -> Outcome {
             lines.push((attrs, name.clone(), None, false));
         }
     }
+    if lsub {
+        for parent in lsub_parents(&subscribed, &matching) {
+            lines.push((vec!["\\Noselect"], parent, None, false));
+        }
+    }
     for (attrs, name, mb, child_info) in lines {
         s.out
             .list(lsub, &attrs, Some(HIERARCHY_SEPARATOR), &name, child_info, None);
@@ -183,6 +189,23 @@ async fn list_impl(s: &mut Session, args: ListArgs, lsub: bool) -> Outcome {
         }
     }
     Outcome::ok(if lsub { "LSUB completed" } else { "LIST completed" })
+}
+
+/// RFC 3501 §6.3.9: when LSUB's `%` stops above a subscribed `foo/bar` whose parent `foo` is not
+/// subscribed, `foo` is answered with `\Noselect`. The unsubscribed ancestors of subscribed names that
+/// match the pattern while the subscribed name does not, each once, in name order.
+fn lsub_parents(subscribed: &BTreeSet<String>, matching: &impl Fn(&str) -> bool) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for name in subscribed.iter().filter(|n| !matching(n)) {
+        let mut rest = name.as_str();
+        while let Some((parent, _)) = rest.rsplit_once(HIERARCHY_SEPARATOR) {
+            rest = parent;
+            if !subscribed.contains(parent) && matching(parent) {
+                out.insert(parent.to_owned());
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

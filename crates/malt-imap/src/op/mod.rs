@@ -50,7 +50,8 @@ pub(crate) async fn dispatch(
     use CommandKind as C;
     Ok(match kind {
         C::Capability => capability::run(s),
-        C::Noop | C::Check => noop::run(),
+        C::Noop => noop::run(false),
+        C::Check => noop::run(true),
         C::Logout => logout::run(s),
         C::StartTls => starttls::run(s),
         C::Login { username, password } => login::run(s, &username, &password).await,

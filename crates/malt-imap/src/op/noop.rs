@@ -3,6 +3,11 @@
 
 use crate::session::Outcome;
 
-pub(crate) fn run() -> Outcome {
-    Outcome::ok("NOOP completed")
+/// `check`: the command was CHECK, answered in its own name (RFC 3501 §6.4.1 example).
+pub(crate) fn run(check: bool) -> Outcome {
+    Outcome::ok(if check {
+        "CHECK completed"
+    } else {
+        "NOOP completed"
+    })
 }

@@ -36,14 +36,29 @@ fn system_flags() -> Vec<Flag> {
 
 /// `* FLAGS` and `* OK [PERMANENTFLAGS]` with every keyword the view knows (PITFALLS 4).
 pub(crate) fn write_flags(out: &mut ResponseWriter, view: &MailboxView) {
+    write_flags_as(out, view, false);
+}
+
+/// As [`write_flags`]; a read-only (EXAMINEd) mailbox gets one `[PERMANENTFLAGS ()]` instead, since
+/// no flag can be changed permanently in it (RFC 9051 §6.3.2, §7.1).
+fn write_flags_as(out: &mut ResponseWriter, view: &MailboxView, read_only: bool) {
     let mut flags = system_flags();
     flags.extend(view.keywords().iter().map(|k| Flag::Keyword(k.clone())));
     out.flags(&flags);
-    let code = ResponseCode::PermanentFlags {
-        flags,
-        allow_new: true,
+    let (code, text) = if read_only {
+        let code = ResponseCode::PermanentFlags {
+            flags: vec![],
+            allow_new: false,
+        };
+        (code, "Read-only mailbox")
+    } else {
+        let code = ResponseCode::PermanentFlags {
+            flags,
+            allow_new: true,
+        };
+        (code, "Flags permitted")
     };
-    out.untagged(Status::Ok, Some(&code), "Flags permitted");
+    out.untagged(Status::Ok, Some(&code), text);
 }
 
 fn take_account(state: &mut State) -> Option<Box<Account>> {
@@ -146,14 +161,7 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outc
     if !s.rev2 {
         out.recent(0);
     }
-    write_flags(out, &view);
-    if read_only {
-        let code = ResponseCode::PermanentFlags {
-            flags: vec![],
-            allow_new: false,
-        };
-        out.untagged(Status::Ok, Some(&code), "Read-only mailbox");
-    }
+    write_flags_as(out, &view, read_only);
     if !s.rev2
         && let Some(seq) = view
             .uids()

@@ -162,3 +162,40 @@ pub async fn modseq_of(env: &Env, uid: u32) -> u64 {
 pub fn lines(v: &[&str]) -> Vec<String> {
     v.iter().map(|l| format!("{l}\r\n")).collect()
 }
+
+/// Sends `cmd` and asserts the state table's refusal (RFC 9051 §6: a command not valid in the
+/// current state is BAD); `name` is the command as the server names it (e.g. `UID EXPUNGE`).
+pub async fn refused_in_state(c: &mut Client, cmd: &str, name: &str) {
+    let tag = cmd.split(' ').next().unwrap();
+    assert_eq!(
+        c.cmd(cmd).await,
+        vec![format!("{tag} BAD {name} is not allowed in this state\r\n")],
+        "{cmd}"
+    );
+}
+
+/// Sends `cmd` and asserts exactly one tagged line `want` (CRLF added).
+pub async fn only(c: &mut Client, cmd: &str, want: &str) {
+    assert_eq!(c.cmd(cmd).await, vec![format!("{want}\r\n")], "{cmd}");
+}
+
+/// Standard base64 (RFC 4648 §4) for SASL responses.
+pub fn base64_encode(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The capabilities every state announces (op/capability.rs `BASE` and `APPENDLIMIT`).
+pub const BASE_CAPS: &str = "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ENABLE ID IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE MULTIAPPEND UTF8=ACCEPT CONDSTORE QRESYNC BINARY OBJECTID PREVIEW SAVEDATE ESEARCH SEARCHRES SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES METADATA METADATA-SERVER QUOTA QUOTA=RES-STORAGE NOTIFY APPENDLIMIT=67108864";

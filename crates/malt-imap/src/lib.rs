@@ -18,6 +18,7 @@
 //! - CONDSTORE/QRESYNC (RFC 7162): a `MODSEQ` sent is always the one of the flags the client was told;
 //!   with QRESYNC enabled expunges are `VANISHED`, under the same deferral rules as `EXPUNGE`.
 
+mod access;
 mod binary;
 mod deflate;
 mod objectid;
@@ -40,11 +41,24 @@ pub struct Imap4Handler {
     core: MailCore,
     auth: Authenticator,
     feed: ChangeFeed,
+    shared_account: Option<String>,
 }
 
 impl Imap4Handler {
     pub fn new(core: MailCore, auth: Authenticator, feed: ChangeFeed) -> Self {
-        Imap4Handler { core, auth, feed }
+        Imap4Handler {
+            core,
+            auth,
+            feed,
+            shared_account: None,
+        }
+    }
+
+    /// The account (by address) whose mailboxes form the shared namespace `Shared/` (RFC 2342
+    /// §5); `None` (the default): no shared namespace.
+    pub fn with_shared_account(mut self, address: Option<String>) -> Self {
+        self.shared_account = address.map(|a| a.trim().to_lowercase());
+        self
     }
 }
 
@@ -52,6 +66,14 @@ impl Imap4Handler {
 impl Handler for Imap4Handler {
     async fn handle(&self, conn: Connection, ctx: SessionContext) {
         let feed = self.feed.subscribe();
-        session::run(conn, ctx, self.core.clone(), self.auth.clone(), feed).await;
+        session::run(
+            conn,
+            ctx,
+            self.core.clone(),
+            self.auth.clone(),
+            feed,
+            self.shared_account.clone(),
+        )
+        .await;
     }
 }

@@ -23,7 +23,7 @@ use malt_imap_proto::{
     CommandKind, FetchItem, Limits, ParseError, Parsed, ResponseCode, ResponseWriter, Status, parse_command,
 };
 use malt_server::{Connection, SessionContext, Wait};
-use malt_store::JournalEntry;
+use malt_store::{ChangeKind, JournalEntry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::broadcast;
 use tracing::Instrument;
@@ -236,6 +236,13 @@ pub(crate) struct Session {
     pub out: ResponseWriter,
     pub limits: Limits,
     bad_commands: u32,
+    /// The account whose mailboxes form the shared namespace `Shared/` (RFC 2342 §5), by address.
+    pub shared_account: Option<String>,
+    /// The owner and rights of the selected mailbox (RFC 4314); `Some` exactly while selected.
+    pub access: Option<crate::access::Access>,
+    /// The selected mailbox was deselected because the `r` right was withdrawn (RFC 4314 §4):
+    /// selected-state commands are answered `NO [NOPERM]` until the next SELECT/EXAMINE.
+    pub revoked: bool,
 }
 
 impl Session {
@@ -253,6 +260,7 @@ pub(crate) async fn run(
     core: MailCore,
     auth: Authenticator,
     feed: broadcast::Receiver<JournalEntry>,
+    shared_account: Option<String>,
 ) {
     let mut s = Session {
         core,
@@ -271,6 +279,9 @@ pub(crate) async fn run(
         out: ResponseWriter::new(false),
         limits: Limits::default(),
         bad_commands: 0,
+        shared_account,
+        access: None,
+        revoked: false,
     };
     // APPEND literals are bounded by the largest message the core accepts (RFC 7889 APPENDLIMIT).
     s.limits.max_append_literal = s.core.settings().max_message_size;
@@ -429,6 +440,17 @@ async fn parse_error(s: &mut Session, io: &mut Io, e: ParseError) -> io::Result<
 async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) -> io::Result<Next> {
     let tag = cmd.tag;
     let kind = cmd.kind;
+    if s.revoked && group(&kind) == Group::Selected && !matches!(s.state, State::Selected { .. }) {
+        // RFC 4314 §4: the `r` right on the selected mailbox was withdrawn; it was deselected.
+        s.out.tagged(
+            &tag,
+            Status::No,
+            Some(&ResponseCode::NoPerm),
+            "Access to the mailbox was withdrawn; it is no longer selected",
+        );
+        io.send(&s.out.take()).await?;
+        return Ok(Next::Continue);
+    }
     if !allowed(s.state.phase(), &kind) {
         let text = match group(&kind) {
             Group::Unsupported => format!("{} is not supported", kind.name()),
@@ -468,21 +490,43 @@ async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) ->
     Ok(outcome.next)
 }
 
+/// Whether a journal entry concerns the selected mailbox: entries of its OWNER's account (the
+/// mailbox may be another account's, RFC 4314) for that mailbox or for no mailbox in particular.
+/// An ACL change of the mailbox also marks the access for a rights check.
+pub(crate) fn concerns_selected(s: &mut Session, e: &JournalEntry) -> bool {
+    let (State::Selected { view, .. }, Some(access)) = (&mut s.state, s.access.as_mut()) else {
+        return false;
+    };
+    let hit = e.account_id == access.owner && e.mailbox_id.is_none_or(|m| m == view.mailbox_id);
+    if hit {
+        if e.kind == ChangeKind::AclChanged {
+            access.acl_changed = true;
+        }
+        view.mark_dirty();
+    }
+    hit
+}
+
 /// Drains the change feed; marks the view dirty when another session changed the selected mailbox.
 pub(crate) fn drain_feed(s: &mut Session) {
-    let State::Selected { account, view, .. } = &mut s.state else {
+    if !matches!(s.state, State::Selected { .. }) {
         // Nothing to track; keep the channel from lagging.
         while s.feed.try_recv().is_ok() {}
         return;
-    };
+    }
     loop {
         match s.feed.try_recv() {
             Ok(e) => {
-                if e.account_id == account.id && e.mailbox_id.is_none_or(|m| m == view.mailbox_id) {
+                concerns_selected(s, &e);
+            }
+            Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                if let State::Selected { view, .. } = &mut s.state {
                     view.mark_dirty();
                 }
+                if let Some(a) = s.access.as_mut() {
+                    a.acl_changed = true;
+                }
             }
-            Err(broadcast::error::TryRecvError::Lagged(_)) => view.mark_dirty(),
             Err(_) => return,
         }
     }
@@ -492,27 +536,39 @@ pub(crate) fn drain_feed(s: &mut Session) {
 /// changed, or `force`) and writes the untagged updates.
 pub(crate) async fn sync(s: &mut Session, allow_expunge: bool, force: bool) {
     drain_feed(s);
-    let State::Selected { view, .. } = &mut s.state else {
+    if !crate::access::recheck(s).await {
+        return;
+    }
+    let Some(access) = s.access else {
+        return;
+    };
+    let State::Selected { view, account, .. } = &mut s.state else {
         return;
     };
     if !force && !view.is_dirty() {
         return;
     }
-    let changes = match s
-        .core
-        .storage()
-        .store
-        .mailbox_changes(view.mailbox_id, view.modseq())
-        .await
-    {
+    let store = &s.core.storage().store;
+    let changes = match store.mailbox_changes(view.mailbox_id, view.modseq()).await {
         Ok(c) => c,
         Err(e) => {
             tracing::debug!(error = %e, "reading mailbox changes failed");
             return;
         }
     };
+    let changes = if access.own {
+        changes
+    } else {
+        match crate::access::private_changes(store.as_ref(), account.id, view, changes).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(error = %e, "reading private \\Seen changes failed");
+                return;
+            }
+        }
+    };
     let updates = view.apply(changes, allow_expunge);
-    write_updates(&mut s.out, view, &updates, s.rev2, s.condstore);
+    write_updates(&mut s.out, view, &updates, s.rev2, s.condstore, access.rights);
     // RFC 7162 §3.2: MODSEQs were (or may have been) sent while an expunge waits; a QRESYNC client is
     // told a HIGHESTMODSEQ below that expunge so it never resynchronises past it.
     if s.qresync
@@ -535,13 +591,14 @@ pub(crate) fn write_updates(
     updates: &[Update],
     _rev2: bool,
     condstore: bool,
+    rights: malt_core::acl::Rights,
 ) {
     for u in updates {
         match u {
             Update::Expunge(n) => out.expunge(*n),
             Update::Vanished(uids) => out.vanished(false, &compress_ids(uids)),
             Update::Exists(n) => out.exists(*n),
-            Update::Flags => op::select::write_flags(out, view),
+            Update::Flags => op::select::write_flags(out, view, rights),
             Update::FetchFlags { seq, uid } => {
                 let flags = view.flags_of(*uid).map(op::imap_flags).unwrap_or_default();
                 let mut items = vec![FetchItem::Uid(*uid), FetchItem::Flags(&flags)];

@@ -99,18 +99,13 @@ pub(crate) enum Space<'a> {
 /// namespace exists. Prefixes match case-sensitively, like the names they stand for.
 pub(crate) fn split(name: &str, shared: bool) -> Space<'_> {
     let sep = HIERARCHY_SEPARATOR;
-    if let Some(rest) = name
-        .strip_prefix(OTHER_USERS)
-        .and_then(|r| r.strip_prefix(sep))
-    {
+    if let Some(rest) = name.strip_prefix(OTHER_USERS).and_then(|r| r.strip_prefix(sep)) {
         return match rest.split_once(sep) {
             Some((owner, inner)) => Space::Other(owner, inner),
             None => Space::Other(rest, ""),
         };
     }
-    if shared
-        && let Some(rest) = name.strip_prefix(SHARED).and_then(|r| r.strip_prefix(sep))
-    {
+    if shared && let Some(rest) = name.strip_prefix(SHARED).and_then(|r| r.strip_prefix(sep)) {
         return Space::Shared(rest);
     }
     Space::Personal(name)
@@ -142,16 +137,16 @@ pub(crate) async fn resolve(s: &Session, client_name: &str) -> Result<Target, Ou
     let shared_account = s.shared_account.clone();
     let (owner_address, inner) = match split(client_name, shared_account.is_some()) {
         Space::Personal(name) => {
-            let mailbox = s
-                .core
-                .mailbox(my_id, name)
-                .await
-                .map_err(|e| store_error(&e))?;
+            let mailbox = s.core.mailbox(my_id, name).await.map_err(|e| store_error(&e))?;
             return Ok(Target {
                 owner: my_id,
                 owner_address: my_address,
-                name: mailbox.as_ref().map_or_else(|| name.to_owned(), |m| m.name.clone()),
-                display: mailbox.as_ref().map_or_else(|| name.to_owned(), |m| m.name.clone()),
+                name: mailbox
+                    .as_ref()
+                    .map_or_else(|| name.to_owned(), |m| m.name.clone()),
+                display: mailbox
+                    .as_ref()
+                    .map_or_else(|| name.to_owned(), |m| m.name.clone()),
                 mailbox,
                 rights: Rights::ALL,
                 own: true,
@@ -197,7 +192,9 @@ pub(crate) async fn resolve(s: &Session, client_name: &str) -> Result<Target, Ou
         }
         None => (Rights::NONE, None),
     };
-    let name = mailbox.as_ref().map_or_else(|| inner.to_owned(), |m| m.name.clone());
+    let name = mailbox
+        .as_ref()
+        .map_or_else(|| inner.to_owned(), |m| m.name.clone());
     Ok(Target {
         owner: owner.id,
         owner_address: owner.address.clone(),

@@ -113,7 +113,12 @@ pub fn group(kind: &CommandKind) -> Group {
         | C::SetMetadata { .. }
         | C::GetQuota { .. }
         | C::GetQuotaRoot { .. }
-        | C::SetQuota { .. } => Group::Authenticated,
+        | C::SetQuota { .. }
+        | C::SetAcl { .. }
+        | C::DeleteAcl { .. }
+        | C::GetAcl { .. }
+        | C::ListRights { .. }
+        | C::MyRights { .. } => Group::Authenticated,
         C::Check
         | C::Close
         | C::Unselect
@@ -178,6 +183,8 @@ mod tests {
                 mailbox: "x".into(),
                 special_use: vec![],
             },
+            C::GetAcl { mailbox: "x".into() },
+            C::MyRights { mailbox: "x".into() },
         ];
         let enable = C::Enable { capabilities: vec![] };
         assert!(allowed(Phase::Authenticated, &enable));

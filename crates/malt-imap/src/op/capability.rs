@@ -45,6 +45,10 @@ const BASE: &[&str] = &[
     // RFC 9208 (op/quota.rs): STORAGE only, Malt has no message-count limit.
     "QUOTA",
     "QUOTA=RES-STORAGE",
+    // RFC 4314 (op/acl.rs, access.rs): ACL commands, rights enforced on every command; the
+    // new-style rights `t e x k` (§2.1.1).
+    "ACL",
+    "RIGHTS=texk",
 ];
 
 /// The capability list for the session's current state.

@@ -1,8 +1,11 @@
 //! DELETE (RFC 9051 §6.3.5): INBOX and mailboxes with children are refused (`[CANNOT]`/`[HASCHILDREN]`),
-//! a missing one is `[NONEXISTENT]`.
+//! a missing one is `[NONEXISTENT]`. RFC 4314 §4: another account's mailbox needs `x`.
 
+use malt_core::acl::Rights;
 use malt_imap_proto::ResponseCode;
 use malt_store::StoreError;
+
+use crate::access;
 
 use crate::op::{mailbox_name, store_error};
 use crate::session::{Outcome, Session};
@@ -15,7 +18,16 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str) -> Outcome {
         Ok(n) => n,
         Err(o) => return o,
     };
-    match s.core.delete_mailbox(account, &name).await {
+    let target = match access::resolve(s, &name).await {
+        Ok(t) => t,
+        Err(o) => return o,
+    };
+    // RFC 4314 §4: DELETE needs `x`.
+    if let Err(o) = target.need(Rights::DELETE_MAILBOX) {
+        return o;
+    }
+    let _ = account;
+    match s.core.delete_mailbox(target.owner, &target.name).await {
         Ok(()) => Outcome::ok("DELETE completed"),
         Err(StoreError::Conflict(why)) if why.contains("children") => {
             Outcome::no(Some(ResponseCode::HasChildren), why)

@@ -8,7 +8,7 @@ use malt_imap_proto::{Status, is_idle_done};
 use malt_server::Wait;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::session::{Io, Outcome, Session, sync};
+use crate::session::{Io, Outcome, Session, concerns_selected, sync};
 use crate::state::State;
 
 enum Event {
@@ -48,14 +48,8 @@ pub(crate) async fn run(s: &mut Session, io: &mut Io) -> io::Result<Outcome> {
             Wait::Ready(Event::Read(Ok(_))) => {}
             Wait::Ready(Event::Feed(e)) => {
                 let relevant = match (&e, &mut s.state) {
-                    (Ok(entry), State::Selected { account, view, .. }) => {
-                        let hit = entry.account_id == account.id
-                            && entry.mailbox_id.is_none_or(|m| m == view.mailbox_id);
-                        if hit {
-                            view.mark_dirty();
-                        }
-                        hit
-                    }
+                    // The selected mailbox may be another account's: its owner's entries count.
+                    (Ok(entry), State::Selected { .. }) => concerns_selected(s, entry),
                     (Err(RecvError::Lagged(_)), State::Selected { view, .. }) => {
                         view.mark_dirty();
                         true

@@ -225,7 +225,14 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outc
         "Mailbox id",
     );
     if s.rev2 {
-        out.list(false, &[], Some(HIERARCHY_SEPARATOR), &target.display, false, None);
+        out.list(
+            false,
+            &[],
+            Some(HIERARCHY_SEPARATOR),
+            &target.display,
+            false,
+            None,
+        );
     }
     s.access = Some(Access {
         owner: target.owner,

@@ -65,7 +65,14 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &StoreArgs) -> Ou
     let update = if access.own {
         let flags = store_flags(&allowed);
         s.core
-            .store_flags(account.id, view.mailbox_id, &uids, op, &flags, args.unchanged_since)
+            .store_flags(
+                account.id,
+                view.mailbox_id,
+                &uids,
+                op,
+                &flags,
+                args.unchanged_since,
+            )
             .await
     } else {
         let keywords = view.keywords().to_vec();
@@ -204,10 +211,15 @@ async fn shared_store(
         }
         let since = if first { unchanged_since } else { None };
         first = false;
-        let u = core.store_flags(access.owner, mailbox, &remaining, op, &flags, since).await?;
+        let u = core
+            .store_flags(access.owner, mailbox, &remaining, op, &flags, since)
+            .await?;
         if !u.modified.is_empty() {
             modified.extend(u.modified.iter().copied());
-            let left: Vec<Uid> = remaining_uids(&remaining, view).into_iter().filter(|x| !u.modified.contains(x)).collect();
+            let left: Vec<Uid> = remaining_uids(&remaining, view)
+                .into_iter()
+                .filter(|x| !u.modified.contains(x))
+                .collect();
             remaining = UidSet::from_uids(left);
         }
         modseq = modseq.max(u.modseq);

@@ -252,15 +252,17 @@ pub(crate) fn selected(s: &Session) -> Result<Access, Outcome> {
     }
 }
 
-/// After an ACL change of the selected mailbox (another account's), re-reads the user's rights.
+/// Re-reads the user's rights on the selected mailbox when it is another account's: `always`
+/// before every command (an ACL or group change applies to the next command, whatever the change
+/// feed's delay), otherwise after the feed reported an ACL change of the mailbox.
 /// When `r` is gone (RFC 4314 §4: SELECT needs it) the mailbox is deselected with
 /// `* OK [CLOSED]` and later selected-state commands get `NO [NOPERM]` (see
 /// [`Session::revoked`]); no `BYE` is sent. Returns whether a mailbox is still selected.
-pub(crate) async fn recheck(s: &mut Session) -> bool {
+pub(crate) async fn recheck(s: &mut Session, always: bool) -> bool {
     let Some(access) = s.access else {
         return matches!(s.state, State::Selected { .. });
     };
-    if !access.acl_changed || access.own {
+    if access.own || !(always || access.acl_changed) {
         return true;
     }
     let State::Selected { account, view, .. } = &s.state else {

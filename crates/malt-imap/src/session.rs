@@ -440,6 +440,11 @@ async fn parse_error(s: &mut Session, io: &mut Io, e: ParseError) -> io::Result<
 async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) -> io::Result<Next> {
     let tag = cmd.tag;
     let kind = cmd.kind;
+    if matches!(s.state, State::Selected { .. }) {
+        // Rights may have changed since the last command (RFC 4314): check them before it runs.
+        drain_feed(s);
+        crate::access::recheck(s, true).await;
+    }
     if s.revoked && group(&kind) == Group::Selected && !matches!(s.state, State::Selected { .. }) {
         // RFC 4314 §4: the `r` right on the selected mailbox was withdrawn; it was deselected.
         s.out.tagged(
@@ -536,7 +541,7 @@ pub(crate) fn drain_feed(s: &mut Session) {
 /// changed, or `force`) and writes the untagged updates.
 pub(crate) async fn sync(s: &mut Session, allow_expunge: bool, force: bool) {
     drain_feed(s);
-    if !crate::access::recheck(s).await {
+    if !crate::access::recheck(s, false).await {
         return;
     }
     let Some(access) = s.access else {

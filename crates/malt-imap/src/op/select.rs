@@ -181,6 +181,7 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outc
             return o;
         }
     };
+    let examine = read_only;
     let read_only = read_only || !may_write(target.rights);
     let out = &mut s.out;
     out.exists(view.exists());
@@ -250,7 +251,7 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outc
     } else {
         ResponseCode::ReadWrite
     };
-    Outcome::ok(if read_only {
+    Outcome::ok(if examine {
         "EXAMINE completed"
     } else {
         "SELECT completed"

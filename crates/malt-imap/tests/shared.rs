@@ -49,10 +49,19 @@ async fn read_only_then_read_write_with_private_seen() {
     );
     // Read-only: SELECT opens it READ-ONLY, nothing can be set, FETCH BODY does not set \Seen.
     let r = bob.cmd(&format!("b SELECT {P}")).await;
-    assert!(r.contains(&"* OK [PERMANENTFLAGS ()] Flags permitted\r\n".to_owned()), "{r:?}");
+    assert!(
+        r.contains(&"* OK [PERMANENTFLAGS ()] Flags permitted\r\n".to_owned()),
+        "{r:?}"
+    );
     assert_eq!(tagged(&r), "b OK [READ-ONLY] SELECT completed\r\n");
     let r = bob.cmd("c FETCH 1 (FLAGS BODY[TEXT])").await;
-    assert_eq!(r, ["* 1 FETCH (FLAGS () BODY[TEXT] {3}\r\n1\r\n)\r\n", "c OK FETCH completed\r\n"]);
+    assert_eq!(
+        r,
+        [
+            "* 1 FETCH (FLAGS () BODY[TEXT] {3}\r\n1\r\n)\r\n",
+            "c OK FETCH completed\r\n"
+        ]
+    );
     let r = bob.cmd("d STORE 1 +FLAGS (\\Seen)").await;
     assert_eq!(r, ["d NO [READ-ONLY] Mailbox is read-only\r\n"]);
 
@@ -60,14 +69,19 @@ async fn read_only_then_read_write_with_private_seen() {
     grant(&env, ALICE, "Projects", BOB, "lrsw").await;
     let r = bob.cmd(&format!("e SELECT {P}")).await;
     assert!(
-        r.contains(&"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Seen \\Draft \\*)] Flags permitted\r\n".to_owned()),
+        r.contains(
+            &"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Seen \\Draft \\*)] Flags permitted\r\n".to_owned()
+        ),
         "{r:?}"
     );
     assert_eq!(tagged(&r), "e OK [READ-WRITE] SELECT completed\r\n");
     let r = bob.cmd("f FETCH 1 (FLAGS BODY[TEXT])").await;
     assert_eq!(
         r,
-        ["* 1 FETCH (FLAGS (\\Seen) BODY[TEXT] {3}\r\n1\r\n)\r\n", "f OK FETCH completed\r\n"]
+        [
+            "* 1 FETCH (FLAGS (\\Seen) BODY[TEXT] {3}\r\n1\r\n)\r\n",
+            "f OK FETCH completed\r\n"
+        ]
     );
     let mut alice = login(&env, ALICE).await;
     let r = alice.cmd("g SELECT Projects").await;
@@ -78,14 +92,35 @@ async fn read_only_then_read_write_with_private_seen() {
         "bob's \\Seen is not alice's"
     );
     let r = bob.cmd("i STORE 1 +FLAGS (\\Flagged \\Deleted)").await;
-    assert_eq!(r, ["* 1 FETCH (FLAGS (\\Seen \\Flagged))\r\n", "i OK STORE completed\r\n"]);
+    assert_eq!(
+        r,
+        [
+            "* 1 FETCH (FLAGS (\\Seen \\Flagged))\r\n",
+            "i OK STORE completed\r\n"
+        ]
+    );
     let r = bob.cmd("j STORE 1 -FLAGS (\\Seen)").await;
-    assert_eq!(r, ["* 1 FETCH (FLAGS (\\Flagged))\r\n", "j OK STORE completed\r\n"]);
+    assert_eq!(
+        r,
+        ["* 1 FETCH (FLAGS (\\Flagged))\r\n", "j OK STORE completed\r\n"]
+    );
     settle().await;
     let r = alice.cmd("k NOOP").await;
-    assert_eq!(r, ["* 1 FETCH (UID 1 FLAGS (\\Flagged))\r\n", "k OK NOOP completed\r\n"]);
+    assert_eq!(
+        r,
+        [
+            "* 1 FETCH (UID 1 FLAGS (\\Flagged))\r\n",
+            "k OK NOOP completed\r\n"
+        ]
+    );
     let r = alice.cmd("l STORE 1 +FLAGS (\\Seen)").await;
-    assert_eq!(r, ["* 1 FETCH (FLAGS (\\Seen \\Flagged))\r\n", "l OK STORE completed\r\n"]);
+    assert_eq!(
+        r,
+        [
+            "* 1 FETCH (FLAGS (\\Seen \\Flagged))\r\n",
+            "l OK STORE completed\r\n"
+        ]
+    );
     settle().await;
     // Alice's \Seen does not reach bob.
     let r = bob.cmd("m NOOP").await;
@@ -99,7 +134,10 @@ async fn read_only_then_read_write_with_private_seen() {
     assert_eq!(r, ["* 1 FETCH (FLAGS (\\Seen))\r\n", "o OK STORE completed\r\n"]);
     settle().await;
     let r = alice.cmd("p NOOP").await;
-    assert_eq!(r, ["* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n", "p OK NOOP completed\r\n"]);
+    assert_eq!(
+        r,
+        ["* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n", "p OK NOOP completed\r\n"]
+    );
     // STATUS UNSEEN per user.
     let r = bob.cmd("q UNSELECT").await;
     assert_eq!(tagged(&r), "q OK UNSELECT completed\r\n");
@@ -116,7 +154,11 @@ async fn read_only_then_read_write_with_private_seen() {
     let r = alice.cmd("s STATUS Projects (UNSEEN)").await;
     assert_eq!(
         r,
-        ["* STATUS Projects (UNSEEN 1)\r\n", "* 2 EXISTS\r\n", "s OK STATUS completed\r\n"]
+        [
+            "* STATUS Projects (UNSEEN 1)\r\n",
+            "* 2 EXISTS\r\n",
+            "s OK STATUS completed\r\n"
+        ]
     );
 }
 
@@ -127,7 +169,13 @@ async fn append_copy_move_expunge_need_their_rights() {
     grant(&env, ALICE, "Projects", BOB, "lr").await;
     let mut bob = login(&env, BOB).await;
     let raw = msg("new", "n");
-    let append = |tag: &str| format!("{tag} APPEND {P} (\\Seen) {{{}+}}\r\n{}", raw.len(), String::from_utf8_lossy(&raw));
+    let append = |tag: &str| {
+        format!(
+            "{tag} APPEND {P} (\\Seen) {{{}+}}\r\n{}",
+            raw.len(),
+            String::from_utf8_lossy(&raw)
+        )
+    };
     let r = bob.cmd(&append("a")).await;
     assert_eq!(r, ["a NO [NOPERM] Permission denied (right i needed)\r\n"]);
     let r = bob.cmd("b SELECT INBOX").await;
@@ -140,7 +188,10 @@ async fn append_copy_move_expunge_need_their_rights() {
     assert!(tagged(&r).starts_with("d OK [COPYUID "), "{r:?}");
     assert!(tagged(&r).ends_with(" 1 2] COPY completed\r\n"), "{r:?}");
     let r = bob.cmd(&append("e")).await;
-    assert!(tagged(&r).starts_with("e OK [APPENDUID ") && tagged(&r).ends_with(" 3] APPEND completed\r\n"), "{r:?}");
+    assert!(
+        tagged(&r).starts_with("e OK [APPENDUID ") && tagged(&r).ends_with(" 3] APPEND completed\r\n"),
+        "{r:?}"
+    );
     // The appended \Seen is bob's; alice has seen none of the three.
     let r = bob.cmd(&format!("f STATUS {P} (MESSAGES UNSEEN)")).await;
     assert_eq!(
@@ -206,7 +257,10 @@ async fn no_rights_is_nonexistent_some_rights_is_noperm() {
         ("f", format!("DELETE {P}")),
         ("g", "SELECT \"Other Users/alice@example.org/Nope\"".to_owned()),
         ("h", "SELECT \"Other Users/nobody@example.org/INBOX\"".to_owned()),
-        ("i", "GETQUOTAROOT \"Other Users/alice@example.org/Projects\"".to_owned()),
+        (
+            "i",
+            "GETQUOTAROOT \"Other Users/alice@example.org/Projects\"".to_owned(),
+        ),
     ] {
         let r = carol.cmd(&format!("{tag} {cmd}")).await;
         assert_eq!(r, [format!("{tag} {none}")], "{cmd}");
@@ -223,14 +277,21 @@ async fn no_rights_is_nonexistent_some_rights_is_noperm() {
     assert_eq!(r, ["m NO [NOPERM] Permission denied (right r needed)\r\n"]);
     let r = bob.cmd(&format!("n DELETE {P}")).await;
     assert_eq!(r, ["n NO [NOPERM] Permission denied (right x needed)\r\n"]);
-    let r = bob.cmd(&format!("o CREATE \"Other Users/alice@example.org/Projects/sub\"")).await;
+    let r = bob
+        .cmd(&format!(
+            "o CREATE \"Other Users/alice@example.org/Projects/sub\""
+        ))
+        .await;
     assert_eq!(r, ["o NO [NOPERM] Permission denied (right k needed)\r\n"]);
     let r = bob.cmd(&format!("p SUBSCRIBE {P}")).await;
     assert_eq!(r, ["p OK SUBSCRIBE completed\r\n"]);
     let r = bob.cmd("q LSUB \"\" \"Other Users/*\"").await;
     assert_eq!(
         r,
-        ["* LSUB () \"/\" \"Other Users/alice@example.org/Projects\"\r\n", "q OK LSUB completed\r\n"]
+        [
+            "* LSUB () \"/\" \"Other Users/alice@example.org/Projects\"\r\n",
+            "q OK LSUB completed\r\n"
+        ]
     );
 }
 
@@ -280,9 +341,15 @@ async fn shared_namespace_of_the_shared_account() {
     let r = bob.cmd("c SELECT Shared/News").await;
     assert_eq!(tagged(&r), "c OK [READ-WRITE] SELECT completed\r\n");
     let r = bob.cmd("d FETCH 1 (FLAGS BODY[TEXT])").await;
-    assert_eq!(r[0], "* 1 FETCH (FLAGS (\\Seen) BODY[TEXT] {3}\r\n1\r\n)\r\n".replace("{3}\r\n1", "{3}\r\nn"));
+    assert_eq!(
+        r[0],
+        "* 1 FETCH (FLAGS (\\Seen) BODY[TEXT] {3}\r\n1\r\n)\r\n".replace("{3}\r\n1", "{3}\r\nn")
+    );
     let r = bob.cmd("e MYRIGHTS Shared/News").await;
-    assert_eq!(r, ["* MYRIGHTS Shared/News lrs\r\n", "e OK MYRIGHTS completed\r\n"]);
+    assert_eq!(
+        r,
+        ["* MYRIGHTS Shared/News lrs\r\n", "e OK MYRIGHTS completed\r\n"]
+    );
     let r = bob.cmd("f SELECT \"Other Users/shared@example.org/News\"").await;
     assert_eq!(tagged(&r), "f NO [NONEXISTENT] No such mailbox\r\n");
 }

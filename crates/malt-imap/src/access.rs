@@ -327,8 +327,18 @@ pub(crate) async fn viewer_summaries(
 ) -> Result<Vec<MessageSummary>, StoreError> {
     let mut summaries = store.message_summaries(mailbox).await?;
     if !own {
-        let seen = store.private_seen(viewer, mailbox).await?;
+        // Every private state with its modseq: a message's modseq is the larger of its row's
+        // and its private `\Seen`'s (RFC 7162 §3.1), so CHANGEDSINCE sees the viewer's changes.
+        let private = store.private_seen_changes(viewer, mailbox, 0).await?;
+        let seen = UidSet::from_uids(private.iter().filter(|p| p.seen).map(|p| p.uid));
         with_private_seen(&mut summaries, &seen);
+        for p in private {
+            if let Ok(i) = summaries.binary_search_by_key(&p.uid, |m| m.uid)
+                && let Some(m) = summaries.get_mut(i)
+            {
+                m.modseq = m.modseq.max(p.modseq);
+            }
+        }
     }
     Ok(summaries)
 }

@@ -129,7 +129,10 @@ async fn enable_id_namespace() {
     let r = c.cmd("b ID NIL").await;
     assert!(r[0].starts_with("* ID ("), "{r:?}");
     let r = c.cmd("c NAMESPACE").await;
-    assert_eq!(r[0], "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
+    assert_eq!(
+        r[0],
+        "* NAMESPACE ((\"\" \"/\")) ((\"Other Users/\" \"/\")) NIL\r\n"
+    );
     // rev2 SELECT: no RECENT, a LIST response.
     let r = c.cmd("d SELECT INBOX").await;
     assert!(!has(&r, "RECENT") && has(&r, "* LIST () \"/\" INBOX"), "{r:?}");

@@ -278,9 +278,7 @@ async fn no_rights_is_nonexistent_some_rights_is_noperm() {
     let r = bob.cmd(&format!("n DELETE {P}")).await;
     assert_eq!(r, ["n NO [NOPERM] Permission denied (right x needed)\r\n"]);
     let r = bob
-        .cmd(&format!(
-            "o CREATE \"Other Users/alice@example.org/Projects/sub\""
-        ))
+        .cmd("o CREATE \"Other Users/alice@example.org/Projects/sub\"")
         .await;
     assert_eq!(r, ["o NO [NOPERM] Permission denied (right k needed)\r\n"]);
     let r = bob.cmd(&format!("p SUBSCRIBE {P}")).await;
@@ -293,6 +291,49 @@ async fn no_rights_is_nonexistent_some_rights_is_noperm() {
             "q OK LSUB completed\r\n"
         ]
     );
+}
+
+#[tokio::test]
+async fn private_seen_has_its_modseq() {
+    let env = setup().await;
+    grant(&env, ALICE, "Projects", BOB, "lrs").await;
+    let mut bob = login(&env, BOB).await;
+    let r = bob.cmd(&format!("a SELECT {P} (CONDSTORE)")).await;
+    let hms = r
+        .iter()
+        .find_map(|l| l.strip_prefix("* OK [HIGHESTMODSEQ "))
+        .and_then(|l| l.split(']').next())
+        .map(|n| n.parse::<u64>().unwrap())
+        .unwrap();
+    let r = bob.cmd("b STORE 1 +FLAGS (\\Seen)").await;
+    // The owner's counter gives the private \Seen its modseq (the ACL change took one too).
+    let new: u64 = r[0]
+        .strip_prefix("* 1 FETCH (FLAGS (\\Seen) MODSEQ (")
+        .and_then(|l| l.strip_suffix("))\r\n"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(new > hms, "{r:?}");
+    assert_eq!(r[1], "b OK STORE completed\r\n");
+    let r = bob
+        .cmd(&format!("c FETCH 1:* (FLAGS) (CHANGEDSINCE {hms})"))
+        .await;
+    assert_eq!(
+        r,
+        [
+            format!("* 1 FETCH (FLAGS (\\Seen) MODSEQ ({new}))\r\n"),
+            "c OK FETCH completed\r\n".to_owned()
+        ]
+    );
+    // A new session sees bob's \Seen with its modseq; alice's flags did not change.
+    let mut again = login(&env, BOB).await;
+    again.cmd(&format!("d SELECT {P} (CONDSTORE)")).await;
+    let r = again.cmd("e FETCH 1 (FLAGS MODSEQ)").await;
+    assert_eq!(r[0], format!("* 1 FETCH (FLAGS (\\Seen) MODSEQ ({new}))\r\n"));
+    let mut alice = login(&env, ALICE).await;
+    alice.cmd("f SELECT Projects").await;
+    let r = alice.cmd("g FETCH 1 (FLAGS)").await;
+    assert_eq!(r[0], "* 1 FETCH (FLAGS ())\r\n");
 }
 
 #[tokio::test]

@@ -111,6 +111,18 @@ pub(crate) fn split(name: &str, shared: bool) -> Space<'_> {
     Space::Personal(name)
 }
 
+/// `NO [CANNOT]` when a personal name would start with a namespace prefix (`Other Users`, and
+/// `Shared` when the shared namespace exists): such a mailbox could never be named (RFC 2342 §5).
+pub(crate) fn reserved(name: &str, shared: bool) -> Option<Outcome> {
+    let root = name.split(HIERARCHY_SEPARATOR).next().unwrap_or_default();
+    (root == OTHER_USERS || (shared && root == SHARED)).then(|| {
+        Outcome::no(
+            Some(ResponseCode::Cannot),
+            format!("{root} is a namespace prefix"),
+        )
+    })
+}
+
 /// The client-visible name of mailbox `name` of `owner_address` for a viewer (RFC 2342 §5).
 pub(crate) fn display_name(owner_address: &str, name: &str, shared_account: Option<&str>) -> String {
     let sep = HIERARCHY_SEPARATOR;

@@ -4,6 +4,8 @@
 //! - [`state`]: the session states (an enum carrying its data) and the one table of what is allowed where.
 //! - [`view`]: the per-session view of the selected mailbox (sequence numbers ↔ UIDs, known flags) and
 //!   the queue of changes made by other sessions.
+//! - `access`: mailbox names across the personal, other users' and shared namespaces (RFC 2342)
+//!   and the user's rights on them (RFC 4314), used by every command naming a mailbox;
 //! - `session`: the read-parse-run-write loop; `op/`: the commands; [`search`]: SEARCH evaluation;
 //!   `deflate`: the COMPRESS=DEFLATE layer under the session (RFC 4978);
 //!   [`sort`] and [`thread`]: the SORT order and THREAD algorithms (RFC 5256), pure.

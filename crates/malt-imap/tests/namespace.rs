@@ -28,6 +28,15 @@ async fn namespace_without_shared_account() {
     // The other users' namespace root is not a personal name.
     let r = alice.cmd("c CREATE \"Other Users\"").await;
     assert_eq!(r, ["c NO [CANNOT] Other Users is a namespace prefix\r\n"]);
+    let r = alice.cmd("d RENAME Shared/x \"Other Users\"").await;
+    assert_eq!(r, ["d NO [CANNOT] Other Users is a namespace prefix\r\n"]);
+    let r = alice
+        .cmd("e RENAME Shared/x \"Other Users/bob@example.org/x\"")
+        .await;
+    assert_eq!(
+        r,
+        ["e NO [CANNOT] Cannot rename a mailbox into another account\r\n"]
+    );
 }
 
 #[tokio::test]

@@ -57,15 +57,11 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, special_use: &[String]) 
 /// §4). A parent the user has no right on answers `[NONEXISTENT]`, like a missing one.
 async fn creator(s: &Session, account: AccountId, name: &str) -> Result<AccountId, Outcome> {
     let shared = s.shared_account.is_some();
-    let root = name.split(HIERARCHY_SEPARATOR).next().unwrap_or_default();
     match access::split(name, shared) {
-        access::Space::Personal(_) if root == access::OTHER_USERS || (shared && root == access::SHARED) => {
-            Err(Outcome::no(
-                Some(ResponseCode::Cannot),
-                format!("{root} is a namespace prefix"),
-            ))
-        }
-        access::Space::Personal(_) => Ok(account),
+        access::Space::Personal(n) => match access::reserved(n, shared) {
+            Some(o) => Err(o),
+            None => Ok(account),
+        },
         _ => {
             let Some(parent) = access::parent(name) else {
                 return Err(access::nonexistent());

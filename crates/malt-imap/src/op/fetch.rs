@@ -345,7 +345,7 @@ async fn fetch(
             let changed = if access.own {
                 let seen = Flags::new(flag::SEEN, []);
                 s.core
-                    .store_flags(account.id, view.mailbox_id, &unseen, FlagOp::Add, &seen, None)
+                    .store_flags(access.owner, view.mailbox_id, &unseen, FlagOp::Add, &seen, None)
                     .await
                     .map(|u| u.changed)
             } else {

@@ -37,6 +37,11 @@ pub(crate) async fn run(s: &mut Session, from: &str, to: &str) -> Outcome {
             "Cannot rename a mailbox into another account",
         );
     }
+    if dest.own
+        && let Some(o) = access::reserved(&to, s.shared_account.is_some())
+    {
+        return o;
+    }
     if !dest.own {
         let Some(parent) = access::parent(&to) else {
             return access::nonexistent();

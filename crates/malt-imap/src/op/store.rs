@@ -66,7 +66,7 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &StoreArgs) -> Ou
         let flags = store_flags(&allowed);
         s.core
             .store_flags(
-                account.id,
+                access.owner,
                 view.mailbox_id,
                 &uids,
                 op,

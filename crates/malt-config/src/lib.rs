@@ -109,6 +109,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Background maintenance (blob garbage collection).
     pub maintenance: MaintenanceConfig,
+    /// IMAP settings.
+    pub imap: ImapConfig,
 }
 
 impl Default for Config {
@@ -124,6 +126,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             log: LogConfig::default(),
             maintenance: MaintenanceConfig::default(),
+            imap: ImapConfig::default(),
         }
     }
 }
@@ -435,6 +438,15 @@ impl Default for LogConfig {
     }
 }
 
+/// `[imap]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImapConfig {
+    /// The account (address) whose mailboxes form the IMAP shared namespace `Shared/` (RFC 2342
+    /// §5; who sees what is the mailboxes' ACLs, RFC 4314). Default none: no shared namespace.
+    pub shared_account: Option<String>,
+}
+
 /// `[maintenance]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -644,6 +656,13 @@ impl Config {
         if self.maintenance.gc_interval_secs == 0 {
             return Err(bad("maintenance.gc_interval_secs", "must be at least 1"));
         }
+
+        // [imap]
+        if let Some(a) = &self.imap.shared_account
+            && !a.trim().contains('@')
+        {
+            return Err(bad("imap.shared_account", "must be an account address"));
+        }
         Ok(())
     }
 }
@@ -692,6 +711,7 @@ mod tests {
         assert_eq!(c.auth.failure_window_secs, 300);
         assert_eq!(c.log.format, LogFormat::Text);
         assert_eq!(c.log.level, "info");
+        assert_eq!(c.imap.shared_account, None);
         assert_eq!(
             c.maintenance,
             MaintenanceConfig {
@@ -858,6 +878,10 @@ mod tests {
             (
                 "[maintenance]\ngc_interval_secs = 0".into(),
                 "maintenance.gc_interval_secs: must be at least 1",
+            ),
+            (
+                "[imap]\nshared_account = \"shared\"".into(),
+                "imap.shared_account: must be an account address",
             ),
         ];
         for (toml, want) in cases {

@@ -4,6 +4,8 @@
 //! - [`state`]: the session states (an enum carrying its data) and the one table of what is allowed where.
 //! - [`view`]: the per-session view of the selected mailbox (sequence numbers ↔ UIDs, known flags) and
 //!   the queue of changes made by other sessions.
+//! - `access`: mailbox names across the personal, other users' and shared namespaces (RFC 2342)
+//!   and the user's rights on them (RFC 4314), used by every command naming a mailbox;
 //! - `session`: the read-parse-run-write loop; `op/`: the commands; [`search`]: SEARCH evaluation;
 //!   `deflate`: the COMPRESS=DEFLATE layer under the session (RFC 4978);
 //!   [`sort`] and [`thread`]: the SORT order and THREAD algorithms (RFC 5256), pure;
@@ -19,6 +21,7 @@
 //! - CONDSTORE/QRESYNC (RFC 7162): a `MODSEQ` sent is always the one of the flags the client was told;
 //!   with QRESYNC enabled expunges are `VANISHED`, under the same deferral rules as `EXPUNGE`.
 
+mod access;
 mod binary;
 mod deflate;
 mod notify;
@@ -42,11 +45,24 @@ pub struct Imap4Handler {
     core: MailCore,
     auth: Authenticator,
     feed: ChangeFeed,
+    shared_account: Option<String>,
 }
 
 impl Imap4Handler {
     pub fn new(core: MailCore, auth: Authenticator, feed: ChangeFeed) -> Self {
-        Imap4Handler { core, auth, feed }
+        Imap4Handler {
+            core,
+            auth,
+            feed,
+            shared_account: None,
+        }
+    }
+
+    /// The account (by address) whose mailboxes form the shared namespace `Shared/` (RFC 2342
+    /// §5); `None` (the default): no shared namespace.
+    pub fn with_shared_account(mut self, address: Option<String>) -> Self {
+        self.shared_account = address.map(|a| a.trim().to_lowercase());
+        self
     }
 }
 
@@ -54,6 +70,14 @@ impl Imap4Handler {
 impl Handler for Imap4Handler {
     async fn handle(&self, conn: Connection, ctx: SessionContext) {
         let feed = self.feed.subscribe();
-        session::run(conn, ctx, self.core.clone(), self.auth.clone(), feed).await;
+        session::run(
+            conn,
+            ctx,
+            self.core.clone(),
+            self.auth.clone(),
+            feed,
+            self.shared_account.clone(),
+        )
+        .await;
     }
 }

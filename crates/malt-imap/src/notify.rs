@@ -211,7 +211,7 @@ pub(crate) async fn write_status(s: &mut Session, id: MailboxId) -> Result<(), S
         return Ok(());
     };
     let items = status_items(s.condstore);
-    let data = crate::op::status::items(s, &mb, &items).await?;
+    let data = crate::op::status::items(s, &mb, &items, None).await?;
     s.out.status(&mb.name, &data);
     Ok(())
 }

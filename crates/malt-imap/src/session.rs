@@ -28,7 +28,7 @@ use malt_imap_proto::{
     CommandKind, FetchItem, Limits, ParseError, Parsed, ResponseCode, ResponseWriter, Status, parse_command,
 };
 use malt_server::{Connection, SessionContext, Wait};
-use malt_store::JournalEntry;
+use malt_store::{ChangeKind, JournalEntry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::broadcast;
 use tracing::Instrument;
@@ -250,6 +250,13 @@ pub(crate) struct Session {
     /// the view takes its current name at the next sync (the mailbox id, the UIDs and UIDVALIDITY
     /// stay; it remains selected, as in Dovecot).
     pub selected_renamed: bool,
+    /// The account whose mailboxes form the shared namespace `Shared/` (RFC 2342 §5), by address.
+    pub shared_account: Option<String>,
+    /// The owner and rights of the selected mailbox (RFC 4314); `Some` exactly while selected.
+    pub access: Option<crate::access::Access>,
+    /// The selected mailbox was deselected because the `r` right was withdrawn (RFC 4314 §4):
+    /// selected-state commands are answered `NO [NOPERM]` until the next SELECT/EXAMINE.
+    pub revoked: bool,
 }
 
 impl Session {
@@ -267,6 +274,7 @@ pub(crate) async fn run(
     core: MailCore,
     auth: Authenticator,
     feed: broadcast::Receiver<JournalEntry>,
+    shared_account: Option<String>,
 ) {
     let mut s = Session {
         core,
@@ -288,6 +296,9 @@ pub(crate) async fn run(
         notify: None,
         selected_deleted: false,
         selected_renamed: false,
+        shared_account,
+        access: None,
+        revoked: false,
     };
     // APPEND literals are bounded by the largest message the core accepts (RFC 7889 APPENDLIMIT).
     s.limits.max_append_literal = s.core.settings().max_message_size;
@@ -453,11 +464,24 @@ async fn parse_error(s: &mut Session, io: &mut Io, e: ParseError) -> io::Result<
 async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) -> io::Result<Next> {
     let tag = cmd.tag;
     let kind = cmd.kind;
+    if matches!(s.state, State::Selected { .. }) {
+        // Rights may have changed since the last command (RFC 4314): check them before it runs.
+        drain_feed(s);
+        crate::access::recheck(s, true).await;
+    }
+    if s.revoked && group(&kind) == Group::Selected && !matches!(s.state, State::Selected { .. }) {
+        // RFC 4314 §4: the `r` right on the selected mailbox was withdrawn; it was deselected.
+        s.out.tagged(
+            &tag,
+            Status::No,
+            Some(&ResponseCode::NoPerm),
+            "Access to the mailbox was withdrawn; it is no longer selected",
+        );
+        io.send(&s.out.take()).await?;
+        return Ok(Next::Continue);
+    }
     if !allowed(s.state.phase(), &kind) {
-        let text = match group(&kind) {
-            Group::Unsupported => format!("{} is not supported", kind.name()),
-            _ => format!("{} is not allowed in this state", kind.name()),
-        };
+        let text = format!("{} is not allowed in this state", kind.name());
         s.bad_commands += 1;
         s.out.tagged(&tag, Status::Bad, None, &text);
         let close = s.bad_commands >= MAX_BAD_COMMANDS;
@@ -532,21 +556,26 @@ pub(crate) fn drain_feed(s: &mut Session) {
 pub(crate) fn observe(s: &mut Session, e: &JournalEntry) -> bool {
     let mut selected = None;
     let mut hit = false;
-    if let State::Selected { account, view, .. } = &mut s.state
-        && e.account_id == account.id
+    // The selected mailbox may be another account's (RFC 4314): its OWNER's entries count.
+    if let (State::Selected { view, .. }, Some(access)) = (&mut s.state, s.access.as_mut())
+        && e.account_id == access.owner
     {
         selected = Some(view.mailbox_id);
         if e.mailbox_id.is_none_or(|m| m == view.mailbox_id) {
+            // An ACL change of the mailbox: rights are checked again at the next sync point.
+            if e.kind == ChangeKind::AclChanged {
+                access.acl_changed = true;
+            }
             view.mark_dirty();
             hit = true;
         }
         match e.kind {
-            malt_store::ChangeKind::MailboxDeleted if e.mailbox_id == Some(view.mailbox_id) => {
+            ChangeKind::MailboxDeleted if e.mailbox_id == Some(view.mailbox_id) => {
                 s.selected_deleted = true;
             }
             // Renaming a parent renames its children under the parent's entry: any rename may
             // have renamed the selected mailbox.
-            malt_store::ChangeKind::MailboxRenamed => s.selected_renamed = true,
+            ChangeKind::MailboxRenamed => s.selected_renamed = true,
             _ => {}
         }
     }
@@ -561,6 +590,9 @@ pub(crate) fn observe_lagged(s: &mut Session) {
     if let State::Selected { view, .. } = &mut s.state {
         view.mark_dirty();
     }
+    if let Some(a) = s.access.as_mut() {
+        a.acl_changed = true;
+    }
     if let Some(n) = s.notify.as_mut() {
         n.lost();
     }
@@ -573,7 +605,13 @@ pub(crate) async fn sync(s: &mut Session, allow_expunge: bool, force: bool) {
     if s.selected_deleted {
         return;
     }
-    let State::Selected { view, .. } = &mut s.state else {
+    if !crate::access::recheck(s, false).await {
+        return;
+    }
+    let Some(access) = s.access else {
+        return;
+    };
+    let State::Selected { view, account, .. } = &mut s.state else {
         return;
     };
     if std::mem::take(&mut s.selected_renamed)
@@ -584,21 +622,27 @@ pub(crate) async fn sync(s: &mut Session, allow_expunge: bool, force: bool) {
     if !force && !view.is_dirty() {
         return;
     }
-    let changes = match s
-        .core
-        .storage()
-        .store
-        .mailbox_changes(view.mailbox_id, view.modseq())
-        .await
-    {
+    let store = &s.core.storage().store;
+    let changes = match store.mailbox_changes(view.mailbox_id, view.modseq()).await {
         Ok(c) => c,
         Err(e) => {
             tracing::debug!(error = %e, "reading mailbox changes failed");
             return;
         }
     };
+    let changes = if access.own {
+        changes
+    } else {
+        match crate::access::private_changes(store.as_ref(), account.id, view, changes).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(error = %e, "reading private \\Seen changes failed");
+                return;
+            }
+        }
+    };
     let updates = view.apply(changes, allow_expunge);
-    write_updates(&mut s.out, view, &updates, s.rev2, s.condstore);
+    write_updates(&mut s.out, view, &updates, s.rev2, s.condstore, access.rights);
     // RFC 7162 §3.2: MODSEQs were (or may have been) sent while an expunge waits; a QRESYNC client is
     // told a HIGHESTMODSEQ below that expunge so it never resynchronises past it.
     if s.qresync
@@ -621,13 +665,14 @@ pub(crate) fn write_updates(
     updates: &[Update],
     _rev2: bool,
     condstore: bool,
+    rights: malt_core::acl::Rights,
 ) {
     for u in updates {
         match u {
             Update::Expunge(n) => out.expunge(*n),
             Update::Vanished(uids) => out.vanished(false, &compress_ids(uids)),
             Update::Exists(n) => out.exists(*n),
-            Update::Flags => op::select::write_flags(out, view),
+            Update::Flags => op::select::write_flags(out, view, rights),
             Update::FetchFlags { seq, uid } => {
                 let flags = view.flags_of(*uid).map(op::imap_flags).unwrap_or_default();
                 let mut items = vec![FetchItem::Uid(*uid), FetchItem::Flags(&flags)];

@@ -65,12 +65,7 @@ async fn refusals() {
     let env = start().await;
     let mut c = env.logged_in().await;
     c.cmd("a CREATE R/S").await;
-    only(
-        &mut c,
-        "b RENAME Nope X",
-        "b NO [NONEXISTENT] mailbox Nope not found",
-    )
-    .await;
+    only(&mut c, "b RENAME Nope X", "b NO [NONEXISTENT] No such mailbox").await;
     only(
         &mut c,
         "c RENAME R Trash",

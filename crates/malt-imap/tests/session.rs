@@ -1,5 +1,5 @@
 //! Session-level behaviour not tied to one command: state checks and unknown or unsupported commands,
-//! pipelining (PITFALLS 1), overlong lines, NAMESPACE. Each command has its own file (`login.rs`,
+//! pipelining (PITFALLS 1), overlong lines. Each command has its own file (`login.rs`,
 //! `append.rs`, ...).
 #![allow(
     clippy::unwrap_used,
@@ -46,14 +46,6 @@ async fn pipelined_login_select_fetch() {
     assert!(f.last().unwrap().starts_with("c OK"));
     let d = c.until("d").await;
     assert!(d[0].starts_with("* BYE"));
-}
-
-#[tokio::test]
-async fn namespace() {
-    let env = start().await;
-    let mut c = env.logged_in().await;
-    let r = c.cmd("c NAMESPACE").await;
-    assert_eq!(r[0], "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
 }
 
 #[tokio::test]

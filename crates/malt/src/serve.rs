@@ -96,7 +96,10 @@ fn handlers(
         Protocol::ALL.iter().map(|&p| (p, placeholder(p))).collect();
     map.insert(
         Protocol::Imap,
-        Arc::new(malt_imap::Imap4Handler::new(core.clone(), auth.clone(), feed)),
+        Arc::new(
+            malt_imap::Imap4Handler::new(core.clone(), auth.clone(), feed)
+                .with_shared_account(config.imap.shared_account.clone()),
+        ),
     );
     map.insert(Protocol::Pop3, Arc::new(malt_pop3::Pop3Handler::new(core, auth)));
     let http = router(HttpState::new(store_health_check(storage.store.clone())));

@@ -47,6 +47,10 @@ const BASE: &[&str] = &[
     "QUOTA=RES-STORAGE",
     // RFC 5465 (op/notify.rs, notify.rs): all events but AnnotationChange.
     "NOTIFY",
+    // RFC 4314 (op/acl.rs, access.rs): ACL commands, rights enforced on every command; the
+    // new-style rights `t e x k` (§2.1.1).
+    "ACL",
+    "RIGHTS=texk",
 ];
 
 /// The capability list for the session's current state.

@@ -1,7 +1,8 @@
 //! FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9).
 //!
 //! - Sections are cut from the blob with the offsets stored in the message metadata (no re-parse).
-//! - A non-PEEK body fetch sets `\Seen` (not in a read-only mailbox) and the response carries FLAGS.
+//! - A non-PEEK body fetch sets `\Seen` (not in a read-only mailbox, nor without the `s` right, RFC 4314
+//!   §4; the viewer's private `\Seen` in another account's mailbox) and the response carries FLAGS.
 //! - UID FETCH always returns UID (RFC 9051 §6.4.9).
 //! - Messages another session expunged (not yet announced, PITFALLS 2) are skipped: the tagged response
 //!   is `OK [EXPUNGEISSUED]` then.
@@ -18,12 +19,14 @@
 
 use std::collections::HashMap;
 
+use malt_core::acl::Rights;
 use malt_imap_proto::command::{DateTime, FetchArgs, FetchAttribute, Flag, Section, SectionText};
 use malt_imap_proto::response::compress_ids;
 use malt_imap_proto::{FetchItem, ResponseCode};
 use malt_store::meta::BodyPart;
-use malt_store::{FlagOp, Flags, Message, Uid, UidSet, flag};
+use malt_store::{FlagOp, Flags, Message, MessageSummary, Uid, UidSet, flag};
 
+use crate::access;
 use crate::binary::{Decoded, binary_section, unknown_cte};
 use crate::objectid::{email_id, thread_id};
 use crate::op::{date_time, imap_flags, store_error};
@@ -231,6 +234,33 @@ fn is_binary(a: &FetchAttribute) -> bool {
 /// whole answer in memory.
 const FLUSH_AT: usize = 256 * 1024;
 
+/// Sets the viewer's private `\\Seen` on `uids` of another account's mailbox (RFC 4314 §4);
+/// returns the changed messages as the viewer now sees them.
+async fn private_seen(
+    core: &malt_core::MailCore,
+    viewer: malt_store::AccountId,
+    view: &crate::view::MailboxView,
+    uids: &UidSet,
+) -> Result<Vec<MessageSummary>, malt_store::StoreError> {
+    let u = core
+        .storage()
+        .store
+        .private_seen_store(viewer, view.mailbox_id, uids, true)
+        .await?;
+    Ok(u.changed
+        .into_iter()
+        .filter_map(|uid| {
+            let mut flags = view.flags_of(uid)?.clone();
+            flags.system |= flag::SEEN;
+            Some(MessageSummary {
+                uid,
+                flags,
+                modseq: u.modseq.max(view.modseq_of(uid)),
+            })
+        })
+        .collect())
+}
+
 pub(crate) async fn run(
     s: &mut Session,
     io: &mut Io,
@@ -260,6 +290,12 @@ async fn fetch(
         }
     }
     let with_modseq = s.condstore || args.changed_since.is_some();
+    let access = match access::selected(s) {
+        Ok(a) => a,
+        Err(o) => return Ok(Err(o)),
+    };
+    // RFC 4314 §4: a body fetch sets `\Seen` only with the `s` right (and never when read-only).
+    let may_set_seen = access.rights.contains(Rights::SEEN);
     let State::Selected {
         account,
         view,
@@ -319,28 +355,28 @@ async fn fetch(
         }
     }
     // \Seen first, so the FLAGS in the response are the new ones (RFC 9051 §6.4.5).
-    if !*read_only && args.items.iter().any(sets_seen) {
+    let may_set_seen = may_set_seen && !*read_only;
+    if may_set_seen && args.items.iter().any(sets_seen) {
         let unseen: Vec<Uid> = targets
             .iter()
             .map(|(_, u)| *u)
             .filter(|u| view.flags_of(*u).is_some_and(|f| !f.has(flag::SEEN)))
             .collect();
         if !unseen.is_empty() {
-            let seen = Flags::new(flag::SEEN, []);
-            match s
-                .core
-                .store_flags(
-                    account.id,
-                    view.mailbox_id,
-                    &UidSet::from_uids(unseen),
-                    FlagOp::Add,
-                    &seen,
-                    None,
-                )
-                .await
-            {
-                Ok(update) => {
-                    for m in update.changed {
+            let unseen = UidSet::from_uids(unseen);
+            let changed = if access.own {
+                let seen = Flags::new(flag::SEEN, []);
+                s.core
+                    .store_flags(access.owner, view.mailbox_id, &unseen, FlagOp::Add, &seen, None)
+                    .await
+                    .map(|u| u.changed)
+            } else {
+                // Another account's mailbox: the viewer's own `\Seen` (RFC 4314 §4).
+                private_seen(&s.core, account.id, view, &unseen).await
+            };
+            match changed {
+                Ok(changed) => {
+                    for m in changed {
                         view.set_summary(m);
                     }
                 }
@@ -348,7 +384,7 @@ async fn fetch(
             }
         }
     }
-    let seen_added = !*read_only && args.items.iter().any(sets_seen);
+    let seen_added = may_set_seen && args.items.iter().any(sets_seen);
     let mut include_flags = args.items.contains(&FetchAttribute::Flags) || seen_added;
     let include_uid = uid_mode || args.items.contains(&FetchAttribute::Uid);
     if args.items.contains(&FetchAttribute::Flags) {

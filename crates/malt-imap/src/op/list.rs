@@ -8,12 +8,19 @@
 //!   except for subscriptions to mailboxes that no longer exist; LSUB answers an unsubscribed parent of a
 //!   subscribed mailbox that `%` stops at with `\Noselect` (RFC 3501 §6.3.9).
 //! - An empty pattern answers the delimiter and root (RFC 9051 §6.3.9).
+//! - Mailboxes of other accounts the user has `l` on (RFC 4314 §4) are listed under
+//!   `Other Users/<owner>/` and `Shared/` (RFC 2342 §5), from one `shared_with` call per LIST; the
+//!   namespace prefixes and owner levels are `\Noselect` parents, as are the parents of shared
+//!   mailboxes the user cannot see. Special-use attributes are only given for own mailboxes, and
+//!   LIST-STATUS only for mailboxes the user has `r` on.
 
 use std::collections::BTreeSet;
 
+use malt_core::acl::{Identity, Rights, shared_with};
 use malt_imap_proto::command::{ListArgs, ListReturn, ListSelect, StatusItem};
-use malt_store::{HIERARCHY_SEPARATOR, Mailbox};
+use malt_store::{AccountId, HIERARCHY_SEPARATOR, Mailbox, StoreError};
 
+use crate::access;
 use crate::op::{mailbox_name, status, store_error};
 use crate::session::{Outcome, Session};
 
@@ -56,9 +63,71 @@ fn normalise_inbox(pattern: &str) -> String {
     }
 }
 
-fn has_children(all: &[Mailbox], name: &str) -> bool {
+fn has_children(all: &[Visible], name: &str) -> bool {
     let prefix = format!("{name}{HIERARCHY_SEPARATOR}");
     all.iter().any(|m| m.name.starts_with(&prefix))
+}
+
+/// One LIST answer: attributes, name, the mailbox for LIST-STATUS (with whether the user owns
+/// it), and CHILDINFO.
+type Line = (Vec<&'static str>, String, Option<(Mailbox, bool)>, bool);
+
+/// A mailbox the user can see, under the name the client uses (RFC 2342 namespaces).
+struct Visible {
+    name: String,
+    /// `None` for a `\Noselect` level that only holds others (namespace prefixes, the owner
+    /// level of `Other Users/`, parents of shared mailboxes the user cannot see).
+    mailbox: Option<Mailbox>,
+    own: bool,
+    rights: Rights,
+}
+
+/// Every mailbox visible to the user: their own, then those of other accounts they have `l` on
+/// (RFC 4314 §4), from ONE `shared_with` call, under `Other Users/<owner>/` or `Shared/`, with the
+/// missing parent levels as `\Noselect` placeholders.
+async fn visible(s: &Session, account: AccountId) -> Result<Vec<Visible>, StoreError> {
+    let store = &s.core.storage().store;
+    let mut all: Vec<Visible> = store
+        .mailbox_list(account)
+        .await?
+        .into_iter()
+        .map(|mb| Visible {
+            name: mb.name.clone(),
+            mailbox: Some(mb),
+            own: true,
+            rights: Rights::ALL,
+        })
+        .collect();
+    let who = Identity::load(store.as_ref(), account).await?;
+    let shared = shared_with(store.as_ref(), &who).await?;
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    for f in shared {
+        let name = access::display_name(&f.owner, &f.mailbox.name, s.shared_account.as_deref());
+        names.insert(name.clone());
+        all.push(Visible {
+            name,
+            mailbox: Some(f.mailbox),
+            own: false,
+            rights: f.rights,
+        });
+    }
+    let mut parents: BTreeSet<String> = BTreeSet::new();
+    for name in &names {
+        let mut p = name.as_str();
+        while let Some(parent) = access::parent(p) {
+            if !names.contains(parent) {
+                parents.insert(parent.to_owned());
+            }
+            p = parent;
+        }
+    }
+    all.extend(parents.into_iter().map(|name| Visible {
+        name,
+        mailbox: None,
+        own: false,
+        rights: Rights::NONE,
+    }));
+    Ok(all)
 }
 
 pub(crate) async fn run(s: &mut Session, args: ListArgs) -> Outcome {
@@ -100,12 +169,12 @@ async fn list_impl(s: &mut Session, args: ListArgs, lsub: bool) -> Outcome {
         .filter(|p| !p.is_empty())
         .map(|p| normalise_inbox(&format!("{reference}{p}")).chars().collect())
         .collect();
-    let store = &s.core.storage().store;
-    let mut all = match store.mailbox_list(account).await {
+    let mut all = match visible(s, account).await {
         Ok(v) => v,
         Err(e) => return store_error(&e),
     };
     all.sort_by(|a, b| (a.name != "INBOX", &a.name).cmp(&(b.name != "INBOX", &b.name)));
+    let store = &s.core.storage().store;
     let subscribed: BTreeSet<String> = match store.subscription_list(account).await {
         Ok(v) => v.into_iter().collect(),
         Err(e) => return store_error(&e),
@@ -126,7 +195,7 @@ async fn list_impl(s: &mut Session, args: ListArgs, lsub: bool) -> Outcome {
         let chars: Vec<char> = name.chars().collect();
         patterns.iter().any(|p| matches(p, &chars))
     };
-    let mut lines: Vec<(Vec<&'static str>, String, Option<Mailbox>, bool)> = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
     for mb in &all {
         if !matching(&mb.name) {
             continue;
@@ -140,24 +209,35 @@ async fn list_impl(s: &mut Session, args: ListArgs, lsub: bool) -> Outcome {
         if sel_subscribed && !is_sub && !child_info {
             continue;
         }
-        if sel_special && mb.role.is_none() {
+        // Special-use roles are the owner's business (RFC 6154 §2): only own mailboxes carry them.
+        let role = mb.mailbox.as_ref().and_then(|m| m.role).filter(|_| mb.own);
+        if sel_special && role.is_none() {
             continue;
         }
         let mut attrs = Vec::new();
+        if mb.mailbox.is_none() {
+            attrs.push("\\Noselect");
+        }
         if !lsub {
             attrs.push(if has_children(&all, &mb.name) {
                 "\\HasChildren"
             } else {
                 "\\HasNoChildren"
             });
-            if let Some(role) = mb.role {
+            if let Some(role) = role {
                 attrs.push(role.attribute());
             }
         }
         if ret_subscribed && is_sub && !lsub {
             attrs.push("\\Subscribed");
         }
-        lines.push((attrs, mb.name.clone(), Some(mb.clone()), child_info));
+        // LIST-STATUS (RFC 5819 §1) only where STATUS would answer: `r` (RFC 4314 §4).
+        let status_of = mb
+            .mailbox
+            .clone()
+            .filter(|_| mb.rights.contains(Rights::READ))
+            .map(|m| (m, mb.own));
+        lines.push((attrs, mb.name.clone(), status_of, child_info));
     }
     if sel_subscribed {
         // Subscriptions to mailboxes that no longer exist (RFC 5258 §3: \NonExistent).
@@ -181,8 +261,9 @@ async fn list_impl(s: &mut Session, args: ListArgs, lsub: bool) -> Outcome {
     for (attrs, name, mb, child_info) in lines {
         s.out
             .list(lsub, &attrs, Some(HIERARCHY_SEPARATOR), &name, child_info, None);
-        if let (Some(items), Some(mb)) = (&status_items, mb) {
-            match status::items(s, &mb, items).await {
+        if let (Some(items), Some((mb, own))) = (&status_items, mb) {
+            let viewer = (!own).then_some(account);
+            match status::items(s, &mb, items, viewer).await {
                 Ok(data) => s.out.status(&name, &data),
                 Err(e) => return store_error(&e),
             }

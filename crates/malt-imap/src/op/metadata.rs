@@ -17,6 +17,9 @@ use malt_imap_proto::ResponseCode;
 use malt_imap_proto::command::{MetadataDepth, MetadataOptions};
 use malt_store::{MailboxId, MetadataEntry, MetadataLimits, MetadataSetOutcome, metadata_name};
 
+use malt_core::acl::Rights;
+
+use crate::access;
 use crate::op::{mailbox_name, store_error};
 use crate::session::{Outcome, Session};
 
@@ -64,17 +67,23 @@ fn check_entry(name: &str, settable: bool) -> Result<(), String> {
 }
 
 /// The target of a command: the account's server entries (empty mailbox name) or a mailbox's.
-/// Returns the target and the mailbox name to echo in `* METADATA`.
-async fn target(s: &Session, account: i64, mailbox: &str) -> Result<(Option<MailboxId>, String), Outcome> {
+/// Returns the account whose entries they are, the target and the mailbox name to echo in
+/// `* METADATA`. Another account's mailbox (RFC 4314) has its owner's entries; reading them needs
+/// `r`, changing them `w` (`needed`; RFC 5464 §4.2, §4.3 with RFC 4314 §4).
+async fn target(
+    s: &Session,
+    account: i64,
+    mailbox: &str,
+    needed: Rights,
+) -> Result<(i64, Option<MailboxId>, String), Outcome> {
     if mailbox.is_empty() {
-        return Ok((None, String::new()));
+        return Ok((account, None, String::new()));
     }
     let name = mailbox_name(s, mailbox)?;
-    match s.core.mailbox(account, &name).await {
-        Ok(Some(mb)) => Ok((Some(mb.id), mb.name)),
-        Ok(None) => Err(Outcome::no(Some(ResponseCode::NonExistent), "No such mailbox")),
-        Err(e) => Err(store_error(&e)),
-    }
+    let target = access::resolve(s, &name).await?;
+    let needed = if target.own { Rights::NONE } else { needed };
+    let mb = target.need(needed)?;
+    Ok((target.owner, Some(mb.id), target.display.clone()))
 }
 
 /// Whether stored entry `name` answers request `want` (both normalised) at `depth`
@@ -141,7 +150,7 @@ pub(crate) async fn get(
             return Outcome::bad(why);
         }
     }
-    let (mailbox_id, echo) = match target(s, account, mailbox).await {
+    let (account, mailbox_id, echo) = match target(s, account, mailbox, Rights::READ).await {
         Ok(t) => t,
         Err(o) => return o,
     };
@@ -198,7 +207,7 @@ pub(crate) async fn set(s: &mut Session, mailbox: &str, entries: &[(String, Opti
             return Outcome::bad(why);
         }
     }
-    let (mailbox_id, _) = match target(s, account, mailbox).await {
+    let (account, mailbox_id, _) = match target(s, account, mailbox, Rights::WRITE).await {
         Ok(t) => t,
         Err(o) => return o,
     };

@@ -2,6 +2,7 @@
 //! `malt-imap-proto`). Helpers shared by several commands live here: flag and date conversion, mailbox
 //! name decoding, and the mapping of store errors to responses (CONVENTIONS §6).
 
+pub(crate) mod acl;
 pub(crate) mod append;
 pub(crate) mod authenticate;
 pub(crate) mod capability;
@@ -93,7 +94,15 @@ pub(crate) async fn dispatch(
         C::GetQuotaRoot { mailbox } => quota::get_root(s, &mailbox).await,
         C::SetQuota { .. } => quota::set(),
         C::Notify(set) => notify::run(s, set).await,
-        other => Outcome::bad(format!("{} is not supported", other.name())),
+        C::SetAcl {
+            mailbox,
+            identifier,
+            rights,
+        } => acl::set(s, &mailbox, &identifier, &rights).await,
+        C::DeleteAcl { mailbox, identifier } => acl::delete(s, &mailbox, &identifier).await,
+        C::GetAcl { mailbox } => acl::get(s, &mailbox).await,
+        C::ListRights { mailbox, identifier } => acl::list_rights(s, &mailbox, &identifier).await,
+        C::MyRights { mailbox } => acl::my_rights(s, &mailbox).await,
     })
 }
 

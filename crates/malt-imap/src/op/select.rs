@@ -19,6 +19,9 @@ use malt_imap_proto::response::compress_ids;
 use malt_imap_proto::{FetchItem, ResponseCode, ResponseWriter, Status};
 use malt_store::{Account, HIERARCHY_SEPARATOR, flag};
 
+use malt_core::acl::Rights;
+
+use crate::access::{self, Access, Target};
 use crate::op::{imap_flags, mailbox_name, store_error};
 use crate::session::{Outcome, Session};
 use crate::state::State;
@@ -35,13 +38,15 @@ fn system_flags() -> Vec<Flag> {
 }
 
 /// `* FLAGS` and `* OK [PERMANENTFLAGS]` with every keyword the view knows (PITFALLS 4).
-pub(crate) fn write_flags(out: &mut ResponseWriter, view: &MailboxView) {
-    write_flags_as(out, view, false);
+/// PERMANENTFLAGS lists only the flags `rights` allow to change (RFC 4314 §4: `\Seen` needs `s`,
+/// `\Deleted` needs `t`, the other flags and new keywords `w`).
+pub(crate) fn write_flags(out: &mut ResponseWriter, view: &MailboxView, rights: Rights) {
+    write_flags_as(out, view, rights, false);
 }
 
 /// As [`write_flags`]; a read-only (EXAMINEd) mailbox gets one `[PERMANENTFLAGS ()]` instead, since
 /// no flag can be changed permanently in it (RFC 9051 §6.3.2, §7.1).
-fn write_flags_as(out: &mut ResponseWriter, view: &MailboxView, read_only: bool) {
+fn write_flags_as(out: &mut ResponseWriter, view: &MailboxView, rights: Rights, read_only: bool) {
     let mut flags = system_flags();
     flags.extend(view.keywords().iter().map(|k| Flag::Keyword(k.clone())));
     out.flags(&flags);
@@ -52,16 +57,45 @@ fn write_flags_as(out: &mut ResponseWriter, view: &MailboxView, read_only: bool)
         };
         (code, "Read-only mailbox")
     } else {
+        let permanent: Vec<Flag> = flags
+            .into_iter()
+            .filter(|f| rights.contains(right_for(f)))
+            .collect();
         let code = ResponseCode::PermanentFlags {
-            flags,
-            allow_new: true,
+            flags: permanent,
+            allow_new: rights.contains(Rights::WRITE),
         };
         (code, "Flags permitted")
     };
     out.untagged(Status::Ok, Some(&code), text);
 }
 
-fn take_account(state: &mut State) -> Option<Box<Account>> {
+/// The right needed to change a flag (RFC 4314 §4, STORE).
+pub(crate) fn right_for(f: &Flag) -> Rights {
+    match f {
+        Flag::Seen => Rights::SEEN,
+        Flag::Deleted => Rights::DELETE_MESSAGES,
+        _ => Rights::WRITE,
+    }
+}
+
+/// Whether `rights` allow a read-write SELECT (RFC 4314 §4: without any of `s w i t e` the
+/// mailbox is opened read-only, as nothing could be changed).
+pub(crate) fn may_write(rights: Rights) -> bool {
+    [
+        Rights::SEEN,
+        Rights::WRITE,
+        Rights::INSERT,
+        Rights::DELETE_MESSAGES,
+        Rights::EXPUNGE,
+    ]
+    .into_iter()
+    .any(|r| rights.contains(r))
+}
+
+fn take_account(s: &mut Session) -> Option<Box<Account>> {
+    s.access = None;
+    let state = &mut s.state;
     match std::mem::replace(state, State::Logout) {
         State::Authenticated { account } | State::Selected { account, .. } => Some(account),
         other => {
@@ -141,27 +175,35 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outc
         Err(o) => return o,
     };
     let was_selected = matches!(s.state, State::Selected { .. });
-    let Some(account) = take_account(&mut s.state) else {
+    // RFC 4314 §4: SELECT and EXAMINE need `r`; resolved before the current mailbox is closed.
+    let target = access::resolve(s, &name).await;
+    let Some(account) = take_account(s) else {
         return Outcome::bad("Not authenticated");
     };
+    s.revoked = false;
     if was_selected {
         s.out
             .untagged(Status::Ok, Some(&ResponseCode::Closed), "Previous mailbox closed");
     }
-    let opened = open(s, &account, &name).await;
-    let view = match opened {
+    let opened = match target {
+        Ok(t) => open(s, &account, &t).await.map(|v| (v, t)),
+        Err(o) => Err(o),
+    };
+    let (view, target) = match opened {
         Ok(v) => v,
         Err(o) => {
             s.state = State::Authenticated { account };
             return o;
         }
     };
+    let examine = read_only;
+    let read_only = read_only || !may_write(target.rights);
     let out = &mut s.out;
     out.exists(view.exists());
     if !s.rev2 {
         out.recent(0);
     }
-    write_flags_as(out, &view, read_only);
+    write_flags_as(out, &view, target.rights, read_only);
     if !s.rev2
         && let Some(seq) = view
             .uids()
@@ -192,8 +234,21 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outc
         "Mailbox id",
     );
     if s.rev2 {
-        out.list(false, &[], Some(HIERARCHY_SEPARATOR), &view.name, false, None);
+        out.list(
+            false,
+            &[],
+            Some(HIERARCHY_SEPARATOR),
+            &target.display,
+            false,
+            None,
+        );
     }
+    s.access = Some(Access {
+        owner: target.owner,
+        rights: target.rights,
+        own: target.own,
+        acl_changed: false,
+    });
     s.state = State::Selected {
         account,
         view: Box::new(view.view),
@@ -204,7 +259,7 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outc
     } else {
         ResponseCode::ReadWrite
     };
-    Outcome::ok(if read_only {
+    Outcome::ok(if examine {
         "EXAMINE completed"
     } else {
         "SELECT completed"
@@ -233,22 +288,19 @@ impl std::ops::Deref for Opened {
     }
 }
 
-async fn open(s: &Session, account: &Account, name: &str) -> Result<Opened, Outcome> {
-    let mb = match s.core.mailbox(account.id, name).await {
-        Ok(Some(mb)) => mb,
-        Ok(None) => return Err(Outcome::no(Some(ResponseCode::NonExistent), "No such mailbox")),
-        Err(e) => return Err(store_error(&e)),
-    };
+async fn open(s: &Session, account: &Account, target: &Target) -> Result<Opened, Outcome> {
+    let mb = target.need(Rights::READ)?;
     // The modseq is read before the summaries: anything committed in between is re-read at the next
-    // sync point and applied idempotently.
-    let summaries = match s.core.storage().store.message_summaries(mb.id).await {
+    // sync point and applied idempotently. Another account's mailbox shows the viewer's `\Seen`.
+    let store = &s.core.storage().store;
+    let summaries = match access::viewer_summaries(store.as_ref(), account.id, mb.id, target.own).await {
         Ok(v) => v,
         Err(e) => return Err(store_error(&e)),
     };
     let max_uid = summaries.iter().map(|m| m.uid).max().unwrap_or(0);
     let view = MailboxView::new(
         mb.id,
-        mb.name.clone(),
+        target.display.clone(),
         mb.uidvalidity,
         mb.highest_modseq,
         summaries,
@@ -259,8 +311,10 @@ async fn open(s: &Session, account: &Account, name: &str) -> Result<Opened, Outc
     })
 }
 
-/// CLOSE: expunges `\Deleted` messages silently (not when read-only), then leaves the selected state.
+/// CLOSE: expunges `\Deleted` messages silently (not when read-only, nor without the `e` right,
+/// RFC 4314 §4), then leaves the selected state.
 pub(crate) async fn close(s: &mut Session) -> Outcome {
+    let access = s.access.take();
     let State::Selected {
         account,
         view,
@@ -269,10 +323,11 @@ pub(crate) async fn close(s: &mut Session) -> Outcome {
     else {
         return Outcome::bad("No mailbox selected");
     };
-    let result = if read_only {
-        Ok(Vec::new())
-    } else {
-        s.core.expunge(account.id, view.mailbox_id, None).await
+    let result = match access {
+        Some(a) if !read_only && a.rights.contains(Rights::EXPUNGE) => {
+            s.core.expunge(a.owner, view.mailbox_id, None).await
+        }
+        _ => Ok(Vec::new()),
     };
     s.state = State::Authenticated { account };
     match result {
@@ -283,7 +338,7 @@ pub(crate) async fn close(s: &mut Session) -> Outcome {
 
 /// UNSELECT: leaves the selected state without expunging.
 pub(crate) fn unselect(s: &mut Session) -> Outcome {
-    if let Some(account) = take_account(&mut s.state) {
+    if let Some(account) = take_account(s) {
         s.state = State::Authenticated { account };
     }
     Outcome::ok("UNSELECT completed")

@@ -1,11 +1,14 @@
 //! STATUS (RFC 9051 §6.3.11, STATUS=SIZE RFC 8438, DELETED-STORAGE RFC 9208 §4.2). Counts come from
 //! the mailbox row; DELETED needs the message summaries, DELETED-STORAGE also the sizes of the
 //! `\Deleted` messages. RECENT is always 0 (Malt has no \Recent).
+//! RFC 4314 §4: STATUS needs `r`; in another account's mailbox UNSEEN counts the user's private `\Seen`.
 
+use malt_core::acl::Rights;
 use malt_imap_proto::command::StatusItem;
 use malt_imap_proto::response::StatusData;
-use malt_store::{Mailbox, StoreError, UidSet, flag};
+use malt_store::{AccountId, Mailbox, StoreError, UidSet, flag};
 
+use crate::access;
 use crate::op::{mailbox_name, store_error};
 use crate::session::{Outcome, Session};
 
@@ -17,32 +20,34 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, items: &[StatusItem]) ->
         Ok(n) => n,
         Err(o) => return o,
     };
-    let mb = match s.core.mailbox(account, &name).await {
-        Ok(Some(mb)) => mb,
-        Ok(None) => {
-            return Outcome::no(
-                Some(malt_imap_proto::ResponseCode::NonExistent),
-                "No such mailbox",
-            );
-        }
-        Err(e) => return store_error(&e),
+    let target = match access::resolve(s, &name).await {
+        Ok(t) => t,
+        Err(o) => return o,
     };
-    match items_of(s, &mb, items).await {
+    // RFC 4314 §4: STATUS needs `r`.
+    let mb = match target.need(Rights::READ) {
+        Ok(mb) => mb,
+        Err(o) => return o,
+    };
+    let viewer = (!target.own).then_some(account);
+    match items_of(s, mb, items, viewer).await {
         Ok(data) => {
-            s.out.status(&mb.name, &data);
+            s.out.status(&target.display, &data);
             Outcome::ok("STATUS completed")
         }
         Err(e) => store_error(&e),
     }
 }
 
-/// The values of `items` for `mb`.
+/// The values of `items` for `mb`; `viewer` is the user when they do not own it (UNSEEN counts
+/// their private `\Seen`, RFC 4314 §4).
 pub(crate) async fn items(
     s: &Session,
     mb: &Mailbox,
     items: &[StatusItem],
+    viewer: Option<AccountId>,
 ) -> Result<Vec<(StatusItem, StatusData)>, StoreError> {
-    items_of(s, mb, items).await
+    items_of(s, mb, items, viewer).await
 }
 
 /// RFC 9208 §4.2 DELETED-STORAGE: the size of the mailbox's `\Deleted` messages (what EXPUNGE
@@ -68,6 +73,7 @@ async fn items_of(
     s: &Session,
     mb: &Mailbox,
     items: &[StatusItem],
+    viewer: Option<AccountId>,
 ) -> Result<Vec<(StatusItem, StatusData)>, StoreError> {
     let mut out = Vec::new();
     for &item in items {
@@ -76,7 +82,12 @@ async fn items_of(
             StatusItem::Messages => n(u64::from(mb.message_count)),
             StatusItem::UidNext => n(u64::from(mb.uidnext)),
             StatusItem::UidValidity => n(u64::from(mb.uidvalidity)),
-            StatusItem::Unseen => n(u64::from(mb.unseen_count)),
+            StatusItem::Unseen => match viewer {
+                None => n(u64::from(mb.unseen_count)),
+                Some(v) => n(u64::from(
+                    s.core.storage().store.private_unseen_count(v, mb.id).await?,
+                )),
+            },
             StatusItem::Size => n(mb.total_size),
             StatusItem::Recent => n(0),
             StatusItem::HighestModSeq => n(mb.highest_modseq),

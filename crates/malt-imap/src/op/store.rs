@@ -17,11 +17,23 @@ use malt_imap_proto::command::{StoreArgs, StoreMode};
 use malt_imap_proto::{FetchItem, response::compress_ids};
 use malt_store::{FlagOp, Uid, UidSet};
 
-use crate::op::{imap_flags, select::write_flags, store_error, store_flags};
+use malt_core::MailCore;
+use malt_core::acl::Rights;
+use malt_imap_proto::command::Flag;
+use malt_store::{AccountId, FlagUpdate, Flags, MessageSummary, StoreError, flag};
+
+use crate::access::{self, Access};
+use crate::op::select::{right_for, write_flags};
+use crate::op::{imap_flags, store_error, store_flags};
 use crate::session::{Outcome, Session};
+use crate::view::MailboxView;
 
 pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &StoreArgs) -> Outcome {
     let condstore = s.condstore;
+    let access = match access::selected(s) {
+        Ok(a) => a,
+        Err(o) => return o,
+    };
     let (account, view) = match s.state.selected(true) {
         Ok(sel) => sel,
         Err(o) => return o,
@@ -42,20 +54,37 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &StoreArgs) -> Ou
         StoreMode::Add => FlagOp::Add,
         StoreMode::Remove => FlagOp::Remove,
     };
-    let flags = store_flags(&args.flags);
+    // RFC 4314 §4: flags the user has no right to change are silently left alone.
+    let allowed: Vec<Flag> = args
+        .flags
+        .iter()
+        .filter(|f| access.rights.contains(right_for(f)))
+        .cloned()
+        .collect();
     let uids = UidSet::from_uids(targets.iter().map(|(_, u)| *u));
-    let update = match s
-        .core
-        .store_flags(
-            account.id,
-            view.mailbox_id,
-            &uids,
+    let update = if access.own {
+        let flags = store_flags(&allowed);
+        s.core
+            .store_flags(
+                access.owner,
+                view.mailbox_id,
+                &uids,
+                op,
+                &flags,
+                args.unchanged_since,
+            )
+            .await
+    } else {
+        let keywords = view.keywords().to_vec();
+        let args = SharedStore {
             op,
-            &flags,
-            args.unchanged_since,
-        )
-        .await
-    {
+            allowed: &allowed,
+            keywords,
+            unchanged_since: args.unchanged_since,
+        };
+        shared_store(&s.core, access, account.id, view, &uids, args).await
+    };
+    let update = match update {
         Ok(u) => u,
         Err(e) => return store_error(&e),
     };
@@ -66,7 +95,7 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &StoreArgs) -> Ou
         new_keyword |= view.set_summary(m);
     }
     if new_keyword {
-        write_flags(&mut s.out, view);
+        write_flags(&mut s.out, view, access.rights);
     }
     for (seq, uid) in &targets {
         if failed.contains(uid) {
@@ -99,4 +128,160 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &StoreArgs) -> Ou
             .code(ResponseCode::Modified(compress_ids(&ids)));
     }
     Outcome::ok("STORE completed")
+}
+
+/// What [`shared_store`] changes.
+struct SharedStore<'a> {
+    op: FlagOp,
+    /// The flags of the command the user may change.
+    allowed: &'a [Flag],
+    /// The keywords the view knows (a replacement removes those not given).
+    keywords: Vec<String>,
+    unchanged_since: Option<u64>,
+}
+
+/// STORE when the row's flags cannot simply be replaced: in another account's mailbox (RFC 4314
+/// §4: the viewer's `\Seen` is private, the row's is the owner's) or when some flags of a
+/// replacing STORE are not the user's to change. A replacement becomes a removal of the other
+/// flags the user may change followed by an addition of the new ones, so flags outside the
+/// user's rights (and the owner's `\Seen`) stay as they are. `\Seen` of a viewer goes to
+/// `private_seen_store`. The returned summaries carry the flags as the viewer sees them, with
+/// the larger of the row's and the private modseq; UNCHANGEDSINCE (RFC 7162 §3.1.3) is checked by
+/// the first row change and the messages it reports as modified are left out of the rest.
+async fn shared_store(
+    core: &MailCore,
+    access: Access,
+    viewer: AccountId,
+    view: &MailboxView,
+    uids: &UidSet,
+    args: SharedStore<'_>,
+) -> Result<FlagUpdate, StoreError> {
+    let SharedStore {
+        op,
+        allowed,
+        keywords,
+        unchanged_since,
+    } = args;
+    let mailbox = view.mailbox_id;
+    let private_seen = !access.own;
+    let row_flags: Vec<Flag> = allowed
+        .iter()
+        .filter(|f| !(private_seen && **f == Flag::Seen))
+        .cloned()
+        .collect();
+    let wanted = store_flags(&row_flags);
+    // (op, flags) applied to the row, in order.
+    let mut steps: Vec<(FlagOp, Flags)> = Vec::new();
+    match op {
+        FlagOp::Set => {
+            let mut system = 0;
+            for (bit, f) in [
+                (flag::SEEN, Flag::Seen),
+                (flag::ANSWERED, Flag::Answered),
+                (flag::FLAGGED, Flag::Flagged),
+                (flag::DELETED, Flag::Deleted),
+                (flag::DRAFT, Flag::Draft),
+            ] {
+                let mine = !(private_seen && bit == flag::SEEN);
+                if mine && access.rights.contains(right_for(&f)) && !wanted.has(bit) {
+                    system |= bit;
+                }
+            }
+            let removable: Vec<String> = if access.rights.contains(Rights::WRITE) {
+                keywords
+                    .into_iter()
+                    .filter(|k| !wanted.keywords.iter().any(|w| w.eq_ignore_ascii_case(k)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            steps.push((FlagOp::Remove, Flags::new(system, removable)));
+            steps.push((FlagOp::Add, wanted));
+        }
+        other => steps.push((other, wanted)),
+    }
+    let mut modified: Vec<Uid> = Vec::new();
+    let mut rows: std::collections::BTreeMap<Uid, MessageSummary> = Default::default();
+    let mut remaining = uids.clone();
+    let mut first = true;
+    let mut modseq = 0;
+    for (op, flags) in steps {
+        if flags.system == 0 && flags.keywords.is_empty() && op != FlagOp::Set {
+            continue;
+        }
+        let since = if first { unchanged_since } else { None };
+        first = false;
+        let u = core
+            .store_flags(access.owner, mailbox, &remaining, op, &flags, since)
+            .await?;
+        if !u.modified.is_empty() {
+            modified.extend(u.modified.iter().copied());
+            let left: Vec<Uid> = remaining_uids(&remaining, view)
+                .into_iter()
+                .filter(|x| !u.modified.contains(x))
+                .collect();
+            remaining = UidSet::from_uids(left);
+        }
+        modseq = modseq.max(u.modseq);
+        for m in u.changed {
+            rows.insert(m.uid, m);
+        }
+    }
+    // The viewer's `\Seen` (RFC 4314 §4), when asked for and allowed.
+    let seen_change = match op {
+        _ if !private_seen || !allowed.contains(&Flag::Seen) && op != FlagOp::Set => None,
+        _ if !access.rights.contains(Rights::SEEN) => None,
+        FlagOp::Set => Some(allowed.contains(&Flag::Seen)),
+        FlagOp::Add => Some(true),
+        FlagOp::Remove => Some(false),
+    };
+    let mut seen_set: std::collections::BTreeMap<Uid, (bool, u64)> = Default::default();
+    if let Some(seen) = seen_change
+        && !remaining.is_empty()
+    {
+        let u = core
+            .storage()
+            .store
+            .private_seen_store(viewer, mailbox, &remaining, seen)
+            .await?;
+        modseq = modseq.max(u.modseq);
+        for uid in u.changed {
+            seen_set.insert(uid, (seen, u.modseq));
+        }
+    }
+    let mut changed: Vec<MessageSummary> = Vec::new();
+    let touched: std::collections::BTreeSet<Uid> = rows.keys().chain(seen_set.keys()).copied().collect();
+    for uid in touched {
+        let Some(known) = view.flags_of(uid) else {
+            continue;
+        };
+        let mut m = rows.remove(&uid).unwrap_or_else(|| MessageSummary {
+            uid,
+            flags: known.clone(),
+            modseq: 0,
+        });
+        if private_seen {
+            let seen = seen_set.get(&uid).map_or(known.has(flag::SEEN), |(s, _)| *s);
+            m.flags.system &= !flag::SEEN;
+            if seen {
+                m.flags.system |= flag::SEEN;
+            }
+        }
+        if let Some((_, ms)) = seen_set.get(&uid) {
+            m.modseq = m.modseq.max(*ms);
+        }
+        changed.push(m);
+    }
+    modified.sort_unstable();
+    modified.dedup();
+    Ok(FlagUpdate {
+        modseq,
+        changed,
+        modified,
+    })
+}
+
+/// The UIDs of `set` that the view holds, ascending.
+fn remaining_uids(set: &UidSet, view: &MailboxView) -> Vec<Uid> {
+    view.uids().iter().copied().filter(|u| set.contains(*u)).collect()
 }

@@ -3,19 +3,20 @@
 //! Every id is an `objectid` (RFC 8474 §7: 1*255 of ALPHA / DIGIT / "_" / "-"), stable across sessions
 //! and backends because it is derived from stored, immutable values only.
 //!
-//! - MAILBOXID (§4): `F` + the mailbox row id. RENAME keeps the row, so it keeps the id; a mailbox
-//!   deleted and created again under the same name gets a new one.
+//! - MAILBOXID (§4): `F` + the mailbox's UIDVALIDITY. Every mailbox creation takes a UIDVALIDITY from
+//!   one server-wide counter that only grows (both backends), so no two mailboxes ever share one, not
+//!   even a mailbox deleted and created again (a row id would be reused by SQLite); RENAME keeps it.
 //! - EMAILID (§5.1): `M` + the first 32 hex digits of the message's content hash (BLAKE3 of the raw
 //!   octets). MOVE keeps it (MUST); COPY keeps it too, as §5.1 allows ("copies ... MAY share"), since
 //!   a copy is the same immutable content. Two deliveries of byte-identical messages share an EMAILID,
 //!   which §5.1 also allows: an EMAILID always names one immutable content.
 //! - THREADID (§5.2): `T` + the account's thread number, shared by a conversation.
 
-use malt_store::{MailboxId, Message};
+use malt_store::Message;
 
-/// MAILBOXID of a mailbox (RFC 8474 §4).
-pub(crate) fn mailbox_id(id: MailboxId) -> String {
-    format!("F{id}")
+/// MAILBOXID of the mailbox with this UIDVALIDITY (RFC 8474 §4).
+pub(crate) fn mailbox_id(uidvalidity: u32) -> String {
+    format!("F{uidvalidity}")
 }
 
 /// EMAILID of a message (RFC 8474 §5.1).

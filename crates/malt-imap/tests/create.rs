@@ -14,7 +14,7 @@ mod common;
 use common::*;
 
 async fn created(env: &Env, tag: &str, name: &str) -> Vec<String> {
-    let id = env.mailbox(name).await.id;
+    let id = env.mailbox(name).await.uidvalidity;
     lines(&[&format!("{tag} OK [MAILBOXID (F{id})] CREATE completed")])
 }
 

@@ -78,7 +78,7 @@ async fn rev1_and_rev2_select_and_search() {
     let env = start().await;
     env.append(&msg("a", "x")).await;
     let uv = env.inbox().await.uidvalidity;
-    let id = env.inbox().await.id;
+    let id = env.inbox().await.uidvalidity;
     let hm = highest_modseq(&env).await;
     let common = |tail: &[&str]| {
         let mut v = vec![

@@ -68,6 +68,15 @@ async fn mailbox_ids() {
     assert_eq!(r[0], format!("* STATUS Done (MAILBOXID ({id}))\r\n"));
     let r = c2.cmd("g STATUS INBOX (MAILBOXID)").await;
     assert_eq!(r[0], format!("* STATUS INBOX (MAILBOXID ({inbox_id}))\r\n"));
+    // An id is never given to another mailbox (§4): not even when the last-created one is deleted
+    // and another takes its place (SQLite would hand out the same row id again).
+    let r = c2.cmd("h CREATE Last").await;
+    let last = paren_value(&r[0], "MAILBOXID");
+    assert!(c2.cmd("i DELETE Last").await[0].starts_with("i OK"));
+    let r = c2.cmd("j CREATE Last").await;
+    let again = paren_value(&r[0], "MAILBOXID");
+    assert_objectid(&again);
+    assert_ne!(again, last);
 }
 
 #[tokio::test]

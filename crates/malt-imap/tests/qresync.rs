@@ -101,7 +101,7 @@ async fn select_qresync_after_another_client_changed_the_mailbox() {
             &format!("* OK [UIDVALIDITY {uv}] UIDs valid"),
             "* OK [UIDNEXT 6] Predicted next UID",
             &format!("* OK [HIGHESTMODSEQ {hm}] Highest"),
-            &format!("* OK [MAILBOXID (F{})] Mailbox id", env.inbox().await.id),
+            &format!("* OK [MAILBOXID (F{})] Mailbox id", env.inbox().await.uidvalidity),
             "* VANISHED (EARLIER) 2,4",
             &format!("* 2 FETCH (UID 3 FLAGS (\\Seen) MODSEQ ({m3}))"),
             "c OK [READ-WRITE] SELECT completed",

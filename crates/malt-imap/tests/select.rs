@@ -34,7 +34,7 @@ async fn opened(env: &Env, read_only: bool, exists: u32, unseen: Option<u32>) ->
         format!("* OK [UIDVALIDITY {}] UIDs valid", mb.uidvalidity),
         format!("* OK [UIDNEXT {}] Predicted next UID", mb.uidnext),
         format!("* OK [HIGHESTMODSEQ {}] Highest", mb.highest_modseq),
-        format!("* OK [MAILBOXID (F{})] Mailbox id", mb.id),
+        format!("* OK [MAILBOXID (F{})] Mailbox id", mb.uidvalidity),
     ]);
     v.into_iter().map(|l| format!("{l}\r\n")).collect()
 }

@@ -36,7 +36,7 @@ async fn all_items() {
                 mb.uidvalidity,
                 2 * m.len(),
                 mb.highest_modseq,
-                mb.id
+                mb.uidvalidity
             ),
             "b OK STATUS completed"
         ])

@@ -44,9 +44,9 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, special_use: &[String]) 
     };
     match s.core.create_mailbox(owner, inner, role).await {
         // RFC 8474 §4.1: the new mailbox's MAILBOXID in the tagged OK.
-        Ok(mb) => {
-            Outcome::ok("CREATE completed").code(ResponseCode::MailboxId(crate::objectid::mailbox_id(mb.id)))
-        }
+        Ok(mb) => Outcome::ok("CREATE completed").code(ResponseCode::MailboxId(crate::objectid::mailbox_id(
+            mb.uidvalidity,
+        ))),
         Err(e) => store_error(&e),
     }
 }

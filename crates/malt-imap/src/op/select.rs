@@ -229,7 +229,7 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outc
     out.untagged(
         Status::Ok,
         Some(&ResponseCode::MailboxId(crate::objectid::mailbox_id(
-            view.mailbox_id,
+            view.uidvalidity,
         ))),
         "Mailbox id",
     );

@@ -92,7 +92,7 @@ async fn items_of(
             StatusItem::Recent => n(0),
             StatusItem::HighestModSeq => n(mb.highest_modseq),
             StatusItem::AppendLimit => n(s.core.settings().max_message_size),
-            StatusItem::MailboxId => StatusData::ObjectId(crate::objectid::mailbox_id(mb.id)),
+            StatusItem::MailboxId => StatusData::ObjectId(crate::objectid::mailbox_id(mb.uidvalidity)),
             StatusItem::Deleted => {
                 let all = s.core.storage().store.message_summaries(mb.id).await?;
                 n(all.iter().filter(|m| m.flags.has(flag::DELETED)).count() as u64)

@@ -21,6 +21,7 @@ const BASE: &[&str] = &[
     "UNSELECT",
     "CHILDREN",
     "SPECIAL-USE",
+    "CREATE-SPECIAL-USE",
     "LIST-EXTENDED",
     "LIST-STATUS",
     "STATUS=SIZE",

@@ -38,6 +38,9 @@ use crate::op;
 use crate::state::{Group, State, allowed, group};
 use crate::view::Update;
 
+/// Receive-buffer capacity a session keeps between commands (see [`Io::release_spare`]).
+const KEEP_BUFFER: usize = 16 * 1024;
+
 /// Bad commands tolerated before the connection is closed.
 pub const MAX_BAD_COMMANDS: u32 = 20;
 
@@ -202,6 +205,15 @@ impl Io {
         }
     }
 
+    /// After a big command (an APPEND literal of megabytes) the receive buffer keeps its capacity;
+    /// an idle session must not (the per-session memory budget): give back what is above
+    /// [`KEEP_BUFFER`] once the buffer holds less than that.
+    pub fn release_spare(&mut self) {
+        if self.buf.capacity() > KEEP_BUFFER && self.buf.len() <= KEEP_BUFFER / 2 {
+            self.buf.shrink_to(KEEP_BUFFER / 2);
+        }
+    }
+
     pub async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         if bytes.is_empty() {
             return Ok(());
@@ -331,6 +343,7 @@ pub(crate) async fn run(
             None => (Next::Continue, true),
             Some(Ok((Parsed::Command(cmd), n))) => {
                 io.buf.drain(..n.min(io.buf.len()));
+                io.release_spare();
                 continued_at = None;
                 resume = None;
                 let span = tracing::debug_span!("command", name = cmd.kind.name());

@@ -157,8 +157,14 @@ impl MailCore {
         for r in resolved {
             let result = match store.mailbox_get(r.account.id, "INBOX").await {
                 Ok(Some(inbox)) => {
-                    self.append(r.account.id, inbox.id, &message, Flags::default(), Some(env.received_at))
-                        .await
+                    self.append(
+                        r.account.id,
+                        inbox.id,
+                        &message,
+                        Flags::default(),
+                        Some(env.received_at),
+                    )
+                    .await
                 }
                 Ok(None) => Err(StoreError::NotFound(format!("INBOX of {}", r.account.address))),
                 Err(e) => Err(e),

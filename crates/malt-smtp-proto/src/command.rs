@@ -118,7 +118,10 @@ pub fn unsupported_mail_param(from: &MailFrom<String>, ext: Extensions) -> Optio
     let f = from.flags;
     let checks: [(bool, &'static str); 14] = [
         (from.size != 0 && !ext.size, "SIZE"),
-        (f & smtp_proto::MAIL_BODY_8BITMIME != 0 && !ext.eight_bit_mime, "BODY"),
+        (
+            f & smtp_proto::MAIL_BODY_8BITMIME != 0 && !ext.eight_bit_mime,
+            "BODY",
+        ),
         (f & MAIL_BODY_BINARYMIME != 0, "BODY=BINARYMIME"),
         (f & MAIL_SMTPUTF8 != 0 && !ext.smtputf8, "SMTPUTF8"),
         (f & (MAIL_RET_FULL | MAIL_RET_HDRS) != 0 && !ext.dsn, "RET"),
@@ -126,13 +129,24 @@ pub fn unsupported_mail_param(from: &MailFrom<String>, ext: Extensions) -> Optio
         (from.auth.is_some() && !ext.auth, "AUTH"),
         (f & MAIL_REQUIRETLS != 0, "REQUIRETLS"),
         (f & MAIL_CONPERM != 0, "CONPERM"),
-        (f & (MAIL_BY_NOTIFY | MAIL_BY_RETURN | MAIL_BY_TRACE) != 0 || from.by != 0, "BY"),
+        (
+            f & (MAIL_BY_NOTIFY | MAIL_BY_RETURN | MAIL_BY_TRACE) != 0 || from.by != 0,
+            "BY",
+        ),
         (from.trans_id.is_some(), "TRANSID"),
         (from.solicit.is_some(), "SOLICIT"),
         (from.mtrk.is_some(), "MTRK"),
-        (from.hold_for != 0 || from.hold_until != 0 || from.mt_priority != 0, "FUTURERELEASE"),
+        (
+            from.hold_for != 0 || from.hold_until != 0 || from.mt_priority != 0,
+            "FUTURERELEASE",
+        ),
     ];
     checks.into_iter().find(|(bad, _)| *bad).map(|(_, name)| name)
+}
+
+/// Whether MAIL FROM carried `SMTPUTF8` (RFC 6531 §3.4).
+pub fn smtputf8(from: &MailFrom<String>) -> bool {
+    from.flags & MAIL_SMTPUTF8 != 0
 }
 
 /// The first RCPT TO parameter the session did not announce, if any (`555 5.5.4`).
@@ -179,8 +193,14 @@ mod tests {
         );
         assert_eq!(rcpt("RCPT TO:<Bob@Example.org>\r\n").address, "Bob@Example.org");
         assert_eq!(parse_command(b"RCPT TO:<>\r\n"), Err(ParseError::BadRecipient));
-        assert!(matches!(parse_command(b"MAIL FROM:a@b\r\n"), Err(ParseError::Syntax(_))));
-        assert!(matches!(parse_command(b"RCPT TO <a@b>\r\n"), Err(ParseError::Syntax(_))));
+        assert!(matches!(
+            parse_command(b"MAIL FROM:a@b\r\n"),
+            Err(ParseError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse_command(b"RCPT TO <a@b>\r\n"),
+            Err(ParseError::Syntax(_))
+        ));
     }
 
     #[test]
@@ -216,18 +236,27 @@ mod tests {
 
     #[test]
     fn verbs_and_limits() {
-        assert_eq!(parse_command(b"LHLO client.test\r\n").unwrap(), Request::Lhlo {
-            host: "client.test".to_owned()
-        });
-        assert_eq!(parse_command(b"BDAT 10 LAST\r\n").unwrap(), Request::Bdat {
-            chunk_size: 10,
-            is_last: true
-        });
+        assert_eq!(
+            parse_command(b"LHLO client.test\r\n").unwrap(),
+            Request::Lhlo {
+                host: "client.test".to_owned()
+            }
+        );
+        assert_eq!(
+            parse_command(b"BDAT 10 LAST\r\n").unwrap(),
+            Request::Bdat {
+                chunk_size: 10,
+                is_last: true
+            }
+        );
         assert_eq!(parse_command(b"DATA\r\n").unwrap(), Request::Data);
         assert_eq!(parse_command(b"FOO\r\n"), Err(ParseError::Unknown));
         assert_eq!(parse_command(b"NOOP"), Err(ParseError::TooLong));
         let long = format!("NOOP {}\r\n", "x".repeat(MAX_COMMAND_LINE));
         assert_eq!(parse_command(long.as_bytes()), Err(ParseError::TooLong));
-        assert_eq!(ParseError::Unknown.reply().to_string(), "500 5.5.1 Unknown command\r\n");
+        assert_eq!(
+            ParseError::Unknown.reply().to_string(),
+            "500 5.5.1 Unknown command\r\n"
+        );
     }
 }

@@ -148,7 +148,9 @@ impl BdatReader {
     pub fn ingest(&mut self, input: &[u8]) -> (usize, bool) {
         let n = input.len().min(self.remaining);
         if !self.sink.overflow {
-            self.sink.body.extend_from_slice(input.get(..n).unwrap_or_default());
+            self.sink
+                .body
+                .extend_from_slice(input.get(..n).unwrap_or_default());
         }
         self.remaining -= n;
         (n, self.remaining == 0)

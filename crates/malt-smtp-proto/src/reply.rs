@@ -97,8 +97,11 @@ mod tests {
         );
         assert_eq!(Reply::plain(354, "Go ahead").to_string(), "354 Go ahead\r\n");
         assert_eq!(
-            Reply::multiline(250, vec!["mail.test".into(), "PIPELINING".into(), "SIZE 10".into()])
-                .to_string(),
+            Reply::multiline(
+                250,
+                vec!["mail.test".into(), "PIPELINING".into(), "SIZE 10".into()]
+            )
+            .to_string(),
             "250-mail.test\r\n250-PIPELINING\r\n250 SIZE 10\r\n"
         );
         assert_eq!(

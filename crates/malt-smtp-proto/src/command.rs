@@ -80,6 +80,13 @@ pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
     match Request::parse(&mut line.iter()) {
         // RFC 5321 §4.1.1.3: the forward-path is never null.
         Ok(Request::Rcpt { to }) if to.address.is_empty() => Err(ParseError::BadRecipient),
+        Ok(Request::Mail { from }) => {
+            let mut from = from.into_owned();
+            if from.size != 0 {
+                from.size = declared_size(line);
+            }
+            Ok(Request::Mail { from })
+        }
         Ok(r) => Ok(r.into_owned()),
         Err(e) => Err(match e {
             smtp_proto::Error::UnknownCommand => ParseError::Unknown,
@@ -96,6 +103,26 @@ pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
             smtp_proto::Error::InvalidResponse { .. } => ParseError::Syntax("command"),
         }),
     }
+}
+
+/// The `SIZE=` value of a MAIL line (RFC 1870 §6), saturating at `usize::MAX`. smtp-proto 0.2.5's own
+/// value wraps for numbers over 20 digits (`SIZE=999999999999999999999999` reads as 9999), which would
+/// let a client declare a huge message as a small one; this re-reads it.
+fn declared_size(line: &[u8]) -> usize {
+    let Some(value) = line.split(|b| b.is_ascii_whitespace()).find_map(|tok| {
+        tok.get(..5)
+            .filter(|p| p.eq_ignore_ascii_case(b"SIZE="))
+            .and(tok.get(5..))
+    }) else {
+        return usize::MAX;
+    };
+    value
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .try_fold(0usize, |acc, &d| {
+            acc.checked_mul(10)?.checked_add(usize::from(d - b'0'))
+        })
+        .unwrap_or(usize::MAX)
 }
 
 /// Which ESMTP extensions the session announced (their MAIL/RCPT parameters are allowed).
@@ -207,6 +234,8 @@ mod tests {
     fn mail_params() {
         let m = mail("MAIL FROM:<a@b.org> SIZE=1000 BODY=8BITMIME SMTPUTF8\r\n");
         assert_eq!(m.size, 1000);
+        let huge = mail("MAIL FROM:<a@b.org> size=999999999999999999999999\r\n");
+        assert_eq!(huge.size, usize::MAX);
         assert_ne!(m.flags & smtp_proto::MAIL_BODY_8BITMIME, 0);
         assert_ne!(m.flags & MAIL_SMTPUTF8, 0);
         let all = Extensions {
@@ -251,6 +280,9 @@ mod tests {
         );
         assert_eq!(parse_command(b"DATA\r\n").unwrap(), Request::Data);
         assert_eq!(parse_command(b"FOO\r\n"), Err(ParseError::Unknown));
+        assert_eq!(parse_command(b"\x00\xff\r\n"), Err(ParseError::Unknown));
+        assert_eq!(parse_command(b"LHLO\r\n"), Err(ParseError::Syntax("LHLO domain")));
+        assert!(matches!(parse_command(b"BDAT x\r\n"), Err(ParseError::Syntax(_))));
         assert_eq!(parse_command(b"NOOP"), Err(ParseError::TooLong));
         let long = format!("NOOP {}\r\n", "x".repeat(MAX_COMMAND_LINE));
         assert_eq!(parse_command(long.as_bytes()), Err(ParseError::TooLong));

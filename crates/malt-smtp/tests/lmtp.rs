@@ -273,6 +273,10 @@ async fn size_limits() {
         "552 5.3.4 Message size exceeds fixed maximum message size of 1000"
     );
     assert_eq!(
+        c.cmd1("MAIL FROM:<s@remote.test> SIZE=999999999999999999999999").await,
+        "552 5.3.4 Message size exceeds fixed maximum message size of 1000"
+    );
+    assert_eq!(
         c.cmd1("MAIL FROM:<s@remote.test> SIZE=500").await,
         "250 2.1.0 Sender <s@remote.test> OK"
     );

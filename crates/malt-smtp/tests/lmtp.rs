@@ -273,7 +273,8 @@ async fn size_limits() {
         "552 5.3.4 Message size exceeds fixed maximum message size of 1000"
     );
     assert_eq!(
-        c.cmd1("MAIL FROM:<s@remote.test> SIZE=999999999999999999999999").await,
+        c.cmd1("MAIL FROM:<s@remote.test> SIZE=999999999999999999999999")
+            .await,
         "552 5.3.4 Message size exceeds fixed maximum message size of 1000"
     );
     assert_eq!(
@@ -419,4 +420,54 @@ print("ok")
     // RFC 3848: TLS was active.
     assert!(second.contains("\tby mail.test with LMTPS id "), "{second}");
     assert!(second.ends_with("Subject: two\r\n\r\nsecond\r\n"), "{second}");
+}
+
+#[tokio::test]
+async fn idle_timeout_between_commands_and_inside_data() {
+    let env = start_with(|c| c.timeouts.idle_secs = 1).await;
+    let mut c = env.greeted().await;
+    // No sleep needed: the read waits (up to 10 s) for the server's 421.
+    assert_eq!(
+        c.line().await,
+        "421 4.4.2 mail.test Idle timeout, closing connection"
+    );
+    assert_eq!(c.rest().await, "");
+    let mut c = env.greeted().await;
+    c.cmd1("MAIL FROM:<s@remote.test>").await;
+    c.cmd1("RCPT TO:<alice@example.org>").await;
+    c.cmd1("DATA").await;
+    c.send(b"Subject: never finished\r\n").await;
+    assert_eq!(
+        c.line().await,
+        "421 4.4.2 mail.test Idle timeout, closing connection"
+    );
+    assert_eq!(c.rest().await, "");
+    assert!(env.inbox_of(&env.account).await.is_empty());
+}
+
+#[tokio::test]
+async fn shutdown_says_421() {
+    let mut env = start().await;
+    let mut c = env.greeted().await;
+    let server = env.server.take().unwrap();
+    server.shutdown(std::time::Duration::from_secs(5)).await;
+    assert_eq!(c.line().await, "421 4.3.2 mail.test Server shutting down");
+    assert_eq!(c.rest().await, "");
+}
+
+#[tokio::test]
+async fn starttls_never_acts_on_pipelined_plaintext() {
+    let env = start().await;
+    let mut c = env.greeted().await;
+    // RFC 3207 §4.2 / CVE-2011-0411: the NOOP sent with STARTTLS must not be answered.
+    c.send(b"STARTTLS\r\nNOOP\r\n").await;
+    assert_eq!(c.line().await, "220 2.0.0 Ready to start TLS");
+    assert_eq!(c.rest().await, "");
+    // Inside a transaction STARTTLS is out of sequence.
+    let mut c = env.greeted().await;
+    c.cmd1("MAIL FROM:<s@remote.test>").await;
+    assert_eq!(
+        c.cmd1("STARTTLS").await,
+        "503 5.5.1 Mail transaction in progress, RSET first"
+    );
 }

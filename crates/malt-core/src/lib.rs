@@ -4,6 +4,7 @@
 //! - [`ingest`]: parse a message once and compute its [`malt_store::MessageMeta`];
 //! - [`auth`]: passwords (argon2id), app passwords, SASL (a codec, no I/O), rate limits, the
 //!   auth cache and the [`auth::Authenticator`];
+//! - [`delivery`]: the delivery pipeline (trace headers, per-recipient outcomes) for LMTP/SMTP;
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
 //! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
 //! - [`storage`]: opening the configured store backend and blob store.
@@ -12,6 +13,7 @@
 
 pub mod acl;
 pub mod auth;
+pub mod delivery;
 pub mod directory;
 pub mod ingest;
 pub mod mail;

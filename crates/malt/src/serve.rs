@@ -101,6 +101,10 @@ fn handlers(
                 .with_shared_account(config.imap.shared_account.clone()),
         ),
     );
+    map.insert(
+        Protocol::Lmtp,
+        Arc::new(malt_smtp::LmtpHandler::new(core.clone())),
+    );
     map.insert(Protocol::Pop3, Arc::new(malt_pop3::Pop3Handler::new(core, auth)));
     let http = router(HttpState::new(store_health_check(storage.store.clone())));
     map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));

@@ -1,0 +1,14 @@
+//! HELP (RFC 5321 §4.1.1.8): `214 2.0.0` with the commands supported.
+
+use malt_smtp_proto::Reply;
+
+use crate::session::{Next, Session};
+
+pub(crate) fn run(s: &mut Session) -> Next {
+    s.reply(&Reply::new(
+        214,
+        (2, 0, 0),
+        "Commands: LHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS",
+    ));
+    Next::Continue
+}

@@ -11,6 +11,9 @@
 //! - After each command in the selected state the view is synchronised ([`sync`]) before the tagged
 //!   response, with `EXPUNGE` suppressed after FETCH/STORE/SEARCH (RFC 9051 §7.5.1) and SORT/THREAD,
 //!   which also answer with sequence numbers.
+//! - The view keeps no per-message flags or modseqs (`crate::view`, docs/architecture.md): a sync
+//!   reads the changes since the view's modseq and announces the flags they carry, except the
+//!   session's own changes; commands read flags from the store through `crate::access::Viewer`.
 //! - With NOTIFY active (RFC 5465) and no command in progress (nothing of the next one received), the
 //!   loop waits on the socket and the change feed at once (`notify::wait`) and sends the events as
 //!   they come; during a command they wait for its sync point.

@@ -19,8 +19,8 @@
 //! - `modseq`: every store change up to it has been applied. A flag change of a known message above
 //!   it is announced as `FETCH (UID FLAGS [MODSEQ])` with the flags and mod-sequence read together
 //!   from the store (RFC 7162 §3.1.4: the MODSEQ always belongs to the FLAGS sent with it), unless it
-//!   is this session's own change at that mod-sequence (`own`, filled by STORE and by FETCH setting
-//!   `\Seen`, whose responses told the client already). `own` only holds changes above `modseq`: it
+//!   is this session's own change at that mod-sequence, or one a FETCH already showed (`own`, filled
+//!   by STORE, by FETCH setting `\Seen` and by FETCH FLAGS, whose responses told the client). `own` only holds changes above `modseq`: it
 //!   is pruned at every [`MailboxView::apply`], so it is bounded by what the session itself changed
 //!   since its last sync point.
 //! - Applying the same store changes twice has no visible effect (UIDs are compared; a flag change at or
@@ -319,8 +319,9 @@ impl MailboxView {
         self.report_vanished
     }
 
-    /// Records flags this session changed itself (STORE, FETCH setting `\Seen`) at `modseq`: the
-    /// response told the client, so the next sync does not announce them again.
+    /// Records flags at `modseq` the client was just told: changed by this session itself (STORE,
+    /// FETCH setting `\Seen`) or sent by a FETCH FLAGS; the next sync does not announce them again.
+    /// Only changes above the view's modseq are kept (so a FETCH of unchanged messages adds nothing).
     pub fn record_own(&mut self, uid: Uid, modseq: ModSeq) {
         if modseq > self.modseq && self.uids.contains(uid) {
             let m = self.own.entry(uid).or_insert(modseq);

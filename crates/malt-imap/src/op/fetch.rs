@@ -455,6 +455,10 @@ async fn fetch(
                 crate::op::select::write_flags(&mut s.out, view, access.rights);
             }
             let modseq = sum.map_or(0, |m| m.modseq);
+            // The client is told these flags now: the sync point need not announce them again.
+            if include_flags && sum.is_some() {
+                view.record_own(uid, modseq);
+            }
             let raw = match (want_blob, msg) {
                 (true, Some(m)) => match s.core.read_message(&m.blob_id).await {
                     Ok(r) => Some(r),

@@ -23,8 +23,8 @@
 use malt_core::acl::{Identity, Rights, mailbox_rights};
 use malt_imap_proto::{ResponseCode, Status};
 use malt_store::{
-    AccountId, HIERARCHY_SEPARATOR, Mailbox, MailboxChanges, MailboxId, MessageSummary, Store, StoreError,
-    UidSet, flag,
+    AccountId, HIERARCHY_SEPARATOR, Mailbox, MailboxChanges, MailboxId, MessageSummary, ModSeq, PrivateSeen,
+    Store, StoreError, Uid, UidSet, flag,
 };
 
 use crate::op::store_error;
@@ -330,35 +330,81 @@ pub(crate) fn with_private_seen(summaries: &mut [MessageSummary], seen: &UidSet)
     }
 }
 
-/// The summaries of a mailbox as `viewer` sees them (see [`with_private_seen`]).
+/// How one viewer sees the flags of a mailbox: the ONE place where a non-owner's private `\Seen`
+/// (RFC 4314 §4) is laid over the row flags for every read of flags and mod-sequences (FETCH,
+/// SEARCH, STORE responses, SELECT). For the owner it is the rows as they are.
+pub(crate) struct Viewer {
+    /// The viewer's private `\Seen` states with their modseqs, ascending UID; `None` for the owner.
+    private: Option<Vec<PrivateSeen>>,
+}
+
+impl Viewer {
+    /// Reads what `viewer` needs to see `mailbox` (nothing for its owner).
+    pub(crate) async fn load(
+        store: &dyn Store,
+        viewer: AccountId,
+        mailbox: MailboxId,
+        own: bool,
+    ) -> Result<Viewer, StoreError> {
+        let private = if own {
+            None
+        } else {
+            Some(store.private_seen_changes(viewer, mailbox, 0).await?)
+        };
+        Ok(Viewer { private })
+    }
+
+    /// Rewrites `summaries` as the viewer sees them: without the row's `\Seen`, with the viewer's,
+    /// and the larger of the row's and the private state's modseq (RFC 7162 §3.1: the message
+    /// changed for this viewer at either).
+    pub(crate) fn overlay(&self, summaries: &mut [MessageSummary]) {
+        let Some(private) = &self.private else {
+            return;
+        };
+        for m in summaries {
+            m.flags.system &= !flag::SEEN;
+            if let Ok(i) = private.binary_search_by_key(&m.uid, |p| p.uid)
+                && let Some(p) = private.get(i)
+            {
+                if p.seen {
+                    m.flags.system |= flag::SEEN;
+                }
+                m.modseq = m.modseq.max(p.modseq);
+            }
+        }
+    }
+
+    /// The summaries of the messages of `uids` as the viewer sees them, ascending UID (one store
+    /// read).
+    pub(crate) async fn summaries_in(
+        &self,
+        store: &dyn Store,
+        mailbox: MailboxId,
+        uids: &UidSet,
+    ) -> Result<Vec<MessageSummary>, StoreError> {
+        let mut summaries = store.message_summaries_in(mailbox, uids).await?;
+        self.overlay(&mut summaries);
+        Ok(summaries)
+    }
+}
+
+/// The summaries of a whole mailbox as `viewer` sees them (see [`Viewer`]).
 pub(crate) async fn viewer_summaries(
     store: &dyn Store,
     viewer: AccountId,
     mailbox: MailboxId,
     own: bool,
 ) -> Result<Vec<MessageSummary>, StoreError> {
+    let v = Viewer::load(store, viewer, mailbox, own).await?;
     let mut summaries = store.message_summaries(mailbox).await?;
-    if !own {
-        // Every private state with its modseq: a message's modseq is the larger of its row's
-        // and its private `\Seen`'s (RFC 7162 §3.1), so CHANGEDSINCE sees the viewer's changes.
-        let private = store.private_seen_changes(viewer, mailbox, 0).await?;
-        let seen = UidSet::from_uids(private.iter().filter(|p| p.seen).map(|p| p.uid));
-        with_private_seen(&mut summaries, &seen);
-        for p in private {
-            if let Ok(i) = summaries.binary_search_by_key(&p.uid, |m| m.uid)
-                && let Some(m) = summaries.get_mut(i)
-            {
-                m.modseq = m.modseq.max(p.modseq);
-            }
-        }
-    }
+    v.overlay(&mut summaries);
     Ok(summaries)
 }
 
 /// The changes of another account's mailbox as `viewer` sees them: the changed messages with the
-/// viewer's `\Seen`, plus the messages whose private `\Seen` changed since the view's modseq (a
-/// message's modseq is the larger of its row's and its private `\Seen`'s, RFC 7162 §3.1 with
-/// RFC 4314 §4).
+/// viewer's `\Seen`, plus the known messages whose private `\Seen` changed since the view's modseq,
+/// read from the store (a message's modseq is the larger of its row's and its private `\Seen`'s,
+/// RFC 7162 §3.1 with RFC 4314 §4).
 pub(crate) async fn private_changes(
     store: &dyn Store,
     viewer: AccountId,
@@ -369,26 +415,32 @@ pub(crate) async fn private_changes(
     let seen = store.private_seen(viewer, mailbox).await?;
     let private = store.private_seen_changes(viewer, mailbox, view.modseq()).await?;
     with_private_seen(&mut changes.changed, &seen);
+    changes.changed.sort_by_key(|m| m.uid);
+    let mut extra: Vec<(Uid, ModSeq)> = Vec::new();
     for p in private {
-        if let Some(m) = changes.changed.iter_mut().find(|m| m.uid == p.uid) {
-            m.modseq = m.modseq.max(p.modseq);
-            continue;
-        }
-        let Some(flags) = view.flags_of(p.uid) else {
-            continue;
-        };
-        let mut flags = flags.clone();
-        if p.seen {
-            flags.system |= flag::SEEN;
-        } else {
-            flags.system &= !flag::SEEN;
-        }
-        changes.changed.push(MessageSummary {
-            uid: p.uid,
-            flags,
-            modseq: p.modseq.max(view.modseq_of(p.uid)),
-        });
         changes.highest_modseq = changes.highest_modseq.max(p.modseq);
+        match changes.changed.binary_search_by_key(&p.uid, |m| m.uid) {
+            Ok(i) => {
+                if let Some(m) = changes.changed.get_mut(i) {
+                    m.modseq = m.modseq.max(p.modseq);
+                }
+            }
+            Err(_) if view.seq_of(p.uid).is_some() => extra.push((p.uid, p.modseq)),
+            Err(_) => {}
+        }
+    }
+    if !extra.is_empty() {
+        let set = UidSet::from_uids(extra.iter().map(|(u, _)| *u));
+        let mut rows = store.message_summaries_in(mailbox, &set).await?;
+        with_private_seen(&mut rows, &seen);
+        for m in &mut rows {
+            if let Ok(i) = extra.binary_search_by_key(&m.uid, |(u, _)| *u)
+                && let Some((_, ms)) = extra.get(i)
+            {
+                m.modseq = m.modseq.max(*ms);
+            }
+        }
+        changes.changed.extend(rows);
     }
     Ok(changes)
 }

@@ -362,7 +362,7 @@ fn selected_id(s: &Session) -> Option<MailboxId> {
 /// The highest UID the client knows in the selected mailbox (0 when none or none selected).
 pub(crate) fn known_max_uid(s: &Session) -> Uid {
     match &s.state {
-        State::Selected { view, .. } => view.uids().last().copied().unwrap_or(0),
+        State::Selected { view, .. } => view.max_uid(),
         _ => 0,
     }
 }

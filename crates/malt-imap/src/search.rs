@@ -1,6 +1,7 @@
 //! SEARCH evaluation (RFC 9051 §6.4.4) over one message at a time.
 //!
-//! Flags, UIDs and sequence numbers come from the session's view; addresses, subject, dates and sizes
+//! UIDs and sequence numbers come from the session's view, flags and mod-sequences from the store's
+//! summaries (read with the candidates, never kept by the view); addresses, subject, dates and sizes
 //! from the stored metadata; `HEADER`, `BODY` and `TEXT` read the raw message. This is the seam for a
 //! later full-text index: [`needs_raw`] decides whether blobs are read, [`matches`] is the only matcher.
 //!
@@ -9,13 +10,15 @@
 
 use malt_imap_proto::command::{Date, SearchKey, SeqNum, SequenceSet};
 use malt_store::meta::Address;
-use malt_store::{Flags, Message, Uid, flag};
+use malt_store::{Flags, Message, ModSeq, Uid, flag};
 
 /// One message being tested.
 pub struct Candidate<'a> {
     pub seq: u32,
     pub uid: Uid,
     pub flags: &'a Flags,
+    /// The mod-sequence as the viewer sees it (RFC 7162 §3.1.5 `MODSEQ` key).
+    pub modseq: ModSeq,
     pub msg: Option<&'a Message>,
     pub raw: Option<&'a [u8]>,
 }
@@ -47,6 +50,7 @@ pub fn needs_meta(key: &SearchKey) -> bool {
         | K::Unflagged
         | K::Unkeyword(_)
         | K::Unseen
+        | K::ModSeq { .. }
         | K::SequenceSet(_) => false,
         K::Not(k) => needs_meta(k),
         K::Or(a, b) => needs_meta(a) || needs_meta(b),
@@ -198,7 +202,7 @@ pub fn matches(key: &SearchKey, c: &Candidate<'_>, b: &Bounds) -> bool {
         K::SentBefore(d) => sent.is_some_and(|x| x < date_day(d)),
         K::SentOn(d) => sent.is_some_and(|x| x == date_day(d)),
         K::SentSince(d) => sent.is_some_and(|x| x >= date_day(d)),
-        K::ModSeq { modseq, .. } => c.msg.is_some_and(|m| m.modseq >= *modseq),
+        K::ModSeq { modseq, .. } => c.modseq >= *modseq,
         K::EmailId(id) => c.msg.is_some_and(|m| crate::objectid::email_id(m) == *id),
         K::ThreadId(id) => c.msg.is_some_and(|m| crate::objectid::thread_id(m) == *id),
         K::SavedBefore(d) => c.msg.is_some_and(|m| day(m.save_date) < date_day(d)),
@@ -230,6 +234,7 @@ mod tests {
             seq: 2,
             uid: 10,
             flags: &flags,
+            modseq: 4,
             msg: None,
             raw: Some(raw),
         };

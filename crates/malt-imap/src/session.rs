@@ -11,6 +11,9 @@
 //! - After each command in the selected state the view is synchronised ([`sync`]) before the tagged
 //!   response, with `EXPUNGE` suppressed after FETCH/STORE/SEARCH (RFC 9051 §7.5.1) and SORT/THREAD,
 //!   which also answer with sequence numbers.
+//! - The view keeps no per-message flags or modseqs (`crate::view`, docs/architecture.md): a sync
+//!   reads the changes since the view's modseq and announces the flags they carry, except the
+//!   session's own changes; commands read flags from the store through `crate::access::Viewer`.
 //! - With NOTIFY active (RFC 5465) and no command in progress (nothing of the next one received), the
 //!   loop waits on the socket and the change feed at once (`notify::wait`) and sends the events as
 //!   they come; during a command they wait for its sync point.
@@ -611,8 +614,11 @@ pub(crate) fn observe_lagged(s: &mut Session) {
     }
 }
 
-/// A sync point: reads the selected mailbox's changes from the store (when the feed said something
-/// changed, or `force`) and writes the untagged updates.
+/// A sync point: reads the selected mailbox's changes from the store since the view's modseq (when
+/// the feed said something changed, or `force`) — for a non-owner with its private `\Seen` changes —
+/// and writes the untagged updates: expunges (or deferred), `EXISTS` for new UIDs, and
+/// `FETCH (UID FLAGS [MODSEQ])` for known messages changed by others (the view keeps no flags; the
+/// changes carry them, RFC 9051 §7.4.2, RFC 7162 §3.1.4).
 pub(crate) async fn sync(s: &mut Session, allow_expunge: bool, force: bool) {
     drain_feed(s);
     if s.selected_deleted {
@@ -670,7 +676,7 @@ pub(crate) async fn sync(s: &mut Session, allow_expunge: bool, force: bool) {
 }
 
 /// Writes updates from [`crate::view::MailboxView::apply`]. With CONDSTORE enabled the unsolicited
-/// FETCH carries MODSEQ (RFC 7162 §3.1.4); expunges come as `VANISHED` when the view reports them so
+/// FETCH carries MODSEQ (RFC 7162 §3.1.4), the one read from the store with the FLAGS it sends; expunges come as `VANISHED` when the view reports them so
 /// (QRESYNC, RFC 7162 §3.2.10).
 pub(crate) fn write_updates(
     out: &mut ResponseWriter,
@@ -686,11 +692,16 @@ pub(crate) fn write_updates(
             Update::Vanished(uids) => out.vanished(false, &compress_ids(uids)),
             Update::Exists(n) => out.exists(*n),
             Update::Flags => op::select::write_flags(out, view, rights),
-            Update::FetchFlags { seq, uid } => {
-                let flags = view.flags_of(*uid).map(op::imap_flags).unwrap_or_default();
+            Update::FetchFlags {
+                seq,
+                uid,
+                flags,
+                modseq,
+            } => {
+                let flags = op::imap_flags(flags);
                 let mut items = vec![FetchItem::Uid(*uid), FetchItem::Flags(&flags)];
                 if condstore {
-                    items.push(FetchItem::ModSeq(view.modseq_of(*uid)));
+                    items.push(FetchItem::ModSeq(*modseq));
                 }
                 out.fetch(*seq, &items);
             }

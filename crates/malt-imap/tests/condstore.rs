@@ -327,3 +327,37 @@ async fn unsolicited_fetch_carries_modseq() {
         lines(&[&format!("* 1 FETCH (MODSEQ ({m}))"), "a4 OK FETCH completed"])
     );
 }
+
+/// RFC 7162 §3.1.4: the MODSEQ of a FETCH is the one of the FLAGS it is sent with; both are read
+/// from the store together, even when another session changed them and no sync point has passed.
+#[tokio::test]
+async fn fetch_modseq_matches_flags() {
+    let env = start().await;
+    env.append(&msg("a", "x")).await;
+    let mut c = env.logged_in().await;
+    c.cmd("a ENABLE CONDSTORE").await;
+    c.cmd("a2 SELECT INBOX").await;
+    env.add_flags(1, Flags::new(flag::FLAGGED, [])).await;
+    let m = modseq_of(&env, 1).await;
+    let r = c.cmd("b FETCH 1 (FLAGS)").await;
+    assert_eq!(
+        r[0],
+        format!("* 1 FETCH (FLAGS (\\Flagged) MODSEQ ({m}))\r\n"),
+        "{r:?}"
+    );
+    // The sync point after it does not repeat what the FETCH showed.
+    assert_eq!(r.len(), 2, "{r:?}");
+    // A `\Seen` set by this FETCH comes back with its new modseq, and is not echoed later.
+    let r = c.cmd("c FETCH 1 (BODY[TEXT])").await;
+    let m2 = modseq_of(&env, 1).await;
+    assert!(m2 > m);
+    assert_eq!(
+        r[0],
+        format!("* 1 FETCH (FLAGS (\\Seen \\Flagged) BODY[TEXT] {{3}}\r\nx\r\n MODSEQ ({m2}))\r\n"),
+        "{r:?}"
+    );
+    assert_eq!(r.len(), 2, "{r:?}");
+    settle().await;
+    let r = c.cmd("d NOOP").await;
+    assert!(!has(&r, "FETCH"), "{r:?}");
+}

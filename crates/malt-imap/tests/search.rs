@@ -9,6 +9,7 @@
 mod common;
 
 use common::*;
+use malt_store::{Flags, flag};
 
 #[tokio::test]
 async fn search_keys() {
@@ -127,4 +128,35 @@ async fn esearch_edge_cases() {
     assert_eq!(r[0], "* ESEARCH (TAG \"d\")\r\n");
     let r = c.cmd("e UID SEARCH RETURN (MIN MAX) UNSEEN").await;
     assert_eq!(r[0], "* ESEARCH (TAG \"e\") UID MIN 2 MAX 2\r\n");
+}
+
+/// SEARCH reads the mailbox in chunks of 500 (flags from the store, never all metadata at once):
+/// hits on both sides of the chunk boundaries, with an expunge gap in the view's UID runs.
+#[tokio::test]
+async fn search_across_chunks() {
+    let env = start().await;
+    for i in 0..1050 {
+        env.append(&msg(&format!("m{i}"), "x")).await;
+    }
+    env.expunge(2).await;
+    for uid in [1, 500, 501, 502, 1001, 1050] {
+        env.add_flags(uid, Flags::new(flag::FLAGGED, [])).await;
+    }
+    let mut c = env.selected().await;
+    assert_eq!(
+        c.cmd("a UID SEARCH FLAGGED").await,
+        lines(&["* SEARCH 1 500 501 502 1001 1050", "a OK SEARCH completed"])
+    );
+    assert_eq!(
+        c.cmd("b SEARCH FLAGGED").await,
+        lines(&["* SEARCH 1 499 500 501 1000 1049", "b OK SEARCH completed"])
+    );
+    assert_eq!(
+        c.cmd("c SORT (REVERSE SUBJECT) UTF-8 FLAGGED SUBJECT m5").await,
+        lines(&["* SORT 501 500", "c OK SORT completed"])
+    );
+    assert_eq!(
+        c.cmd("d SEARCH RETURN (COUNT) UNFLAGGED").await,
+        lines(&["* ESEARCH (TAG \"d\") COUNT 1043", "d OK SEARCH completed"])
+    );
 }

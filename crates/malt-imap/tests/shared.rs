@@ -122,9 +122,17 @@ async fn read_only_then_read_write_with_private_seen() {
         ]
     );
     settle().await;
-    // Alice's \Seen does not reach bob.
+    // Alice's \Seen does not reach bob. Her change touched the row, so bob's session (which keeps no
+    // flags to compare with) re-announces the message with bob's unchanged flags: allowed by RFC 9051
+    // §7.4.2 (an unsolicited FETCH may repeat what the client knows), and they are still not \Seen.
     let r = bob.cmd("m NOOP").await;
-    assert_eq!(r, ["m OK NOOP completed\r\n"]);
+    assert_eq!(
+        r,
+        [
+            "* 1 FETCH (UID 1 FLAGS (\\Flagged))\r\n",
+            "m OK NOOP completed\r\n"
+        ]
+    );
     assert_eq!(
         fetch_flags(&mut bob, "n").await,
         ["* 1 FETCH (FLAGS (\\Flagged))\r\n", "n OK FETCH completed\r\n"]

@@ -1878,6 +1878,28 @@ impl Store for PgStore {
         Ok(out)
     }
 
+    async fn message_summaries_in(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<MessageSummary>> {
+        let Some(f) = UidFilter::new(uids) else {
+            return Ok(Vec::new());
+        };
+        let client = self.client().await?;
+        let sql = format!(
+            "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = $1{} ORDER BY uid",
+            f.sql(2)
+        );
+        let st = client
+            .prepare_cached(&sql)
+            .await
+            .map_err(|e| pg_err(e, "messages"))?;
+        let mut params: Vec<Param<'_>> = vec![&mailbox];
+        params.extend(f.params());
+        let rows = client
+            .query(&st, &params)
+            .await
+            .map_err(|e| pg_err(e, "messages"))?;
+        Ok(rows.iter().map(summary_from_row).collect())
+    }
+
     async fn messages(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<Message>> {
         let Some(f) = UidFilter::new(uids) else {
             return Ok(Vec::new());

@@ -1326,6 +1326,25 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn message_summaries_in(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<MessageSummary>> {
+        let uids = uids.clone();
+        self.read(move |tx| {
+            let mut st = tx.prepare_cached(
+                "SELECT uid, flags, keywords, modseq FROM messages \
+                 WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid",
+            )?;
+            let mut out = Vec::new();
+            // One read transaction; ranges are sorted and disjoint, so the result is ascending.
+            for &(a, b) in uids.ranges() {
+                for row in st.query_map(params![mailbox, a, b], summary_from_row)? {
+                    out.push(row?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn messages(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<Message>> {
         let uids = uids.clone();
         self.read(move |tx| {

@@ -145,11 +145,21 @@ async fn across(
             modseq: 0,
         });
     }
+    // The flags as the user sees them (its private `\Seen` in another account's mailbox).
+    let viewed = crate::access::Viewer::load(store.as_ref(), viewer, view.mailbox_id, viewer == source_owner)
+        .await?
+        .summaries_in(store.as_ref(), view.mailbox_id, uids)
+        .await?;
     let mut seen = Vec::new();
     let items: Vec<NewMessage> = source
         .iter()
         .map(|m| {
-            let known = view.flags_of(m.uid).map(imap_flags).unwrap_or_default();
+            let known = viewed
+                .binary_search_by_key(&m.uid, |v| v.uid)
+                .ok()
+                .and_then(|i| viewed.get(i))
+                .map(|v| imap_flags(&v.flags))
+                .unwrap_or_default();
             let (flags, private) = allowed_flags(&known, dest);
             seen.push(private);
             NewMessage {

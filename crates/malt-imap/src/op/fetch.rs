@@ -6,9 +6,12 @@
 //! - UID FETCH always returns UID (RFC 9051 §6.4.9).
 //! - Messages another session expunged (not yet announced, PITFALLS 2) are skipped: the tagged response
 //!   is `OK [EXPUNGEISSUED]` then.
-//! - CONDSTORE (RFC 7162 §3.1.4): `MODSEQ` is the mod-sequence of the flags the client knows (the view's,
-//!   never a newer unannounced one). Once CONDSTORE is enabled every FETCH response carries it.
-//!   `(CHANGEDSINCE n)` keeps only messages whose mod-sequence is above `n` and implies MODSEQ.
+//! - FLAGS and MODSEQ are read from the store (the view keeps none), `META_CHUNK` messages per read,
+//!   as the viewer sees them ([`access::Viewer`]: a non-owner's private `\Seen`); a keyword the
+//!   client was not told yet is announced by `* FLAGS`/`PERMANENTFLAGS` first (PITFALLS 4).
+//! - CONDSTORE (RFC 7162 §3.1.4): `MODSEQ` is read with the FLAGS it goes with, so the two always
+//!   match. Once CONDSTORE is enabled every FETCH response carries it. `(CHANGEDSINCE n)` keeps only
+//!   messages whose mod-sequence is above `n` (decided before `\Seen` is set) and implies MODSEQ.
 //! - QRESYNC (RFC 7162 §3.2.6): `UID FETCH set (...) (CHANGEDSINCE n VANISHED)` first sends
 //!   `* VANISHED (EARLIER)` with the UIDs of `set` expunged since `n`. VANISHED is BAD without UID,
 //!   without CHANGEDSINCE, or unless QRESYNC was enabled.
@@ -234,30 +237,22 @@ fn is_binary(a: &FetchAttribute) -> bool {
 /// whole answer in memory.
 const FLUSH_AT: usize = 256 * 1024;
 
-/// Sets the viewer's private `\\Seen` on `uids` of another account's mailbox (RFC 4314 §4);
-/// returns the changed messages as the viewer now sees them.
-async fn private_seen(
-    core: &malt_core::MailCore,
-    viewer: malt_store::AccountId,
-    view: &crate::view::MailboxView,
-    uids: &UidSet,
-) -> Result<Vec<MessageSummary>, malt_store::StoreError> {
-    let u = core
-        .storage()
-        .store
-        .private_seen_store(viewer, view.mailbox_id, uids, true)
-        .await?;
-    Ok(u.changed
+/// Reads the summaries of `chunk` as the viewer sees them, by UID (one store read).
+async fn summaries(
+    store: &std::sync::Arc<dyn malt_store::Store>,
+    viewer: &access::Viewer,
+    mailbox: malt_store::MailboxId,
+    chunk: &[(u32, Uid)],
+) -> Result<HashMap<Uid, MessageSummary>, malt_store::StoreError> {
+    if chunk.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let uids = UidSet::from_uids(chunk.iter().map(|(_, u)| *u));
+    Ok(viewer
+        .summaries_in(store.as_ref(), mailbox, &uids)
+        .await?
         .into_iter()
-        .filter_map(|uid| {
-            let mut flags = view.flags_of(uid)?.clone();
-            flags.system |= flag::SEEN;
-            Some(MessageSummary {
-                uid,
-                flags,
-                modseq: u.modseq.max(view.modseq_of(uid)),
-            })
-        })
+        .map(|m| (m.uid, m))
         .collect())
 }
 
@@ -316,9 +311,39 @@ async fn fetch(
             expunged_skipped |= gone;
             !gone
         })
-        .filter(|(_, uid)| args.changed_since.is_none_or(|n| view.modseq_of(*uid) > n))
         .collect();
     let store = s.core.storage().store.clone();
+    let include_flags_asked = args.items.contains(&FetchAttribute::Flags);
+    let seen_asked = args.items.iter().any(sets_seen);
+    // Flags and mod-sequences are read from the store (the view keeps none), as this viewer sees them.
+    let mut viewer = if include_flags_asked || seen_asked || with_modseq {
+        match access::Viewer::load(store.as_ref(), account.id, view.mailbox_id, access.own).await {
+            Ok(v) => Some(v),
+            Err(e) => return Ok(Err(store_error(&e))),
+        }
+    } else {
+        None
+    };
+    // RFC 7162 §3.1.4.1: CHANGEDSINCE keeps the messages whose mod-sequence is above it, decided
+    // before any `\Seen` is set (read a chunk at a time).
+    let targets = match (args.changed_since, &viewer) {
+        (Some(n), Some(v)) => {
+            let mut kept = Vec::new();
+            for chunk in targets.chunks(META_CHUNK) {
+                let sums = match summaries(&store, v, view.mailbox_id, chunk).await {
+                    Ok(m) => m,
+                    Err(e) => return Ok(Err(store_error(&e))),
+                };
+                kept.extend(
+                    chunk
+                        .iter()
+                        .filter(|(_, u)| sums.get(u).is_some_and(|m| m.modseq > n)),
+                );
+            }
+            kept
+        }
+        _ => targets,
+    };
     if args.vanished
         && let Some(since) = args.changed_since
     {
@@ -356,40 +381,42 @@ async fn fetch(
     }
     // \Seen first, so the FLAGS in the response are the new ones (RFC 9051 §6.4.5).
     let may_set_seen = may_set_seen && !*read_only;
-    if may_set_seen && args.items.iter().any(sets_seen) {
-        let unseen: Vec<Uid> = targets
-            .iter()
-            .map(|(_, u)| *u)
-            .filter(|u| view.flags_of(*u).is_some_and(|f| !f.has(flag::SEEN)))
-            .collect();
-        if !unseen.is_empty() {
-            let unseen = UidSet::from_uids(unseen);
-            let changed = if access.own {
-                let seen = Flags::new(flag::SEEN, []);
-                s.core
-                    .store_flags(access.owner, view.mailbox_id, &unseen, FlagOp::Add, &seen, None)
-                    .await
-                    .map(|u| u.changed)
-            } else {
-                // Another account's mailbox: the viewer's own `\Seen` (RFC 4314 §4).
-                private_seen(&s.core, account.id, view, &unseen).await
-            };
-            match changed {
-                Ok(changed) => {
-                    for m in changed {
-                        view.set_summary(m);
+    if may_set_seen && seen_asked && !targets.is_empty() {
+        // The store changes only the messages without `\Seen`; their new modseqs are recorded so
+        // the next sync does not announce this session's own change again.
+        let all = UidSet::from_uids(targets.iter().map(|(_, u)| *u));
+        let changed: Result<Vec<(Uid, u64)>, _> = if access.own {
+            let seen = Flags::new(flag::SEEN, []);
+            s.core
+                .store_flags(access.owner, view.mailbox_id, &all, FlagOp::Add, &seen, None)
+                .await
+                .map(|u| u.changed.into_iter().map(|m| (m.uid, m.modseq)).collect())
+        } else {
+            // Another account's mailbox: the viewer's own `\Seen` (RFC 4314 §4).
+            store
+                .private_seen_store(account.id, view.mailbox_id, &all, true)
+                .await
+                .map(|u| u.changed.into_iter().map(|uid| (uid, u.modseq)).collect())
+        };
+        match changed {
+            Ok(changed) => {
+                // A non-owner's private `\Seen` changed: what the viewer sees is read again.
+                if !access.own && !changed.is_empty() {
+                    match access::Viewer::load(store.as_ref(), account.id, view.mailbox_id, false).await {
+                        Ok(v) => viewer = Some(v),
+                        Err(e) => return Ok(Err(store_error(&e))),
                     }
                 }
-                Err(e) => return Ok(Err(store_error(&e))),
+                for (uid, modseq) in changed {
+                    view.record_own(uid, modseq);
+                }
             }
+            Err(e) => return Ok(Err(store_error(&e))),
         }
     }
-    let seen_added = may_set_seen && args.items.iter().any(sets_seen);
-    let mut include_flags = args.items.contains(&FetchAttribute::Flags) || seen_added;
+    let seen_added = may_set_seen && seen_asked;
+    let include_flags = include_flags_asked || seen_added;
     let include_uid = uid_mode || args.items.contains(&FetchAttribute::Uid);
-    if args.items.contains(&FetchAttribute::Flags) {
-        include_flags = true;
-    }
     // Metadata is read a chunk at a time: a FETCH over a whole large mailbox never holds more than
     // META_CHUNK messages' metadata (and one message's octets) at once.
     for chunk in targets.chunks(META_CHUNK) {
@@ -401,12 +428,36 @@ async fn fetch(
         } else {
             HashMap::new()
         };
+        let sums = match &viewer {
+            Some(v) if include_flags || with_modseq => {
+                match summaries(&store, v, view.mailbox_id, chunk).await {
+                    Ok(m) => m,
+                    Err(e) => return Ok(Err(store_error(&e))),
+                }
+            }
+            _ => HashMap::new(),
+        };
         for &(seq, uid) in chunk {
             let msg = messages.get(&uid);
-            if want_meta && msg.is_none() {
+            let sum = sums.get(&uid);
+            let gone_meta = want_meta && msg.is_none();
+            let gone_flags = (include_flags || with_modseq) && sum.is_none();
+            if gone_meta || gone_flags {
                 // Expunged meanwhile (the store no longer has it): nothing to say yet.
                 expunged_skipped = true;
                 continue;
+            }
+            // PITFALLS 4: a keyword the client was not told yet comes with `* FLAGS` first.
+            if include_flags
+                && let Some(m) = sum
+                && view.learn_keywords(&m.flags)
+            {
+                crate::op::select::write_flags(&mut s.out, view, access.rights);
+            }
+            let modseq = sum.map_or(0, |m| m.modseq);
+            // The client is told these flags now: the sync point need not announce them again.
+            if include_flags && sum.is_some() {
+                view.record_own(uid, modseq);
             }
             let raw = match (want_blob, msg) {
                 (true, Some(m)) => match s.core.read_message(&m.blob_id).await {
@@ -425,7 +476,7 @@ async fn fetch(
             for a in &args.items {
                 let item = match (a, msg) {
                     (FetchAttribute::Flags | FetchAttribute::Uid, _) => continue,
-                    (FetchAttribute::ModSeq, _) => Owned::ModSeq(view.modseq_of(uid)),
+                    (FetchAttribute::ModSeq, _) => Owned::ModSeq(modseq),
                     (_, None) => continue,
                     (FetchAttribute::InternalDate, Some(m)) => Owned::Date(date_time(m.internal_date)),
                     (FetchAttribute::Rfc822Size, Some(m)) => Owned::Size(m.size),
@@ -503,9 +554,9 @@ async fn fetch(
                 owned.push(item);
             }
             if with_modseq && !args.items.contains(&FetchAttribute::ModSeq) {
-                owned.push(Owned::ModSeq(view.modseq_of(uid)));
+                owned.push(Owned::ModSeq(modseq));
             }
-            let flags: Vec<Flag> = view.flags_of(uid).map(imap_flags).unwrap_or_default();
+            let flags: Vec<Flag> = sum.map(|m| imap_flags(&m.flags)).unwrap_or_default();
             let items: Vec<FetchItem<'_>> = owned
                 .iter()
                 .map(|o| match o {

@@ -2,29 +2,47 @@
 //! gave RETURN options or enabled IMAP4rev2 (RFC 4731 MIN MAX ALL COUNT, RFC 5182 SAVE). Charsets other
 //! than UTF-8 and US-ASCII are `NO [BADCHARSET]`. No EXPUNGE is sent during SEARCH (RFC 9051 §7.5.1).
 //!
-//! Shared with SORT and THREAD: [`evaluate`] (the matching messages, `$` expanded, metadata read with
-//! one `Store::messages` call), [`esearch_data`] and [`saved_subset`] (RETURN options over an ordered
+//! Shared with SORT and THREAD: [`evaluate`] (the matching messages, `$` expanded, the mailbox read
+//! `SEARCH_CHUNK` messages at a time: flags always, metadata only when needed, one hit keeping only
+//! its sequence number, UID, modseq and, for SORT/THREAD, its sort fields), [`esearch_data`] and [`saved_subset`] (RETURN options over an ordered
 //! result), [`highest_modseq`] (RFC 7162 §3.1.5: reported only when the key used MODSEQ).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use malt_imap_proto::ResponseCode;
 use malt_imap_proto::command::{SearchArgs, SearchKey, SearchReturn, SeqNum, SeqRange, SequenceSet};
 use malt_imap_proto::response::{EsearchData, compress_ids};
-use malt_store::{Message, Uid, UidSet};
+use malt_store::meta::SortFields;
+use malt_store::{Message, MessageSummary, ModSeq, Uid, UidSet};
+
+use crate::access::Viewer;
+use crate::view::UidRuns;
 
 use crate::op::store_error;
 use crate::search::{Bounds, Candidate, matches, needs_meta, needs_raw};
 use crate::session::{Outcome, Session};
 use crate::state::State;
 
-/// One matching message.
+/// One matching message, with only what the answer needs.
 pub(crate) struct Hit {
     pub seq: u32,
     pub uid: Uid,
-    /// Its stored record, when metadata was read.
-    pub msg: Option<Message>,
+    /// Its mod-sequence as the viewer sees it (RFC 7162 §3.1.5).
+    pub modseq: ModSeq,
+    /// What SORT and THREAD order by, when asked for (not the whole record).
+    pub sort: Option<Box<SortData>>,
 }
+
+/// The fields of a hit SORT and THREAD use (RFC 5256): kept per hit instead of its whole metadata.
+pub(crate) struct SortData {
+    pub internal_date: i64,
+    pub size: u64,
+    pub fields: SortFields,
+}
+
+/// Messages read from the store per round trip while searching: a SEARCH over a whole large
+/// mailbox never holds more than this many messages' metadata at once.
+const SEARCH_CHUNK: usize = 500;
 
 /// `NO [BADCHARSET]` unless the charset is absent, UTF-8 or US-ASCII (RFC 9051 §6.4.4, RFC 5256 §3).
 fn check_charset(charset: Option<&str>) -> Result<(), Outcome> {
@@ -51,10 +69,9 @@ pub(crate) fn has_modseq(key: &SearchKey) -> bool {
 }
 
 /// The saved UIDs as a sequence set of UIDs; `None` when empty.
-fn saved_set(saved: &BTreeSet<Uid>) -> Option<SequenceSet> {
-    let ids: Vec<Uid> = saved.iter().copied().collect();
-    let ranges: Vec<SeqRange> = compress_ids(&ids)
-        .into_iter()
+fn saved_set(saved: &UidRuns) -> Option<SequenceSet> {
+    let ranges: Vec<SeqRange> = saved
+        .ranges()
         .map(|(a, b)| SeqRange {
             start: SeqNum::Value(a),
             end: SeqNum::Value(b),
@@ -65,7 +82,7 @@ fn saved_set(saved: &BTreeSet<Uid>) -> Option<SequenceSet> {
 
 /// `key` with `$` (as a sequence set or in `UID $`) replaced by the saved UIDs (RFC 5182 §2.1); an
 /// empty `$` matches nothing.
-fn expand_saved(key: &SearchKey, saved: &BTreeSet<Uid>) -> SearchKey {
+fn expand_saved(key: &SearchKey, saved: &UidRuns) -> SearchKey {
     let nothing = || SearchKey::Not(Box::new(SearchKey::All));
     match key {
         SearchKey::SequenceSet(SequenceSet::Saved) | SearchKey::Uid(SequenceSet::Saved) => {
@@ -81,67 +98,99 @@ fn expand_saved(key: &SearchKey, saved: &BTreeSet<Uid>) -> SearchKey {
 }
 
 /// The messages of the selected mailbox matching `key`, ascending. With `with_meta` (SORT, THREAD) every
-/// hit carries its record; metadata is read in one call, blobs only for HEADER/BODY/TEXT keys.
+/// hit carries its sort fields. The mailbox is read `SEARCH_CHUNK` messages at a time: the flags and
+/// modseqs as the viewer sees them (one read per chunk), the metadata only when the key or the
+/// caller needs it, blobs only for HEADER/BODY/TEXT keys; only the hits' answer data is kept.
 async fn evaluate(s: &Session, key: &SearchKey, with_meta: bool) -> Result<Vec<Hit>, Outcome> {
-    let State::Selected { view, .. } = &s.state else {
+    let (State::Selected { view, account, .. }, Some(access)) = (&s.state, s.access) else {
         return Err(Outcome::bad("No mailbox selected"));
     };
     let key = expand_saved(key, view.saved());
     let raw_needed = needs_raw(&key);
     let meta = with_meta || needs_meta(&key) || raw_needed;
-    let mut messages: HashMap<Uid, Message> = if meta && view.exists() > 0 {
-        match s
-            .core
-            .storage()
-            .store
-            .messages(view.mailbox_id, &UidSet::from_uids(view.uids().iter().copied()))
-            .await
-        {
-            Ok(v) => v.into_iter().map(|m| (m.uid, m)).collect(),
-            Err(e) => return Err(store_error(&e)),
-        }
-    } else {
-        HashMap::new()
-    };
+    let store = s.core.storage().store.as_ref();
+    let viewer = Viewer::load(store, account.id, view.mailbox_id, access.own)
+        .await
+        .map_err(|e| store_error(&e))?;
     let bounds = Bounds {
         exists: view.exists(),
-        max_uid: view.uids().last().copied().unwrap_or(0),
+        max_uid: view.max_uid(),
     };
     let mut hits = Vec::new();
-    let default_flags = malt_store::Flags::default();
-    for (i, &uid) in view.uids().iter().enumerate() {
-        if view.is_expunged(uid) {
+    let total = view.exists();
+    let mut from = 0u32;
+    while from < total {
+        let chunk: Vec<(u32, Uid)> = (from.saturating_add(1)..)
+            .zip(view.uids().iter_from(from))
+            .take(SEARCH_CHUNK)
+            .filter(|(_, u)| !view.is_expunged(*u))
+            .collect();
+        from = from.saturating_add(u32::try_from(SEARCH_CHUNK).unwrap_or(u32::MAX));
+        if chunk.is_empty() {
             continue;
         }
-        let msg = messages.get(&uid);
-        let raw = match (raw_needed, msg) {
-            (true, Some(m)) => s.core.read_message(&m.blob_id).await.ok(),
-            _ => None,
+        let set = UidSet::from_uids(chunk.iter().map(|(_, u)| *u));
+        let summaries: HashMap<Uid, MessageSummary> = viewer
+            .summaries_in(store, view.mailbox_id, &set)
+            .await
+            .map_err(|e| store_error(&e))?
+            .into_iter()
+            .map(|m| (m.uid, m))
+            .collect();
+        let mut messages: HashMap<Uid, Message> = if meta {
+            match store.messages(view.mailbox_id, &set).await {
+                Ok(v) => v.into_iter().map(|m| (m.uid, m)).collect(),
+                Err(e) => return Err(store_error(&e)),
+            }
+        } else {
+            HashMap::new()
         };
-        let seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let c = Candidate {
-            seq,
-            uid,
-            flags: view.flags_of(uid).unwrap_or(&default_flags),
-            msg,
-            raw: raw.as_deref(),
-        };
-        if matches(&key, &c, &bounds) {
-            hits.push(Hit {
+        for (seq, uid) in chunk {
+            // Expunged meanwhile: the store no longer has it.
+            let Some(summary) = summaries.get(&uid) else {
+                continue;
+            };
+            let msg = messages.get(&uid);
+            let raw = match (raw_needed, msg) {
+                (true, Some(m)) => s.core.read_message(&m.blob_id).await.ok(),
+                _ => None,
+            };
+            let c = Candidate {
                 seq,
                 uid,
-                msg: messages.remove(&uid),
-            });
+                flags: &summary.flags,
+                modseq: summary.modseq,
+                msg,
+                raw: raw.as_deref(),
+            };
+            if matches(&key, &c, &bounds) {
+                let sort = if with_meta {
+                    messages.remove(&uid).map(|m| {
+                        Box::new(SortData {
+                            internal_date: m.internal_date,
+                            size: m.size,
+                            fields: m.meta.sort,
+                        })
+                    })
+                } else {
+                    None
+                };
+                hits.push(Hit {
+                    seq,
+                    uid,
+                    modseq: summary.modseq,
+                    sort,
+                });
+            }
         }
     }
+    hits.shrink_to_fit();
     Ok(hits)
 }
 
 /// The highest modseq of `hits` (RFC 7162 §3.1.5); `None` when nothing matched.
 pub(crate) fn highest_modseq<'a>(hits: impl IntoIterator<Item = &'a Hit>) -> Option<u64> {
-    hits.into_iter()
-        .filter_map(|h| h.msg.as_ref().map(|m| m.modseq))
-        .max()
+    hits.into_iter().map(|h| h.modseq).max()
 }
 
 /// Indexes into an ordered result that RETURN reports or saves: everything with ALL or COUNT (or no
@@ -304,7 +353,7 @@ mod tests {
 
     #[test]
     fn saved_marker_expands() {
-        let saved: BTreeSet<Uid> = [3, 4, 5, 9].into_iter().collect();
+        let saved = UidRuns::from_uids([3, 4, 5, 9]);
         let k = expand_saved(&SearchKey::SequenceSet(SequenceSet::Saved), &saved);
         let want = SequenceSet::Ranges(vec![
             SeqRange {
@@ -319,7 +368,7 @@ mod tests {
         assert_eq!(k, SearchKey::Uid(want));
         let k = expand_saved(
             &SearchKey::Not(Box::new(SearchKey::Uid(SequenceSet::Saved))),
-            &BTreeSet::new(),
+            &UidRuns::default(),
         );
         assert_eq!(
             k,

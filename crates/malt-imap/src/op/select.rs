@@ -150,19 +150,29 @@ async fn resync(s: &mut Session, q: &QresyncParams) -> Result<(), Outcome> {
         })
         .collect();
     s.out.vanished(true, &compress_ids(&vanished));
-    for (i, &uid) in view.uids().iter().enumerate() {
-        let modseq = view.modseq_of(uid);
-        if modseq <= q.modseq {
+    // The flags and modseqs are read once here (the view keeps none), as this viewer sees them.
+    let (State::Selected { view, account, .. }, Some(access)) = (&mut s.state, s.access) else {
+        return Ok(());
+    };
+    let store = s.core.storage().store.as_ref();
+    let summaries = access::viewer_summaries(store, account.id, view.mailbox_id, access.own)
+        .await
+        .map_err(|e| store_error(&e))?;
+    for m in summaries.iter().filter(|m| m.modseq > q.modseq) {
+        let Some(seq) = view.seq_of(m.uid) else {
             continue;
+        };
+        // PITFALLS 4: a keyword set since SELECT read the keywords comes with `* FLAGS` first.
+        if view.learn_keywords(&m.flags) {
+            write_flags(&mut s.out, view, access.rights);
         }
-        let flags = view.flags_of(uid).map(imap_flags).unwrap_or_default();
-        let seq = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let flags = imap_flags(&m.flags);
         s.out.fetch(
             seq,
             &[
-                FetchItem::Uid(uid),
+                FetchItem::Uid(m.uid),
                 FetchItem::Flags(&flags),
-                FetchItem::ModSeq(modseq),
+                FetchItem::ModSeq(m.modseq),
             ],
         );
     }
@@ -205,12 +215,8 @@ pub(crate) async fn run(s: &mut Session, mailbox: &str, read_only: bool) -> Outc
     }
     write_flags_as(out, &view, target.rights, read_only);
     if !s.rev2
-        && let Some(seq) = view
-            .uids()
-            .iter()
-            .position(|u| view.flags_of(*u).is_some_and(|f| !f.has(flag::SEEN)))
+        && let Some(seq) = view.first_unseen
     {
-        let seq = u32::try_from(seq + 1).unwrap_or(u32::MAX);
         out.untagged(Status::Ok, Some(&ResponseCode::Unseen(seq)), "First unseen");
     }
     let (uidvalidity, uidnext, modseq) = view_numbers(&view);
@@ -279,6 +285,8 @@ type ViewWithNext = Opened;
 pub(crate) struct Opened {
     pub view: MailboxView,
     pub uidnext: u32,
+    /// The sequence number of the first message without `\Seen`, for `[UNSEEN n]`.
+    pub first_unseen: Option<u32>,
 }
 
 impl std::ops::Deref for Opened {
@@ -303,11 +311,26 @@ async fn open(s: &Session, account: &Account, target: &Target) -> Result<Opened,
         target.display.clone(),
         mb.uidvalidity,
         mb.highest_modseq,
-        summaries,
+        &summaries,
     );
+    // `[UNSEEN n]` (RFC 3501 §6.3.1) from the summaries, which are dropped after SELECT: the view
+    // keeps no flags.
+    let first_unseen = view
+        .uids()
+        .iter()
+        .zip(1u32..)
+        .find(|(u, _)| {
+            summaries
+                .binary_search_by_key(u, |m| m.uid)
+                .ok()
+                .and_then(|i| summaries.get(i))
+                .is_some_and(|m| !m.flags.has(flag::SEEN))
+        })
+        .map(|(_, seq)| seq);
     Ok(Opened {
         view,
         uidnext: mb.uidnext.max(max_uid.saturating_add(1)),
+        first_unseen,
     })
 }
 

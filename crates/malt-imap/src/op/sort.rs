@@ -3,8 +3,8 @@
 //! first/last in sort order and whose ALL keeps the sort order; RETURN (SAVE) saves the result for `$`
 //! (RFC 5182 §2.4). A MODSEQ search key adds the highest modseq of the result (RFC 7162 §3.1.5).
 //!
-//! Invariant: everything comes from the metadata kept at ingest; one `Store::messages` call, no blob is
-//! read (unless the search key itself needs the raw message). No EXPUNGE is sent during SORT.
+//! Invariant: everything comes from the metadata kept at ingest, read in chunks by the search, each hit
+//! keeping only its sort fields; no blob is read (unless the search key itself needs the raw message). No EXPUNGE is sent during SORT.
 
 use malt_imap_proto::command::SortArgs;
 use malt_store::meta::SortFields;
@@ -25,9 +25,9 @@ pub(crate) async fn run(s: &mut Session, tag: &str, uid_mode: bool, args: &SortA
             let item = SortItem {
                 seq: h.seq,
                 uid: h.uid,
-                internal_date: h.msg.as_ref().map_or(0, |m| m.internal_date),
-                size: h.msg.as_ref().map_or(0, |m| m.size),
-                fields: h.msg.as_ref().map_or(&empty, |m| &m.meta.sort),
+                internal_date: h.sort.as_ref().map_or(0, |d| d.internal_date),
+                size: h.sort.as_ref().map_or(0, |d| d.size),
+                fields: h.sort.as_ref().map_or(&empty, |d| &d.fields),
             };
             (item, h)
         })

@@ -2,7 +2,10 @@
 //!
 //! - Refused with `[READ-ONLY]` in an EXAMINEd mailbox.
 //! - A keyword new to the client is announced by `* FLAGS`/`PERMANENTFLAGS` before any FETCH (PITFALLS 4).
-//! - Unless `.SILENT`, every named message gets `* n FETCH (FLAGS ...)` (with UID for UID STORE).
+//! - Unless `.SILENT`, every named message gets `* n FETCH (FLAGS ...)` (with UID for UID STORE): the
+//!   changed ones with the flags and modseq the store gave them, the others read from the store (the
+//!   view keeps no flags). The changes are recorded as the session's own so the next sync point does
+//!   not announce them again.
 //! - No EXPUNGE is sent (RFC 9051 §7.5.1); messages expunged meanwhile are skipped.
 //! - CONDSTORE (RFC 7162 §3.1.3): `(UNCHANGEDSINCE n)` changes only messages whose mod-sequence is at
 //!   most `n` (so `0` fails for every message); the others are listed in `OK [MODIFIED set]`, as
@@ -10,7 +13,7 @@
 //!   responses carry MODSEQ, and even with `.SILENT` each message this STORE changed gets
 //!   `* n FETCH ([UID u] MODSEQ (m))` so the client's cached mod-sequence stays right.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use malt_imap_proto::ResponseCode;
 use malt_imap_proto::command::{StoreArgs, StoreMode};
@@ -89,10 +92,36 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &StoreArgs) -> Ou
         Err(e) => return store_error(&e),
     };
     let mut new_keyword = false;
-    let changed: HashSet<Uid> = update.changed.iter().map(|m| m.uid).collect();
     let failed: HashSet<Uid> = update.modified.iter().copied().collect();
+    // The responses' flags: the changed messages' from the update (flags and modseq the store gave
+    // them together), the others' read from the store in one go (the view keeps no flags).
+    let mut known: HashMap<Uid, MessageSummary> = HashMap::new();
     for m in update.changed {
-        new_keyword |= view.set_summary(m);
+        view.record_own(m.uid, m.modseq);
+        known.insert(m.uid, m);
+    }
+    let changed: HashSet<Uid> = known.keys().copied().collect();
+    if !args.silent {
+        let rest = UidSet::from_uids(
+            targets
+                .iter()
+                .map(|(_, u)| *u)
+                .filter(|u| !changed.contains(u) && !failed.contains(u)),
+        );
+        if !rest.is_empty() {
+            let store = s.core.storage().store.as_ref();
+            let read = match access::Viewer::load(store, account.id, view.mailbox_id, access.own).await {
+                Ok(v) => v.summaries_in(store, view.mailbox_id, &rest).await,
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(rows) => known.extend(rows.into_iter().map(|m| (m.uid, m))),
+                Err(e) => return store_error(&e),
+            }
+        }
+    }
+    for m in known.values() {
+        new_keyword |= view.learn_keywords(&m.flags);
     }
     if new_keyword {
         write_flags(&mut s.out, view, access.rights);
@@ -105,7 +134,11 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &StoreArgs) -> Ou
         if args.silent && !silent_change {
             continue;
         }
-        let flags = view.flags_of(*uid).map(imap_flags).unwrap_or_default();
+        // Expunged meanwhile (the store no longer has it): nothing to say yet.
+        let Some(m) = known.get(uid) else {
+            continue;
+        };
+        let flags = imap_flags(&m.flags);
         let mut items = Vec::with_capacity(3);
         if uid_mode {
             items.push(FetchItem::Uid(*uid));
@@ -114,7 +147,7 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &StoreArgs) -> Ou
             items.push(FetchItem::Flags(&flags));
         }
         if condstore {
-            items.push(FetchItem::ModSeq(view.modseq_of(*uid)));
+            items.push(FetchItem::ModSeq(m.modseq));
         }
         s.out.fetch(*seq, &items);
     }
@@ -249,29 +282,18 @@ async fn shared_store(
             seen_set.insert(uid, (seen, u.modseq));
         }
     }
-    let mut changed: Vec<MessageSummary> = Vec::new();
-    let touched: std::collections::BTreeSet<Uid> = rows.keys().chain(seen_set.keys()).copied().collect();
-    for uid in touched {
-        let Some(known) = view.flags_of(uid) else {
-            continue;
-        };
-        let mut m = rows.remove(&uid).unwrap_or_else(|| MessageSummary {
-            uid,
-            flags: known.clone(),
-            modseq: 0,
-        });
-        if private_seen {
-            let seen = seen_set.get(&uid).map_or(known.has(flag::SEEN), |(s, _)| *s);
-            m.flags.system &= !flag::SEEN;
-            if seen {
-                m.flags.system |= flag::SEEN;
-            }
-        }
-        if let Some((_, ms)) = seen_set.get(&uid) {
-            m.modseq = m.modseq.max(*ms);
-        }
-        changed.push(m);
-    }
+    // The touched messages as the viewer now sees them, read back in one go: the row flags with its
+    // private `\Seen`, the larger of the two modseqs.
+    let touched = UidSet::from_uids(rows.keys().chain(seen_set.keys()).copied());
+    let changed = if touched.is_empty() {
+        Vec::new()
+    } else {
+        let store = core.storage().store.as_ref();
+        access::Viewer::load(store, viewer, mailbox, access.own)
+            .await?
+            .summaries_in(store, mailbox, &touched)
+            .await?
+    };
     modified.sort_unstable();
     modified.dedup();
     Ok(FlagUpdate {
@@ -281,7 +303,11 @@ async fn shared_store(
     })
 }
 
-/// The UIDs of `set` that the view holds, ascending.
+/// The UIDs of `set` that the view holds, ascending (a walk of the set's ranges, not of the view).
 fn remaining_uids(set: &UidSet, view: &MailboxView) -> Vec<Uid> {
-    view.uids().iter().copied().filter(|u| set.contains(*u)).collect()
+    let uids = view.uids();
+    set.ranges()
+        .iter()
+        .flat_map(|&(a, b)| uids.iter_from(uids.rank(a)).take_while(move |&u| u <= b))
+        .collect()
 }

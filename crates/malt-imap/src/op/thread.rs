@@ -2,8 +2,8 @@
 //! the search key, `* THREAD (..)(..)`; any other algorithm is BAD (RFC 5256 §3: the server advertises
 //! the ones it supports). Charsets other than UTF-8 and US-ASCII are `NO [BADCHARSET]`.
 //!
-//! Invariant: everything comes from the metadata kept at ingest; one `Store::messages` call, no blob is
-//! read (unless the search key itself needs the raw message). No EXPUNGE is sent during THREAD.
+//! Invariant: everything comes from the metadata kept at ingest, read in chunks by the search, each hit
+//! keeping only its sort fields; no blob is read (unless the search key itself needs the raw message). No EXPUNGE is sent during THREAD.
 
 use malt_imap_proto::command::{ThreadAlgorithm, ThreadArgs};
 use malt_store::meta::SortFields;
@@ -28,8 +28,8 @@ pub(crate) async fn run(s: &mut Session, uid_mode: bool, args: &ThreadArgs) -> O
     let fields: Vec<(&SortFields, i64, bool)> = hits
         .iter()
         .map(|h| {
-            let f = h.msg.as_ref().map_or(&empty, |m| &m.meta.sort);
-            let internal = h.msg.as_ref().map_or(0, |m| m.internal_date);
+            let f = h.sort.as_ref().map_or(&empty, |d| &d.fields);
+            let internal = h.sort.as_ref().map_or(0, |d| d.internal_date);
             let refwd = malt_core::ingest::base_subject_refwd(&f.subject).1;
             (f, f.sent_date.unwrap_or(internal), refwd)
         })

@@ -117,6 +117,22 @@ pub(super) async fn append_and_fetch(storage: &Storage) {
         .unwrap();
     assert_eq!(some.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![1, 3]);
     assert!(s.messages(inbox.id, &UidSet::default()).await.unwrap().is_empty());
+    // Summaries of a UID set: only those, ascending, the same as the whole-mailbox read.
+    let some = s
+        .message_summaries_in(inbox.id, &UidSet::from_uids([3, 1, 99]))
+        .await
+        .unwrap();
+    assert_eq!(
+        some,
+        vec![sums[0].clone(), sums[2].clone()],
+        "summaries of a UID set"
+    );
+    assert!(
+        s.message_summaries_in(inbox.id, &UidSet::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let raw = storage.blobs.get(&m.blob_id).unwrap();
     assert_eq!(raw.len() as u64, m.size, "the blob is the message");
 

@@ -41,6 +41,9 @@ use crate::op;
 use crate::state::{Group, State, allowed, group};
 use crate::view::Update;
 
+/// Octets of room made in the receive buffer before each socket read.
+const READ_SIZE: usize = 4096;
+
 /// Receive-buffer capacity a session keeps between commands (see [`Io::release_spare`]).
 const KEEP_BUFFER: usize = 16 * 1024;
 
@@ -168,6 +171,9 @@ impl Io {
     /// pipelined after COMPRESS are compressed). Cancel-safe: the only await is the socket read.
     pub async fn read_more(&mut self) -> io::Result<usize> {
         let Some(z) = self.deflate.as_mut() else {
+            // Room for a whole ordinary command (or a good piece of a literal) per read, instead of
+            // `read_buf`'s growth from a few octets.
+            self.buf.reserve(READ_SIZE);
             return self.conn.read_buf(&mut self.buf).await;
         };
         loop {
@@ -425,6 +431,11 @@ pub(crate) async fn run(
         let input = if s.notify.is_some() && io.buf.is_empty() {
             crate::notify::wait(&mut s, &mut io).await
         } else {
+            if !io.buf.is_empty() {
+                // The client is in the middle of a command (a literal after `+`, its closing
+                // CRLF): acknowledge at once, or a Nagle client waits for our delayed ACK.
+                io.conn.quickack();
+            }
             io.fill(&s.ctx).await
         };
         match input {

@@ -85,6 +85,25 @@ impl Connection {
         }
     }
 
+    /// Asks the kernel to acknowledge what arrives next at once instead of after the delayed-ACK
+    /// timer (Linux `TCP_QUICKACK`; the kernel leaves quick-ack mode again by itself, so a session
+    /// calls this before each read that waits for the rest of a command). A client whose socket
+    /// uses Nagle's algorithm holds the small last piece of a command (Python's imaplib sends an
+    /// APPEND literal and its closing CRLF separately) until the previous piece is acknowledged:
+    /// without this, 40 ms per APPEND — 24 APPENDs per second instead of hundreds, measured.
+    pub fn quickack(&self) {
+        #[cfg(target_os = "linux")]
+        {
+            let tcp = match &self.stream {
+                Stream::Plain(s) => s,
+                Stream::Tls(s) => s.get_ref().0,
+            };
+            if let Err(e) = socket2::SockRef::from(tcp).set_tcp_quickack(true) {
+                tracing::debug!("TCP_QUICKACK: {e}");
+            }
+        }
+    }
+
     /// Whether TLS is active.
     pub fn is_tls(&self) -> bool {
         matches!(self.stream, Stream::Tls(_))
@@ -604,6 +623,13 @@ async fn accept_loop(sock: TcpListener, lc: Arc<ListenerConfig>, shared: Arc<Sha
                 }
             },
         };
+        // Sessions write each answer whole (one buffer, one write), so Nagle's algorithm only adds
+        // latency: a small reply such as IMAP's literal continuation `+` would wait for the client's
+        // delayed ACK of the previous answer (about 40 ms; measured: 23 synchronising-literal
+        // APPENDs per second instead of hundreds). Dovecot and Postfix set TCP_NODELAY too.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(listener = %lc.name, %peer, "TCP_NODELAY: {e}");
+        }
         let Ok(permit) = shared.conn_sem.clone().try_acquire_owned() else {
             tracing::debug!(listener = %lc.name, %peer, "connection refused: limits.max_connections reached");
             refused("max_connections");

@@ -217,8 +217,12 @@ impl Io {
     /// After a big command (an APPEND literal of megabytes) the receive buffer keeps its capacity;
     /// an idle session must not (the per-session memory budget): give back what is above
     /// [`KEEP_BUFFER`] once the buffer holds less than that.
+    /// Between commands an empty buffer is freed altogether: an idle session holds no receive
+    /// buffer (the next read makes [`READ_SIZE`] of room again).
     pub fn release_spare(&mut self) {
-        if self.buf.capacity() > KEEP_BUFFER && self.buf.len() <= KEEP_BUFFER / 2 {
+        if self.buf.is_empty() {
+            self.buf = Vec::new();
+        } else if self.buf.capacity() > KEEP_BUFFER && self.buf.len() <= KEEP_BUFFER / 2 {
             self.buf.shrink_to(KEEP_BUFFER / 2);
         }
     }

@@ -41,8 +41,10 @@ use crate::op;
 use crate::state::{Group, State, allowed, group};
 use crate::view::Update;
 
-/// Octets of room made in the receive buffer before each socket read.
+/// Octets of room made in the receive buffer before a socket read in the middle of a command.
 const READ_SIZE: usize = 4096;
+/// Octets of room made for the first read of a command (what an idle session holds).
+const IDLE_READ_SIZE: usize = 512;
 
 /// Receive-buffer capacity a session keeps between commands (see [`Io::release_spare`]).
 const KEEP_BUFFER: usize = 16 * 1024;
@@ -171,9 +173,14 @@ impl Io {
     /// pipelined after COMPRESS are compressed). Cancel-safe: the only await is the socket read.
     pub async fn read_more(&mut self) -> io::Result<usize> {
         let Some(z) = self.deflate.as_mut() else {
-            // Room for a whole ordinary command (or a good piece of a literal) per read, instead of
-            // `read_buf`'s growth from a few octets.
-            self.buf.reserve(READ_SIZE);
+            // Mid-command, room for a good piece of a literal per read instead of `read_buf`'s
+            // growth from a few octets; between commands (an idle session waits here) only what
+            // an ordinary command line needs, so an idle session holds little.
+            self.buf.reserve(if self.buf.is_empty() {
+                IDLE_READ_SIZE
+            } else {
+                READ_SIZE
+            });
             return self.conn.read_buf(&mut self.buf).await;
         };
         loop {
@@ -333,10 +340,12 @@ pub(crate) async fn run(
         buf: Vec::new(),
         deflate: None,
     };
-    let caps = op::capability::list(&s);
-    let caps: Vec<String> = caps.iter().map(|c| c.to_string()).collect();
-    s.out
-        .untagged(Status::Ok, Some(&ResponseCode::Capability(caps)), "Malt ready");
+    // One expression: nothing of the greeting outlives it (a local would live as long as the session).
+    s.out.untagged(
+        Status::Ok,
+        Some(&ResponseCode::Capability(op::capability::list(&s))),
+        "Malt ready",
+    );
     if io.send(&s.out.take()).await.is_err() {
         return;
     }
@@ -539,7 +548,9 @@ async fn execute(s: &mut Session, io: &mut Io, cmd: malt_imap_proto::Command) ->
     if op::enable::enables_condstore(&kind) {
         s.condstore = true;
     }
-    let outcome = op::dispatch(s, io, &tag, kind).await?;
+    // Boxed: the commands' futures are large and live only while a command runs; the session's own
+    // future (what an idle session costs) stays small.
+    let outcome = Box::pin(op::dispatch(s, io, &tag, kind)).await?;
     let mut next = outcome.next;
     if matches!(outcome.next, Next::Continue | Next::Compress) && outcome.status != Status::Bad {
         let known = crate::notify::known_max_uid(s);

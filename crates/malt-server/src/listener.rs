@@ -703,7 +703,14 @@ async fn run_session(
             refused("untrusted_proxy");
             return;
         }
-        match tokio::time::timeout(handshake, proxy::read_header(&mut stream, lc.proxy_protocol)).await {
+        // Boxed, like the TLS handshake below: the task keeps its size for the whole session, so
+        // the states only needed at the start live on the heap only while they run.
+        match tokio::time::timeout(
+            handshake,
+            Box::pin(proxy::read_header(&mut stream, lc.proxy_protocol)),
+        )
+        .await
+        {
             Ok(Ok(h)) => {
                 if let Some(src) = h.source {
                     remote = src;
@@ -734,7 +741,7 @@ async fn run_session(
     let mut conn = Connection::plain(stream, remote, local, lc.clone());
     if lc.tls == TlsMode::Implicit {
         let acceptor = shared.tls.acceptor();
-        conn = match tokio::time::timeout(handshake, conn.start_tls(&acceptor)).await {
+        conn = match tokio::time::timeout(handshake, Box::pin(conn.start_tls(&acceptor))).await {
             Ok(Ok(c)) => c,
             Ok(Err(e)) => {
                 tracing::debug!("TLS handshake failed: {e}");

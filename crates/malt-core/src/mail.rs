@@ -427,6 +427,18 @@ impl MailCore {
         blocking(move || blobs.get(&id)).await
     }
 
+    /// Reads several messages in one trip to the blocking pool (a FETCH of many small messages
+    /// would otherwise pay a thread hand-off per message). The caller bounds how many octets it
+    /// asks for at once.
+    /// Each message's result on its own: one damaged blob does not fail the others.
+    pub async fn read_messages(
+        &self,
+        blob_ids: Vec<String>,
+    ) -> Result<Vec<Result<Vec<u8>, StoreError>>, StoreError> {
+        let blobs = self.storage.blobs.clone();
+        blocking(move || Ok(blob_ids.iter().map(|id| blobs.get(id)).collect())).await
+    }
+
     // ---- Thin wrappers -----------------------------------------------------------------------
 
     pub async fn copy(

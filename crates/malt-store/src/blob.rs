@@ -128,10 +128,7 @@ impl BlobStore {
         };
         let mut compressed = Vec::new();
         f.read_to_end(&mut compressed)?;
-        let mut out = Vec::new();
-        zstd::stream::copy_decode(compressed.as_slice(), &mut out)
-            .map_err(|_| StoreError::BlobDamaged(id.to_owned()))?;
-        Ok(out)
+        decompress(&compressed).map_err(|_| StoreError::BlobDamaged(id.to_owned()))
     }
 
     /// Reads a blob and checks it against its hash.
@@ -239,4 +236,35 @@ mod tests {
             Err(StoreError::BlobDamaged(_))
         ));
     }
+}
+
+thread_local! {
+    /// One zstd decompression context per thread, reused: creating one per read (what
+    /// `zstd::stream::copy_decode` does) allocates and initialises some 100 KiB each time, which
+    /// was most of the cost of reading a small message (a FETCH of every message's headers).
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Decompresses one blob. Blobs are written by `zstd::bulk::compress`, whose frame header records
+/// the content size; a frame without one (or larger than a blob may be) is streamed instead.
+fn decompress(compressed: &[u8]) -> std::io::Result<Vec<u8>> {
+    let size = zstd::zstd_safe::get_frame_content_size(compressed)
+        .ok()
+        .flatten()
+        .filter(|&n| n <= MAX_BLOB_SIZE)
+        .and_then(|n| usize::try_from(n).ok());
+    let Some(size) = size else {
+        let mut out = Vec::new();
+        zstd::stream::copy_decode(compressed, &mut out)?;
+        return Ok(out);
+    };
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let d = match slot.as_mut() {
+            Some(d) => d,
+            None => slot.insert(zstd::bulk::Decompressor::new()?),
+        };
+        d.decompress(compressed, size)
+    })
 }

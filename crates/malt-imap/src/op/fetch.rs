@@ -226,6 +226,29 @@ async fn load(
         .collect())
 }
 
+/// Messages whose octets one trip to the blocking pool reads at most, and the octets (by stored
+/// size) after which a batch stops; a single larger message is read alone.
+const BLOB_BATCH: usize = 32;
+const BLOB_BATCH_OCTETS: u64 = 4 << 20;
+
+/// The messages of `rest` (in order, from the one needed now) whose octets to read together:
+/// their UIDs and blob ids. Shared by FETCH and SEARCH.
+pub(crate) fn read_ahead(rest: &[(u32, Uid)], messages: &HashMap<Uid, Message>) -> Vec<(Uid, String)> {
+    let mut out = Vec::new();
+    let mut octets = 0u64;
+    for (_, uid) in rest {
+        let Some(m) = messages.get(uid) else {
+            continue;
+        };
+        if out.len() >= BLOB_BATCH || (!out.is_empty() && octets.saturating_add(m.size) > BLOB_BATCH_OCTETS) {
+            break;
+        }
+        octets = octets.saturating_add(m.size);
+        out.push((m.uid, m.blob_id.clone()));
+    }
+    out
+}
+
 fn is_binary(a: &FetchAttribute) -> bool {
     matches!(
         a,
@@ -418,7 +441,7 @@ async fn fetch(
     let include_flags = include_flags_asked || seen_added;
     let include_uid = uid_mode || args.items.contains(&FetchAttribute::Uid);
     // Metadata is read a chunk at a time: a FETCH over a whole large mailbox never holds more than
-    // META_CHUNK messages' metadata (and one message's octets) at once.
+    // META_CHUNK messages' metadata (and BLOB_BATCH_OCTETS of message octets, or one message) at once.
     for chunk in targets.chunks(META_CHUNK) {
         let messages = if want_meta {
             match load(&store, view.mailbox_id, chunk).await {
@@ -437,7 +460,9 @@ async fn fetch(
             }
             _ => HashMap::new(),
         };
-        for &(seq, uid) in chunk {
+        // Message octets, read ahead a few messages at a time (see `BLOB_BATCH`).
+        let mut raws: HashMap<Uid, Vec<u8>> = HashMap::new();
+        for (i, &(seq, uid)) in chunk.iter().enumerate() {
             let msg = messages.get(&uid);
             let sum = sums.get(&uid);
             let gone_meta = want_meta && msg.is_none();
@@ -459,13 +484,21 @@ async fn fetch(
             if include_flags && sum.is_some() {
                 view.record_own(uid, modseq);
             }
-            let raw = match (want_blob, msg) {
-                (true, Some(m)) => match s.core.read_message(&m.blob_id).await {
-                    Ok(r) => Some(r),
+            if want_blob && msg.is_some() && !raws.contains_key(&uid) {
+                let ahead = read_ahead(chunk.get(i..).unwrap_or_default(), &messages);
+                let (uids, ids): (Vec<Uid>, Vec<String>) = ahead.into_iter().unzip();
+                let read = match s.core.read_messages(ids).await {
+                    Ok(r) => r,
                     Err(e) => return Ok(Err(store_error(&e))),
-                },
-                _ => None,
-            };
+                };
+                for (u, r) in uids.into_iter().zip(read) {
+                    match r {
+                        Ok(raw) => raws.insert(u, raw),
+                        Err(e) => return Ok(Err(store_error(&e))),
+                    };
+                }
+            }
+            let raw = if want_blob { raws.remove(&uid) } else { None };
             let mut owned: Vec<Owned<'_>> = Vec::new();
             if include_uid {
                 owned.push(Owned::Uid);

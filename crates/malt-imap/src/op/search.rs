@@ -145,16 +145,23 @@ async fn evaluate(s: &Session, key: &SearchKey, with_meta: bool) -> Result<Vec<H
         } else {
             HashMap::new()
         };
-        for (seq, uid) in chunk {
+        // Message octets, read ahead a few at a time as FETCH does; an unreadable one matches no
+        // text key.
+        let mut raws: HashMap<Uid, Vec<u8>> = HashMap::new();
+        for (i, &(seq, uid)) in chunk.iter().enumerate() {
             // Expunged meanwhile: the store no longer has it.
             let Some(summary) = summaries.get(&uid) else {
                 continue;
             };
+            if raw_needed && messages.contains_key(&uid) && !raws.contains_key(&uid) {
+                let ahead = crate::op::fetch::read_ahead(chunk.get(i..).unwrap_or_default(), &messages);
+                let (uids, ids): (Vec<Uid>, Vec<String>) = ahead.into_iter().unzip();
+                if let Ok(read) = s.core.read_messages(ids).await {
+                    raws.extend(uids.into_iter().zip(read).filter_map(|(u, r)| Some((u, r.ok()?))));
+                }
+            }
+            let raw = raws.remove(&uid);
             let msg = messages.get(&uid);
-            let raw = match (raw_needed, msg) {
-                (true, Some(m)) => s.core.read_message(&m.blob_id).await.ok(),
-                _ => None,
-            };
             let c = Candidate {
                 seq,
                 uid,

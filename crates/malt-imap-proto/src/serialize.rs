@@ -183,8 +183,10 @@ fn search_key(w: &mut W, key: &SearchKey, top: bool) {
         K::Subject(v) => s(w, "SUBJECT", v),
         K::Text(v) => s(w, "TEXT", v),
         K::To(v) => s(w, "TO", v),
-        K::EmailId(v) => s(w, "EMAILID", v),
-        K::ThreadId(v) => s(w, "THREADID", v),
+        // RFC 8474 §7: an objectid is an atom (the parser only accepts its characters); never a
+        // quoted string, not even `NIL`.
+        K::EmailId(v) => z(w.raw("EMAILID ").raw(v)),
+        K::ThreadId(v) => z(w.raw("THREADID ").raw(v)),
         K::Keyword(v) => z(w.raw("KEYWORD ").raw(v)),
         K::Unkeyword(v) => z(w.raw("UNKEYWORD ").raw(v)),
         K::Header(f, v) => z(w.raw("HEADER ").astring(f).sp().astring(v)),

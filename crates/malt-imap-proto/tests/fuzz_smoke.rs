@@ -186,6 +186,15 @@ fn soup() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// Found by `token_soup`: an objectid that reads like NIL was written back as the quoted string
+/// `"NIL"`, which the objectid grammar (an atom, RFC 8474 §7) refuses.
+#[test]
+fn objectid_nil_round_trips() {
+    let before = PARSED.load(std::sync::atomic::Ordering::Relaxed);
+    check(b"t1 SEARCH EMAILID NIL\r\nt2 SEARCH THREADID nil\r\n");
+    assert!(PARSED.load(std::sync::atomic::Ordering::Relaxed) >= before + 2);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 

@@ -411,20 +411,9 @@ pub(crate) async fn run(
                 return;
             }
             Next::StartTls => {
-                if !io.buf.is_empty() {
-                    // RFC 9051 §6.2.1 / CVE-2011-0411: never act on plaintext pipelined across the upgrade.
-                    tracing::info!(
-                        discarded = io.buf.len(),
-                        "plaintext pipelined after STARTTLS, closing"
-                    );
+                let pending = io.buf.len();
+                let Some(conn) = s.ctx.upgrade(io.conn, pending, "STARTTLS").await else {
                     return;
-                }
-                let conn = match s.ctx.start_tls(io.conn).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::debug!("STARTTLS handshake failed: {e}");
-                        return;
-                    }
                 };
                 s.refresh(&conn);
                 s.state = State::NotAuthenticated;

@@ -178,17 +178,8 @@ pub(crate) async fn run(conn: Connection, ctx: SessionContext, core: MailCore, a
             }
             Ok(Next::StartTls) => {
                 let (conn, discarded) = take_for_starttls(io);
-                if discarded > 0 {
-                    // RFC 2595 §4 / CVE-2011-0411: never act on plaintext pipelined across the upgrade.
-                    tracing::info!(discarded, "plaintext pipelined after STLS, closing");
+                let Some(conn) = s.ctx.upgrade(conn, discarded, "STLS").await else {
                     return;
-                }
-                let conn = match s.ctx.start_tls(conn).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::debug!("STLS handshake failed: {e}");
-                        return;
-                    }
                 };
                 s.refresh(&conn);
                 s.state = State::Authorization { user: None };

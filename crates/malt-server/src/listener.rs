@@ -254,8 +254,31 @@ impl SessionContext {
         self.tls.acceptor()
     }
 
+    /// A session's STARTTLS/STLS upgrade, the same for every protocol: `pending` is how many plaintext
+    /// octets the client sent after the command (what [`take_for_starttls`] discarded, or the
+    /// session's own receive buffer). Any of them means the connection is refused: bytes sent
+    /// before the handshake must never be processed as if they came over TLS (CVE-2011-0411;
+    /// RFC 3207 §4.2, RFC 2595 §4, RFC 9051 §6.2.1). Otherwise the handshake runs within
+    /// `timeouts.handshake_secs`. `None`: the session ends (the reason is logged).
+    pub async fn upgrade(&self, conn: Connection, pending: usize, command: &str) -> Option<Connection> {
+        if pending > 0 {
+            tracing::info!(
+                discarded = pending,
+                "plaintext pipelined after {command}, closing"
+            );
+            return None;
+        }
+        match self.start_tls(conn).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::debug!("{command} handshake failed: {e}");
+                None
+            }
+        }
+    }
+
     /// [`Connection::start_tls`] within `timeouts.handshake_secs`. The caller must have discarded buffered
-    /// plaintext first ([`take_for_starttls`]).
+    /// plaintext first ([`take_for_starttls`]); sessions use [`SessionContext::upgrade`].
     pub async fn start_tls(&self, conn: Connection) -> io::Result<Connection> {
         let acceptor = self.tls.acceptor();
         match tokio::time::timeout(self.handshake_timeout(), conn.start_tls(&acceptor)).await {

@@ -227,17 +227,8 @@ pub(crate) async fn run(conn: Connection, ctx: SessionContext, core: MailCore) {
                     return;
                 }
                 let (conn, discarded) = take_for_starttls(io);
-                if discarded > 0 {
-                    // RFC 3207 §4.2 / CVE-2011-0411: never act on plaintext pipelined across the upgrade.
-                    tracing::info!(discarded, "plaintext pipelined after STARTTLS, closing");
+                let Some(conn) = s.ctx.upgrade(conn, discarded, "STARTTLS").await else {
                     return;
-                }
-                let conn = match s.ctx.start_tls(conn).await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        tracing::debug!("STARTTLS handshake failed: {e}");
-                        return;
-                    }
                 };
                 s.tls = conn.is_tls();
                 s.remote = conn.remote.ip();

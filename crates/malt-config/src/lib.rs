@@ -111,6 +111,8 @@ pub struct Config {
     pub maintenance: MaintenanceConfig,
     /// IMAP settings.
     pub imap: ImapConfig,
+    /// DNS resolution for outbound delivery (MX) and sender authentication (SPF, DKIM, DMARC).
+    pub dns: DnsConfig,
 }
 
 impl Default for Config {
@@ -127,6 +129,7 @@ impl Default for Config {
             log: LogConfig::default(),
             maintenance: MaintenanceConfig::default(),
             imap: ImapConfig::default(),
+            dns: DnsConfig::default(),
         }
     }
 }
@@ -445,6 +448,15 @@ pub struct ImapConfig {
     /// The account (address) whose mailboxes form the IMAP shared namespace `Shared/` (RFC 2342
     /// §5; who sees what is the mailboxes' ACLs, RFC 4314). Default none: no shared namespace.
     pub shared_account: Option<String>,
+}
+
+/// `[dns]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsConfig {
+    /// Name servers to ask (`"127.0.0.1:53"`), over UDP with TCP fallback. Default empty: the
+    /// system's, from `/etc/resolv.conf`. Tests point this at a DNS server serving a test zone.
+    pub servers: Vec<std::net::SocketAddr>,
 }
 
 /// `[maintenance]`.

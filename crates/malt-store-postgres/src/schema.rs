@@ -12,7 +12,7 @@ use malt_store::Result;
 use crate::pg_err;
 
 /// Migrations in order; never edit a released one, add a new version instead.
-const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3_ACL)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3_ACL), (4, V4_HEADERS)];
 
 const V1: &str = r#"
 CREATE SEQUENCE malt_uidvalidity AS bigint MINVALUE 1 MAXVALUE 4294967295;
@@ -182,6 +182,15 @@ CREATE TABLE private_seen (
     PRIMARY KEY (account_id, mailbox_id, uid)
 );
 CREATE INDEX private_seen_mailbox ON private_seen (mailbox_id);
+"#;
+
+/// Each message's top-level header block, so that header fetches and header searches read small
+/// rows instead of blobs. Messages stored before this have no row; readers fall back to the blob.
+const V4_HEADERS: &str = r#"
+CREATE TABLE message_headers (
+    message_id bigint PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    header bytea NOT NULL
+);
 "#;
 
 /// Applies every migration not yet recorded.

@@ -22,10 +22,10 @@ use async_trait::async_trait;
 use futures_util::future::{join, join_all, join3};
 use malt_store::{
     Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult, Domain,
-    FlagOp, FlagUpdate, Flags, Group, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta,
-    MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount,
-    NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store, StoreError,
-    Uid, UidSet, flag, metadata_check, metadata_name,
+    FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message,
+    MessageMeta, MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq,
+    NewAccount, NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store,
+    StoreError, Uid, UidSet, flag, metadata_check, metadata_name,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
@@ -790,6 +790,16 @@ impl PgStore {
                 "copy metadata",
             )
             .await?;
+            let st_headers = prep(
+                &tx,
+                "INSERT INTO message_headers (message_id, header) \
+                 SELECT d.id, h.header FROM unnest($3::bigint[], $4::bigint[]) AS u(s, n) \
+                 JOIN messages s ON s.mailbox_id = $1 AND s.uid = u.s \
+                 JOIN messages d ON d.mailbox_id = $2 AND d.uid = u.n \
+                 JOIN message_headers h ON h.message_id = s.id",
+                "copy headers",
+            )
+            .await?;
             let st_account = prep(&tx, ACCOUNT_DELTA_SQL, "account usage").await?;
             pipeline(
                 &tx,
@@ -800,6 +810,11 @@ impl PgStore {
                         "copy",
                     ),
                     (&st_meta, vec![&from, &to, &src_uids, &dst_uids], "copy metadata"),
+                    (
+                        &st_headers,
+                        vec![&from, &to, &src_uids, &dst_uids],
+                        "copy headers",
+                    ),
                     (&st_account, vec![&account, &total, &n], "account usage"),
                     (&st_deltas, d.params(), "mailbox counters"),
                     (&st_journal, j.params(), "journal"),
@@ -1708,6 +1723,8 @@ impl Store for PgStore {
         let mut c_blob = Vec::with_capacity(messages.len());
         let mut c_thread = Vec::with_capacity(messages.len());
         let mut c_meta = Vec::with_capacity(messages.len());
+        let mut h_ids: Vec<i64> = Vec::with_capacity(messages.len());
+        let mut h_data: Vec<&[u8]> = Vec::with_capacity(messages.len());
         for (m, &id) in messages.iter().zip(msg_ids.iter()) {
             let mb = mailboxes
                 .get_mut(&m.mailbox_id)
@@ -1761,6 +1778,10 @@ impl Store for PgStore {
             c_blob.push(m.blob_id.as_str());
             c_thread.push(thread);
             c_meta.push(meta);
+            if let Some(h) = &m.header {
+                h_ids.push(id);
+                h_data.push(h);
+            }
             out.push(Appended {
                 mailbox_id: m.mailbox_id,
                 uidvalidity: mb.uidvalidity,
@@ -1794,6 +1815,12 @@ impl Store for PgStore {
             "append metadata",
         )
         .await?;
+        let st_headers = prep(
+            &tx,
+            "INSERT INTO message_headers (message_id, header) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+            "append headers",
+        )
+        .await?;
         let st_thread_map = prep(
             &tx,
             "INSERT INTO thread_map (account_id, message_id, thread_id) \
@@ -1825,6 +1852,7 @@ impl Store for PgStore {
                 "append",
             ),
             (&st_meta, vec![&msg_ids, &c_meta], "append metadata"),
+            (&st_headers, vec![&h_ids, &h_data], "append headers"),
             (&st_deltas, d.params(), "mailbox counters"),
             (&st_account, vec![&account, &needed_i, &n], "account usage"),
             (&st_journal, j.params(), "journal"),
@@ -1922,6 +1950,40 @@ impl Store for PgStore {
             .await
             .map_err(|e| pg_err(e, "messages"))?;
         rows.iter().map(message_from_row).collect()
+    }
+
+    async fn message_headers(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<HeaderBlock>> {
+        let Some(f) = UidFilter::new(uids) else {
+            return Ok(Vec::new());
+        };
+        let client = self.client().await?;
+        let sql = format!(
+            "SELECT m.uid, m.size, m.internal_date, h.header FROM messages m \
+             JOIN message_headers h ON h.message_id = m.id WHERE m.mailbox_id = $1{} ORDER BY m.uid",
+            f.sql(2)
+        );
+        let st = client
+            .prepare_cached(&sql)
+            .await
+            .map_err(|e| pg_err(e, "message headers"))?;
+        let mut params: Vec<Param<'_>> = vec![&mailbox];
+        params.extend(f.params());
+        let rows = client
+            .query(&st, &params)
+            .await
+            .map_err(|e| pg_err(e, "message headers"))?;
+        rows.iter()
+            .map(|r| {
+                let uid: i64 = r.try_get(0).map_err(|e| pg_err(e, "message headers"))?;
+                let size: i64 = r.try_get(1).map_err(|e| pg_err(e, "message headers"))?;
+                Ok(HeaderBlock {
+                    uid: to_u32(uid),
+                    size: to_u64(size),
+                    internal_date: r.try_get(2).map_err(|e| pg_err(e, "message headers"))?,
+                    header: r.try_get(3).map_err(|e| pg_err(e, "message headers"))?,
+                })
+            })
+            .collect()
     }
 
     async fn store_flags(

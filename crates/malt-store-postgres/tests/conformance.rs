@@ -108,6 +108,7 @@ fn message(storage: &Storage, mailbox_id: i64, tag: &str) -> NewMessage {
             },
             ..Default::default()
         },
+        header: None,
     }
 }
 

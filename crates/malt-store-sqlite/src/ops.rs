@@ -405,12 +405,18 @@ fn copy_or_move(
     let mut ins_meta = tx.prepare_cached(
         "INSERT INTO message_meta (message_id, meta) SELECT ?2, meta FROM message_meta WHERE message_id = ?1",
     )?;
+    let mut ins_header = tx.prepare_cached(
+        "INSERT INTO message_headers (message_id, header) SELECT ?2, header FROM message_headers \
+         WHERE message_id = ?1",
+    )?;
     let mut next = dst.uidnext;
     let mut mapping = Vec::with_capacity(rows.len());
     let mut unseen = 0i64;
     for (id, uid, flags, _, _) in &rows {
         ins.execute(params![id, to, next, modseq as i64, save_date])?;
-        ins_meta.execute(params![id, tx.last_insert_rowid()])?;
+        let new_id = tx.last_insert_rowid();
+        ins_meta.execute(params![id, new_id])?;
+        ins_header.execute(params![id, new_id])?;
         mapping.push((*uid, next));
         if !flags.has(flag::SEEN) {
             unseen += 1;
@@ -1253,6 +1259,8 @@ impl Store for SqliteStore {
                  save_date, size, blob_id, thread_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             let mut ins_meta = tx.prepare_cached("INSERT INTO message_meta (message_id, meta) VALUES (?1, ?2)")?;
+            let mut ins_header =
+                tx.prepare_cached("INSERT INTO message_headers (message_id, header) VALUES (?1, ?2)")?;
             let mut own_thread = tx.prepare_cached("UPDATE messages SET thread_id = id WHERE id = ?1")?;
             let mut thread_ref = tx.prepare_cached(
                 "INSERT OR IGNORE INTO thread_refs (account_id, message_id, thread_id) VALUES (?1, ?2, ?3)",
@@ -1281,6 +1289,9 @@ impl Store for SqliteStore {
                 ])?;
                 let id = tx.last_insert_rowid();
                 ins_meta.execute(params![id, meta])?;
+                if let Some(h) = &m.header {
+                    ins_header.execute(params![id, h])?;
+                }
                 let thread_id = match thread {
                     Some(t) => t,
                     None => {
@@ -1359,6 +1370,33 @@ impl Store for SqliteStore {
                     let (mut m, meta) = row?;
                     m.meta = serde_json::from_str(&meta)?;
                     out.push(m);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn message_headers(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<HeaderBlock>> {
+        let uids = uids.clone();
+        self.read(move |tx| {
+            let mut st = tx.prepare_cached(
+                "SELECT m.uid, m.size, m.internal_date, h.header FROM messages m \
+                 JOIN message_headers h ON h.message_id = m.id \
+                 WHERE m.mailbox_id = ?1 AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid",
+            )?;
+            let mut out = Vec::new();
+            for &(a, b) in uids.ranges() {
+                let rows = st.query_map(params![mailbox, a, b], |r| {
+                    Ok(HeaderBlock {
+                        uid: r.get::<_, i64>(0)? as u32,
+                        size: r.get::<_, i64>(1)? as u64,
+                        internal_date: r.get(2)?,
+                        header: r.get(3)?,
+                    })
+                })?;
+                for row in rows {
+                    out.push(row?);
                 }
             }
             Ok(out)

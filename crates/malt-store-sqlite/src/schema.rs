@@ -182,6 +182,15 @@ CREATE TABLE private_seen (
 ) WITHOUT ROWID;
 CREATE INDEX private_seen_mailbox ON private_seen(mailbox_id);
 "#,
+    // 4: each message's top-level header block, so that the header fetch a client sends when it
+    // opens a folder (and header searches) read small rows instead of decompressing blobs. Messages
+    // stored before this have no row; readers fall back to the blob.
+    r#"
+CREATE TABLE message_headers (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    header     BLOB NOT NULL
+);
+"#,
 ];
 
 /// Applies the pending migrations. Idempotent; safe against a concurrent opener.

@@ -49,6 +49,7 @@ fn message(storage: &malt_store::Storage, mailbox_id: i64, body: &str) -> NewMes
         flags: Flags::default(),
         internal_date: 1_700_000_000,
         meta: MessageMeta::default(),
+        header: None,
     }
 }
 

@@ -112,6 +112,9 @@ pub trait Store: Send + Sync + 'static {
     async fn message_summaries_in(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<MessageSummary>>;
     /// Full records (with metadata) of the messages whose UIDs are in `uids`, ascending UID.
     async fn messages(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<Message>>;
+    /// The kept header blocks ([`NewMessage::header`]) of the messages whose UIDs are in `uids`,
+    /// ascending UID, in one read; messages appended without one are absent from the result.
+    async fn message_headers(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<HeaderBlock>>;
     /// STORE (RFC 9051 §6.4.6, RFC 7162 UNCHANGEDSINCE). Messages whose flags would not change
     /// are left alone (no new modseq for them).
     async fn store_flags(

@@ -353,6 +353,21 @@ pub struct NewMessage {
     pub flags: Flags,
     pub internal_date: i64,
     pub meta: MessageMeta,
+    /// The message's top-level header block (its first `meta.body.body_start` octets, the blank line
+    /// included), kept beside the metadata so that header fetches and header searches need not read
+    /// the blob. `None`: not kept (readers then use the blob).
+    pub header: Option<Vec<u8>>,
+}
+
+/// A message's top-level header block with what a header-only FETCH also asks (RFC822.SIZE,
+/// INTERNALDATE): [`crate::Store::message_headers`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderBlock {
+    pub uid: Uid,
+    pub size: u64,
+    pub internal_date: i64,
+    /// The header fields and the blank line after them, as stored in the blob.
+    pub header: Vec<u8>,
 }
 
 /// Result of appending one message.

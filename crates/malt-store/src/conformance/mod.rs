@@ -40,6 +40,7 @@ pub async fn run_all(storage: &Storage) {
     messages::quota_and_atomicity(storage).await;
     messages::flag_updates(storage).await;
     messages::copy_move(storage).await;
+    messages::header_blocks(storage).await;
     messages::expunge_and_changes(storage).await;
     messages::mailbox_delete_releases(storage).await;
     messages::journal(storage).await;
@@ -133,6 +134,10 @@ fn new_message_threaded(
         meta.sort.in_reply_to = vec![parent.to_owned()];
         meta.sort.references = vec![parent.to_owned()];
     }
+    let header_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |i| i + 4);
     NewMessage {
         mailbox_id,
         size: raw.len() as u64,
@@ -140,6 +145,7 @@ fn new_message_threaded(
         flags: Flags::default(),
         internal_date: 1_700_000_000,
         meta,
+        header: Some(raw[..header_end].to_vec()),
     }
 }
 

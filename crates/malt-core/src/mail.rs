@@ -349,15 +349,17 @@ impl MailCore {
         let messages = ingested
             .into_iter()
             .zip(rest)
-            .map(|((blob_id, size, meta, header), (mailbox_id, flags, date))| NewMessage {
-                mailbox_id,
-                blob_id,
-                size,
-                flags,
-                internal_date: date.unwrap_or(now),
-                meta,
-                header,
-            })
+            .map(
+                |((blob_id, size, meta, header), (mailbox_id, flags, date))| NewMessage {
+                    mailbox_id,
+                    blob_id,
+                    size,
+                    flags,
+                    internal_date: date.unwrap_or(now),
+                    meta,
+                    header,
+                },
+            )
             .collect();
         self.storage.store.append(account, messages).await
     }

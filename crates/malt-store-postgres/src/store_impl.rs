@@ -33,6 +33,7 @@ use tokio_postgres::{Row, Statement};
 use crate::{PgStore, pg_err};
 
 mod acl;
+mod queue;
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Param<'a> = &'a (dyn ToSql + Sync);
@@ -1079,6 +1080,9 @@ impl Store for PgStore {
             .get(0);
         // Its entries in other accounts' ACLs go explicitly (journaled for their owners).
         self.acl_forget_identifier(&tx, id, &address).await?;
+        // Its own delegations cascade; those OF its address go too (a re-created address must
+        // not inherit them). Queued mail it submitted stays, without a submitter (SET NULL).
+        PgStore::delegation_forget_address(&tx, &address).await?;
         // Mailboxes, messages, tombstones, subscriptions, app passwords, the thread map, ACLs,
         // private \Seen rows and the journal go with it (ON DELETE CASCADE).
         let n = tx
@@ -2432,6 +2436,105 @@ impl Store for PgStore {
         metadata_usage_of(&tx, account).await
     }
 
+    // ---- Outbound queue, delegations, DKIM keys, duplicate suppression (see `queue.rs`) ----
+
+    async fn queue_enqueue(&self, msg: malt_store::NewQueuedMessage) -> Result<malt_store::QueueId> {
+        self.queue_enqueue_impl(msg).await
+    }
+
+    async fn queue_claim(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<malt_store::QueuedMessage>> {
+        self.queue_claim_impl(now, lease_until, limit).await
+    }
+
+    async fn queue_update(
+        &self,
+        id: malt_store::QueueId,
+        updates: Vec<malt_store::RecipientUpdate>,
+    ) -> Result<()> {
+        self.queue_update_impl(id, updates).await
+    }
+
+    async fn queue_release(&self, id: malt_store::QueueId) -> Result<()> {
+        self.queue_release_impl(id).await
+    }
+
+    async fn queue_get(&self, id: malt_store::QueueId) -> Result<Option<malt_store::QueuedMessage>> {
+        self.queue_get_impl(id).await
+    }
+
+    async fn queue_list(&self) -> Result<Vec<malt_store::QueuedMessage>> {
+        self.queue_list_impl().await
+    }
+
+    async fn queue_hold(&self, id: malt_store::QueueId, held: bool) -> Result<()> {
+        self.queue_hold_impl(id, held).await
+    }
+
+    async fn queue_retry_now(&self, id: Option<malt_store::QueueId>, now: i64) -> Result<u64> {
+        self.queue_retry_now_impl(id, now).await
+    }
+
+    async fn queue_delete(&self, id: malt_store::QueueId) -> Result<()> {
+        self.queue_delete_impl(id).await
+    }
+
+    async fn queue_next_due(&self) -> Result<Option<i64>> {
+        self.queue_next_due_impl().await
+    }
+
+    async fn delegation_add(
+        &self,
+        account: AccountId,
+        address: &str,
+        kind: malt_store::DelegationKind,
+    ) -> Result<()> {
+        self.delegation_add_impl(account, address, kind).await
+    }
+
+    async fn delegation_remove(&self, account: AccountId, address: &str) -> Result<()> {
+        self.delegation_remove_impl(account, address).await
+    }
+
+    async fn delegation_list(&self, account: Option<AccountId>) -> Result<Vec<malt_store::Delegation>> {
+        self.delegation_list_impl(account).await
+    }
+
+    async fn dkim_key_put(&self, key: malt_store::DkimKey) -> Result<()> {
+        self.dkim_key_put_impl(key).await
+    }
+
+    async fn dkim_key_get(&self, domain: &str) -> Result<Option<malt_store::DkimKey>> {
+        self.dkim_key_get_impl(domain).await
+    }
+
+    async fn dkim_key_list(&self) -> Result<Vec<malt_store::DkimKey>> {
+        self.dkim_key_list_impl().await
+    }
+
+    async fn dkim_key_delete(&self, domain: &str, selector: &str) -> Result<()> {
+        self.dkim_key_delete_impl(domain, selector).await
+    }
+
+    async fn dedup_check_and_record(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        now: i64,
+        window_secs: i64,
+    ) -> Result<bool> {
+        self.dedup_check_and_record_impl(account, message_id, now, window_secs)
+            .await
+    }
+
+    async fn dedup_purge(&self, before: i64) -> Result<u64> {
+        self.dedup_purge_impl(before).await
+    }
+
     // ---- Journal -------------------------------------------------------------------------
 
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>> {
@@ -2482,7 +2585,10 @@ impl Store for PgStore {
     async fn referenced_blobs(&self) -> Result<Vec<String>> {
         let client = self.client().await?;
         let rows = client
-            .query("SELECT DISTINCT blob_id FROM messages ORDER BY blob_id", &[])
+            .query(
+                "SELECT blob_id FROM messages UNION SELECT blob_id FROM queue_messages ORDER BY blob_id",
+                &[],
+            )
             .await
             .map_err(|e| pg_err(e, "messages"))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())

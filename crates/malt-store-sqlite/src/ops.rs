@@ -775,6 +775,9 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             let address = account_row(tx, id)?.address;
             crate::acl::forget_identifier(tx, id, &address)?;
+            // Its own delegations cascade; those OF its address go too (a re-created address
+            // must not inherit them). Queued mail it submitted stays, without a submitter.
+            crate::queue::forget_address(tx, &address)?;
             let n = tx
                 .prepare_cached("DELETE FROM accounts WHERE id = ?1")?
                 .execute([id])?;
@@ -1729,6 +1732,108 @@ impl Store for SqliteStore {
         self.read(move |tx| metadata_usage_of(tx, account)).await
     }
 
+    // ---- Outbound queue, delegations, DKIM keys, duplicate suppression (see `queue.rs`) ----
+
+    async fn queue_enqueue(&self, msg: NewQueuedMessage) -> Result<QueueId> {
+        let domains = msg.validate()?;
+        self.write(move |tx| crate::queue::enqueue(tx, &msg, &domains))
+            .await
+    }
+
+    async fn queue_claim(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<QueuedMessage>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.write(move |tx| crate::queue::claim(tx, now, lease_until, limit))
+            .await
+    }
+
+    async fn queue_update(&self, id: QueueId, updates: Vec<RecipientUpdate>) -> Result<()> {
+        let updates = queue_updates_checked(updates)?;
+        self.write(move |tx| crate::queue::update(tx, id, &updates)).await
+    }
+
+    async fn queue_release(&self, id: QueueId) -> Result<()> {
+        self.write(move |tx| crate::queue::release(tx, id)).await
+    }
+
+    async fn queue_get(&self, id: QueueId) -> Result<Option<QueuedMessage>> {
+        self.read(move |tx| crate::queue::get(tx, id)).await
+    }
+
+    async fn queue_list(&self) -> Result<Vec<QueuedMessage>> {
+        self.read(crate::queue::list).await
+    }
+
+    async fn queue_hold(&self, id: QueueId, held: bool) -> Result<()> {
+        self.write(move |tx| crate::queue::hold(tx, id, held)).await
+    }
+
+    async fn queue_retry_now(&self, id: Option<QueueId>, now: i64) -> Result<u64> {
+        self.write(move |tx| crate::queue::retry_now(tx, id, now)).await
+    }
+
+    async fn queue_delete(&self, id: QueueId) -> Result<()> {
+        self.write(move |tx| crate::queue::delete(tx, id)).await
+    }
+
+    async fn queue_next_due(&self) -> Result<Option<i64>> {
+        self.read(crate::queue::next_due).await
+    }
+
+    async fn delegation_add(&self, account: AccountId, address: &str, kind: DelegationKind) -> Result<()> {
+        let address = delegation_address(address)?;
+        self.write(move |tx| crate::queue::delegation_add(tx, account, &address, kind))
+            .await
+    }
+
+    async fn delegation_remove(&self, account: AccountId, address: &str) -> Result<()> {
+        let address = lower(address);
+        self.write(move |tx| crate::queue::delegation_remove(tx, account, &address))
+            .await
+    }
+
+    async fn delegation_list(&self, account: Option<AccountId>) -> Result<Vec<Delegation>> {
+        self.read(move |tx| crate::queue::delegation_list(tx, account))
+            .await
+    }
+
+    async fn dkim_key_put(&self, key: DkimKey) -> Result<()> {
+        let key = key.normalised()?;
+        self.write(move |tx| crate::queue::dkim_put(tx, &key)).await
+    }
+
+    async fn dkim_key_get(&self, domain: &str) -> Result<Option<DkimKey>> {
+        let domain = lower(domain);
+        self.read(move |tx| crate::queue::dkim_get(tx, &domain)).await
+    }
+
+    async fn dkim_key_list(&self) -> Result<Vec<DkimKey>> {
+        self.read(crate::queue::dkim_list).await
+    }
+
+    async fn dkim_key_delete(&self, domain: &str, selector: &str) -> Result<()> {
+        let (domain, selector) = (lower(domain), lower(selector));
+        self.write(move |tx| crate::queue::dkim_delete(tx, &domain, &selector))
+            .await
+    }
+
+    async fn dedup_check_and_record(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        now: i64,
+        window_secs: i64,
+    ) -> Result<bool> {
+        let key = dedup_key(message_id)?;
+        self.write(move |tx| crate::queue::dedup_check_and_record(tx, account, &key, now, window_secs))
+            .await
+    }
+
+    async fn dedup_purge(&self, before: i64) -> Result<u64> {
+        self.write(move |tx| crate::queue::dedup_purge(tx, before)).await
+    }
+
     // ---- Journal -------------------------------------------------------------------------
 
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>> {
@@ -1773,7 +1878,10 @@ impl Store for SqliteStore {
 
     async fn referenced_blobs(&self) -> Result<Vec<String>> {
         self.read(|tx| {
-            let mut st = tx.prepare_cached("SELECT DISTINCT blob_id FROM messages")?;
+            let mut st = tx.prepare_cached(&format!(
+                "SELECT blob_id FROM messages UNION {}",
+                crate::queue::QUEUE_BLOBS_SQL
+            ))?;
             let rows = st.query_map([], |r| r.get(0))?;
             Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
         })

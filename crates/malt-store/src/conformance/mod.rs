@@ -18,7 +18,10 @@
 )]
 
 mod acl;
+mod dedup;
+mod delegation;
 mod directory;
+mod dkim;
 mod mailboxes;
 mod messages;
 mod metadata;
@@ -56,6 +59,9 @@ pub async fn run_all(storage: &Storage) {
     queue::retry_and_next_due(storage).await;
     queue::submitter_deleted(storage).await;
     queue::concurrent_claims(storage).await;
+    delegation::delegations(storage).await;
+    dkim::dkim_keys(storage).await;
+    dedup::dedup(storage).await;
     // Last: everything the checks above left behind must be consistent.
     messages::consistency(storage).await;
 }

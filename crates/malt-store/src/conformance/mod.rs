@@ -27,6 +27,8 @@ mod messages;
 mod metadata;
 mod queue;
 
+pub use queue::claim_race;
+
 use crate::types::*;
 use crate::{MessageMeta, SortFields, Storage, Store, StoreError};
 

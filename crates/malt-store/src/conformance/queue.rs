@@ -8,6 +8,7 @@
 //! claims and listings can be compared exactly. Times are small made-up Unix seconds.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::*;
 
@@ -642,13 +643,22 @@ pub(super) async fn submitter_deleted(storage: &Storage) {
 /// out exactly once (PostgreSQL: separate connections racing on `FOR UPDATE SKIP LOCKED`).
 pub(super) async fn concurrent_claims(storage: &Storage) {
     let s = storage.store.clone();
-    assert_empty(&*s, "concurrent start").await;
+    claim_race(storage, &[s.clone(), s.clone(), s.clone(), s], 60).await;
+}
+
+/// Enqueues `count` due messages through `storage`, then one task per entry of `nodes` (the
+/// same store several times, or stores of different nodes or processes on the same data)
+/// claims in batches of 3 until nothing is left. Panics unless every message was claimed
+/// exactly once. Leaves the queue empty. Starts from an empty queue.
+pub async fn claim_race(storage: &Storage, nodes: &[Arc<dyn Store>], count: i64) {
+    assert_empty(&*storage.store, "claim race start").await;
     let mut want = Vec::new();
-    for i in 0..60 {
-        let id = s
+    for i in 0..count {
+        let id = storage
+            .store
             .queue_enqueue(queued(
                 storage,
-                &format!("q-conc-{i}"),
+                &format!("q-race-{i}"),
                 1,
                 vec![rcpt("a@c.example", 100 + i % 7), rcpt("b@c.example", 100)],
             ))
@@ -656,9 +666,10 @@ pub(super) async fn concurrent_claims(storage: &Storage) {
             .unwrap();
         want.push(id);
     }
-    let tasks: Vec<_> = (0..4)
-        .map(|_| {
-            let s = s.clone();
+    let tasks: Vec<_> = nodes
+        .iter()
+        .map(|node| {
+            let s = node.clone();
             tokio::spawn(async move {
                 let mut got = Vec::new();
                 loop {
@@ -685,6 +696,6 @@ pub(super) async fn concurrent_claims(storage: &Storage) {
     all.sort_unstable();
     want.sort_unstable();
     assert_eq!(all, want, "every due message was claimed");
-    delete_all(&*s).await;
-    assert_empty(&*s, "concurrent").await;
+    delete_all(&*storage.store).await;
+    assert_empty(&*storage.store, "claim race").await;
 }

@@ -527,7 +527,10 @@ impl Connection {
     /// AUTH with `creds` (RFC 4954): PLAIN with an initial response (RFC 4616), else LOGIN. A server that
     /// offers no AUTH is used without it. Refused without TLS unless `creds.allow_plaintext`.
     pub async fn authenticate(&mut self, creds: &Credentials) -> Result<(), SessionError> {
-        if self.ext.auth.is_empty() || self.authenticated {
+        if self.authenticated {
+            return Ok(());
+        }
+        if self.ext.auth.is_empty() {
             tracing::debug!(host = %self.host, "server offers no AUTH; sending unauthenticated");
             return Ok(());
         }

@@ -17,7 +17,8 @@
 //! - Mail loops (RFC 5321 §5.1): an MX host named as this server (`helo_name`) or with one of its
 //!   addresses (`local_addrs`) is this server; it and every host of equal or lower preference are dropped.
 //!   If no host is left: `TempFail` `451 4.4.6 mail for DOMAIN loops back to myself`.
-//! - Relay: the host's addresses in turn (an IP address is used as is), on the given port; `require_tls`
+//! - Relay: the host's addresses in turn (an IP address is used as is), on the given port; a relay host
+//!   that does not resolve is `TempFail` (a configuration problem, not the recipient's); `require_tls`
 //!   means STARTTLS with a verified certificate ([`TlsPolicy::Verified`]), otherwise opportunistic. With
 //!   credentials, AUTH after TLS (never in plaintext unless [`Credentials::allow_plaintext`]).
 //! - Connection reuse ([`crate::pool`]): after a transaction, RSET and keep the session for the same
@@ -83,6 +84,19 @@ pub enum Destination {
         /// STARTTLS with a verified certificate is required.
         require_tls: bool,
     },
+}
+
+impl Destination {
+    /// The MX destination of `address`'s domain (lower case), or `None` without a domain part.
+    pub fn mx_for(address: &str) -> Option<Destination> {
+        let (_, domain) = address.rsplit_once('@')?;
+        if domain.is_empty() {
+            return None;
+        }
+        Some(Destination::Mx {
+            domain: domain.to_lowercase(),
+        })
+    }
 }
 
 /// What became of one recipient.
@@ -553,5 +567,31 @@ impl Outbound {
             Ok(()) => self.pool.put(key, conn),
             Err(e) => tracing::debug!(host = %conn.host(), error = %e, "RSET failed; not reusing"),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mx_destination_of_an_address() {
+        let mx = |d: &str| Some(Destination::Mx { domain: d.to_owned() });
+        assert_eq!(Destination::mx_for("Bob@Example.NET"), mx("example.net"));
+        assert_eq!(Destination::mx_for("\"a@b\"@x.test"), mx("x.test"));
+        assert_eq!(Destination::mx_for("u@[192.0.2.1]"), mx("[192.0.2.1]"));
+        assert_eq!(Destination::mx_for("nodomain"), None);
+        assert_eq!(Destination::mx_for("a@"), None);
+    }
+
+    #[test]
+    fn outcomes_of_replies() {
+        let r = |code| Reply::new(code, (2, 0, 0), "x");
+        assert!(matches!(Outcome::from_reply(r(250)), Outcome::Delivered { .. }));
+        assert!(matches!(Outcome::from_reply(r(451)), Outcome::TempFail { .. }));
+        assert!(matches!(Outcome::from_reply(r(550)), Outcome::PermFail { .. }));
+        assert!(matches!(Outcome::from_reply(r(354)), Outcome::TempFail { .. }));
+        assert!(Outcome::from_reply(r(550)).is_final() && !Outcome::from_reply(r(421)).is_final());
     }
 }

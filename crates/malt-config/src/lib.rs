@@ -4,7 +4,9 @@
 //! - Every table is `#[serde(deny_unknown_fields)]`, so a mistyped key fails at start with toml's error, which
 //!   names the key, its line and column; [`Config::load`] prefixes it with `config FILE:`.
 //! - Every key has a default (`#[serde(default)]`), except the identity of a listener (`name`, `protocol`,
-//!   `port`), which has no sensible default.
+//!   and `port` or, for a Unix domain socket, `path`), which has no sensible default.
+//! - A listener is either TCP (`address`, `port`) or a Unix domain socket (`path`, `mode`), never both
+//!   ([`ListenerConfig::endpoint`]); a Unix socket listener has no TLS and no PROXY protocol.
 //! - [`Config::validate`] checks what the types cannot, and each error names the key path, e.g.
 //!   `listener[2].port: 0.0.0.0:143 is bound by another listener`.
 //! - A file without any `[[listener]]` table has no listeners; only [`Config::zero_config`] adds the
@@ -16,7 +18,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -295,7 +297,8 @@ pub enum ProxyProtocol {
     Any,
 }
 
-/// One `[[listener]]`.
+/// One `[[listener]]`: a TCP socket (`address`, `port`) or a Unix domain socket (`path`, `mode`),
+/// exactly one of the two ([`ListenerConfig::endpoint`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListenerConfig {
@@ -303,15 +306,24 @@ pub struct ListenerConfig {
     pub name: String,
     /// The protocol spoken.
     pub protocol: Protocol,
-    /// The address to bind. Default `0.0.0.0`.
-    #[serde(default = "default_listen_address")]
-    pub address: IpAddr,
-    /// The port to bind (1-65535).
-    pub port: u16,
-    /// `none` (default), `starttls` or `implicit`.
+    /// TCP: the address to bind. Default `0.0.0.0`. Not with `path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
+    /// TCP: the port to bind (0 lets the system pick one). Required unless `path` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// A Unix domain socket to listen on instead of `address`/`port` (e.g. `/run/malt/lmtp.sock`, for
+    /// Postfix's `lmtp:unix:` transport). At most [`UNIX_PATH_MAX`] bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// `path` only: the socket file's permission bits; TOML: an octal string. Default `"0660"`
+    /// ([`DEFAULT_SOCKET_MODE`]).
+    #[serde(default, with = "octal_mode", skip_serializing_if = "Option::is_none")]
+    pub mode: Option<u32>,
+    /// `none` (default), `starttls` or `implicit`. Only `none` with `path`.
     #[serde(default)]
     pub tls: TlsMode,
-    /// `off` (default), `v1`, `v2` or `any`.
+    /// `off` (default), `v1`, `v2` or `any`. Only `off` with `path`.
     #[serde(default)]
     pub proxy_protocol: ProxyProtocol,
     /// Peers allowed to send a PROXY header; empty means any peer. Connections from other peers are closed.
@@ -319,22 +331,160 @@ pub struct ListenerConfig {
     pub trusted_proxies: Vec<IpAddr>,
 }
 
+/// The permission bits of a Unix socket listener's file when `mode` is not set: owner and group may
+/// connect (connecting needs write permission on the socket file).
+pub const DEFAULT_SOCKET_MODE: u32 = 0o660;
+
+/// The longest Unix socket path, in bytes: Linux's `sun_path` holds 108 bytes including the final NUL.
+pub const UNIX_PATH_MAX: usize = 107;
+
+/// Where a listener accepts connections: what [`ListenerConfig::endpoint`] makes of its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A TCP socket (`address`, default `0.0.0.0`, and `port`).
+    Tcp(SocketAddr),
+    /// A Unix domain socket at `path`, its file given the permission bits `mode`.
+    Unix {
+        /// The socket file.
+        path: PathBuf,
+        /// Its permission bits (`mode`, default [`DEFAULT_SOCKET_MODE`]).
+        mode: u32,
+    },
+}
+
+/// Why a listener's keys name no endpoint: a TCP and a Unix key mixed, or neither form given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    /// Neither `port` nor `path`.
+    #[error("required (or `path` for a Unix socket listener)")]
+    NoPort,
+    /// `path` together with `address`.
+    #[error("not used by a Unix socket listener (`path`)")]
+    AddressWithPath,
+    /// `path` together with `port`.
+    #[error("not used by a Unix socket listener (`path`); set either `port` or `path`")]
+    PortWithPath,
+    /// `mode` without `path`.
+    #[error("only for a Unix socket listener (`path`)")]
+    ModeWithoutPath,
+}
+
+impl EndpointError {
+    /// The listener key the error is about (`port`, `address` or `mode`).
+    pub fn key(self) -> &'static str {
+        match self {
+            EndpointError::NoPort | EndpointError::PortWithPath => "port",
+            EndpointError::AddressWithPath => "address",
+            EndpointError::ModeWithoutPath => "mode",
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Tcp(a) => write!(f, "{a}"),
+            Endpoint::Unix { path, .. } => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
 fn default_listen_address() -> IpAddr {
     IpAddr::V4(Ipv4Addr::UNSPECIFIED)
 }
 
 impl ListenerConfig {
-    /// A listener with no PROXY protocol.
+    /// A TCP listener with no PROXY protocol.
     pub fn new(name: &str, protocol: Protocol, address: IpAddr, port: u16, tls: TlsMode) -> Self {
         ListenerConfig {
             name: name.to_string(),
             protocol,
-            address,
-            port,
+            address: Some(address),
+            port: Some(port),
+            path: None,
+            mode: None,
             tls,
             proxy_protocol: ProxyProtocol::Off,
             trusted_proxies: Vec::new(),
         }
+    }
+
+    /// A Unix domain socket listener at `path` (mode [`DEFAULT_SOCKET_MODE`], no TLS).
+    pub fn unix(name: &str, protocol: Protocol, path: impl Into<PathBuf>) -> Self {
+        ListenerConfig {
+            name: name.to_string(),
+            protocol,
+            address: None,
+            port: None,
+            path: Some(path.into()),
+            mode: None,
+            tls: TlsMode::None,
+            proxy_protocol: ProxyProtocol::Off,
+            trusted_proxies: Vec::new(),
+        }
+    }
+
+    /// Where the listener accepts connections: `path` (with `mode`) for a Unix socket, else `address`
+    /// (default `0.0.0.0`) and `port`. Mixing the two forms, or giving neither, is an error
+    /// ([`Config::validate`] reports it under the key [`EndpointError::key`] names).
+    pub fn endpoint(&self) -> Result<Endpoint, EndpointError> {
+        match &self.path {
+            Some(path) => {
+                if self.address.is_some() {
+                    return Err(EndpointError::AddressWithPath);
+                }
+                if self.port.is_some() {
+                    return Err(EndpointError::PortWithPath);
+                }
+                Ok(Endpoint::Unix {
+                    path: path.clone(),
+                    mode: self.mode.unwrap_or(DEFAULT_SOCKET_MODE),
+                })
+            }
+            None => {
+                if self.mode.is_some() {
+                    return Err(EndpointError::ModeWithoutPath);
+                }
+                let port = self.port.ok_or(EndpointError::NoPort)?;
+                Ok(Endpoint::Tcp(SocketAddr::new(
+                    self.address.unwrap_or_else(default_listen_address),
+                    port,
+                )))
+            }
+        }
+    }
+}
+
+/// `mode = "0660"`: permission bits as an octal string of 3 or 4 digits (a TOML integer would be read
+/// as decimal, so it is refused). The range (at most `0777`) is checked by [`Config::validate`].
+mod octal_mode {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(mode: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
+        match mode {
+            Some(m) => s.serialize_str(&format!("{m:04o}")),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        struct Octal;
+        impl Visitor<'_> for Octal {
+            type Value = Option<u32>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an octal mode string like \"0660\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if !(3..=4).contains(&v.len()) || !v.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+                    return Err(E::custom(format!(
+                        "{v:?} is not an octal mode: give 3 or 4 octal digits, like \"0660\""
+                    )));
+                }
+                u32::from_str_radix(v, 8).map(Some).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Octal)
     }
 }
 
@@ -641,6 +791,7 @@ impl Config {
         // [[listener]]
         let mut names = HashSet::new();
         let mut binds = HashSet::new();
+        let mut paths = HashSet::new();
         for (i, l) in self.listeners.iter().enumerate() {
             let key = |field: &str| format!("listener[{i}].{field}");
             if l.name.is_empty() {
@@ -652,12 +803,52 @@ impl Config {
                     format!("{:?} is used by another listener", l.name),
                 ));
             }
-            // Port 0 asks the system for a free port (tests, ad-hoc runs); never two on one.
-            if l.port != 0 && !binds.insert((l.address, l.port)) {
-                return Err(bad(
-                    key("port"),
-                    format!("{}:{} is bound by another listener", l.address, l.port),
-                ));
+            match l.endpoint() {
+                Err(e) => return Err(bad(key(e.key()), e.to_string())),
+                // Port 0 asks the system for a free port (tests, ad-hoc runs); never two on one.
+                Ok(Endpoint::Tcp(addr)) => {
+                    if addr.port() != 0 && !binds.insert(addr) {
+                        return Err(bad(key("port"), format!("{addr} is bound by another listener")));
+                    }
+                }
+                Ok(Endpoint::Unix { path, mode }) => {
+                    let len = path.as_os_str().len();
+                    if len == 0 {
+                        return Err(bad(key("path"), "must not be empty"));
+                    }
+                    if len > UNIX_PATH_MAX {
+                        return Err(bad(
+                            key("path"),
+                            format!("{len} bytes long; a Unix socket path has at most {UNIX_PATH_MAX}"),
+                        ));
+                    }
+                    if !paths.insert(path.clone()) {
+                        return Err(bad(
+                            key("path"),
+                            format!("{} is used by another listener", path.display()),
+                        ));
+                    }
+                    if mode > 0o777 {
+                        return Err(bad(
+                            key("mode"),
+                            format!("{mode:04o} is not a permission mode (0000-0777)"),
+                        ));
+                    }
+                    // A Unix socket never leaves the host: TLS would protect nothing, and there is no
+                    // proxy in front whose client address a PROXY header could carry.
+                    if l.tls != TlsMode::None {
+                        return Err(bad(
+                            key("tls"),
+                            "a Unix socket listener (`path`) takes only \"none\"",
+                        ));
+                    }
+                    if l.proxy_protocol != ProxyProtocol::Off {
+                        return Err(bad(
+                            key("proxy_protocol"),
+                            "a Unix socket listener (`path`) takes only \"off\"",
+                        ));
+                    }
+                }
             }
             if l.tls == TlsMode::StartTls && !l.protocol.supports_starttls() {
                 return Err(bad(
@@ -817,7 +1008,7 @@ mod tests {
         let got: Vec<(&str, Protocol, u16, TlsMode)> = c
             .listeners
             .iter()
-            .map(|l| (l.name.as_str(), l.protocol, l.port, l.tls))
+            .map(|l| (l.name.as_str(), l.protocol, l.port.unwrap(), l.tls))
             .collect();
         use Protocol::*;
         use TlsMode::*;
@@ -840,8 +1031,10 @@ mod tests {
         assert!(
             c.listeners
                 .iter()
-                .all(|l| l.address == IpAddr::V4(Ipv4Addr::LOCALHOST))
+                .all(|l| l.address == Some(IpAddr::V4(Ipv4Addr::LOCALHOST)))
         );
+        // No Unix socket by default.
+        assert!(c.listeners.iter().all(|l| l.path.is_none()));
     }
 
     #[test]
@@ -983,7 +1176,14 @@ mod tests {
         let ok = l("proxy_protocol = \"any\"\ntrusted_proxies = [\"10.0.0.1\", \"::1\"]");
         let c = Config::from_toml_str(&ok).unwrap();
         assert_eq!(c.listeners[0].proxy_protocol, ProxyProtocol::Any);
-        assert_eq!(c.listeners[0].address, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        assert_eq!(c.listeners[0].address, None);
+        assert_eq!(
+            c.listeners[0].endpoint(),
+            Ok(Endpoint::Tcp(SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                143
+            )))
+        );
     }
 
     #[test]
@@ -992,7 +1192,7 @@ mod tests {
         assert_eq!(c.hostname, "mail.example.com");
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/malt"));
         assert_eq!(c.store.backend, StoreBackend::Sqlite);
-        let ports: Vec<u16> = c.listeners.iter().map(|l| l.port).collect();
+        let ports: Vec<u16> = c.listeners.iter().filter_map(|l| l.port).collect();
         assert_eq!(ports, vec![25, 587, 465, 24, 143, 993, 110, 995, 4190, 80, 443]);
         // Public services on every interface; LMTP (no authentication) on loopback only.
         for l in &c.listeners {
@@ -1001,7 +1201,157 @@ mod tests {
             } else {
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED)
             };
-            assert_eq!(l.address, expected, "{}", l.name);
+            assert_eq!(l.address, Some(expected), "{}", l.name);
+        }
+    }
+
+    /// The commented-out Unix socket listener of the example file is valid once uncommented.
+    #[test]
+    fn example_unix_listener_parses() {
+        let example = include_str!("../../../malt.example.toml");
+        let start = example.find("# [[listener]]\n# name = \"lmtp-unix\"").unwrap();
+        let block: String = example[start..]
+            .lines()
+            .map_while(|l| l.strip_prefix("# "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let c = Config::from_toml_str(&format!("{example}\n{block}")).unwrap();
+        let l = c.listeners.last().unwrap();
+        assert_eq!((l.name.as_str(), l.protocol), ("lmtp-unix", Protocol::Lmtp));
+        assert_eq!(
+            l.endpoint(),
+            Ok(Endpoint::Unix {
+                path: PathBuf::from("/run/malt/lmtp.sock"),
+                mode: 0o660
+            })
+        );
+    }
+
+    #[test]
+    fn unix_listeners() {
+        let u = |extra: &str| {
+            format!(
+                "[[listener]]\nname = \"u\"\nprotocol = \"lmtp\"\npath = \"/run/malt/lmtp.sock\"\n{extra}"
+            )
+        };
+        let c = Config::from_toml_str(&u("")).unwrap();
+        let l = &c.listeners[0];
+        assert_eq!((l.address, l.port, l.mode), (None, None, None));
+        assert_eq!(
+            l.endpoint(),
+            Ok(Endpoint::Unix {
+                path: PathBuf::from("/run/malt/lmtp.sock"),
+                mode: DEFAULT_SOCKET_MODE
+            })
+        );
+        assert_eq!(l.endpoint().unwrap().to_string(), "unix:/run/malt/lmtp.sock");
+        assert_eq!(
+            *l,
+            ListenerConfig::unix("u", Protocol::Lmtp, "/run/malt/lmtp.sock")
+        );
+        for (mode, bits) in [("0600", 0o600), ("666", 0o666), ("0000", 0), ("0777", 0o777)] {
+            let c = Config::from_toml_str(&u(&format!("mode = \"{mode}\"\n"))).unwrap();
+            assert_eq!(c.listeners[0].mode, Some(bits), "{mode}");
+        }
+        // Every protocol may listen on a Unix socket (LMTP from the MTA; IMAP, HTTP... behind a local proxy).
+        for p in Protocol::ALL {
+            Config::from_toml_str(&u("").replace("\"lmtp\"", &format!("\"{p}\""))).unwrap();
+        }
+        // A TCP listener with only a port still binds 0.0.0.0.
+        let c =
+            Config::from_toml_str("[[listener]]\nname = \"t\"\nprotocol = \"imap\"\nport = 143\n").unwrap();
+        assert_eq!(
+            c.listeners[0].endpoint(),
+            Ok(Endpoint::Tcp("0.0.0.0:143".parse().unwrap()))
+        );
+        // The example's serialised form reads back the same.
+        let l = ListenerConfig {
+            mode: Some(0o640),
+            ..ListenerConfig::unix("u", Protocol::Lmtp, "/run/x.sock")
+        };
+        let text = toml::to_string(&Config {
+            listeners: vec![l.clone()],
+            ..Config::default()
+        })
+        .unwrap();
+        assert!(text.contains("mode = \"0640\""), "{text}");
+        assert_eq!(Config::from_toml_str(&text).unwrap().listeners, vec![l]);
+
+        let long = format!("/run/{}", "x".repeat(UNIX_PATH_MAX));
+        let cases: Vec<(String, String)> = vec![
+            (
+                u("address = \"127.0.0.1\"\n"),
+                "listener[0].address: not used by a Unix socket listener (`path`)".into(),
+            ),
+            (
+                u("port = 24\n"),
+                "listener[0].port: not used by a Unix socket listener (`path`); set either `port` or `path`"
+                    .into(),
+            ),
+            (
+                u("").replace("path = \"/run/malt/lmtp.sock\"\n", ""),
+                "listener[0].port: required (or `path` for a Unix socket listener)".into(),
+            ),
+            (
+                "[[listener]]\nname = \"t\"\nprotocol = \"lmtp\"\nport = 24\nmode = \"0660\"\n".into(),
+                "listener[0].mode: only for a Unix socket listener (`path`)".into(),
+            ),
+            (
+                u("").replace("/run/malt/lmtp.sock", ""),
+                "listener[0].path: must not be empty".into(),
+            ),
+            (
+                u("").replace("/run/malt/lmtp.sock", &long),
+                format!(
+                    "listener[0].path: {} bytes long; a Unix socket path has at most 107",
+                    long.len()
+                ),
+            ),
+            (
+                format!("{}{}", u(""), u("").replace("\"u\"", "\"v\"")),
+                "listener[1].path: /run/malt/lmtp.sock is used by another listener".into(),
+            ),
+            (
+                u("tls = \"starttls\"\n"),
+                "listener[0].tls: a Unix socket listener (`path`) takes only \"none\"".into(),
+            ),
+            (
+                u("tls = \"implicit\"\n"),
+                "listener[0].tls: a Unix socket listener (`path`) takes only \"none\"".into(),
+            ),
+            (
+                u("proxy_protocol = \"v2\"\n"),
+                "listener[0].proxy_protocol: a Unix socket listener (`path`) takes only \"off\"".into(),
+            ),
+            (
+                u("trusted_proxies = [\"10.0.0.1\"]\n"),
+                "listener[0].trusted_proxies: set but proxy_protocol is \"off\"".into(),
+            ),
+        ];
+        for (toml, want) in cases {
+            let e = err(&toml);
+            assert!(
+                e.starts_with(&format!("config: {want}")),
+                "for {toml:?}: got {e:?}, want {want:?}"
+            );
+        }
+        // A mode out of range set in code is refused by validate().
+        let c = Config {
+            listeners: vec![ListenerConfig {
+                mode: Some(0o4755),
+                ..ListenerConfig::unix("u", Protocol::Lmtp, "/run/x.sock")
+            }],
+            ..Config::default()
+        };
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "config: listener[0].mode: 4755 is not a permission mode (0000-0777)"
+        );
+        // Malformed modes are TOML errors pointing at the value.
+        for bad in ["\"660x\"", "\"0o660\"", "\"06600\"", "\"66\"", "\"0890\"", "432"] {
+            let e = err(&u(&format!("mode = {bad}\n")));
+            assert!(e.contains("line 5"), "{bad}: {e}");
+            assert!(e.contains("octal mode"), "{bad}: {e}");
         }
     }
 

@@ -6,12 +6,16 @@
 //!   `timeouts.handshake_secs`) → per-IP cap on the *real* client address → implicit TLS handshake (within
 //!   `handshake_secs`) → the protocol's [`Handler`]. Any failure before the handler closes the connection
 //!   without writing a byte and counts `malt_connections_refused_total{reason}`.
+//! - A Unix domain socket listener (`path`; see [`crate::unix`]) has no PROXY header and no TLS (the
+//!   config refuses both) and no per-IP cap: its peers have no address, the file's mode decides who may
+//!   connect, and the global cap still applies. Its connections are [`Stream::Unix`] with `remote`
+//!   127.0.0.1:0 ([`UNIX_PEER_ADDR`]), so protocol code treats them as loopback clients.
 //! - The global cap is a semaphore of `limits.max_connections` permits; a permit and the per-IP count are
 //!   held by the session task and released when it ends, however it ends (drop guards).
 //! - The per-IP key is the IPv4 address, or the /64 of an IPv6 address (one host or LAN usually owns a
 //!   whole /64). IPv4-mapped IPv6 addresses count as IPv4.
 //! - Every session runs inside a `session{id, listener, remote, protocol}` span; `remote` is the real
-//!   client after the PROXY header.
+//!   client after the PROXY header, or `unix` and the peer's credentials (`uid=.. gid=.. pid=..`).
 //! - Shutdown: the watch channel flips to `true`; accept loops stop and drop their sockets; sessions see it
 //!   through [`SessionContext::wait_input`] / [`SessionContext::shutdown_signal`] and end; after the grace
 //!   period the rest are aborted. Every spawned session is tracked, so none outlives `Server::shutdown`.
@@ -20,6 +24,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,9 +32,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use malt_config::{Config, ListenerConfig, Protocol, ProxyProtocol, TlsMode};
+use malt_config::{Config, Endpoint, EndpointError, ListenerConfig, Protocol, ProxyProtocol, TlsMode};
 use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio_rustls::TlsAcceptor;
@@ -38,6 +43,7 @@ use tracing::Instrument;
 
 use crate::proxy;
 use crate::tls::TlsManager;
+use crate::unix::{self, SocketFile, UNIX_PEER_ADDR, UnixPeer};
 
 /// The byte stream under a [`Connection`].
 pub enum Stream {
@@ -45,17 +51,32 @@ pub enum Stream {
     Plain(TcpStream),
     /// TLS over TCP.
     Tls(Box<TlsStream<TcpStream>>),
+    /// A Unix domain socket (a `path` listener; never TLS).
+    Unix(UnixStream),
+}
+
+/// How a [`Connection`] reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// TCP: `remote` and `local` are the real addresses.
+    Tcp,
+    /// A Unix domain socket: `remote` and `local` are [`UNIX_PEER_ADDR`]; the peer's credentials, when
+    /// the kernel gave them.
+    Unix(Option<UnixPeer>),
 }
 
 /// An accepted client connection, after the PROXY header and any implicit TLS handshake.
 pub struct Connection {
     stream: Stream,
-    /// The client: the PROXY header's source address when there was one, else the TCP peer.
+    /// The client: the PROXY header's source address when there was one, else the TCP peer; 127.0.0.1:0
+    /// ([`UNIX_PEER_ADDR`]) for a Unix socket peer.
     pub remote: SocketAddr,
-    /// The local address the TCP connection was accepted on.
+    /// The local address the TCP connection was accepted on; [`UNIX_PEER_ADDR`] on a Unix socket.
     pub local: SocketAddr,
     /// The listener that accepted it.
     pub listener: Arc<ListenerConfig>,
+    /// TCP, or a Unix socket and its peer's credentials.
+    pub transport: Transport,
 }
 
 impl std::fmt::Debug for Connection {
@@ -63,6 +84,7 @@ impl std::fmt::Debug for Connection {
         f.debug_struct("Connection")
             .field("remote", &self.remote)
             .field("local", &self.local)
+            .field("transport", &self.transport)
             .field("listener", &self.listener.name)
             .field("tls", &self.is_tls())
             .finish()
@@ -82,6 +104,18 @@ impl Connection {
             remote,
             local,
             listener,
+            transport: Transport::Tcp,
+        }
+    }
+
+    /// Wraps a stream accepted on a Unix socket listener; `remote` and `local` are [`UNIX_PEER_ADDR`].
+    pub fn unix(stream: UnixStream, peer: Option<UnixPeer>, listener: Arc<ListenerConfig>) -> Self {
+        Connection {
+            stream: Stream::Unix(stream),
+            remote: UNIX_PEER_ADDR,
+            local: UNIX_PEER_ADDR,
+            listener,
+            transport: Transport::Unix(peer),
         }
     }
 
@@ -97,6 +131,7 @@ impl Connection {
             let tcp = match &self.stream {
                 Stream::Plain(s) => s,
                 Stream::Tls(s) => s.get_ref().0,
+                Stream::Unix(_) => return,
             };
             if let Err(e) = socket2::SockRef::from(tcp).set_tcp_quickack(true) {
                 tracing::debug!("TCP_QUICKACK: {e}");
@@ -113,7 +148,7 @@ impl Connection {
     pub fn tls_session(&self) -> Option<&rustls::ServerConnection> {
         match &self.stream {
             Stream::Tls(s) => Some(s.get_ref().1),
-            Stream::Plain(_) => None,
+            Stream::Plain(_) | Stream::Unix(_) => None,
         }
     }
 
@@ -126,13 +161,15 @@ impl Connection {
     /// they came over TLS (the CVE-2011-0411 command-injection class). With a `tokio::io::BufReader`, use
     /// [`take_for_starttls`], which returns how many bytes were discarded.
     ///
-    /// Fails if TLS is already active or the handshake fails; the connection is then unusable.
+    /// Fails if TLS is already active, on a Unix socket (never offered there: such listeners have
+    /// `tls = "none"`), or if the handshake fails; the connection is then unusable.
     pub async fn start_tls(self, acceptor: &TlsAcceptor) -> io::Result<Connection> {
         let Connection {
             stream,
             remote,
             local,
             listener,
+            transport,
         } = self;
         match stream {
             Stream::Plain(tcp) => {
@@ -142,9 +179,14 @@ impl Connection {
                     remote,
                     local,
                     listener,
+                    transport,
                 })
             }
             Stream::Tls(_) => Err(io::Error::other("TLS is already active")),
+            Stream::Unix(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "no TLS on a Unix socket",
+            )),
         }
     }
 }
@@ -162,6 +204,7 @@ impl AsyncRead for Connection {
         match &mut self.get_mut().stream {
             Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
 }
@@ -171,6 +214,7 @@ impl AsyncWrite for Connection {
         match &mut self.get_mut().stream {
             Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
 
@@ -178,6 +222,7 @@ impl AsyncWrite for Connection {
         match &mut self.get_mut().stream {
             Stream::Plain(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::Unix(s) => Pin::new(s).poll_flush(cx),
         }
     }
 
@@ -185,6 +230,7 @@ impl AsyncWrite for Connection {
         match &mut self.get_mut().stream {
             Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
 
@@ -196,6 +242,7 @@ impl AsyncWrite for Connection {
         match &mut self.get_mut().stream {
             Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+            Stream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
         }
     }
 
@@ -203,6 +250,7 @@ impl AsyncWrite for Connection {
         match &self.stream {
             Stream::Plain(s) => s.is_write_vectored(),
             Stream::Tls(s) => s.is_write_vectored(),
+            Stream::Unix(s) => s.is_write_vectored(),
         }
     }
 }
@@ -374,11 +422,34 @@ pub enum ServerError {
         /// The error.
         source: io::Error,
     },
+    /// A Unix socket listener could not be set up: the path is taken (a live socket, a file that is not a
+    /// socket), its directory is missing or not writable, chmod failed, ...
+    #[error("listener {listener:?}: cannot listen on {}: {source}", path.display())]
+    BindUnix {
+        /// The listener name.
+        listener: String,
+        /// The socket path.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// The listener's keys name no endpoint (what `Config::validate` refuses).
+    #[error("listener {listener:?}: {key}: {source}")]
+    Endpoint {
+        /// The listener name.
+        listener: String,
+        /// The key at fault.
+        key: &'static str,
+        /// What is wrong.
+        source: EndpointError,
+    },
 }
 
-/// The running listeners. Drop stops accepting; [`Server::shutdown`] also ends the sessions.
+/// The running listeners. Drop stops accepting; [`Server::shutdown`] also ends the sessions. Unix socket
+/// files are removed when their accept loop ends.
 pub struct Server {
     addrs: Vec<(String, SocketAddr)>,
+    paths: Vec<(String, PathBuf)>,
     shutdown_tx: watch::Sender<bool>,
     accept_tasks: Vec<JoinHandle<()>>,
     sessions: Arc<Sessions>,
@@ -386,7 +457,10 @@ pub struct Server {
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server").field("listeners", &self.addrs).finish()
+        f.debug_struct("Server")
+            .field("listeners", &self.addrs)
+            .field("unix_listeners", &self.paths)
+            .finish()
     }
 }
 
@@ -517,23 +591,10 @@ impl Server {
                 });
             }
         }
+        // On an error, the sockets bound so far are dropped (Unix socket files removed) on return.
         let mut bound = Vec::new();
         for l in &config.listeners {
-            let address = SocketAddr::new(l.address, l.port);
-            let sock = TcpListener::bind(address)
-                .await
-                .map_err(|source| ServerError::Bind {
-                    listener: l.name.clone(),
-                    address,
-                    source,
-                })?;
-            let local = sock.local_addr().map_err(|source| ServerError::Bind {
-                listener: l.name.clone(),
-                address,
-                source,
-            })?;
-            tracing::info!(listener = %l.name, protocol = %l.protocol, tls = l.tls.as_str(), %local, "listening");
-            bound.push((Arc::new(l.clone()), sock, local));
+            bound.push((Arc::new(l.clone()), Bound::bind(l).await?));
         }
 
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -558,13 +619,18 @@ impl Server {
             shutdown_rx,
         });
         let mut addrs = Vec::new();
+        let mut paths = Vec::new();
         let mut accept_tasks = Vec::new();
-        for (lc, sock, local) in bound {
-            addrs.push((lc.name.clone(), local));
+        for (lc, sock) in bound {
+            match &sock {
+                Bound::Tcp(_, local) => addrs.push((lc.name.clone(), *local)),
+                Bound::Unix(_, file) => paths.push((lc.name.clone(), file.path().to_path_buf())),
+            }
             accept_tasks.push(tokio::spawn(accept_loop(sock, lc, shared.clone())));
         }
         Ok(Server {
             addrs,
+            paths,
             shutdown_tx,
             accept_tasks,
             sessions,
@@ -579,9 +645,22 @@ impl Server {
             .map(|(_, a)| *a)
     }
 
-    /// Every listener's name and bound address, in config order.
+    /// Every TCP listener's name and bound address, in config order.
     pub fn local_addrs(&self) -> &[(String, SocketAddr)] {
         &self.addrs
+    }
+
+    /// The socket path of the Unix socket listener named `listener_name`.
+    pub fn local_path(&self, listener_name: &str) -> Option<&Path> {
+        self.paths
+            .iter()
+            .find(|(n, _)| n == listener_name)
+            .map(|(_, p)| p.as_path())
+    }
+
+    /// Every Unix socket listener's name and path, in config order.
+    pub fn local_paths(&self) -> &[(String, PathBuf)] {
+        &self.paths
     }
 
     /// The number of sessions running (including those still in their PROXY/TLS handshake).
@@ -589,8 +668,8 @@ impl Server {
         *self.sessions.count.borrow()
     }
 
-    /// Stops accepting (listening sockets are closed before this returns), signals every session, waits up
-    /// to `grace` for them to end, then aborts the rest.
+    /// Stops accepting (listening sockets are closed and Unix socket files removed before this returns),
+    /// signals every session, waits up to `grace` for them to end, then aborts the rest.
     pub async fn shutdown(mut self, grace: Duration) {
         self.shutdown_tx.send_replace(true);
         for task in std::mem::take(&mut self.accept_tasks) {
@@ -631,10 +710,89 @@ async fn wait_zero(rx: &mut watch::Receiver<usize>) {
     let _ = rx.wait_for(|n| *n == 0).await;
 }
 
-async fn accept_loop(sock: TcpListener, lc: Arc<ListenerConfig>, shared: Arc<Shared>) {
+/// A bound listening socket; dropping it closes the socket (and removes a Unix socket's file).
+enum Bound {
+    Tcp(TcpListener, SocketAddr),
+    Unix(UnixListener, SocketFile),
+}
+
+/// An accepted connection, before any check.
+enum Accepted {
+    /// A TCP stream and its peer.
+    Tcp(TcpStream, SocketAddr),
+    /// A Unix socket stream and its peer's credentials.
+    Unix(UnixStream, Option<UnixPeer>),
+}
+
+impl Bound {
+    async fn bind(l: &ListenerConfig) -> Result<Bound, ServerError> {
+        let endpoint = l.endpoint().map_err(|source| ServerError::Endpoint {
+            listener: l.name.clone(),
+            key: source.key(),
+            source,
+        })?;
+        match endpoint {
+            Endpoint::Tcp(address) => {
+                let bind_err = |source| ServerError::Bind {
+                    listener: l.name.clone(),
+                    address,
+                    source,
+                };
+                let sock = TcpListener::bind(address).await.map_err(bind_err)?;
+                let local = sock.local_addr().map_err(bind_err)?;
+                tracing::info!(listener = %l.name, protocol = %l.protocol, tls = l.tls.as_str(), %local, "listening");
+                Ok(Bound::Tcp(sock, local))
+            }
+            Endpoint::Unix { path, mode } => {
+                let (sock, file) = unix::bind(&path, mode)
+                    .await
+                    .map_err(|source| ServerError::BindUnix {
+                        listener: l.name.clone(),
+                        path: path.clone(),
+                        source,
+                    })?;
+                tracing::info!(
+                    listener = %l.name,
+                    protocol = %l.protocol,
+                    path = %path.display(),
+                    mode = %format_args!("{mode:04o}"),
+                    "listening"
+                );
+                Ok(Bound::Unix(sock, file))
+            }
+        }
+    }
+
+    async fn accept(&self) -> io::Result<Accepted> {
+        match self {
+            Bound::Tcp(sock, _) => {
+                let (stream, peer) = sock.accept().await?;
+                Ok(Accepted::Tcp(stream, peer))
+            }
+            Bound::Unix(sock, _) => {
+                let (stream, _) = sock.accept().await?;
+                let peer = UnixPeer::of(&stream);
+                Ok(Accepted::Unix(stream, peer))
+            }
+        }
+    }
+}
+
+impl Accepted {
+    /// The `remote` of the session span: the TCP peer, or `unix` and the peer's credentials.
+    fn span_remote(&self) -> String {
+        match self {
+            Accepted::Tcp(_, peer) => peer.to_string(),
+            Accepted::Unix(_, Some(cred)) => format!("unix {cred}"),
+            Accepted::Unix(_, None) => "unix".to_string(),
+        }
+    }
+}
+
+async fn accept_loop(sock: Bound, lc: Arc<ListenerConfig>, shared: Arc<Shared>) {
     let mut shutdown = shared.shutdown_rx.clone();
     loop {
-        let (stream, peer) = tokio::select! {
+        let accepted = tokio::select! {
             () = wait_true(&mut shutdown) => break,
             r = sock.accept() => match r {
                 Ok(x) => x,
@@ -650,23 +808,25 @@ async fn accept_loop(sock: TcpListener, lc: Arc<ListenerConfig>, shared: Arc<Sha
         // latency: a small reply such as IMAP's literal continuation `+` would wait for the client's
         // delayed ACK of the previous answer (about 40 ms; measured: 23 synchronising-literal
         // APPENDs per second instead of hundreds). Dovecot and Postfix set TCP_NODELAY too.
-        if let Err(e) = stream.set_nodelay(true) {
+        if let Accepted::Tcp(stream, peer) = &accepted
+            && let Err(e) = stream.set_nodelay(true)
+        {
             tracing::debug!(listener = %lc.name, %peer, "TCP_NODELAY: {e}");
         }
         let Ok(permit) = shared.conn_sem.clone().try_acquire_owned() else {
-            tracing::debug!(listener = %lc.name, %peer, "connection refused: limits.max_connections reached");
+            tracing::debug!(listener = %lc.name, remote = %accepted.span_remote(), "connection refused: limits.max_connections reached");
             refused("max_connections");
-            drop(stream);
+            drop(accepted);
             continue;
         };
-        spawn_session(&shared, stream, peer, lc.clone(), permit);
+        spawn_session(&shared, accepted, lc.clone(), permit);
     }
+    // `sock` is dropped here: the socket closes and a Unix socket's file is removed.
 }
 
 fn spawn_session(
     shared: &Arc<Shared>,
-    stream: TcpStream,
-    peer: SocketAddr,
+    accepted: Accepted,
     lc: Arc<ListenerConfig>,
     permit: OwnedSemaphorePermit,
 ) {
@@ -675,7 +835,7 @@ fn spawn_session(
         "session",
         id,
         listener = %lc.name,
-        remote = %peer,
+        remote = %accepted.span_remote(),
         protocol = %lc.protocol,
     );
     // Holding the map lock across spawn + insert: the guard's removal (which takes the lock) cannot run
@@ -686,7 +846,7 @@ fn spawn_session(
         sessions: shared.sessions.clone(),
         id,
     };
-    let fut = run_session(shared.clone(), id, stream, peer, lc, permit, span.clone());
+    let fut = run_session(shared.clone(), id, accepted, lc, permit, span.clone());
     let handle = tokio::spawn(
         async move {
             let _guard = guard;
@@ -700,68 +860,20 @@ fn spawn_session(
 async fn run_session(
     shared: Arc<Shared>,
     id: u64,
-    mut stream: TcpStream,
-    peer: SocketAddr,
+    accepted: Accepted,
     lc: Arc<ListenerConfig>,
     _permit: OwnedSemaphorePermit,
     span: tracing::Span,
 ) {
     let handshake = Duration::from_secs(shared.config.timeouts.handshake_secs);
-    let local = match stream.local_addr() {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::debug!("local_addr failed: {e}");
-            return;
-        }
+    let (mut conn, _ip_guard) = match accepted {
+        Accepted::Tcp(stream, peer) => match admit_tcp(&shared, stream, peer, &lc, &span).await {
+            Some(admitted) => admitted,
+            None => return,
+        },
+        // No PROXY header, no per-IP cap: see the module docs.
+        Accepted::Unix(stream, peer) => (Connection::unix(stream, peer, lc.clone()), None),
     };
-    let mut remote = peer;
-    if lc.proxy_protocol != ProxyProtocol::Off {
-        if !lc.trusted_proxies.is_empty()
-            && !lc
-                .trusted_proxies
-                .iter()
-                .any(|p| p.to_canonical() == peer.ip().to_canonical())
-        {
-            tracing::info!("connection refused: peer is not in trusted_proxies");
-            refused("untrusted_proxy");
-            return;
-        }
-        // Boxed, like the TLS handshake below: the task keeps its size for the whole session, so
-        // the states only needed at the start live on the heap only while they run.
-        match tokio::time::timeout(
-            handshake,
-            Box::pin(proxy::read_header(&mut stream, lc.proxy_protocol)),
-        )
-        .await
-        {
-            Ok(Ok(h)) => {
-                if let Some(src) = h.source {
-                    remote = src;
-                    span.record("remote", tracing::field::display(remote));
-                }
-                tracing::debug!(proxy = %peer, "PROXY header accepted");
-            }
-            Ok(Err(e)) => {
-                tracing::info!("connection refused: bad PROXY header: {e}");
-                refused("proxy_header");
-                return;
-            }
-            Err(_) => {
-                tracing::info!(
-                    "connection refused: no PROXY header within {}s",
-                    handshake.as_secs()
-                );
-                refused("proxy_timeout");
-                return;
-            }
-        }
-    }
-    let Some(_ip_guard) = shared.per_ip.try_acquire(remote.ip()) else {
-        tracing::info!("connection refused: limits.max_connections_per_ip reached");
-        refused("max_connections_per_ip");
-        return;
-    };
-    let mut conn = Connection::plain(stream, remote, local, lc.clone());
     if lc.tls == TlsMode::Implicit {
         let acceptor = shared.tls.acceptor();
         conn = match tokio::time::timeout(handshake, Box::pin(conn.start_tls(&acceptor))).await {
@@ -794,6 +906,76 @@ async fn run_session(
     tracing::debug!(tls = conn.is_tls(), "session start");
     handler.handle(conn, ctx).await;
     tracing::debug!("session end");
+}
+
+/// The TCP checks before TLS: trusted proxy, PROXY header, per-IP cap on the real client. `None`: refused
+/// (logged and counted).
+async fn admit_tcp(
+    shared: &Shared,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    lc: &Arc<ListenerConfig>,
+    span: &tracing::Span,
+) -> Option<(Connection, Option<IpGuard>)> {
+    let handshake = Duration::from_secs(shared.config.timeouts.handshake_secs);
+    let local = match stream.local_addr() {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::debug!("local_addr failed: {e}");
+            return None;
+        }
+    };
+    let mut remote = peer;
+    if lc.proxy_protocol != ProxyProtocol::Off {
+        if !lc.trusted_proxies.is_empty()
+            && !lc
+                .trusted_proxies
+                .iter()
+                .any(|p| p.to_canonical() == peer.ip().to_canonical())
+        {
+            tracing::info!("connection refused: peer is not in trusted_proxies");
+            refused("untrusted_proxy");
+            return None;
+        }
+        // Boxed, like the TLS handshake: the task keeps its size for the whole session, so the states
+        // only needed at the start live on the heap only while they run.
+        match tokio::time::timeout(
+            handshake,
+            Box::pin(proxy::read_header(&mut stream, lc.proxy_protocol)),
+        )
+        .await
+        {
+            Ok(Ok(h)) => {
+                if let Some(src) = h.source {
+                    remote = src;
+                    span.record("remote", tracing::field::display(remote));
+                }
+                tracing::debug!(proxy = %peer, "PROXY header accepted");
+            }
+            Ok(Err(e)) => {
+                tracing::info!("connection refused: bad PROXY header: {e}");
+                refused("proxy_header");
+                return None;
+            }
+            Err(_) => {
+                tracing::info!(
+                    "connection refused: no PROXY header within {}s",
+                    handshake.as_secs()
+                );
+                refused("proxy_timeout");
+                return None;
+            }
+        }
+    }
+    let Some(ip_guard) = shared.per_ip.try_acquire(remote.ip()) else {
+        tracing::info!("connection refused: limits.max_connections_per_ip reached");
+        refused("max_connections_per_ip");
+        return None;
+    };
+    Some((
+        Connection::plain(stream, remote, local, lc.clone()),
+        Some(ip_guard),
+    ))
 }
 
 #[cfg(test)]

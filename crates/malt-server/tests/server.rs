@@ -1,4 +1,5 @@
-//! The listener layer over real sockets: port-0 listeners, a temporary data directory, small test handlers.
+//! The listener layer over real sockets: port-0 listeners, Unix socket listeners in a temporary data
+//! directory, small test handlers.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,10 +17,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use malt_config::{Config, ListenerConfig, Protocol, ProxyProtocol, TlsMode};
 use malt_server::http::{HttpHandler, HttpState, router};
-use malt_server::{Connection, Handler, Server, SessionContext, TlsManager, Wait, take_for_starttls};
+use malt_server::{
+    Connection, Handler, Server, SessionContext, TlsManager, Transport, UnixPeer, Wait, take_for_starttls,
+};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 use tokio_rustls::TlsConnector;
 
 const LO: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -549,4 +552,241 @@ async fn placeholder_greetings() {
     assert!(read_line(&mut s).await.starts_with("221 2.0.0 "));
     expect_eof(&mut s).await;
     server.shutdown(Duration::from_secs(2)).await;
+}
+
+// Unix domain socket listeners (`path`), as a local MTA delivers by LMTP.
+
+/// Writes "PEER <remote> <transport> <plaintext auth allowed>", then echoes like [`Echo`] until EOF.
+struct Peer;
+
+#[async_trait]
+impl Handler for Peer {
+    async fn handle(&self, conn: Connection, ctx: SessionContext) {
+        let line = format!(
+            "PEER {} {:?} {}\r\n",
+            conn.remote,
+            conn.transport,
+            ctx.plaintext_auth_allowed(&conn)
+        );
+        let mut reader = BufReader::new(conn);
+        if reader.get_mut().write_all(line.as_bytes()).await.is_err() {
+            return;
+        }
+        loop {
+            let mut line = String::new();
+            match ctx.wait_input(reader.read_line(&mut line)).await {
+                Wait::Ready(Ok(n)) if n > 0 => {}
+                Wait::Shutdown => {
+                    let _ = reader.get_mut().write_all(b"BYE shutdown\r\n").await;
+                    return;
+                }
+                _ => return,
+            }
+            let reply = format!("ECHO {}\r\n", line.trim_end());
+            if reader.get_mut().write_all(reply.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn unix_listener(name: &str, path: &Path, mode: Option<u32>) -> ListenerConfig {
+    let mut l = ListenerConfig::unix(name, Protocol::Lmtp, path);
+    l.mode = mode;
+    l
+}
+
+fn is_socket(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket())
+}
+
+async fn unix_connect(path: &Path) -> BufReader<UnixStream> {
+    BufReader::new(UnixStream::connect(path).await.unwrap())
+}
+
+#[tokio::test]
+async fn unix_listener_accepts_applies_mode_and_is_removed_on_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let lmtp = dir.path().join("lmtp.sock");
+    let private = dir.path().join("private.sock");
+    let c = config(
+        dir.path(),
+        vec![
+            unix_listener("lmtp-unix", &lmtp, None),
+            unix_listener("private", &private, Some(0o600)),
+            listener("tcp", Protocol::Imap, TlsMode::None),
+        ],
+    );
+    let (server, _) = start(c, Arc::new(Peer)).await;
+    assert_eq!(server.local_path("lmtp-unix"), Some(lmtp.as_path()));
+    assert_eq!(server.local_path("tcp"), None);
+    assert_eq!(server.local_addr("lmtp-unix"), None);
+    assert_eq!(server.local_paths().len(), 2);
+    assert_eq!(server.local_addrs().len(), 1);
+    // The default mode lets owner and group connect; "0600" only the owner.
+    for (path, mode) in [(&lmtp, 0o660), (&private, 0o600)] {
+        let meta = std::fs::symlink_metadata(path).unwrap();
+        assert!(meta.file_type().is_socket());
+        assert_eq!(meta.permissions().mode() & 0o7777, mode, "{}", path.display());
+    }
+
+    // A Unix peer is loopback for the protocol code, with the kernel's credentials of this process.
+    let uid = std::fs::metadata(dir.path()).unwrap().uid();
+    let gid = std::fs::metadata(&lmtp).unwrap().gid();
+    let mut s = unix_connect(&lmtp).await;
+    let peer = UnixPeer {
+        uid,
+        gid,
+        pid: Some(std::process::id() as i32),
+    };
+    assert_eq!(
+        read_line(&mut s).await,
+        format!("PEER 127.0.0.1:0 {:?} true\r\n", Transport::Unix(Some(peer)))
+    );
+    s.get_mut().write_all(b"hello\r\n").await.unwrap();
+    assert_eq!(read_line(&mut s).await, "ECHO hello\r\n");
+    // Over TCP the same handler sees the real peer.
+    let tcp = TcpStream::connect(server.local_addr("tcp").unwrap())
+        .await
+        .unwrap();
+    let local = tcp.local_addr().unwrap();
+    let mut t = BufReader::new(tcp);
+    assert_eq!(read_line(&mut t).await, format!("PEER {local} Tcp true\r\n"));
+
+    // Shutdown ends the session and removes both socket files.
+    server.shutdown(Duration::from_secs(5)).await;
+    assert_eq!(read_line(&mut s).await, "BYE shutdown\r\n");
+    expect_eof(&mut s).await;
+    assert!(!lmtp.exists() && !private.exists());
+    assert!(UnixStream::connect(&lmtp).await.is_err());
+}
+
+#[tokio::test]
+async fn stale_unix_socket_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lmtp.sock");
+    // A crashed server's socket file: still there, nobody listening.
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    assert!(is_socket(&path));
+    assert!(UnixStream::connect(&path).await.is_err());
+    let c = config(dir.path(), vec![unix_listener("lmtp-unix", &path, None)]);
+    let (server, _) = start(c, Arc::new(Peer)).await;
+    let mut s = unix_connect(&path).await;
+    assert!(read_line(&mut s).await.starts_with("PEER 127.0.0.1:0 Unix("));
+    server.shutdown(Duration::from_secs(2)).await;
+    assert!(!path.exists());
+}
+
+#[tokio::test]
+async fn live_unix_socket_is_not_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lmtp.sock");
+    let other = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let c = config(dir.path(), vec![unix_listener("lmtp-unix", &path, None)]);
+    let tls = Arc::new(TlsManager::from_config(&c).unwrap());
+    let err = Server::start(Arc::new(c), tls, handlers(Arc::new(Peer)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "listener \"lmtp-unix\": cannot listen on {}: a socket file exists and a server is listening on it",
+            path.display()
+        )
+    );
+    // The other server still owns the path: a new client reaches it.
+    let _client = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    other.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    // The probe's connection and the client's are both queued on `other`.
+    let mut accepted = 0;
+    while accepted < 2 {
+        match other.accept() {
+            Ok(_) => accepted += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline, "{accepted} accepted");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn regular_file_at_unix_path_is_refused_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.sock");
+    let path = dir.path().join("lmtp.sock");
+    std::fs::write(&path, b"not a socket").unwrap();
+    let c = config(
+        dir.path(),
+        vec![
+            unix_listener("first", &first, None),
+            unix_listener("lmtp-unix", &path, None),
+        ],
+    );
+    let tls = Arc::new(TlsManager::from_config(&c).unwrap());
+    let err = Server::start(Arc::new(c), tls, handlers(Arc::new(Peer)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "listener \"lmtp-unix\": cannot listen on {}: the path exists and is a regular file; not removing it",
+            path.display()
+        )
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), b"not a socket");
+    // The listener bound before the failure was closed and its file removed.
+    assert!(!first.exists());
+}
+
+#[tokio::test]
+async fn unix_peers_skip_the_per_ip_cap_but_not_the_global_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lmtp.sock");
+    let mut c = config(dir.path(), vec![unix_listener("lmtp-unix", &path, None)]);
+    c.limits.max_connections_per_ip = 1;
+    c.limits.max_connections = 2;
+    let (server, _) = start(c, Arc::new(Peer)).await;
+    let mut a = unix_connect(&path).await;
+    assert!(read_line(&mut a).await.starts_with("PEER "));
+    let mut b = unix_connect(&path).await;
+    assert!(read_line(&mut b).await.starts_with("PEER "));
+    let mut third = UnixStream::connect(&path).await.unwrap();
+    expect_eof(&mut third).await;
+    server.shutdown(Duration::from_secs(2)).await;
+}
+
+#[tokio::test]
+async fn dropped_server_removes_its_socket_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lmtp.sock");
+    let c = config(dir.path(), vec![unix_listener("lmtp-unix", &path, None)]);
+    let (server, _) = start(c, Arc::new(Peer)).await;
+    assert!(is_socket(&path));
+    drop(server);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while path.exists() {
+        assert!(Instant::now() < deadline, "socket file left behind");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn unvalidated_mixed_endpoint_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = unix_listener("mixed", &dir.path().join("x.sock"), None);
+    l.port = Some(24);
+    let c = config(dir.path(), vec![l]);
+    let tls = Arc::new(TlsManager::from_config(&c).unwrap());
+    let err = Server::start(Arc::new(c), tls, handlers(Arc::new(Peer)))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("listener \"mixed\": port: not used by a Unix socket listener"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x.sock").exists());
 }

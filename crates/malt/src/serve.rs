@@ -46,7 +46,10 @@ pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
     let server = Server::start(config.clone(), tls.clone(), handlers(&storage, &config, feed))
         .await
         .context("cannot start the listeners")?;
-    tracing::info!(listeners = server.local_addrs().len(), "started");
+    tracing::info!(
+        listeners = server.local_addrs().len() + server.local_paths().len(),
+        "started"
+    );
 
     let gc = tokio::spawn(periodic_gc(storage.clone(), config.clone()));
 

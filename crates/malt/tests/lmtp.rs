@@ -57,3 +57,85 @@ print("ok")
     }
     assert!(server.terminate(Duration::from_secs(15)).success());
 }
+
+/// As Postfix delivers into Dovecot (`mailbox_transport = lmtp:unix:...`): a `path` listener in the
+/// config file, smtplib.LMTP given the socket path, the mode applied, a second instance refused while
+/// the first listens, and the socket file gone after SIGTERM.
+#[test]
+fn smtplib_lmtp_over_a_unix_socket_through_malt_serve() {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+    let malt = Malt::new();
+    malt.with_user("u@example.com");
+    malt.with_user("v@example.com");
+    let sock = malt.dir.path().join("lmtp.sock");
+    let config = malt.config(&format!(
+        "[[listener]]\nname = \"lmtp-unix\"\nprotocol = \"lmtp\"\npath = \"{}\"\nmode = \"0600\"\n",
+        sock.display()
+    ));
+    let server = Server::start(&malt, &config, 1);
+    // The TCP listener is reported by its address; wait for the Unix one's "listening" line too.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !server.log.lock().unwrap().contains("listener=lmtp-unix") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            server.log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let meta = std::fs::symlink_metadata(&sock).unwrap();
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+
+    let script = format!(
+        r#"
+import smtplib
+s = smtplib.LMTP({sock:?}, timeout=10)
+code, banner = s.ehlo("mta.test")
+assert code == 250 and b"STARTTLS" not in banner, banner
+assert s.mail("bounce@remote.test")[0] == 250
+assert s.rcpt("u@example.com")[0] == 250
+assert s.rcpt("v@example.com")[0] == 250
+code, text = s.data(open({msg:?}, "rb").read())
+assert code == 250 and text.startswith(b"2.0.0 <u@example.com>"), (code, text)
+code, text = s.getreply()
+assert code == 250 and text.startswith(b"2.0.0 <v@example.com>"), (code, text)
+s.quit()
+print("ok")
+"#,
+        sock = sock.to_str().unwrap(),
+        msg = {
+            let path = malt.dir.path().join("msg.eml");
+            std::fs::write(&path, message("lmtp-unix-e2e", 500)).unwrap();
+            path.to_str().unwrap().to_owned()
+        }
+    );
+    assert_eq!(python(&script).trim(), "ok");
+    for user in ["u@example.com", "v@example.com"] {
+        let mbox = malt.ok(&["export", "mbox", user, "INBOX"], b"");
+        assert_eq!(message_ids(&mbox), ["lmtp-unix-e2e"], "{mbox}");
+        assert!(mbox.contains(&format!("Delivered-To: {user}")), "{mbox}");
+        assert!(mbox.contains("Received: from mta.test ([127.0.0.1])"), "{mbox}");
+    }
+
+    // A second instance must not take the socket of a running one.
+    let out = run_with(
+        std::process::Command::new(BIN)
+            .env_remove("RUST_LOG")
+            .arg("--config")
+            .arg(&config)
+            .arg("serve"),
+        b"",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("a socket file exists and a server is listening on it"),
+        "{stderr}"
+    );
+    assert!(sock.exists());
+
+    assert!(server.terminate(Duration::from_secs(15)).success());
+    assert!(!sock.exists(), "socket file left after SIGTERM");
+}

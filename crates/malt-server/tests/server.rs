@@ -45,40 +45,46 @@ struct Echo;
 impl Handler for Echo {
     async fn handle(&self, conn: Connection, ctx: SessionContext) {
         let greeting = format!("HELLO {} {}\r\n", conn.remote, conn.is_tls());
-        let mut reader = BufReader::new(conn);
-        if reader.get_mut().write_all(greeting.as_bytes()).await.is_err() {
-            return;
-        }
-        loop {
-            let mut line = String::new();
-            match ctx.wait_input(reader.read_line(&mut line)).await {
-                Wait::Ready(Ok(n)) if n > 0 => {}
-                Wait::Ready(_) => return,
-                Wait::Idle => {
-                    let _ = reader.get_mut().write_all(b"BYE idle\r\n").await;
-                    return;
-                }
-                Wait::Shutdown => {
-                    let _ = reader.get_mut().write_all(b"BYE shutdown\r\n").await;
-                    return;
-                }
-            }
-            if line.trim_end() == "STARTTLS" {
-                reader.get_mut().write_all(b"OK\r\n").await.unwrap();
-                let (conn, discarded) = take_for_starttls(reader);
-                assert_eq!(discarded, 0);
-                let conn = match ctx.start_tls(conn).await {
-                    Ok(c) => c,
-                    Err(_) => return,
-                };
-                assert!(ctx.plaintext_auth_allowed(&conn));
-                reader = BufReader::new(conn);
-                continue;
-            }
-            let reply = format!("ECHO {} {}\r\n", reader.get_ref().is_tls(), line.trim_end());
-            if reader.get_mut().write_all(reply.as_bytes()).await.is_err() {
+        echo(conn, ctx, &greeting).await;
+    }
+}
+
+/// Writes `greeting`, then echoes lines as "ECHO <tls> <line>"; "STARTTLS" upgrades; idle and shutdown
+/// say BYE.
+async fn echo(conn: Connection, ctx: SessionContext, greeting: &str) {
+    let mut reader = BufReader::new(conn);
+    if reader.get_mut().write_all(greeting.as_bytes()).await.is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        match ctx.wait_input(reader.read_line(&mut line)).await {
+            Wait::Ready(Ok(n)) if n > 0 => {}
+            Wait::Ready(_) => return,
+            Wait::Idle => {
+                let _ = reader.get_mut().write_all(b"BYE idle\r\n").await;
                 return;
             }
+            Wait::Shutdown => {
+                let _ = reader.get_mut().write_all(b"BYE shutdown\r\n").await;
+                return;
+            }
+        }
+        if line.trim_end() == "STARTTLS" {
+            reader.get_mut().write_all(b"OK\r\n").await.unwrap();
+            let (conn, discarded) = take_for_starttls(reader);
+            assert_eq!(discarded, 0);
+            let conn = match ctx.start_tls(conn).await {
+                Ok(c) => c,
+                Err(_) => return,
+            };
+            assert!(ctx.plaintext_auth_allowed(&conn));
+            reader = BufReader::new(conn);
+            continue;
+        }
+        let reply = format!("ECHO {} {}\r\n", reader.get_ref().is_tls(), line.trim_end());
+        if reader.get_mut().write_all(reply.as_bytes()).await.is_err() {
+            return;
         }
     }
 }
@@ -556,38 +562,29 @@ async fn placeholder_greetings() {
 
 // Unix domain socket listeners (`path`), as a local MTA delivers by LMTP.
 
-/// Writes "PEER <remote> <transport> <plaintext auth allowed>", then echoes like [`Echo`] until EOF.
+/// Greets with "PEER <remote> <transport> <plaintext auth allowed>", then as [`Echo`].
 struct Peer;
 
 #[async_trait]
 impl Handler for Peer {
     async fn handle(&self, conn: Connection, ctx: SessionContext) {
-        let line = format!(
+        let greeting = format!(
             "PEER {} {:?} {}\r\n",
             conn.remote,
             conn.transport,
             ctx.plaintext_auth_allowed(&conn)
         );
-        let mut reader = BufReader::new(conn);
-        if reader.get_mut().write_all(line.as_bytes()).await.is_err() {
-            return;
-        }
-        loop {
-            let mut line = String::new();
-            match ctx.wait_input(reader.read_line(&mut line)).await {
-                Wait::Ready(Ok(n)) if n > 0 => {}
-                Wait::Shutdown => {
-                    let _ = reader.get_mut().write_all(b"BYE shutdown\r\n").await;
-                    return;
-                }
-                _ => return,
-            }
-            let reply = format!("ECHO {}\r\n", line.trim_end());
-            if reader.get_mut().write_all(reply.as_bytes()).await.is_err() {
-                return;
-            }
-        }
+        echo(conn, ctx, &greeting).await;
     }
+}
+
+/// The error of a server that must not start.
+async fn start_err(c: Config) -> String {
+    let tls = Arc::new(TlsManager::from_config(&c).unwrap());
+    Server::start(Arc::new(c), tls, handlers(Arc::new(Peer)))
+        .await
+        .unwrap_err()
+        .to_string()
 }
 
 fn unix_listener(name: &str, path: &Path, mode: Option<u32>) -> ListenerConfig {
@@ -644,7 +641,13 @@ async fn unix_listener_accepts_applies_mode_and_is_removed_on_shutdown() {
         format!("PEER 127.0.0.1:0 {:?} true\r\n", Transport::Unix(Some(peer)))
     );
     s.get_mut().write_all(b"hello\r\n").await.unwrap();
-    assert_eq!(read_line(&mut s).await, "ECHO hello\r\n");
+    assert_eq!(read_line(&mut s).await, "ECHO false hello\r\n");
+    // STARTTLS cannot happen on a Unix socket: the session ends.
+    s.get_mut().write_all(b"STARTTLS\r\n").await.unwrap();
+    assert_eq!(read_line(&mut s).await, "OK\r\n");
+    expect_eof(&mut s).await;
+    let mut s = unix_connect(&lmtp).await;
+    assert!(read_line(&mut s).await.starts_with("PEER 127.0.0.1:0 Unix("));
     // Over TCP the same handler sees the real peer.
     let tcp = TcpStream::connect(server.local_addr("tcp").unwrap())
         .await
@@ -683,12 +686,9 @@ async fn live_unix_socket_is_not_taken_over() {
     let path = dir.path().join("lmtp.sock");
     let other = std::os::unix::net::UnixListener::bind(&path).unwrap();
     let c = config(dir.path(), vec![unix_listener("lmtp-unix", &path, None)]);
-    let tls = Arc::new(TlsManager::from_config(&c).unwrap());
-    let err = Server::start(Arc::new(c), tls, handlers(Arc::new(Peer)))
-        .await
-        .unwrap_err();
+    let err = start_err(c).await;
     assert_eq!(
-        err.to_string(),
+        err,
         format!(
             "listener \"lmtp-unix\": cannot listen on {}: a socket file exists and a server is listening on it",
             path.display()
@@ -725,12 +725,9 @@ async fn regular_file_at_unix_path_is_refused_and_kept() {
             unix_listener("lmtp-unix", &path, None),
         ],
     );
-    let tls = Arc::new(TlsManager::from_config(&c).unwrap());
-    let err = Server::start(Arc::new(c), tls, handlers(Arc::new(Peer)))
-        .await
-        .unwrap_err();
+    let err = start_err(c).await;
     assert_eq!(
-        err.to_string(),
+        err,
         format!(
             "listener \"lmtp-unix\": cannot listen on {}: the path exists and is a regular file; not removing it",
             path.display()
@@ -779,10 +776,7 @@ async fn unvalidated_mixed_endpoint_is_an_error() {
     let mut l = unix_listener("mixed", &dir.path().join("x.sock"), None);
     l.port = Some(24);
     let c = config(dir.path(), vec![l]);
-    let tls = Arc::new(TlsManager::from_config(&c).unwrap());
-    let err = Server::start(Arc::new(c), tls, handlers(Arc::new(Peer)))
-        .await
-        .unwrap_err();
+    let err = start_err(c).await;
     assert!(
         err.to_string()
             .starts_with("listener \"mixed\": port: not used by a Unix socket listener"),

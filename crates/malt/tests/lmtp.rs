@@ -1,5 +1,5 @@
-//! LMTP through `malt serve`: Python's smtplib.LMTP delivers to two users (one recipient unknown), and
-//! the CLI's mbox export shows the messages with their trace headers.
+//! LMTP through `malt serve`, on TCP and on a Unix socket: Python's smtplib.LMTP delivers to two users
+//! (one recipient unknown), and the CLI's mbox export shows the messages with their trace headers.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,18 +13,14 @@ use std::time::Duration;
 
 use common::*;
 
-#[test]
-fn smtplib_lmtp_delivers_through_malt_serve() {
-    let malt = Malt::new();
-    malt.with_user("u@example.com");
-    malt.with_user("v@example.com");
-    let config = malt.config_with_starttls("lmtp");
-    let server = Server::start(&malt, &config, 2);
-    let lmtp = server.addr("lmtp");
+/// Python's smtplib.LMTP, connected by `connect` (Python arguments: host and port, or a socket path),
+/// delivers message `id` to u@ and v@example.com (a third, unknown recipient refused at RCPT), one
+/// reply per recipient after DATA; the CLI's mbox export then shows each copy with its trace headers.
+fn deliver_to_two(malt: &Malt, connect: &str, id: &str) {
     let script = format!(
         r#"
 import smtplib
-s = smtplib.LMTP("127.0.0.1", {port}, timeout=10)
+s = smtplib.LMTP({connect}, timeout=10)
 code, banner = s.ehlo("mta.test")
 assert code == 250 and b"CHUNKING" in banner, banner
 assert s.mail("bounce@remote.test")[0] == 250
@@ -39,22 +35,32 @@ assert code == 250 and text.startswith(b"2.0.0 <v@example.com>"), (code, text)
 s.quit()
 print("ok")
 "#,
-        port = lmtp.port(),
         msg = {
-            let path = malt.dir.path().join("msg.eml");
-            std::fs::write(&path, message("lmtp-e2e", 500)).unwrap();
+            let path = malt.dir.path().join(format!("{id}.eml"));
+            std::fs::write(&path, message(id, 500)).unwrap();
             path.to_str().unwrap().to_owned()
         }
     );
     assert_eq!(python(&script).trim(), "ok");
     for user in ["u@example.com", "v@example.com"] {
         let mbox = malt.ok(&["export", "mbox", user, "INBOX"], b"");
-        assert_eq!(message_ids(&mbox), ["lmtp-e2e"], "{mbox}");
+        assert_eq!(message_ids(&mbox), [id], "{mbox}");
         assert!(mbox.contains("Return-Path: <bounce@remote.test>"), "{mbox}");
         assert!(mbox.contains(&format!("Delivered-To: {user}")), "{mbox}");
         assert!(mbox.contains("Received: from mta.test ([127.0.0.1])"), "{mbox}");
         assert!(mbox.contains("by test.example with LMTP id "), "{mbox}");
     }
+}
+
+#[test]
+fn smtplib_lmtp_delivers_through_malt_serve() {
+    let malt = Malt::new();
+    malt.with_user("u@example.com");
+    malt.with_user("v@example.com");
+    let config = malt.config_with_starttls("lmtp");
+    let server = Server::start(&malt, &config, 2);
+    let lmtp = server.addr("lmtp");
+    deliver_to_two(&malt, &format!("\"127.0.0.1\", {}", lmtp.port()), "lmtp-e2e");
     assert!(server.terminate(Duration::from_secs(15)).success());
 }
 
@@ -88,36 +94,7 @@ fn smtplib_lmtp_over_a_unix_socket_through_malt_serve() {
     assert!(meta.file_type().is_socket());
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
 
-    let script = format!(
-        r#"
-import smtplib
-s = smtplib.LMTP({sock:?}, timeout=10)
-code, banner = s.ehlo("mta.test")
-assert code == 250 and b"STARTTLS" not in banner, banner
-assert s.mail("bounce@remote.test")[0] == 250
-assert s.rcpt("u@example.com")[0] == 250
-assert s.rcpt("v@example.com")[0] == 250
-code, text = s.data(open({msg:?}, "rb").read())
-assert code == 250 and text.startswith(b"2.0.0 <u@example.com>"), (code, text)
-code, text = s.getreply()
-assert code == 250 and text.startswith(b"2.0.0 <v@example.com>"), (code, text)
-s.quit()
-print("ok")
-"#,
-        sock = sock.to_str().unwrap(),
-        msg = {
-            let path = malt.dir.path().join("msg.eml");
-            std::fs::write(&path, message("lmtp-unix-e2e", 500)).unwrap();
-            path.to_str().unwrap().to_owned()
-        }
-    );
-    assert_eq!(python(&script).trim(), "ok");
-    for user in ["u@example.com", "v@example.com"] {
-        let mbox = malt.ok(&["export", "mbox", user, "INBOX"], b"");
-        assert_eq!(message_ids(&mbox), ["lmtp-unix-e2e"], "{mbox}");
-        assert!(mbox.contains(&format!("Delivered-To: {user}")), "{mbox}");
-        assert!(mbox.contains("Received: from mta.test ([127.0.0.1])"), "{mbox}");
-    }
+    deliver_to_two(&malt, &format!("{:?}", sock.to_str().unwrap()), "lmtp-unix-e2e");
 
     // A second instance must not take the socket of a running one.
     let out = run_with(

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use malt_config::{Config, Protocol};
-use malt_core::{AuthSettings, Authenticator, MailCore, MailSettings};
+use malt_core::sender_auth::SenderAuthenticator;
+use malt_core::{AuthSettings, Authenticator, DeliveryOptions, MailCore, MailSettings};
 use malt_server::http::{HttpHandler, HttpState, router, store_health_check};
 use malt_server::placeholder::placeholder;
 use malt_server::{Handler, Server, TlsManager};
@@ -82,7 +83,8 @@ fn handlers(
         MailSettings {
             max_message_size: config.limits.max_message_size,
         },
-    );
+    )
+    .with_delivery_options(delivery_options(config));
     let auth = Authenticator::new(
         storage.store.clone(),
         AuthSettings {
@@ -109,6 +111,30 @@ fn handlers(
     let http = router(HttpState::new(store_health_check(storage.store.clone())));
     map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));
     map
+}
+
+/// `[mail_auth]` and `[delivery]` for the delivery pipelines. A resolver that cannot be set up (no
+/// `/etc/resolv.conf` and no `[dns] servers`) turns verification off, with an error in the log.
+fn delivery_options(config: &Config) -> DeliveryOptions {
+    let sender_auth = if config.mail_auth.verify {
+        match SenderAuthenticator::new(
+            &config.dns.servers,
+            Duration::from_secs(config.mail_auth.verify_timeout_secs),
+        ) {
+            Ok(v) => Some(Arc::new(v)),
+            Err(e) => {
+                tracing::error!(error = %e, "sender authentication disabled");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    DeliveryOptions {
+        sender_auth,
+        dedup_window_secs: config.delivery.dedup_window_secs,
+        dkim_sign: config.mail_auth.dkim_sign,
+    }
 }
 
 /// Removes unreferenced blobs every `maintenance.gc_interval_secs`.

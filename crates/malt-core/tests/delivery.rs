@@ -1,0 +1,147 @@
+//! The delivery pipeline's sender-authentication seam against a real SQLite store: one
+//! `Authentication-Results` per copy, where RFC 8601 §5 wants it, forged ones removed, only for
+//! envelopes that ask for verification. DNS here is a server that never answers (every check is
+//! `temperror`, delivery goes on); results against served records are tested with a DNS server where one is available.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use malt_core::delivery::{Envelope, Outcome};
+use malt_core::mail::{DeliveryOptions, MailCore, MailSettings};
+use malt_core::sender_auth::SenderAuthenticator;
+use malt_store::UidSet;
+
+const MSG: &[u8] = b"Authentication-Results: mail.test; spf=pass smtp.mailfrom=ceo@example.org\r\n\
+Authentication-Results: relay.example.net; dkim=pass header.d=example.org\r\n\
+From: CEO <ceo@example.org>\r\nTo: bob@mail.test\r\nSubject: wire money\r\n\
+Message-ID: <forged-1@example.org>\r\n\r\nNow.\r\n";
+
+fn envelope(verify: bool) -> Envelope {
+    Envelope {
+        return_path: "ceo@example.org".into(),
+        helo: "mx.example.org".into(),
+        remote: IpAddr::from([192, 0, 2, 10]),
+        hostname: "mail.test".into(),
+        protocol: "ESMTP".into(),
+        id: "T1".into(),
+        received_at: 1_795_931_412,
+        verify_sender: verify,
+    }
+}
+
+async fn stored(core: &MailCore, outcome: &Outcome) -> String {
+    let Outcome::Delivered(appended) = outcome else {
+        panic!("{outcome:?}")
+    };
+    let a = &appended[0];
+    let msgs = core
+        .storage()
+        .store
+        .messages(a.mailbox_id, &UidSet::from_uids([a.uid]))
+        .await
+        .unwrap();
+    let raw = core.storage().blobs.get(&msgs[0].blob_id).unwrap();
+    String::from_utf8(raw).unwrap()
+}
+
+/// The names of the header fields, in order.
+fn field_names(message: &str) -> Vec<String> {
+    let head = message.split("\r\n\r\n").next().unwrap();
+    head.split("\r\n")
+        .filter(|l| !l.starts_with([' ', '\t']))
+        .map(|l| l.split(':').next().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn mx_copies_get_one_authentication_results_above_received() {
+    let dir = tempfile::tempdir().unwrap();
+    let dns = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let verifier = SenderAuthenticator::new(&[dns.local_addr().unwrap()], Duration::from_secs(1)).unwrap();
+    let core = MailCore::new(common::storage(&dir).await, MailSettings::default()).with_delivery_options(
+        DeliveryOptions {
+            sender_auth: Some(Arc::new(verifier)),
+            ..DeliveryOptions::default()
+        },
+    );
+    common::account(core.storage(), "bob@mail.test", "pw").await;
+    common::account(core.storage(), "carol@mail.test", "pw").await;
+
+    let rcpts = vec!["bob@mail.test".to_owned(), "carol@mail.test".to_owned()];
+    let outcomes = core.deliver_message(&envelope(true), &rcpts, MSG).await;
+    assert_eq!(outcomes.len(), 2);
+    for (rcpt, outcome) in rcpts.iter().zip(&outcomes) {
+        let m = stored(&core, outcome).await;
+        assert_eq!(
+            field_names(&m),
+            [
+                "Return-Path",
+                "Delivered-To",
+                "Authentication-Results",
+                "Received",
+                "Authentication-Results",
+                "From",
+                "To",
+                "Subject",
+                "Message-ID"
+            ],
+            "{m}"
+        );
+        assert!(m.contains(&format!("Delivered-To: {rcpt}\r\n")));
+        // Ours is the only one claiming mail.test, and DNS that never answers is temperror.
+        assert_eq!(m.matches("Authentication-Results: mail.test").count(), 1, "{m}");
+        assert!(
+            !m.contains("spf=pass smtp.mailfrom=ceo@example.org"),
+            "forged results kept: {m}"
+        );
+        let ours = m.split("Authentication-Results: mail.test;").nth(1).unwrap();
+        let ours = ours.split("\r\nReceived:").next().unwrap().replace("\r\n", "");
+        assert!(ours.contains("spf=temperror"), "{ours}");
+        assert!(ours.contains("dmarc=temperror"), "{ours}");
+        // Another server's results are not ours to judge.
+        assert!(m.contains("Authentication-Results: relay.example.net; dkim=pass"));
+        assert!(m.ends_with("\r\n\r\nNow.\r\n"));
+    }
+}
+
+#[tokio::test]
+async fn envelopes_that_do_not_ask_are_not_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let dns = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let verifier = SenderAuthenticator::new(&[dns.local_addr().unwrap()], Duration::from_secs(1)).unwrap();
+    let core = MailCore::new(common::storage(&dir).await, MailSettings::default()).with_delivery_options(
+        DeliveryOptions {
+            sender_auth: Some(Arc::new(verifier)),
+            ..DeliveryOptions::default()
+        },
+    );
+    common::account(core.storage(), "bob@mail.test", "pw").await;
+    let outcomes = core
+        .deliver_message(&envelope(false), &["bob@mail.test".to_owned()], MSG)
+        .await;
+    let m = stored(&core, &outcomes[0]).await;
+    // The message is stored as received under our trace headers: LMTP's front MTA owns the results.
+    assert!(
+        m.starts_with("Return-Path: <ceo@example.org>\r\nDelivered-To: bob@mail.test\r\nReceived: "),
+        "{m}"
+    );
+    assert!(m.ends_with(std::str::from_utf8(MSG).unwrap()));
+
+    // A core without a verifier delivers verifying envelopes unchanged too.
+    let plain = MailCore::new(core.storage().clone(), MailSettings::default());
+    let outcomes = plain
+        .deliver_message(&envelope(true), &["bob@mail.test".to_owned()], MSG)
+        .await;
+    let m = stored(&plain, &outcomes[0]).await;
+    assert!(!m.contains("spf=temperror"));
+    assert!(m.ends_with(std::str::from_utf8(MSG).unwrap()));
+}

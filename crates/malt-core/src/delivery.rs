@@ -26,6 +26,11 @@
 //! our authserv-id (RFC 8601 §5 requires prepending; `Return-Path` and `Delivered-To` are only
 //! ever added at final delivery, above everything). Verification never refuses or fails a delivery.
 //!
+//! Duplicate suppression ([`crate::dedup`]): with `[delivery] dedup_window_secs` > 0, a message whose
+//! (Resent-)Message-ID was delivered to the same account within the window is not stored again for
+//! that account; it still counts as delivered (the sender must not retry). The check is per account,
+//! so an address and its alias, or a group containing a member also named directly, store one copy.
+//!
 //! Seams for later slices: Sieve filtering goes between steps 1 and 3 and may use
 //! [`MailCore::authenticate_sender`]'s results.
 
@@ -34,9 +39,9 @@ use std::net::IpAddr;
 
 use malt_store::{Appended, Flags, StoreError};
 
-use crate::directory;
 use crate::mail::MailCore;
 use crate::sender_auth::{self, AuthInput, AuthResults};
+use crate::{dedup, directory};
 
 /// The envelope and connection facts the trace headers record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +68,8 @@ pub struct Envelope {
 /// What happened for one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Durable in every listed mailbox.
+    /// Durable in every listed mailbox. Empty when every account the address reaches already had
+    /// the message (duplicate suppression): the sender must not retry.
     Delivered(Vec<Appended>),
     /// The address resolves to no local account: `550 5.1.1`.
     NoSuchUser,
@@ -188,14 +194,26 @@ impl MailCore {
             .and_then(|_| sender_auth::strip_own_results(raw, &env.hostname));
         let raw = stripped.as_deref().unwrap_or(raw);
         let ar = auth.as_ref().map(|a| a.header.as_str());
+        let dedup_key = if self.delivery_options().dedup_window_secs > 0 {
+            dedup::message_key(raw)
+        } else {
+            None
+        };
         let mut out = Vec::with_capacity(recipients.len());
         for rcpt in recipients {
-            out.push(self.deliver_one(env, rcpt, raw, ar).await);
+            out.push(self.deliver_one(env, rcpt, raw, ar, dedup_key.as_deref()).await);
         }
         out
     }
 
-    async fn deliver_one(&self, env: &Envelope, rcpt: &str, raw: &[u8], ar: Option<&str>) -> Outcome {
+    async fn deliver_one(
+        &self,
+        env: &Envelope,
+        rcpt: &str,
+        raw: &[u8],
+        ar: Option<&str>,
+        dedup_key: Option<&str>,
+    ) -> Outcome {
         let store = self.storage().store.clone();
         let resolved = match directory::resolve(store.as_ref(), rcpt).await {
             Ok(r) => r,
@@ -213,7 +231,17 @@ impl MailCore {
         message.extend_from_slice(raw);
         let mut delivered = Vec::new();
         let mut failure = None;
+        let mut duplicates = 0usize;
+        let window = self.delivery_options().dedup_window_secs;
         for r in resolved {
+            if let Some(key) = dedup_key
+                && dedup::is_duplicate(store.as_ref(), r.account.id, key, env.received_at, window).await
+            {
+                tracing::info!(account = %r.account.address, id = %env.id, message_id = key, "duplicate suppressed");
+                metrics::counter!("malt_deliveries_duplicate_total").increment(1);
+                duplicates += 1;
+                continue;
+            }
             let result = match store.mailbox_get(r.account.id, "INBOX").await {
                 Ok(Some(inbox)) => {
                     self.append(
@@ -234,6 +262,9 @@ impl MailCore {
                     delivered.push(a);
                 }
                 Err(e) => {
+                    if let Some(key) = dedup_key {
+                        dedup::forget(store.as_ref(), r.account.id, key).await;
+                    }
                     tracing::warn!(account = %r.account.address, id = %env.id, error = %e, "delivery failed");
                     failure = Some(match e {
                         StoreError::OverQuota { limit, needed, .. } => Outcome::OverQuota {
@@ -247,6 +278,7 @@ impl MailCore {
         }
         match (delivered.is_empty(), failure) {
             (true, Some(f)) => f,
+            (true, None) if duplicates > 0 => Outcome::Delivered(delivered),
             (true, None) => Outcome::TempFail,
             (false, _) => Outcome::Delivered(delivered),
         }

@@ -4,6 +4,7 @@
 //! - [`ingest`]: parse a message once and compute its [`malt_store::MessageMeta`];
 //! - [`auth`]: passwords (argon2id), app passwords, SASL (a codec, no I/O), rate limits, the
 //!   auth cache and the [`auth::Authenticator`];
+//! - [`dedup`]: duplicate suppression by Message-ID per account;
 //! - [`delivery`]: the delivery pipeline (trace headers, per-recipient outcomes) for LMTP/SMTP;
 //! - [`dkim`]: DKIM key generation and signing of outgoing mail;
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
@@ -15,6 +16,7 @@
 
 pub mod acl;
 pub mod auth;
+pub mod dedup;
 pub mod delivery;
 pub mod directory;
 pub mod dkim;

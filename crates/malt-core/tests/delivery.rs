@@ -145,3 +145,173 @@ async fn envelopes_that_do_not_ask_are_not_verified() {
     assert!(!m.contains("spf=temperror"));
     assert!(m.ends_with(std::str::from_utf8(MSG).unwrap()));
 }
+
+// ---- Duplicate suppression -------------------------------------------------------------------
+
+fn plain_envelope() -> Envelope {
+    Envelope {
+        protocol: "LMTP".into(),
+        ..envelope(false)
+    }
+}
+
+async fn dedup_core(dir: &tempfile::TempDir, window: u64) -> MailCore {
+    MailCore::new(common::storage(dir).await, MailSettings::default()).with_delivery_options(
+        DeliveryOptions {
+            dedup_window_secs: window,
+            ..DeliveryOptions::default()
+        },
+    )
+}
+
+async fn inbox_count(core: &MailCore, address: &str) -> u32 {
+    let acc = core
+        .storage()
+        .store
+        .account_by_address(address)
+        .await
+        .unwrap()
+        .unwrap();
+    core.mailbox_required(acc.id, "INBOX")
+        .await
+        .unwrap()
+        .message_count
+}
+
+const DUP: &[u8] =
+    b"From: a@example.org\r\nTo: bob@mail.test\r\nMessage-ID: <dup-1@example.org>\r\n\r\nx\r\n";
+
+#[tokio::test]
+async fn a_message_id_is_stored_once_per_account_within_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dedup_core(&dir, 86_400).await;
+    common::account(core.storage(), "bob@mail.test", "pw").await;
+    common::account(core.storage(), "carol@mail.test", "pw").await;
+    core.storage()
+        .store
+        .alias_add("robert@mail.test", "bob@mail.test")
+        .await
+        .unwrap();
+    let env = plain_envelope();
+
+    let first = core
+        .deliver_message(&env, &["bob@mail.test".to_owned()], DUP)
+        .await;
+    assert!(
+        matches!(&first[0], Outcome::Delivered(a) if a.len() == 1),
+        "{first:?}"
+    );
+    // The same message again, and through an alias and a +tag in one transaction: acknowledged,
+    // not stored. Another account gets its own copy.
+    let again = core
+        .deliver_message(
+            &env,
+            &[
+                "bob@mail.test".to_owned(),
+                "robert@mail.test".to_owned(),
+                "bob+x@mail.test".to_owned(),
+                "carol@mail.test".to_owned(),
+            ],
+            DUP,
+        )
+        .await;
+    assert_eq!(again[0], Outcome::Delivered(vec![]));
+    assert_eq!(again[1], Outcome::Delivered(vec![]));
+    assert_eq!(again[2], Outcome::Delivered(vec![]));
+    assert!(
+        matches!(&again[3], Outcome::Delivered(a) if a.len() == 1),
+        "{again:?}"
+    );
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 1);
+    assert_eq!(inbox_count(&core, "carol@mail.test").await, 1);
+
+    // After the window it is a new delivery.
+    let later = Envelope {
+        received_at: env.received_at + 86_401,
+        ..plain_envelope()
+    };
+    let third = core
+        .deliver_message(&later, &["bob@mail.test".to_owned()], DUP)
+        .await;
+    assert!(
+        matches!(&third[0], Outcome::Delivered(a) if a.len() == 1),
+        "{third:?}"
+    );
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 2);
+
+    // A resent message (RFC 5322 §3.6.6) is a new delivery; messages without a Message-ID are
+    // never duplicates.
+    let resent = [b"Resent-Message-ID: <r1@example.org>\r\n".as_slice(), DUP].concat();
+    let out = core
+        .deliver_message(&later, &["bob@mail.test".to_owned()], &resent)
+        .await;
+    assert!(
+        matches!(&out[0], Outcome::Delivered(a) if a.len() == 1),
+        "{out:?}"
+    );
+    let no_id = b"From: a@example.org\r\n\r\nx\r\n";
+    for _ in 0..2 {
+        let out = core
+            .deliver_message(&later, &["bob@mail.test".to_owned()], no_id)
+            .await;
+        assert!(
+            matches!(&out[0], Outcome::Delivered(a) if a.len() == 1),
+            "{out:?}"
+        );
+    }
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 5);
+
+    // The maintenance purge removes records past the window.
+    let purged = malt_core::dedup::purge(&*core.storage().store, later.received_at + 86_401, 86_400)
+        .await
+        .unwrap();
+    assert!(purged >= 3, "{purged}");
+}
+
+#[tokio::test]
+async fn a_failed_delivery_does_not_make_the_retry_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dedup_core(&dir, 86_400).await;
+    let bob = common::account(core.storage(), "bob@mail.test", "pw").await;
+    core.storage()
+        .store
+        .account_set_quota(bob.id, Some(10))
+        .await
+        .unwrap();
+    let env = plain_envelope();
+    let out = core
+        .deliver_message(&env, &["bob@mail.test".to_owned()], DUP)
+        .await;
+    assert!(matches!(out[0], Outcome::OverQuota { .. }), "{out:?}");
+    // The sender retries once the user made room.
+    core.storage()
+        .store
+        .account_set_quota(bob.id, None)
+        .await
+        .unwrap();
+    let out = core
+        .deliver_message(&env, &["bob@mail.test".to_owned()], DUP)
+        .await;
+    assert!(
+        matches!(&out[0], Outcome::Delivered(a) if a.len() == 1),
+        "{out:?}"
+    );
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 1);
+}
+
+#[tokio::test]
+async fn a_zero_window_stores_every_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dedup_core(&dir, 0).await;
+    common::account(core.storage(), "bob@mail.test", "pw").await;
+    for _ in 0..2 {
+        let out = core
+            .deliver_message(&plain_envelope(), &["bob@mail.test".to_owned()], DUP)
+            .await;
+        assert!(
+            matches!(&out[0], Outcome::Delivered(a) if a.len() == 1),
+            "{out:?}"
+        );
+    }
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 2);
+}

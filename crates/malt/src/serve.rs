@@ -137,7 +137,8 @@ fn delivery_options(config: &Config) -> DeliveryOptions {
     }
 }
 
-/// Removes unreferenced blobs every `maintenance.gc_interval_secs`.
+/// Removes unreferenced blobs and expired duplicate-suppression records every
+/// `maintenance.gc_interval_secs`.
 async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
     let interval = Duration::from_secs(config.maintenance.gc_interval_secs.max(60));
     let grace = Duration::from_secs(config.maintenance.gc_grace_secs);
@@ -146,6 +147,15 @@ async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
         match malt_store::maintenance::gc(&*storage.store, &storage.blobs, grace).await {
             Ok(r) => tracing::info!(removed = r.blobs_removed, seen = r.blobs_seen, "blob gc"),
             Err(e) => tracing::warn!(error = %e, "blob gc failed"),
+        }
+        // Duplicate-suppression records past the window (all of them when it is 0).
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        match malt_core::dedup::purge(&*storage.store, now, config.delivery.dedup_window_secs).await {
+            Ok(n) => tracing::info!(removed = n, "dedup purge"),
+            Err(e) => tracing::warn!(error = %e, "dedup purge failed"),
         }
     }
 }

@@ -1,9 +1,9 @@
 //! DKIM signing of outgoing mail (RFC 6376) and key generation.
 //!
 //! Invariants:
-//! - Private keys are PEM text (`RSA PRIVATE KEY` = PKCS#1 for RSA, `PRIVATE KEY` = PKCS#8 for
-//!   Ed25519); they are never logged, printed or part of an error message ([`GeneratedKey`]'s
-//!   `Debug` hides it).
+//! - Private keys are PKCS#8 PEM text (`PRIVATE KEY`, RFC 5958; what `openssl genpkey` writes);
+//!   PKCS#1 `RSA PRIVATE KEY` is read too. They are never logged, printed or part of an error
+//!   message ([`GeneratedKey`]'s `Debug` hides them).
 //! - Signing uses `ring` through `mail-auth`; RSA keys are *generated* with the pure-Rust `rsa`
 //!   crate (ring cannot generate RSA keys). Ed25519 (RFC 8463) is offered too, but many receivers
 //!   still verify RSA only, so RSA-2048 is the default.
@@ -22,8 +22,11 @@ use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256, SigningKey};
 use mail_auth::common::headers::HeaderWriter as _;
 use mail_auth::dkim::generate::DkimKeyPair;
 use mail_auth::dkim::{Canonicalization, DkimSigner, Signature};
+use malt_store::StoreError;
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject as _;
+
+use crate::mail::MailCore;
 
 /// Header fields signed (RFC 6376 §5.4.1 recommends these); absent ones are signed as absent.
 pub const SIGNED_HEADERS: [&str; 12] = [
@@ -96,6 +99,9 @@ pub enum DkimError {
     /// The message could not be signed (e.g. it has no header).
     #[error("DKIM signing failed: {0}")]
     Sign(String),
+    /// The key could not be read from the store.
+    #[error("cannot read the DKIM key: {0}")]
+    Store(#[from] StoreError),
     /// A domain or selector that cannot appear in a DNS name.
     #[error("invalid {what} {value:?}: {reason}")]
     Invalid {
@@ -131,7 +137,7 @@ pub fn generate(algorithm: KeyAlgorithm) -> Result<GeneratedKey, DkimError> {
             let pair = DkimKeyPair::generate_rsa(2048).map_err(gen_err)?;
             let (private, public) = pair.into_inner();
             Ok(GeneratedKey {
-                private_key_pem: pem("RSA PRIVATE KEY", &private),
+                private_key_pem: pem("PRIVATE KEY", &rsa_pkcs8(&private)),
                 public_key_base64: base64::engine::general_purpose::STANDARD.encode(rsa_spki(&public)),
             })
         }
@@ -171,20 +177,36 @@ fn der_len(len: usize, out: &mut Vec<u8>) {
     }
 }
 
-/// Wraps a PKCS#1 RSAPublicKey in a SubjectPublicKeyInfo (RFC 5280 §4.1, rsaEncryption OID
-/// 1.2.840.113549.1.1.1 with NULL parameters, RFC 3279 §2.3.1).
+/// AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL } (RFC 3279 §2.3.1).
+const RSA_ALGORITHM: [u8; 15] = [
+    0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+];
+
+/// Wraps a PKCS#1 RSAPublicKey in a SubjectPublicKeyInfo (RFC 5280 §4.1).
 fn rsa_spki(pkcs1: &[u8]) -> Vec<u8> {
-    const ALGORITHM: [u8; 15] = [
-        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-    ];
     let mut bit_string = vec![0x03];
     der_len(pkcs1.len() + 1, &mut bit_string);
     bit_string.push(0); // no unused bits
     bit_string.extend_from_slice(pkcs1);
     let mut out = vec![0x30];
-    der_len(ALGORITHM.len() + bit_string.len(), &mut out);
-    out.extend_from_slice(&ALGORITHM);
+    der_len(RSA_ALGORITHM.len() + bit_string.len(), &mut out);
+    out.extend_from_slice(&RSA_ALGORITHM);
     out.extend_from_slice(&bit_string);
+    out
+}
+
+/// Wraps a PKCS#1 RSAPrivateKey in a PKCS#8 PrivateKeyInfo (RFC 5958 §2: version 0, the
+/// rsaEncryption algorithm, the key as an OCTET STRING).
+fn rsa_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
+    let mut octets = vec![0x04];
+    der_len(pkcs1.len(), &mut octets);
+    octets.extend_from_slice(pkcs1);
+    let version = [0x02, 0x01, 0x00];
+    let mut out = vec![0x30];
+    der_len(version.len() + RSA_ALGORITHM.len() + octets.len(), &mut out);
+    out.extend_from_slice(&version);
+    out.extend_from_slice(&RSA_ALGORITHM);
+    out.extend_from_slice(&octets);
     out
 }
 
@@ -294,6 +316,50 @@ pub fn from_domain(message: &[u8]) -> Option<String> {
     let (_, domain) = addr.rsplit_once('@')?;
     let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
     (!domain.is_empty()).then_some(domain)
+}
+
+impl MailCore {
+    /// The `DKIM-Signature: ...\r\n` header to prepend to outgoing `message`, signed with the newest
+    /// key of its `From:` domain (`Store::dkim_key_get`). `None` when signing is off
+    /// ([`crate::DeliveryOptions::dkim_sign`]), the message has no From domain, or that domain has
+    /// no key. Signing runs on the blocking pool.
+    pub async fn dkim_sign(&self, message: &[u8]) -> Result<Option<String>, DkimError> {
+        if !self.delivery_options().dkim_sign {
+            return Ok(None);
+        }
+        let Some(domain) = from_domain(message) else {
+            return Ok(None);
+        };
+        let Some(key) = self.storage().store.dkim_key_get(&domain).await? else {
+            return Ok(None);
+        };
+        let message = message.to_vec();
+        tokio::task::spawn_blocking(move || {
+            sign(
+                &message,
+                &key.domain,
+                &key.selector,
+                &key.algorithm,
+                &key.private_key_pem,
+            )
+        })
+        .await
+        .map_err(|e| DkimError::Sign(e.to_string()))?
+        .map(Some)
+    }
+
+    /// `message` with its DKIM-Signature prepended ([`MailCore::dkim_sign`]); unchanged when there is
+    /// nothing to sign with or signing failed (logged: an unsigned message beats a lost one).
+    pub async fn dkim_signed(&self, message: &[u8]) -> Vec<u8> {
+        match self.dkim_sign(message).await {
+            Ok(Some(header)) => [header.as_bytes(), message].concat(),
+            Ok(None) => message.to_vec(),
+            Err(e) => {
+                tracing::warn!(error = %e, "DKIM signing failed; sending unsigned");
+                message.to_vec()
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -26,9 +26,13 @@ fn ed25519_key_is_pkcs8_pem_and_32_octet_public_key() {
 }
 
 #[test]
-fn rsa_key_is_pkcs1_pem_and_spki_public_key() {
+fn rsa_key_is_pkcs8_pem_and_spki_public_key() {
     let k = generate(KeyAlgorithm::Rsa2048).unwrap();
-    assert!(k.private_key_pem.starts_with("-----BEGIN RSA PRIVATE KEY-----\n"));
+    assert!(k.private_key_pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+    // ring reads it as PKCS#8.
+    let der = PrivateKeyDer::from_pem_slice(k.private_key_pem.as_bytes()).unwrap();
+    assert!(matches!(der, PrivateKeyDer::Pkcs8(_)));
+    RsaKey::<Sha256>::from_key_der(der).unwrap();
     for line in k.private_key_pem.lines() {
         assert!(line.len() <= 64 || line.starts_with("-----"), "{line}");
     }
@@ -40,6 +44,27 @@ fn rsa_key_is_pkcs1_pem_and_spki_public_key() {
     assert_eq!(&spki[..4], &[0x30, 0x82, 0x01, 0x22]);
     assert_eq!(&spki[19..24], &[0x03, 0x82, 0x01, 0x0f, 0x00]);
     assert_eq!(spki[24], 0x30, "an RSAPublicKey SEQUENCE follows");
+}
+
+#[test]
+fn pkcs1_rsa_keys_are_read_too() {
+    let k = generate(KeyAlgorithm::Rsa2048).unwrap();
+    let der = PrivateKeyDer::from_pem_slice(k.private_key_pem.as_bytes()).unwrap();
+    let PrivateKeyDer::Pkcs8(p8) = der else { panic!() };
+    // PKCS#8 = SEQUENCE { INTEGER 0, AlgorithmIdentifier, OCTET STRING { PKCS#1 } }: take it out.
+    let bytes = p8.secret_pkcs8_der();
+    let pkcs1 = &bytes[4 + 3 + 15 + 4..];
+    assert_eq!(pkcs1[0], 0x30);
+    let pem1 = pem("RSA PRIVATE KEY", pkcs1);
+    let h = sign(
+        b"From: a@example.org\r\n\r\nx\r\n",
+        "example.org",
+        "s",
+        "rsa-sha256",
+        &pem1,
+    )
+    .unwrap();
+    assert!(h.starts_with("DKIM-Signature: "));
 }
 
 #[test]

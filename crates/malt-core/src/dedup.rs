@@ -14,17 +14,20 @@
 //! Callers: the delivery pipeline ([`crate::delivery`]); later, Sieve's `duplicate` test
 //! (RFC 7352) with its own keys.
 
+use mail_parser::HeaderName;
 use malt_store::{AccountId, Store, StoreError};
 
 /// The duplicate-suppression key of a message: its first `Resent-Message-ID`, else its
 /// `Message-ID`, without angle brackets. `None` when it has neither.
 pub fn message_key(raw: &[u8]) -> Option<String> {
     let parsed = mail_parser::MessageParser::new().parse_headers(raw)?;
-    let id = parsed
-        .resent_message_id()
-        .as_text()
-        .or_else(|| parsed.message_id())?
-        .trim();
+    // The topmost Resent block is the newest (RFC 5322 §3.6.6: each is prepended).
+    let resent = parsed
+        .headers()
+        .iter()
+        .find(|h| h.name == HeaderName::ResentMessageId)
+        .and_then(|h| h.value.as_text());
+    let id = resent.or_else(|| parsed.message_id())?.trim();
     (!id.is_empty()).then(|| id.to_owned())
 }
 

@@ -152,6 +152,32 @@ pub fn generate(algorithm: KeyAlgorithm) -> Result<GeneratedKey, DkimError> {
     }
 }
 
+/// The public key (`p=` value) of a stored private key, to print its DNS record again.
+pub fn public_key_base64(algorithm: &str, private_key_pem: &str) -> Result<String, DkimError> {
+    let bad = |reason: &str| DkimError::BadKey {
+        domain: String::new(),
+        selector: String::new(),
+        reason: reason.to_owned(),
+    };
+    let alg = KeyAlgorithm::parse(algorithm).ok_or_else(|| bad("unknown algorithm"))?;
+    let der = PrivateKeyDer::from_pem_slice(private_key_pem.as_bytes())
+        .map_err(|_| bad("not a PEM private key"))?;
+    let public = match (alg, der) {
+        (KeyAlgorithm::Rsa2048, der) => rsa_spki(
+            &RsaKey::<Sha256>::from_key_der(der)
+                .map_err(|_| bad("not an RSA private key"))?
+                .public_key(),
+        ),
+        (KeyAlgorithm::Ed25519, PrivateKeyDer::Pkcs8(der)) => {
+            Ed25519Key::from_pkcs8_maybe_unchecked_der(der.secret_pkcs8_der())
+                .map_err(|_| bad("not an Ed25519 private key"))?
+                .public_key()
+        }
+        (KeyAlgorithm::Ed25519, _) => return Err(bad("an Ed25519 key must be PKCS#8")),
+    };
+    Ok(base64::engine::general_purpose::STANDARD.encode(public))
+}
+
 /// PEM armour (RFC 7468): base64 in lines of 64.
 fn pem(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);

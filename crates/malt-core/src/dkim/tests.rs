@@ -168,3 +168,16 @@ fn from_domain_of_messages() {
     assert_eq!(from_domain(b"To: x@y\r\n\r\nb"), None);
     assert_eq!(from_domain(b"From: undisclosed\r\n\r\nb"), None);
 }
+
+#[test]
+fn public_key_is_derived_from_the_private_key() {
+    for alg in [KeyAlgorithm::Ed25519, KeyAlgorithm::Rsa2048] {
+        let k = generate(alg).unwrap();
+        assert_eq!(
+            public_key_base64(alg.signing_algorithm(), &k.private_key_pem).unwrap(),
+            k.public_key_base64,
+            "{alg:?}"
+        );
+    }
+    assert!(public_key_base64("rsa-sha256", "nope").is_err());
+}

@@ -18,7 +18,6 @@ use std::time::Duration;
 use malt_core::delivery::{Envelope, Outcome};
 use malt_core::mail::{DeliveryOptions, MailCore, MailSettings};
 use malt_core::sender_auth::SenderAuthenticator;
-use malt_store::UidSet;
 
 const MSG: &[u8] = b"Authentication-Results: mail.test; spf=pass smtp.mailfrom=ceo@example.org\r\n\
 Authentication-Results: relay.example.net; dkim=pass header.d=example.org\r\n\
@@ -42,15 +41,22 @@ async fn stored(core: &MailCore, outcome: &Outcome) -> String {
     let Outcome::Delivered(appended) = outcome else {
         panic!("{outcome:?}")
     };
-    let a = &appended[0];
-    let msgs = core
-        .storage()
-        .store
-        .messages(a.mailbox_id, &UidSet::from_uids([a.uid]))
-        .await
-        .unwrap();
-    let raw = core.storage().blobs.get(&msgs[0].blob_id).unwrap();
-    String::from_utf8(raw).unwrap()
+    common::stored_message(core.storage(), &appended[0]).await
+}
+
+/// A core that verifies senders against a DNS server that never answers (kept alive by the
+/// returned socket).
+async fn verifying_core(dir: &tempfile::TempDir) -> (MailCore, tokio::net::UdpSocket) {
+    let dns = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let verifier = SenderAuthenticator::new(&[dns.local_addr().unwrap()], Duration::from_secs(1)).unwrap();
+    let core = MailCore::new(common::storage(dir).await, MailSettings::default()).with_delivery_options(
+        DeliveryOptions {
+            sender_auth: Some(Arc::new(verifier)),
+            ..DeliveryOptions::default()
+        },
+    );
+    common::account(core.storage(), "bob@mail.test", "pw").await;
+    (core, dns)
 }
 
 /// The names of the header fields, in order.
@@ -65,15 +71,7 @@ fn field_names(message: &str) -> Vec<String> {
 #[tokio::test]
 async fn mx_copies_get_one_authentication_results_above_received() {
     let dir = tempfile::tempdir().unwrap();
-    let dns = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let verifier = SenderAuthenticator::new(&[dns.local_addr().unwrap()], Duration::from_secs(1)).unwrap();
-    let core = MailCore::new(common::storage(&dir).await, MailSettings::default()).with_delivery_options(
-        DeliveryOptions {
-            sender_auth: Some(Arc::new(verifier)),
-            ..DeliveryOptions::default()
-        },
-    );
-    common::account(core.storage(), "bob@mail.test", "pw").await;
+    let (core, _dns) = verifying_core(&dir).await;
     common::account(core.storage(), "carol@mail.test", "pw").await;
 
     let rcpts = vec!["bob@mail.test".to_owned(), "carol@mail.test".to_owned()];
@@ -116,15 +114,7 @@ async fn mx_copies_get_one_authentication_results_above_received() {
 #[tokio::test]
 async fn envelopes_that_do_not_ask_are_not_verified() {
     let dir = tempfile::tempdir().unwrap();
-    let dns = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let verifier = SenderAuthenticator::new(&[dns.local_addr().unwrap()], Duration::from_secs(1)).unwrap();
-    let core = MailCore::new(common::storage(&dir).await, MailSettings::default()).with_delivery_options(
-        DeliveryOptions {
-            sender_auth: Some(Arc::new(verifier)),
-            ..DeliveryOptions::default()
-        },
-    );
-    common::account(core.storage(), "bob@mail.test", "pw").await;
+    let (core, _dns) = verifying_core(&dir).await;
     let outcomes = core
         .deliver_message(&envelope(false), &["bob@mail.test".to_owned()], MSG)
         .await;

@@ -18,7 +18,6 @@ use malt_core::delivery::{Envelope, Outcome};
 use malt_core::dkim::{self, KeyAlgorithm};
 use malt_core::mail::{DeliveryOptions, MailCore, MailSettings};
 use malt_core::sender_auth::SenderAuthenticator;
-use malt_store::UidSet;
 use malt_testkit::{DnsServer, Record};
 
 fn message(subject: &str) -> Vec<u8> {
@@ -89,14 +88,7 @@ impl World {
         let Outcome::Delivered(a) = &out[0] else {
             panic!("{out:?}")
         };
-        let msgs = self
-            .core
-            .storage()
-            .store
-            .messages(a[0].mailbox_id, &UidSet::from_uids([a[0].uid]))
-            .await
-            .unwrap();
-        let stored = String::from_utf8(self.core.storage().blobs.get(&msgs[0].blob_id).unwrap()).unwrap();
+        let stored = common::stored_message(self.core.storage(), &a[0]).await;
         let ours = stored
             .split_once("Authentication-Results: ")
             .unwrap()

@@ -19,6 +19,9 @@
 //!   ([`MAX_CACHED`] entries per record type); SPF's own limit of 10 DNS mechanisms (RFC 7208 §4.6.4)
 //!   is enforced by `mail-auth`.
 //!
+//! - Parsing and body hashing run on the calling task: CPU proportional to the message size (a few
+//!   tens of milliseconds at the 50 MiB default limit), bounded by `limits.max_message_size`.
+//!
 //! The results are also returned as owned values ([`AuthResults`]) for later consumers (Sieve tests).
 
 use std::borrow::Borrow;

@@ -2,8 +2,10 @@
 //!
 //! Limits (RFC 5321 §4.5.3.1.4 requires at least 512 octets per command line including CRLF; ESMTP
 //! parameters such as ORCPT/ENVID/AUTH may need more, RFC 5321 §4.5.3.1 allows a larger limit):
-//! a command line is at most [`MAX_COMMAND_LINE`] octets including its line end; a path at most 256
-//! octets (RFC 5321 §4.5.3.1.3, enforced by smtp-proto). Longer lines get `500 5.5.2 Line too long`.
+//! a command line is at most [`MAX_COMMAND_LINE`] octets including its line end, except an `AUTH` line,
+//! which may carry an initial response of up to [`MAX_AUTH_LINE`] octets (RFC 4954 §4: 12288 octets);
+//! a path at most 256 octets (RFC 5321 §4.5.3.1.3, enforced by smtp-proto). Longer lines get
+//! `500 5.5.2 Line too long`.
 //!
 //! Paths: a quoted local part (`"john doe"@example.org`, RFC 5321 §4.1.2) is returned unquoted
 //! (`john doe@example.org`); the null reverse-path `<>` is the empty string (RFC 5321 §4.5.5).
@@ -24,6 +26,9 @@ use crate::reply::Reply;
 
 /// Longest command line accepted, CRLF included (RFC 5321 §4.5.3.1.4 minimum is 512).
 pub const MAX_COMMAND_LINE: usize = 4096;
+
+/// Longest `AUTH` command line and SASL response line, CRLF included (RFC 4954 §4 requires 12288).
+pub const MAX_AUTH_LINE: usize = 12288;
 
 /// A parsed command, owning its strings.
 pub type Command = Request<String>;
@@ -71,7 +76,9 @@ impl ParseError {
 
 /// Parses one command line (its CRLF or LF included).
 pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
-    if line.len() > MAX_COMMAND_LINE {
+    let is_auth = line.get(..5).is_some_and(|v| v.eq_ignore_ascii_case(b"AUTH "));
+    let limit = if is_auth { MAX_AUTH_LINE } else { MAX_COMMAND_LINE };
+    if line.len() > limit {
         return Err(ParseError::TooLong);
     }
     if line.last() != Some(&b'\n') {
@@ -286,6 +293,11 @@ mod tests {
         assert_eq!(parse_command(b"NOOP"), Err(ParseError::TooLong));
         let long = format!("NOOP {}\r\n", "x".repeat(MAX_COMMAND_LINE));
         assert_eq!(parse_command(long.as_bytes()), Err(ParseError::TooLong));
+        // RFC 4954 §4: an AUTH line may be longer.
+        let auth = format!("AUTH PLAIN {}\r\n", "A".repeat(MAX_COMMAND_LINE));
+        assert!(matches!(parse_command(auth.as_bytes()), Ok(Request::Auth { .. })));
+        let auth = format!("AUTH PLAIN {}\r\n", "A".repeat(MAX_AUTH_LINE));
+        assert_eq!(parse_command(auth.as_bytes()), Err(ParseError::TooLong));
         assert_eq!(
             ParseError::Unknown.reply().to_string(),
             "500 5.5.1 Unknown command\r\n"

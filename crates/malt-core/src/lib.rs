@@ -7,7 +7,9 @@
 //! - [`delivery`]: the delivery pipeline (trace headers, per-recipient outcomes) for LMTP/SMTP;
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
 //! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
-//! - [`storage`]: opening the configured store backend and blob store.
+//! - [`sending`]: who may send as which address (submission's sender rules);
+//! - [`storage`]: opening the configured store backend and blob store;
+//! - [`submission`]: the header fix-ups of message submission (RFC 6409 §8).
 //!
 //! Protocols call these, never SQL; this crate calls the [`malt_store::Store`] API.
 
@@ -17,7 +19,9 @@ pub mod delivery;
 pub mod directory;
 pub mod ingest;
 pub mod mail;
+pub mod sending;
 pub mod storage;
+pub mod submission;
 
 pub use auth::{AuthResult, AuthSettings, Authenticator};
 pub use directory::{Resolved, resolve};

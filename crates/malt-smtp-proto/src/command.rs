@@ -87,6 +87,13 @@ pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
     match Request::parse(&mut line.iter()) {
         // RFC 5321 §4.1.1.3: the forward-path is never null.
         Ok(Request::Rcpt { to }) if to.address.is_empty() => Err(ParseError::BadRecipient),
+        // RFC 3461 §4.1: NEVER is not combined with another NOTIFY value.
+        Ok(Request::Rcpt { to })
+            if to.flags & RCPT_NOTIFY_NEVER != 0
+                && to.flags & (RCPT_NOTIFY_SUCCESS | RCPT_NOTIFY_FAILURE | RCPT_NOTIFY_DELAY) != 0 =>
+        {
+            Err(ParseError::BadParameter("NOTIFY"))
+        }
         Ok(Request::Mail { from }) => {
             let mut from = from.into_owned();
             if from.size != 0 {
@@ -183,6 +190,43 @@ pub fn smtputf8(from: &MailFrom<String>) -> bool {
     from.flags & MAIL_SMTPUTF8 != 0
 }
 
+/// Whether MAIL FROM carried `RET=FULL` (RFC 3461 §4.3; `RET=HDRS` or none: false).
+pub fn ret_full(from: &MailFrom<String>) -> bool {
+    from.flags & MAIL_RET_FULL != 0
+}
+
+/// The NOTIFY parameter of a RCPT command (RFC 3461 §4.1). [`parse_command`] refuses `NEVER`
+/// combined with another value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Notify {
+    pub success: bool,
+    pub failure: bool,
+    pub delay: bool,
+    pub never: bool,
+}
+
+/// The RCPT's NOTIFY, `None` when the client gave none.
+pub fn notify(to: &RcptTo<String>) -> Option<Notify> {
+    let f = to.flags;
+    let n = Notify {
+        success: f & RCPT_NOTIFY_SUCCESS != 0,
+        failure: f & RCPT_NOTIFY_FAILURE != 0,
+        delay: f & RCPT_NOTIFY_DELAY != 0,
+        never: f & RCPT_NOTIFY_NEVER != 0,
+    };
+    (n != Notify::default()).then_some(n)
+}
+
+/// The SASL mechanism of an AUTH command (smtp-proto's `AUTH_*` bit) when it is one Malt offers
+/// (`PLAIN`, `LOGIN`), by its registered name.
+pub fn sasl_mechanism(mechanism: u64) -> Option<&'static str> {
+    match mechanism {
+        smtp_proto::AUTH_PLAIN => Some("PLAIN"),
+        smtp_proto::AUTH_LOGIN => Some("LOGIN"),
+        _ => None,
+    }
+}
+
 /// The first RCPT TO parameter the session did not announce, if any (`555 5.5.4`).
 pub fn unsupported_rcpt_param(to: &RcptTo<String>, ext: Extensions) -> Option<&'static str> {
     let notify = RCPT_NOTIFY_SUCCESS | RCPT_NOTIFY_FAILURE | RCPT_NOTIFY_DELAY | RCPT_NOTIFY_NEVER;
@@ -257,8 +301,32 @@ mod tests {
         let d = mail("MAIL FROM:<a@b.org> RET=HDRS ENVID=QQ314159 AUTH=<>\r\n");
         assert_eq!(d.env_id.as_deref(), Some("QQ314159"));
         assert_eq!(unsupported_mail_param(&d, all), Some("RET"));
-        let r = rcpt("RCPT TO:<a@b.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@b.org\r\n");
-        assert_eq!(r.orcpt.as_deref(), Some("a@b.org"));
+        let r = rcpt("RCPT TO:<a@b.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a+2Bb@b.org\r\n");
+        assert_eq!(r.orcpt.as_deref(), Some("a+b@b.org"));
+        assert_eq!(
+            notify(&r),
+            Some(Notify {
+                success: true,
+                failure: true,
+                ..Notify::default()
+            })
+        );
+        assert_eq!(notify(&rcpt("RCPT TO:<a@b.org>\r\n")), None);
+        let never = notify(&rcpt("RCPT TO:<a@b.org> NOTIFY=NEVER\r\n")).unwrap();
+        assert!(never.never && !never.failure);
+        assert!(parse_command(b"RCPT TO:<a@b.org> NOTIFY=NEVER,DELAY\r\n").is_err());
+        assert!(ret_full(&mail("MAIL FROM:<a@b.org> RET=FULL\r\n")));
+        assert!(!ret_full(&mail("MAIL FROM:<a@b.org> RET=HDRS\r\n")));
+        let e = mail("MAIL FROM:<a@b.org> ENVID=QQ+2B314\r\n");
+        assert_eq!(e.env_id.as_deref(), Some("QQ+314"));
+        let auth = |l: &[u8]| match parse_command(l).unwrap() {
+            Request::Auth { mechanism, .. } => sasl_mechanism(mechanism),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(auth(b"AUTH plain\r\n"), Some("PLAIN"));
+        assert_eq!(auth(b"AUTH LOGIN dXNlcg==\r\n"), Some("LOGIN"));
+        assert_eq!(auth(b"AUTH CRAM-MD5\r\n"), None);
+        assert_eq!(auth(b"AUTH X-UNKNOWN\r\n"), None);
         assert_eq!(unsupported_rcpt_param(&r, all), Some("NOTIFY"));
         assert!(matches!(
             parse_command(b"MAIL FROM:<a@b.org> FOO=BAR\r\n"),

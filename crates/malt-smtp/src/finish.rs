@@ -97,13 +97,8 @@ async fn lmtp(s: &mut Session, tx: Transaction, body: Option<Vec<u8>>) {
     let targets: Vec<String> = tx.rcpts.iter().map(|r| r.target.clone()).collect();
     let outcomes = s.core.deliver_message(&env, &targets, &body).await;
     for (rcpt, outcome) in tx.rcpts.iter().zip(outcomes) {
-        let reply = failure_reply(&rcpt.address, &outcome).unwrap_or_else(|| {
-            Reply::new(
-                250,
-                (2, 0, 0),
-                &format!("<{}> {} Saved", rcpt.address, env.id),
-            )
-        });
+        let reply = failure_reply(&rcpt.address, &outcome)
+            .unwrap_or_else(|| Reply::new(250, (2, 0, 0), &format!("<{}> {} Saved", rcpt.address, env.id)));
         s.reply(&reply);
     }
 }
@@ -129,8 +124,7 @@ async fn smtp(s: &mut Session, tx: Transaction, body: Option<Vec<u8>>) {
     } else {
         body
     };
-    let (local, mut queued): (Vec<&Recipient>, Vec<&Recipient>) =
-        tx.rcpts.iter().partition(|r| r.local);
+    let (local, mut queued): (Vec<&Recipient>, Vec<&Recipient>) = tx.rcpts.iter().partition(|r| r.local);
     let targets: Vec<String> = local.iter().map(|r| r.target.clone()).collect();
     let outcomes = s.core.deliver_message(&env, &targets, &body).await;
     let mut delivered = 0usize;
@@ -138,9 +132,7 @@ async fn smtp(s: &mut Session, tx: Transaction, body: Option<Vec<u8>>) {
     for (rcpt, outcome) in local.into_iter().zip(outcomes) {
         match (&outcome, failure_reply(&rcpt.address, &outcome)) {
             (_, None) => delivered += 1,
-            (Outcome::TempFail | Outcome::OverQuota { permanent: false }, Some(_)) => {
-                queued.push(rcpt)
-            }
+            (Outcome::TempFail | Outcome::OverQuota { permanent: false }, Some(_)) => queued.push(rcpt),
             (_, Some(reply)) => permanent.push((rcpt, reply)),
         }
     }
@@ -158,11 +150,7 @@ async fn smtp(s: &mut Session, tx: Transaction, body: Option<Vec<u8>>) {
         message.extend_from_slice(&body);
         if let Err(e) = queue(s, &tx, &queued, &message).await {
             tracing::error!(id = %env.id, error = %e, "queueing failed");
-            s.reply(&Reply::new(
-                451,
-                (4, 3, 0),
-                "Temporary failure, try again later",
-            ));
+            s.reply(&Reply::new(451, (4, 3, 0), "Temporary failure, try again later"));
             return;
         }
     }

@@ -32,10 +32,10 @@ use malt_store::Account;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tracing::Instrument;
 
+use crate::Parts;
 use crate::op;
 use crate::rate::MessageRate;
 use crate::state::{Mode, State, Verb, allowed};
-use crate::Parts;
 
 /// The connection, buffered for reading.
 pub(crate) type Io = BufReader<Connection>;
@@ -138,11 +138,7 @@ impl Session {
                 if !self.esmtp && !s && !a {
                     return "SMTP".to_owned();
                 }
-                format!(
-                    "ESMTP{}{}",
-                    if s { "S" } else { "" },
-                    if a { "A" } else { "" }
-                )
+                format!("ESMTP{}{}", if s { "S" } else { "" }, if a { "A" } else { "" })
             }
         }
     }

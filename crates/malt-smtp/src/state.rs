@@ -161,13 +161,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(
-            allowed(Mode::Lmtp, Connected, Mail),
-            Err("Send LHLO first")
-        );
-        assert_eq!(
-            allowed(Mode::Mx, Connected, Mail),
-            Err("Send EHLO/HELO first")
-        );
+        assert_eq!(allowed(Mode::Lmtp, Connected, Mail), Err("Send LHLO first"));
+        assert_eq!(allowed(Mode::Mx, Connected, Mail), Err("Send EHLO/HELO first"));
     }
 }

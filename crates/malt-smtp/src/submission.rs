@@ -27,11 +27,7 @@ pub(crate) async fn prepare(s: &Session, body: Vec<u8>) -> Result<Vec<u8>, Reply
     };
     let froms = match header_addresses(&body, false) {
         Some(f) if f.is_empty() => {
-            return Err(Reply::new(
-                550,
-                (5, 7, 1),
-                "From header has no valid address",
-            ));
+            return Err(Reply::new(550, (5, 7, 1), "From header has no valid address"));
         }
         Some(f) => f,
         None => Vec::new(),

@@ -44,10 +44,9 @@ pub(crate) async fn dispatch(s: &mut Session, io: &mut Io, cmd: Request<String>)
         Request::Help { .. } => help::run(s),
         Request::StartTls => starttls::run(s),
         // Refused in the session before dispatch.
-        Request::Expn { .. }
-        | Request::Etrn { .. }
-        | Request::Atrn { .. }
-        | Request::Burl { .. } => s.error(&Reply::new(502, (5, 5, 1), "Command not implemented")),
+        Request::Expn { .. } | Request::Etrn { .. } | Request::Atrn { .. } | Request::Burl { .. } => {
+            s.error(&Reply::new(502, (5, 5, 1), "Command not implemented"))
+        }
     })
 }
 

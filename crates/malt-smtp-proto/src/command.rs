@@ -8,7 +8,9 @@
 //! `500 5.5.2 Line too long`.
 //!
 //! Paths: a quoted local part (`"john doe"@example.org`, RFC 5321 §4.1.2) is returned unquoted
-//! (`john doe@example.org`); the null reverse-path `<>` is the empty string (RFC 5321 §4.5.5).
+//! (`john doe@example.org`); the null reverse-path `<>` is the empty string (RFC 5321 §4.5.5), and so
+//! is `MAIL FROM:<Postmaster>` (smtp-proto's reading); `RCPT TO:<Postmaster>` (RFC 5321 §4.5.1) is
+//! [`POSTMASTER`], the only forward-path without a domain.
 //!
 //! Syntax errors map to (RFC 5321 §4.2.4, RFC 3463 §3.5/§3.2):
 //! unknown command `500 5.5.1`; bad arguments `501 5.5.4`; bad reverse path `501 5.1.7`;
@@ -85,6 +87,13 @@ pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
         return Err(ParseError::TooLong);
     }
     match Request::parse(&mut line.iter()) {
+        // RFC 5321 §4.5.1: `<Postmaster>` without a domain is a valid forward-path (smtp-proto
+        // reads it as the null path).
+        Ok(Request::Rcpt { to }) if to.address.is_empty() && is_postmaster_path(line) => {
+            let mut to = to.into_owned();
+            to.address = POSTMASTER.to_owned();
+            Ok(Request::Rcpt { to })
+        }
         // RFC 5321 §4.1.1.3: the forward-path is never null.
         Ok(Request::Rcpt { to }) if to.address.is_empty() => Err(ParseError::BadRecipient),
         // RFC 3461 §4.1: NEVER is not combined with another NOTIFY value.
@@ -117,6 +126,22 @@ pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
             smtp_proto::Error::InvalidResponse { .. } => ParseError::Syntax("command"),
         }),
     }
+}
+
+/// The forward-path of `RCPT TO:<Postmaster>` (RFC 5321 §4.5.1): the only path without a domain.
+pub const POSTMASTER: &str = "Postmaster";
+
+/// Whether the first path of `line` is `<Postmaster>` (any case).
+fn is_postmaster_path(line: &[u8]) -> bool {
+    let Some(open) = line.iter().position(|&b| b == b'<') else {
+        return false;
+    };
+    let rest = line.get(open + 1..).unwrap_or_default();
+    let Some(close) = rest.iter().position(|&b| b == b'>') else {
+        return false;
+    };
+    rest.get(..close)
+        .is_some_and(|p| p.eq_ignore_ascii_case(POSTMASTER.as_bytes()))
 }
 
 /// The `SIZE=` value of a MAIL line (RFC 1870 §6), saturating at `usize::MAX`. smtp-proto 0.2.5's own
@@ -271,6 +296,12 @@ mod tests {
         );
         assert_eq!(rcpt("RCPT TO:<Bob@Example.org>\r\n").address, "Bob@Example.org");
         assert_eq!(parse_command(b"RCPT TO:<>\r\n"), Err(ParseError::BadRecipient));
+        assert_eq!(rcpt("RCPT TO:<postMaster>\r\n").address, POSTMASTER);
+        assert_eq!(rcpt("RCPT TO:<Postmaster> NOTIFY=NEVER\r\n").address, POSTMASTER);
+        assert_eq!(
+            rcpt("RCPT TO:<postmaster@example.org>\r\n").address,
+            "postmaster@example.org"
+        );
         assert!(matches!(
             parse_command(b"MAIL FROM:a@b\r\n"),
             Err(ParseError::Syntax(_))

@@ -133,6 +133,9 @@ pub struct MailCore {
     settings: Arc<MailSettings>,
 }
 
+/// What storing one message's blob gives: blob id, size, metadata, top-level header block.
+type Ingested = (String, u64, MessageMeta, Option<Vec<u8>>);
+
 impl MailCore {
     pub fn new(storage: Storage, settings: MailSettings) -> Self {
         MailCore {
@@ -284,14 +287,18 @@ impl MailCore {
     }
 
     /// Parses and stores the blob of each message on the blocking pool: (blob id, size, meta).
-    async fn ingest_blobs(&self, raws: Vec<Vec<u8>>) -> Result<Vec<(String, u64, MessageMeta)>, StoreError> {
+    /// Parses and stores each message; returns its blob id, size, metadata and top-level header
+    /// block ([`NewMessage::header`]).
+    async fn ingest_blobs(&self, raws: Vec<Vec<u8>>) -> Result<Vec<Ingested>, StoreError> {
         let blobs = self.storage.blobs.clone();
         blocking(move || {
             raws.into_iter()
                 .map(|raw| {
                     let meta = ingest::parse_message(&raw);
                     let id = blobs.put(&raw)?;
-                    Ok((id, raw.len() as u64, meta))
+                    let end = usize::try_from(meta.body.body_start).unwrap_or(usize::MAX);
+                    let header = raw.get(..end).map(<[u8]>::to_vec);
+                    Ok((id, raw.len() as u64, meta, header))
                 })
                 .collect()
         })
@@ -342,14 +349,17 @@ impl MailCore {
         let messages = ingested
             .into_iter()
             .zip(rest)
-            .map(|((blob_id, size, meta), (mailbox_id, flags, date))| NewMessage {
-                mailbox_id,
-                blob_id,
-                size,
-                flags,
-                internal_date: date.unwrap_or(now),
-                meta,
-            })
+            .map(
+                |((blob_id, size, meta, header), (mailbox_id, flags, date))| NewMessage {
+                    mailbox_id,
+                    blob_id,
+                    size,
+                    flags,
+                    internal_date: date.unwrap_or(now),
+                    meta,
+                    header,
+                },
+            )
             .collect();
         self.storage.store.append(account, messages).await
     }
@@ -372,7 +382,7 @@ impl MailCore {
             return Err(StoreError::NotFound(format!("recipient {address}")));
         }
         let mut ingested = self.ingest_blobs(vec![raw.to_vec()]).await?;
-        let (blob_id, size, meta) = ingested
+        let (blob_id, size, meta, header) = ingested
             .pop()
             .ok_or_else(|| StoreError::Backend("ingest returned nothing".to_owned()))?;
         let wanted = mailbox.and_then(|m| validate_mailbox_name(m).ok());
@@ -402,6 +412,7 @@ impl MailCore {
                 flags: Flags::default(),
                 internal_date: now,
                 meta: meta.clone(),
+                header: header.clone(),
             };
             match store.append(account, vec![msg]).await {
                 Ok(mut a) => {

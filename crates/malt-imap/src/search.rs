@@ -6,6 +6,16 @@
 //! later full-text index: [`needs_raw`] decides whether blobs are read, [`matches`] is the only matcher.
 //!
 //! String keys match case-insensitively as substrings (RFC 9051 §6.4.4). Dates compare by UTC day.
+//!
+//! [`HeaderPrefilter`] rules messages out before their metadata is read: a key that must hold
+//! (the key itself or a member of a top-level AND) and that tests a header (SUBJECT, FROM, TO, CC,
+//! BCC, HEADER) can only match when every word of its string occurs in the message's top-level
+//! header block. The header block is what the store kept at append; the test is applied only to a
+//! block that is ASCII, without RFC 2047 encoded words (`=?`) and without quoted pairs (`\`), so
+//! that every word of a decoded value (subject, display names, mailboxes, hosts) occurs in it
+//! literally; any other block is simply not ruled out. Words are runs of ASCII letters, digits,
+//! `_`, `+` and `-`, compared ASCII-case-insensitively: a substring of a value contains only whole
+//! or partial such runs, and each occurs in the value, hence in the block.
 //! Malt has no `\Recent`: `RECENT` and `NEW` match nothing, `OLD` everything.
 
 use malt_imap_proto::command::{Date, SearchKey, SeqNum, SequenceSet};
@@ -144,6 +154,57 @@ fn header_value(raw: &[u8], name: &str) -> String {
     out
 }
 
+/// Words that must all occur in a message's top-level header block for `key` to match it (see the
+/// module docs).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct HeaderPrefilter {
+    words: Vec<Vec<u8>>,
+}
+
+impl HeaderPrefilter {
+    /// The prefilter of `key`; `None` when the key says nothing about header words.
+    pub fn of(key: &SearchKey) -> Option<HeaderPrefilter> {
+        let mut words = Vec::new();
+        let required: &[SearchKey] = match key {
+            SearchKey::And(v) => v,
+            k => std::slice::from_ref(k),
+        };
+        for k in required {
+            let s = match k {
+                SearchKey::Subject(s)
+                | SearchKey::From(s)
+                | SearchKey::To(s)
+                | SearchKey::Cc(s)
+                | SearchKey::Bcc(s)
+                | SearchKey::Header(_, s) => s,
+                _ => continue,
+            };
+            words.extend(
+                s.as_bytes()
+                    .split(|b| !is_word_byte(*b))
+                    .filter(|w| !w.is_empty())
+                    .map(<[u8]>::to_ascii_lowercase),
+            );
+        }
+        (!words.is_empty()).then_some(HeaderPrefilter { words })
+    }
+
+    /// Whether the message whose top-level header block is `header` certainly does not match.
+    pub fn rules_out(&self, header: &[u8]) -> bool {
+        if !header.is_ascii() || header.contains(&b'\\') || header.windows(2).any(|w| w == b"=?") {
+            return false;
+        }
+        let lower = header.to_ascii_lowercase();
+        self.words
+            .iter()
+            .any(|w| memchr::memmem::find(&lower, w).is_none())
+    }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-')
+}
+
 /// Whether `c` matches `key`.
 pub fn matches(key: &SearchKey, c: &Candidate<'_>, b: &Bounds) -> bool {
     use SearchKey as K;
@@ -225,6 +286,101 @@ fn now() -> i64 {
 mod tests {
     use super::*;
     use malt_imap_proto::command::SeqRange;
+
+    /// Soundness of the header prefilter: for tricky header blocks, every substring of every decoded
+    /// value that makes a key match leaves the message in (never ruled out), and words absent from
+    /// the block do rule it out when the block qualifies.
+    #[test]
+    fn header_prefilter_never_rules_out_a_match() {
+        let blocks: [&[u8]; 7] = [
+            b"Subject: Plain words here\r\nFrom: Bob Smith <bob.smith@Example.NET>\r\nTo: a@b.c\r\n\r\n",
+            b"Subject: folded\r\n   across  lines\r\nFrom: \"Smith, J.\" <j@x.org>\r\n\r\n",
+            b"Subject: =?utf-8?q?caf=C3=A9_menu?=\r\nFrom: =?utf-8?b?SsO2cmc=?= <j@x.net>\r\n\r\n",
+            b"Subject: quoted\r\nFrom: \"a\\bc\" <q@x.net>\r\n\r\n",
+            b"Subject: obs\r\nFrom: bob @ example . net (Bob Comment)\r\nCc: undisclosed-recipients:;\r\n\r\n",
+            "Subject: r\u{e4}w \u{212a}elvin\r\nFrom: z@x.org\r\n\r\n".as_bytes(),
+            b"Subject: x\r\nBcc: Hidden <h+tag@x-y.org>\r\nX-Custom: Value_1 two\r\n\r\n",
+        ];
+        let flags = Flags::default();
+        let b = Bounds {
+            exists: 1,
+            max_uid: 1,
+        };
+        for block in blocks {
+            let mut raw = block.to_vec();
+            raw.extend_from_slice(b"body\r\n");
+            let meta = malt_core::parse_message(&raw);
+            let msg = Message {
+                id: 1,
+                mailbox_id: 1,
+                uid: 1,
+                flags: Flags::default(),
+                modseq: 1,
+                internal_date: 0,
+                save_date: 0,
+                size: raw.len() as u64,
+                blob_id: String::new(),
+                thread_id: 1,
+                meta,
+            };
+            let c = Candidate {
+                seq: 1,
+                uid: 1,
+                flags: &flags,
+                modseq: 1,
+                msg: Some(&msg),
+                raw: Some(&raw),
+            };
+            let env = &msg.meta.envelope;
+            let values = [
+                msg.meta.sort.subject.clone(),
+                env.subject.clone().unwrap_or_default(),
+                addresses(&env.from),
+                addresses(&env.cc),
+                addresses(&env.bcc),
+                header_value(&raw, "x-custom"),
+            ];
+            for v in &values {
+                let chars: Vec<char> = v.chars().collect();
+                for len in 1..=chars.len().min(14) {
+                    for start in 0..=chars.len() - len {
+                        let needle: String = chars[start..start + len].iter().collect();
+                        for key in [
+                            SearchKey::Subject(needle.clone()),
+                            SearchKey::From(needle.clone()),
+                            SearchKey::Cc(needle.clone()),
+                            SearchKey::Bcc(needle.clone()),
+                            SearchKey::Header("X-Custom".into(), needle.clone()),
+                            SearchKey::And(vec![SearchKey::All, SearchKey::Subject(needle.clone())]),
+                        ] {
+                            if matches(&key, &c, &b) {
+                                let p = HeaderPrefilter::of(&key);
+                                assert!(
+                                    !p.is_some_and(|p| p.rules_out(block)),
+                                    "{key:?} matches {:?} but was ruled out",
+                                    String::from_utf8_lossy(block)
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let p = HeaderPrefilter::of(&SearchKey::Subject("zebra words".into())).unwrap();
+        assert!(
+            p.rules_out(blocks[0]),
+            "a word absent from a plain block rules it out"
+        );
+        assert!(!p.rules_out(blocks[2]), "encoded words: never ruled out");
+        assert!(!p.rules_out(blocks[5]), "non-ASCII: never ruled out");
+        let p = HeaderPrefilter::of(&SearchKey::Or(
+            Box::new(SearchKey::Subject("zebra".into())),
+            Box::new(SearchKey::All),
+        ));
+        assert_eq!(p, None, "only keys that must hold filter");
+        let p = HeaderPrefilter::of(&SearchKey::Not(Box::new(SearchKey::Subject("plain".into()))));
+        assert_eq!(p, None);
+    }
 
     #[test]
     fn flags_sets_and_headers() {

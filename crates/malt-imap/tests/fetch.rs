@@ -64,3 +64,69 @@ async fn fetch_items_and_sections() {
     let r = c.cmd("j FETCH 2 RFC822").await;
     assert!(r[0].contains("first part"), "{r:?}");
 }
+
+/// A header-only FETCH (what a client sends when it opens a folder) is answered from the header
+/// block kept at append; a message stored without one (before blocks were kept) gets the same
+/// answer from its blob.
+#[tokio::test]
+async fn header_only_fetch_from_kept_blocks_and_from_blobs() {
+    let env = start().await;
+    let raw = b"From: Bob <bob@example.net>\r\nTo: alice@example.org\r\nSubject: folded\r\n  subject\r\nX-Other: 1\r\nDate: Mon, 7 Feb 1994 21:52:25 -0800\r\n\r\nbody line\r\n".to_vec();
+    env.append(&raw).await;
+    let storage = env.core.storage();
+    let inbox = env.inbox().await;
+    let blob_id = storage.blobs.put(&raw).unwrap();
+    storage
+        .store
+        .append(
+            env.account.id,
+            vec![malt_store::NewMessage {
+                mailbox_id: inbox.id,
+                blob_id,
+                size: raw.len() as u64,
+                flags: malt_store::Flags::default(),
+                internal_date: 760_000_000,
+                meta: malt_core::parse_message(&raw),
+                header: None,
+            }],
+        )
+        .await
+        .unwrap();
+    let kept = storage
+        .store
+        .message_headers(inbox.id, &malt_store::UidSet::all())
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.len(),
+        1,
+        "only the message appended over IMAP has a kept block"
+    );
+    let mut c = env.selected().await;
+    c.cmd("a STORE 1:2 FLAGS (\\Flagged)").await;
+    let items = "(UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From Subject)] \
+                 BODY.PEEK[HEADER.FIELDS.NOT (From Subject Date)] BODY.PEEK[HEADER] RFC822.HEADER)";
+    let r = c.cmd(&format!("b FETCH 1:2 {items}")).await;
+    assert!(r[2].starts_with("b OK"), "{r:?}");
+    let one = r[0].strip_prefix("* 1 FETCH (UID 1 ").unwrap();
+    let two = r[1].strip_prefix("* 2 FETCH (UID 2 ").unwrap();
+    assert_eq!(one, two, "the kept block and the blob give the same answer");
+    let fields = "From: Bob <bob@example.net>\r\nSubject: folded\r\n  subject\r\n\r\n";
+    let expected = format!(
+        "BODY[HEADER.FIELDS (From Subject)] {{{}}}\r\n{fields}",
+        fields.len()
+    );
+    assert!(one.contains(&expected), "{one}");
+    let others = "To: alice@example.org\r\nX-Other: 1\r\n\r\n";
+    let expected = format!(
+        "BODY[HEADER.FIELDS.NOT (From Subject Date)] {{{}}}\r\n{others}",
+        others.len()
+    );
+    assert!(one.contains(&expected), "{one}");
+    assert!(one.contains(&format!("RFC822.SIZE {} ", raw.len())), "{one}");
+    assert!(one.contains("FLAGS (\\Flagged)"), "{one}");
+    // Not header-only: the general path, for both.
+    let r = c.cmd("c FETCH 1:2 (BODY.PEEK[HEADER] BODY.PEEK[TEXT])").await;
+    assert!(r[0].contains("BODY[TEXT] {11}\r\nbody line\r\n"), "{r:?}");
+    assert!(r[1].contains("BODY[TEXT] {11}\r\nbody line\r\n"), "{r:?}");
+}

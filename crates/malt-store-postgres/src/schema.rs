@@ -12,7 +12,7 @@ use malt_store::Result;
 use crate::pg_err;
 
 /// Migrations in order; never edit a released one, add a new version instead.
-const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3_ACL)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3_ACL), (4, V4_QUEUE), (5, V5_HEADERS)];
 
 const V1: &str = r#"
 CREATE SEQUENCE malt_uidvalidity AS bigint MINVALUE 1 MAXVALUE 4294967295;
@@ -182,6 +182,92 @@ CREATE TABLE private_seen (
     PRIMARY KEY (account_id, mailbox_id, uid)
 );
 CREATE INDEX private_seen_mailbox ON private_seen (mailbox_id);
+"#;
+
+/// Outbound queue (RFC 5321 §4.5.4.1, RFC 3461), sending delegations, DKIM keys (RFC 6376) and
+/// duplicate suppression by Message-ID.
+const V4_QUEUE: &str = r#"
+-- A queued outbound message. `next_due` is the earliest `next_attempt` of its Pending
+-- recipients (NULL when none; the row is then deleted in the same transaction), kept by every
+-- write that changes a recipient, so that claiming and the runner's sleep read one index.
+-- `lease_until` is NULL when no node holds the message. Deleting the submitter's account keeps
+-- the message (the mail still goes out) without a submitter.
+CREATE TABLE queue_messages (
+    id bigserial PRIMARY KEY,
+    blob_id text NOT NULL,
+    size bigint NOT NULL,
+    return_path text NOT NULL,
+    envid text,
+    ret_full boolean NOT NULL,
+    created_at bigint NOT NULL,
+    submitter bigint REFERENCES accounts(id) ON DELETE SET NULL,
+    held boolean NOT NULL DEFAULT false,
+    next_due bigint,
+    lease_until bigint
+);
+CREATE INDEX queue_messages_due ON queue_messages (next_due, id) WHERE held = false;
+CREATE INDEX queue_messages_leased ON queue_messages (lease_until) WHERE lease_until IS NOT NULL;
+CREATE INDEX queue_messages_created ON queue_messages (created_at, id);
+CREATE INDEX queue_messages_blob ON queue_messages (blob_id);
+CREATE INDEX queue_messages_submitter ON queue_messages (submitter);
+
+-- `status` is 'pending', 'delivered' or 'failed'; `notify` the RFC 3461 NOTIFY bits (NULL: not
+-- given); `domain` the lower-case domain of `address`.
+CREATE TABLE queue_recipients (
+    id bigserial PRIMARY KEY,
+    message_id bigint NOT NULL REFERENCES queue_messages(id) ON DELETE CASCADE,
+    address text NOT NULL,
+    domain text NOT NULL,
+    orcpt text,
+    notify bigint,
+    status text NOT NULL,
+    attempts bigint NOT NULL DEFAULT 0,
+    next_attempt bigint NOT NULL,
+    last_error text,
+    delay_notified boolean NOT NULL DEFAULT false
+);
+CREATE INDEX queue_recipients_message ON queue_recipients (message_id, id);
+-- Pending recipients by due time, per message: recomputing `next_due` reads only these.
+CREATE INDEX queue_recipients_pending ON queue_recipients (message_id, next_attempt) WHERE status = 'pending';
+
+-- `account_id` may send as / on behalf of `address` (lower-case); one kind per pair.
+CREATE TABLE delegations (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    address text NOT NULL,
+    kind text NOT NULL,
+    PRIMARY KEY (account_id, address)
+);
+CREATE INDEX delegations_address ON delegations (address);
+
+-- DKIM signing keys (secrets: never logged). A replaced key is deleted and inserted again,
+-- so `id` orders keys by when they were stored.
+CREATE TABLE dkim_keys (
+    id bigserial PRIMARY KEY,
+    domain text NOT NULL,
+    selector text NOT NULL,
+    algorithm text NOT NULL,
+    private_key_pem text NOT NULL,
+    created_at bigint NOT NULL,
+    UNIQUE (domain, selector)
+);
+
+-- Message-IDs delivered to each account, for duplicate suppression.
+CREATE TABLE dedup (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    message_id text NOT NULL,
+    seen_at bigint NOT NULL,
+    PRIMARY KEY (account_id, message_id)
+);
+CREATE INDEX dedup_seen ON dedup (seen_at);
+"#;
+
+/// Each message's top-level header block, so that header fetches and header searches read small
+/// rows instead of blobs. Messages stored before this have no row; readers fall back to the blob.
+const V5_HEADERS: &str = r#"
+CREATE TABLE message_headers (
+    message_id bigint PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    header bytea NOT NULL
+);
 "#;
 
 /// Applies every migration not yet recorded.

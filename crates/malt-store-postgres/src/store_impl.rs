@@ -22,10 +22,10 @@ use async_trait::async_trait;
 use futures_util::future::{join, join_all, join3};
 use malt_store::{
     Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult, Domain,
-    FlagOp, FlagUpdate, Flags, Group, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta,
-    MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount,
-    NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store, StoreError,
-    Uid, UidSet, flag, metadata_check, metadata_name,
+    FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message,
+    MessageMeta, MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq,
+    NewAccount, NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store,
+    StoreError, Uid, UidSet, flag, metadata_check, metadata_name,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
@@ -33,6 +33,7 @@ use tokio_postgres::{Row, Statement};
 use crate::{PgStore, pg_err};
 
 mod acl;
+mod queue;
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Param<'a> = &'a (dyn ToSql + Sync);
@@ -790,6 +791,16 @@ impl PgStore {
                 "copy metadata",
             )
             .await?;
+            let st_headers = prep(
+                &tx,
+                "INSERT INTO message_headers (message_id, header) \
+                 SELECT d.id, h.header FROM unnest($3::bigint[], $4::bigint[]) AS u(s, n) \
+                 JOIN messages s ON s.mailbox_id = $1 AND s.uid = u.s \
+                 JOIN messages d ON d.mailbox_id = $2 AND d.uid = u.n \
+                 JOIN message_headers h ON h.message_id = s.id",
+                "copy headers",
+            )
+            .await?;
             let st_account = prep(&tx, ACCOUNT_DELTA_SQL, "account usage").await?;
             pipeline(
                 &tx,
@@ -800,6 +811,11 @@ impl PgStore {
                         "copy",
                     ),
                     (&st_meta, vec![&from, &to, &src_uids, &dst_uids], "copy metadata"),
+                    (
+                        &st_headers,
+                        vec![&from, &to, &src_uids, &dst_uids],
+                        "copy headers",
+                    ),
                     (&st_account, vec![&account, &total, &n], "account usage"),
                     (&st_deltas, d.params(), "mailbox counters"),
                     (&st_journal, j.params(), "journal"),
@@ -1064,6 +1080,9 @@ impl Store for PgStore {
             .get(0);
         // Its entries in other accounts' ACLs go explicitly (journaled for their owners).
         self.acl_forget_identifier(&tx, id, &address).await?;
+        // Its own delegations cascade; those OF its address go too (a re-created address must
+        // not inherit them). Queued mail it submitted stays, without a submitter (SET NULL).
+        PgStore::delegation_forget_address(&tx, &address).await?;
         // Mailboxes, messages, tombstones, subscriptions, app passwords, the thread map, ACLs,
         // private \Seen rows and the journal go with it (ON DELETE CASCADE).
         let n = tx
@@ -1708,6 +1727,8 @@ impl Store for PgStore {
         let mut c_blob = Vec::with_capacity(messages.len());
         let mut c_thread = Vec::with_capacity(messages.len());
         let mut c_meta = Vec::with_capacity(messages.len());
+        let mut h_ids: Vec<i64> = Vec::with_capacity(messages.len());
+        let mut h_data: Vec<&[u8]> = Vec::with_capacity(messages.len());
         for (m, &id) in messages.iter().zip(msg_ids.iter()) {
             let mb = mailboxes
                 .get_mut(&m.mailbox_id)
@@ -1761,6 +1782,10 @@ impl Store for PgStore {
             c_blob.push(m.blob_id.as_str());
             c_thread.push(thread);
             c_meta.push(meta);
+            if let Some(h) = &m.header {
+                h_ids.push(id);
+                h_data.push(h);
+            }
             out.push(Appended {
                 mailbox_id: m.mailbox_id,
                 uidvalidity: mb.uidvalidity,
@@ -1794,6 +1819,12 @@ impl Store for PgStore {
             "append metadata",
         )
         .await?;
+        let st_headers = prep(
+            &tx,
+            "INSERT INTO message_headers (message_id, header) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+            "append headers",
+        )
+        .await?;
         let st_thread_map = prep(
             &tx,
             "INSERT INTO thread_map (account_id, message_id, thread_id) \
@@ -1825,6 +1856,7 @@ impl Store for PgStore {
                 "append",
             ),
             (&st_meta, vec![&msg_ids, &c_meta], "append metadata"),
+            (&st_headers, vec![&h_ids, &h_data], "append headers"),
             (&st_deltas, d.params(), "mailbox counters"),
             (&st_account, vec![&account, &needed_i, &n], "account usage"),
             (&st_journal, j.params(), "journal"),
@@ -1922,6 +1954,40 @@ impl Store for PgStore {
             .await
             .map_err(|e| pg_err(e, "messages"))?;
         rows.iter().map(message_from_row).collect()
+    }
+
+    async fn message_headers(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<HeaderBlock>> {
+        let Some(f) = UidFilter::new(uids) else {
+            return Ok(Vec::new());
+        };
+        let client = self.client().await?;
+        let sql = format!(
+            "SELECT m.uid, m.size, m.internal_date, h.header FROM messages m \
+             JOIN message_headers h ON h.message_id = m.id WHERE m.mailbox_id = $1{} ORDER BY m.uid",
+            f.sql(2)
+        );
+        let st = client
+            .prepare_cached(&sql)
+            .await
+            .map_err(|e| pg_err(e, "message headers"))?;
+        let mut params: Vec<Param<'_>> = vec![&mailbox];
+        params.extend(f.params());
+        let rows = client
+            .query(&st, &params)
+            .await
+            .map_err(|e| pg_err(e, "message headers"))?;
+        rows.iter()
+            .map(|r| {
+                let uid: i64 = r.try_get(0).map_err(|e| pg_err(e, "message headers"))?;
+                let size: i64 = r.try_get(1).map_err(|e| pg_err(e, "message headers"))?;
+                Ok(HeaderBlock {
+                    uid: to_u32(uid),
+                    size: to_u64(size),
+                    internal_date: r.try_get(2).map_err(|e| pg_err(e, "message headers"))?,
+                    header: r.try_get(3).map_err(|e| pg_err(e, "message headers"))?,
+                })
+            })
+            .collect()
     }
 
     async fn store_flags(
@@ -2370,6 +2436,105 @@ impl Store for PgStore {
         metadata_usage_of(&tx, account).await
     }
 
+    // ---- Outbound queue, delegations, DKIM keys, duplicate suppression (see `queue.rs`) ----
+
+    async fn queue_enqueue(&self, msg: malt_store::NewQueuedMessage) -> Result<malt_store::QueueId> {
+        self.queue_enqueue_impl(msg).await
+    }
+
+    async fn queue_claim(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<malt_store::QueuedMessage>> {
+        self.queue_claim_impl(now, lease_until, limit).await
+    }
+
+    async fn queue_update(
+        &self,
+        id: malt_store::QueueId,
+        updates: Vec<malt_store::RecipientUpdate>,
+    ) -> Result<()> {
+        self.queue_update_impl(id, updates).await
+    }
+
+    async fn queue_release(&self, id: malt_store::QueueId) -> Result<()> {
+        self.queue_release_impl(id).await
+    }
+
+    async fn queue_get(&self, id: malt_store::QueueId) -> Result<Option<malt_store::QueuedMessage>> {
+        self.queue_get_impl(id).await
+    }
+
+    async fn queue_list(&self) -> Result<Vec<malt_store::QueuedMessage>> {
+        self.queue_list_impl().await
+    }
+
+    async fn queue_hold(&self, id: malt_store::QueueId, held: bool) -> Result<()> {
+        self.queue_hold_impl(id, held).await
+    }
+
+    async fn queue_retry_now(&self, id: Option<malt_store::QueueId>, now: i64) -> Result<u64> {
+        self.queue_retry_now_impl(id, now).await
+    }
+
+    async fn queue_delete(&self, id: malt_store::QueueId) -> Result<()> {
+        self.queue_delete_impl(id).await
+    }
+
+    async fn queue_next_due(&self) -> Result<Option<i64>> {
+        self.queue_next_due_impl().await
+    }
+
+    async fn delegation_add(
+        &self,
+        account: AccountId,
+        address: &str,
+        kind: malt_store::DelegationKind,
+    ) -> Result<()> {
+        self.delegation_add_impl(account, address, kind).await
+    }
+
+    async fn delegation_remove(&self, account: AccountId, address: &str) -> Result<()> {
+        self.delegation_remove_impl(account, address).await
+    }
+
+    async fn delegation_list(&self, account: Option<AccountId>) -> Result<Vec<malt_store::Delegation>> {
+        self.delegation_list_impl(account).await
+    }
+
+    async fn dkim_key_put(&self, key: malt_store::DkimKey) -> Result<()> {
+        self.dkim_key_put_impl(key).await
+    }
+
+    async fn dkim_key_get(&self, domain: &str) -> Result<Option<malt_store::DkimKey>> {
+        self.dkim_key_get_impl(domain).await
+    }
+
+    async fn dkim_key_list(&self) -> Result<Vec<malt_store::DkimKey>> {
+        self.dkim_key_list_impl().await
+    }
+
+    async fn dkim_key_delete(&self, domain: &str, selector: &str) -> Result<()> {
+        self.dkim_key_delete_impl(domain, selector).await
+    }
+
+    async fn dedup_check_and_record(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        now: i64,
+        window_secs: i64,
+    ) -> Result<bool> {
+        self.dedup_check_and_record_impl(account, message_id, now, window_secs)
+            .await
+    }
+
+    async fn dedup_purge(&self, before: i64) -> Result<u64> {
+        self.dedup_purge_impl(before).await
+    }
+
     // ---- Journal -------------------------------------------------------------------------
 
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>> {
@@ -2420,7 +2585,10 @@ impl Store for PgStore {
     async fn referenced_blobs(&self) -> Result<Vec<String>> {
         let client = self.client().await?;
         let rows = client
-            .query("SELECT DISTINCT blob_id FROM messages ORDER BY blob_id", &[])
+            .query(
+                "SELECT blob_id FROM messages UNION SELECT blob_id FROM queue_messages ORDER BY blob_id",
+                &[],
+            )
             .await
             .map_err(|e| pg_err(e, "messages"))?;
         Ok(rows.iter().map(|r| r.get(0)).collect())

@@ -108,6 +108,7 @@ fn message(storage: &Storage, mailbox_id: i64, tag: &str) -> NewMessage {
             },
             ..Default::default()
         },
+        header: None,
     }
 }
 
@@ -272,5 +273,22 @@ async fn bulk_and_concurrency() {
     let report = store.check_consistency().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     drop((store, storage));
+    drop(schema);
+}
+
+/// Two nodes (two stores, two pools) on one schema claim the same queue at once, in small
+/// batches, until it is empty: `FOR UPDATE SKIP LOCKED` hands every message to exactly one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_claim_queue() {
+    let schema = TestSchema::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = schema.url();
+    let (a, b) = tokio::join!(
+        open_storage(&url, 3, dir.path()),
+        open_storage(&url, 3, dir.path())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    malt_store::conformance::claim_race(&a, &[a.store.clone(), b.store.clone()], 120).await;
+    drop((a, b));
     drop(schema);
 }

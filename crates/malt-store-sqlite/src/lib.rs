@@ -17,6 +17,7 @@
 
 mod acl;
 mod ops;
+mod queue;
 mod schema;
 
 use std::path::{Path, PathBuf};

@@ -405,12 +405,18 @@ fn copy_or_move(
     let mut ins_meta = tx.prepare_cached(
         "INSERT INTO message_meta (message_id, meta) SELECT ?2, meta FROM message_meta WHERE message_id = ?1",
     )?;
+    let mut ins_header = tx.prepare_cached(
+        "INSERT INTO message_headers (message_id, header) SELECT ?2, header FROM message_headers \
+         WHERE message_id = ?1",
+    )?;
     let mut next = dst.uidnext;
     let mut mapping = Vec::with_capacity(rows.len());
     let mut unseen = 0i64;
     for (id, uid, flags, _, _) in &rows {
         ins.execute(params![id, to, next, modseq as i64, save_date])?;
-        ins_meta.execute(params![id, tx.last_insert_rowid()])?;
+        let new_id = tx.last_insert_rowid();
+        ins_meta.execute(params![id, new_id])?;
+        ins_header.execute(params![id, new_id])?;
         mapping.push((*uid, next));
         if !flags.has(flag::SEEN) {
             unseen += 1;
@@ -769,6 +775,9 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             let address = account_row(tx, id)?.address;
             crate::acl::forget_identifier(tx, id, &address)?;
+            // Its own delegations cascade; those OF its address go too (a re-created address
+            // must not inherit them). Queued mail it submitted stays, without a submitter.
+            crate::queue::forget_address(tx, &address)?;
             let n = tx
                 .prepare_cached("DELETE FROM accounts WHERE id = ?1")?
                 .execute([id])?;
@@ -1253,6 +1262,8 @@ impl Store for SqliteStore {
                  save_date, size, blob_id, thread_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             let mut ins_meta = tx.prepare_cached("INSERT INTO message_meta (message_id, meta) VALUES (?1, ?2)")?;
+            let mut ins_header =
+                tx.prepare_cached("INSERT INTO message_headers (message_id, header) VALUES (?1, ?2)")?;
             let mut own_thread = tx.prepare_cached("UPDATE messages SET thread_id = id WHERE id = ?1")?;
             let mut thread_ref = tx.prepare_cached(
                 "INSERT OR IGNORE INTO thread_refs (account_id, message_id, thread_id) VALUES (?1, ?2, ?3)",
@@ -1281,6 +1292,9 @@ impl Store for SqliteStore {
                 ])?;
                 let id = tx.last_insert_rowid();
                 ins_meta.execute(params![id, meta])?;
+                if let Some(h) = &m.header {
+                    ins_header.execute(params![id, h])?;
+                }
                 let thread_id = match thread {
                     Some(t) => t,
                     None => {
@@ -1359,6 +1373,33 @@ impl Store for SqliteStore {
                     let (mut m, meta) = row?;
                     m.meta = serde_json::from_str(&meta)?;
                     out.push(m);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn message_headers(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<HeaderBlock>> {
+        let uids = uids.clone();
+        self.read(move |tx| {
+            let mut st = tx.prepare_cached(
+                "SELECT m.uid, m.size, m.internal_date, h.header FROM messages m \
+                 JOIN message_headers h ON h.message_id = m.id \
+                 WHERE m.mailbox_id = ?1 AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid",
+            )?;
+            let mut out = Vec::new();
+            for &(a, b) in uids.ranges() {
+                let rows = st.query_map(params![mailbox, a, b], |r| {
+                    Ok(HeaderBlock {
+                        uid: r.get::<_, i64>(0)? as u32,
+                        size: r.get::<_, i64>(1)? as u64,
+                        internal_date: r.get(2)?,
+                        header: r.get(3)?,
+                    })
+                })?;
+                for row in rows {
+                    out.push(row?);
                 }
             }
             Ok(out)
@@ -1691,6 +1732,108 @@ impl Store for SqliteStore {
         self.read(move |tx| metadata_usage_of(tx, account)).await
     }
 
+    // ---- Outbound queue, delegations, DKIM keys, duplicate suppression (see `queue.rs`) ----
+
+    async fn queue_enqueue(&self, msg: NewQueuedMessage) -> Result<QueueId> {
+        let domains = msg.validate()?;
+        self.write(move |tx| crate::queue::enqueue(tx, &msg, &domains))
+            .await
+    }
+
+    async fn queue_claim(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<QueuedMessage>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.write(move |tx| crate::queue::claim(tx, now, lease_until, limit))
+            .await
+    }
+
+    async fn queue_update(&self, id: QueueId, updates: Vec<RecipientUpdate>) -> Result<()> {
+        let updates = queue_updates_checked(updates)?;
+        self.write(move |tx| crate::queue::update(tx, id, &updates)).await
+    }
+
+    async fn queue_release(&self, id: QueueId) -> Result<()> {
+        self.write(move |tx| crate::queue::release(tx, id)).await
+    }
+
+    async fn queue_get(&self, id: QueueId) -> Result<Option<QueuedMessage>> {
+        self.read(move |tx| crate::queue::get(tx, id)).await
+    }
+
+    async fn queue_list(&self) -> Result<Vec<QueuedMessage>> {
+        self.read(crate::queue::list).await
+    }
+
+    async fn queue_hold(&self, id: QueueId, held: bool) -> Result<()> {
+        self.write(move |tx| crate::queue::hold(tx, id, held)).await
+    }
+
+    async fn queue_retry_now(&self, id: Option<QueueId>, now: i64) -> Result<u64> {
+        self.write(move |tx| crate::queue::retry_now(tx, id, now)).await
+    }
+
+    async fn queue_delete(&self, id: QueueId) -> Result<()> {
+        self.write(move |tx| crate::queue::delete(tx, id)).await
+    }
+
+    async fn queue_next_due(&self) -> Result<Option<i64>> {
+        self.read(crate::queue::next_due).await
+    }
+
+    async fn delegation_add(&self, account: AccountId, address: &str, kind: DelegationKind) -> Result<()> {
+        let address = delegation_address(address)?;
+        self.write(move |tx| crate::queue::delegation_add(tx, account, &address, kind))
+            .await
+    }
+
+    async fn delegation_remove(&self, account: AccountId, address: &str) -> Result<()> {
+        let address = lower(address);
+        self.write(move |tx| crate::queue::delegation_remove(tx, account, &address))
+            .await
+    }
+
+    async fn delegation_list(&self, account: Option<AccountId>) -> Result<Vec<Delegation>> {
+        self.read(move |tx| crate::queue::delegation_list(tx, account))
+            .await
+    }
+
+    async fn dkim_key_put(&self, key: DkimKey) -> Result<()> {
+        let key = key.normalised()?;
+        self.write(move |tx| crate::queue::dkim_put(tx, &key)).await
+    }
+
+    async fn dkim_key_get(&self, domain: &str) -> Result<Option<DkimKey>> {
+        let domain = lower(domain);
+        self.read(move |tx| crate::queue::dkim_get(tx, &domain)).await
+    }
+
+    async fn dkim_key_list(&self) -> Result<Vec<DkimKey>> {
+        self.read(crate::queue::dkim_list).await
+    }
+
+    async fn dkim_key_delete(&self, domain: &str, selector: &str) -> Result<()> {
+        let (domain, selector) = (lower(domain), lower(selector));
+        self.write(move |tx| crate::queue::dkim_delete(tx, &domain, &selector))
+            .await
+    }
+
+    async fn dedup_check_and_record(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        now: i64,
+        window_secs: i64,
+    ) -> Result<bool> {
+        let key = dedup_key(message_id)?;
+        self.write(move |tx| crate::queue::dedup_check_and_record(tx, account, &key, now, window_secs))
+            .await
+    }
+
+    async fn dedup_purge(&self, before: i64) -> Result<u64> {
+        self.write(move |tx| crate::queue::dedup_purge(tx, before)).await
+    }
+
     // ---- Journal -------------------------------------------------------------------------
 
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>> {
@@ -1735,7 +1878,10 @@ impl Store for SqliteStore {
 
     async fn referenced_blobs(&self) -> Result<Vec<String>> {
         self.read(|tx| {
-            let mut st = tx.prepare_cached("SELECT DISTINCT blob_id FROM messages")?;
+            let mut st = tx.prepare_cached(&format!(
+                "SELECT blob_id FROM messages UNION {}",
+                crate::queue::QUEUE_BLOBS_SQL
+            ))?;
             let rows = st.query_map([], |r| r.get(0))?;
             Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
         })

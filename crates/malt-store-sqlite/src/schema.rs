@@ -182,6 +182,91 @@ CREATE TABLE private_seen (
 ) WITHOUT ROWID;
 CREATE INDEX private_seen_mailbox ON private_seen(mailbox_id);
 "#,
+    // 4: outbound queue (RFC 5321 §4.5.4.1, RFC 3461), sending delegations, DKIM keys (RFC 6376)
+    // and duplicate suppression by Message-ID.
+    r#"
+-- A queued outbound message. `next_due` is the earliest `next_attempt` of its Pending
+-- recipients (NULL when none; the row is then deleted in the same transaction), kept by every
+-- write that changes a recipient, so that claiming and the runner's sleep read one index.
+-- `lease_until` is NULL when no node holds the message. Deleting the submitter's account keeps
+-- the message (the mail still goes out) without a submitter.
+CREATE TABLE queue_messages (
+    id          INTEGER PRIMARY KEY,
+    blob_id     TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    return_path TEXT NOT NULL,
+    envid       TEXT,
+    ret_full    INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    submitter   INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+    held        INTEGER NOT NULL DEFAULT 0,
+    next_due    INTEGER,
+    lease_until INTEGER
+);
+CREATE INDEX queue_messages_due ON queue_messages(next_due, id) WHERE held = 0;
+CREATE INDEX queue_messages_leased ON queue_messages(lease_until) WHERE lease_until IS NOT NULL;
+CREATE INDEX queue_messages_created ON queue_messages(created_at, id);
+CREATE INDEX queue_messages_blob ON queue_messages(blob_id);
+CREATE INDEX queue_messages_submitter ON queue_messages(submitter);
+
+-- `status` is 'pending', 'delivered' or 'failed'; `notify` the RFC 3461 NOTIFY bits (NULL: not
+-- given); `domain` the lower-case domain of `address`.
+CREATE TABLE queue_recipients (
+    id             INTEGER PRIMARY KEY,
+    message_id     INTEGER NOT NULL REFERENCES queue_messages(id) ON DELETE CASCADE,
+    address        TEXT NOT NULL,
+    domain         TEXT NOT NULL,
+    orcpt          TEXT,
+    notify         INTEGER,
+    status         TEXT NOT NULL,
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_attempt   INTEGER NOT NULL,
+    last_error     TEXT,
+    delay_notified INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX queue_recipients_message ON queue_recipients(message_id, id);
+-- Pending recipients by due time, per message: recomputing `next_due` reads only these.
+CREATE INDEX queue_recipients_pending ON queue_recipients(message_id, next_attempt) WHERE status = 'pending';
+
+-- `account_id` may send as / on behalf of `address` (lower-case); one kind per pair.
+CREATE TABLE delegations (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    address    TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    PRIMARY KEY (account_id, address)
+) WITHOUT ROWID;
+CREATE INDEX delegations_address ON delegations(address);
+
+-- DKIM signing keys (secrets: never logged). A replaced key is deleted and inserted again,
+-- so `id` orders keys by when they were stored.
+CREATE TABLE dkim_keys (
+    id              INTEGER PRIMARY KEY,
+    domain          TEXT NOT NULL,
+    selector        TEXT NOT NULL,
+    algorithm       TEXT NOT NULL,
+    private_key_pem TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    UNIQUE (domain, selector)
+);
+
+-- Message-IDs delivered to each account, for duplicate suppression.
+CREATE TABLE dedup (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    message_id TEXT NOT NULL,
+    seen_at    INTEGER NOT NULL,
+    PRIMARY KEY (account_id, message_id)
+) WITHOUT ROWID;
+CREATE INDEX dedup_seen ON dedup(seen_at);
+"#,
+    // 5: each message's top-level header block, so that the header fetch a client sends when it
+    // opens a folder (and header searches) read small rows instead of decompressing blobs. Messages
+    // stored before this have no row; readers fall back to the blob.
+    r#"
+CREATE TABLE message_headers (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    header     BLOB NOT NULL
+);
+"#,
 ];
 
 /// Applies the pending migrations. Idempotent; safe against a concurrent opener.

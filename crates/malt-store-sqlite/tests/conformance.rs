@@ -49,6 +49,7 @@ fn message(storage: &malt_store::Storage, mailbox_id: i64, body: &str) -> NewMes
         flags: Flags::default(),
         internal_date: 1_700_000_000,
         meta: MessageMeta::default(),
+        header: None,
     }
 }
 
@@ -184,4 +185,16 @@ async fn group_commit_isolates_failing_jobs() {
             .problems
             .is_empty()
     );
+}
+
+/// Two stores on one file (the server and a CLI process: two writer threads, serialised by
+/// SQLite's write lock) claim the same queue at once until it is empty: every message goes to
+/// exactly one of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_claim_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("malt.sqlite");
+    let a = open_storage(&db, &dir.path().join("blobs")).await.unwrap();
+    let b = open_storage(&db, &dir.path().join("blobs")).await.unwrap();
+    malt_store::conformance::claim_race(&a, &[a.store.clone(), b.store.clone()], 120).await;
 }

@@ -112,6 +112,9 @@ pub trait Store: Send + Sync + 'static {
     async fn message_summaries_in(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<MessageSummary>>;
     /// Full records (with metadata) of the messages whose UIDs are in `uids`, ascending UID.
     async fn messages(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<Message>>;
+    /// The kept header blocks ([`NewMessage::header`]) of the messages whose UIDs are in `uids`,
+    /// ascending UID, in one read; messages appended without one are absent from the result.
+    async fn message_headers(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<HeaderBlock>>;
     /// STORE (RFC 9051 §6.4.6, RFC 7162 UNCHANGEDSINCE). Messages whose flags would not change
     /// are left alone (no new modseq for them).
     async fn store_flags(
@@ -241,8 +244,93 @@ pub trait Store: Send + Sync + 'static {
     /// The highest journal id (0 when empty).
     async fn journal_head(&self) -> Result<i64>;
 
+    // ---- Outbound queue (RFC 5321 §4.5.4.1 retry strategy; RFC 3461 DSN parameters) ----------
+    //
+    // A message stays queued while at least one recipient is `Pending`; its blob is referenced
+    // ([`Store::referenced_blobs`]) until the row goes. A claim is a lease: a node that dies
+    // mid-delivery loses nothing, the message is claimable again once `lease_until` has passed.
+    // Deleting the submitter's account sets `submitter` to `None` (the mail still goes out).
+
+    /// Stores a message and its recipients in one transaction; returns its id. `Invalid` without
+    /// recipients, for a recipient that is not `local@domain`, or for text over
+    /// [`QUEUE_TEXT_MAX`] (see [`NewQueuedMessage::validate`]); `NotFound` for an unknown
+    /// submitter.
+    async fn queue_enqueue(&self, msg: NewQueuedMessage) -> Result<QueueId>;
+    /// Claims up to `limit` messages that are not held, not leased (lease expired or none) and have at least
+    /// one Pending recipient with next_attempt <= now; sets their lease to `lease_until` and returns them
+    /// (with all recipients). Two nodes/tasks calling this concurrently never get the same message
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: one write transaction).
+    /// The most overdue messages come first (earliest pending `next_attempt`, then id).
+    async fn queue_claim(&self, now: i64, lease_until: i64, limit: u32) -> Result<Vec<QueuedMessage>>;
+    /// Records attempt results (attempts += 1 for each updated recipient) and releases the lease. When no
+    /// recipient is Pending any more, the message row and its recipients are deleted (its blob then becomes
+    /// garbage for `malt gc`).
+    /// `NotFound` when the message or one of the recipients (of this message) is gone (an
+    /// operator deleted it meanwhile): then nothing is recorded. `Invalid` when a recipient
+    /// appears twice. `last_error` is cut to [`QUEUE_TEXT_MAX`] octets.
+    async fn queue_update(&self, id: QueueId, updates: Vec<RecipientUpdate>) -> Result<()>;
+    /// Releases a lease without recording anything (e.g. on shutdown). `NotFound` if absent.
+    async fn queue_release(&self, id: QueueId) -> Result<()>;
+    async fn queue_get(&self, id: QueueId) -> Result<Option<QueuedMessage>>;
+    /// All queued messages, oldest first.
+    async fn queue_list(&self) -> Result<Vec<QueuedMessage>>;
+    /// Hold (true) or release (false) a message: held messages are never claimed. NotFound if absent.
+    async fn queue_hold(&self, id: QueueId, held: bool) -> Result<()>;
+    /// Makes Pending recipients due now: one message (Some) or every message (None). Returns messages touched.
+    /// A recipient already due keeps its earlier `next_attempt`; held messages are made due too
+    /// but stay held; leases are kept. A message without Pending recipients (or an unknown id)
+    /// is not touched (0, not an error).
+    async fn queue_retry_now(&self, id: Option<QueueId>, now: i64) -> Result<u64>;
+    /// Deletes a message and its recipients. NotFound if absent.
+    async fn queue_delete(&self, id: QueueId) -> Result<()>;
+    /// The earliest next_attempt of any claimable Pending recipient (for the runner's sleep), None if none.
+    /// For a leased message that is the later of its earliest `next_attempt` and its
+    /// `lease_until` (when it becomes claimable); held messages do not count.
+    async fn queue_next_due(&self) -> Result<Option<i64>>;
+
+    // ---- Sending delegations (send as / send on behalf) -------------------------------------
+    /// Grants `account` the right to send as / on behalf of `address` (lower-cased). Idempotent; granting
+    /// the other kind for the same pair replaces the previous one.
+    /// `NotFound` for an unknown account, `Invalid` unless `address` is `local@domain`.
+    /// Deleting the account removes its delegations, and deleting an account removes every
+    /// delegation OF its address (a re-created address must not inherit them).
+    async fn delegation_add(&self, account: AccountId, address: &str, kind: DelegationKind) -> Result<()>;
+    /// `NotFound` if absent.
+    async fn delegation_remove(&self, account: AccountId, address: &str) -> Result<()>;
+    /// Delegations of one account (Some) or all (None), ordered by account then address.
+    async fn delegation_list(&self, account: Option<AccountId>) -> Result<Vec<Delegation>>;
+
+    // ---- DKIM signing keys (RFC 6376), shared by every node ---------------------------------
+    /// Stores (or replaces, for the same domain+selector) a key. Domain and selector are
+    /// stored lower-case; `Invalid` as [`DkimKey::normalised`] says.
+    async fn dkim_key_put(&self, key: DkimKey) -> Result<()>;
+    /// The newest key of a domain (lower-cased), if any: highest `created_at`, then the one
+    /// stored last.
+    async fn dkim_key_get(&self, domain: &str) -> Result<Option<DkimKey>>;
+    /// Every key, ordered by domain then selector.
+    async fn dkim_key_list(&self) -> Result<Vec<DkimKey>>;
+    /// `NotFound` if absent.
+    async fn dkim_key_delete(&self, domain: &str, selector: &str) -> Result<()>;
+
+    // ---- Duplicate suppression by Message-ID per recipient -----------------------------------
+    /// Records that `message_id` was delivered to `account` at `now`, atomically. Returns true when it was
+    /// already recorded at or after `now - window_secs` (a duplicate: the caller drops the copy), false when
+    /// newly recorded (an older record is refreshed).
+    /// A duplicate does not refresh the record (the window runs from the first delivery). The
+    /// key is [`dedup_key`] of `message_id` (`Invalid` when empty or too long); records go with
+    /// the account.
+    async fn dedup_check_and_record(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        now: i64,
+        window_secs: i64,
+    ) -> Result<bool>;
+    /// Removes records older than `before`; returns how many.
+    async fn dedup_purge(&self, before: i64) -> Result<u64>;
+
     // ---- Maintenance ---------------------------------------------------------------------
-    /// Every blob id referenced by a message (for `malt gc` and `malt check`).
+    /// Every blob id referenced by a message or a queued message (for `malt gc` and `malt check`).
     async fn referenced_blobs(&self) -> Result<Vec<String>>;
     /// Checks counters (mailbox counts and sizes, account usage and modseq, UIDNEXT above every
     /// UID) and reports problems; the blob check is done by [`crate::check`].

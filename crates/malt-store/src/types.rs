@@ -353,6 +353,21 @@ pub struct NewMessage {
     pub flags: Flags,
     pub internal_date: i64,
     pub meta: MessageMeta,
+    /// The message's top-level header block (its first `meta.body.body_start` octets, the blank line
+    /// included), kept beside the metadata so that header fetches and header searches need not read
+    /// the blob. `None`: not kept (readers then use the blob).
+    pub header: Option<Vec<u8>>,
+}
+
+/// A message's top-level header block with what a header-only FETCH also asks (RFC822.SIZE,
+/// INTERNALDATE): [`crate::Store::message_headers`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderBlock {
+    pub uid: Uid,
+    pub size: u64,
+    pub internal_date: i64,
+    /// The header fields and the blank line after them, as stored in the blob.
+    pub header: Vec<u8>,
 }
 
 /// Result of appending one message.
@@ -623,4 +638,419 @@ pub struct SeenUpdate {
     pub modseq: ModSeq,
     /// UIDs whose private `\Seen` actually changed, ascending.
     pub changed: Vec<Uid>,
+}
+
+// ---- Outbound queue (RFC 5321 §4.5.4.1 retry strategy; RFC 3461 DSN parameters) -------------
+
+/// Row id of a queued outbound message.
+pub type QueueId = i64;
+
+/// Longest address, ORCPT, ENVID, return path or error text the queue stores, in octets
+/// (RFC 5321 §4.5.3.1 limits a path to 256 octets and a reply line to 512; this leaves room
+/// for an xtext-encoded ORCPT and a multi-line reply).
+pub const QUEUE_TEXT_MAX: usize = 4096;
+
+/// RFC 3461 §4.1 NOTIFY; `never` excludes the others. Default (none given): failure + delay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DsnNotify {
+    pub success: bool,
+    pub failure: bool,
+    pub delay: bool,
+    pub never: bool,
+}
+
+impl DsnNotify {
+    const SUCCESS: i64 = 1;
+    const FAILURE: i64 = 2;
+    const DELAY: i64 = 4;
+    const NEVER: i64 = 8;
+
+    /// The stored form: one bit per keyword (success 1, failure 2, delay 4, never 8).
+    pub fn to_bits(self) -> i64 {
+        let bit = |on: bool, b: i64| if on { b } else { 0 };
+        bit(self.success, Self::SUCCESS)
+            | bit(self.failure, Self::FAILURE)
+            | bit(self.delay, Self::DELAY)
+            | bit(self.never, Self::NEVER)
+    }
+
+    /// Inverse of [`DsnNotify::to_bits`]; unknown bits are ignored.
+    pub fn from_bits(bits: i64) -> DsnNotify {
+        DsnNotify {
+            success: bits & Self::SUCCESS != 0,
+            failure: bits & Self::FAILURE != 0,
+            delay: bits & Self::DELAY != 0,
+            never: bits & Self::NEVER != 0,
+        }
+    }
+}
+
+/// Where one recipient of a queued message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecipientStatus {
+    /// Not delivered yet; retried at `next_attempt`.
+    Pending,
+    /// Accepted by the next hop (final).
+    Delivered,
+    /// Permanently failed or expired (final); a DSN may be due.
+    Failed,
+}
+
+impl RecipientStatus {
+    /// Stable name used in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientStatus::Pending => "pending",
+            RecipientStatus::Delivered => "delivered",
+            RecipientStatus::Failed => "failed",
+        }
+    }
+
+    /// Inverse of [`RecipientStatus::as_str`].
+    pub fn parse(s: &str) -> Option<RecipientStatus> {
+        Some(match s {
+            "pending" => RecipientStatus::Pending,
+            "delivered" => RecipientStatus::Delivered,
+            "failed" => RecipientStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// One recipient of [`NewQueuedMessage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewQueueRecipient {
+    /// As given in RCPT TO (the local part is case-sensitive, RFC 5321 §2.4).
+    pub address: String,
+    /// RFC 3461 §4.2 ORCPT, raw `rfc822;a@b`.
+    pub orcpt: Option<String>,
+    /// `None`: not given by the client.
+    pub notify: Option<DsnNotify>,
+    /// Unix seconds.
+    pub next_attempt: i64,
+}
+
+/// Input of [`crate::Store::queue_enqueue`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewQueuedMessage {
+    /// Message content, already durable in the [`crate::BlobStore`].
+    pub blob_id: String,
+    pub size: u64,
+    /// `""` for the null sender.
+    pub return_path: String,
+    /// RFC 3461 §4.4 ENVID.
+    pub envid: Option<String>,
+    /// RFC 3461 §4.3 RET=FULL (false = HDRS / not given).
+    pub ret_full: bool,
+    pub created_at: i64,
+    /// Authenticated submitter, if any.
+    pub submitter: Option<AccountId>,
+    pub recipients: Vec<NewQueueRecipient>,
+}
+
+impl NewQueuedMessage {
+    /// Checks what both backends require before storing: a blob id, at least one recipient,
+    /// every recipient `local@domain`, no text over [`QUEUE_TEXT_MAX`]. Returns the lower-case
+    /// domain of each recipient, in order.
+    pub fn validate(&self) -> crate::Result<Vec<String>> {
+        let invalid = |what: &'static str, reason: String| crate::StoreError::Invalid { what, reason };
+        if self.blob_id.is_empty() {
+            return Err(invalid("queued message", "empty blob id".into()));
+        }
+        if self.recipients.is_empty() {
+            return Err(invalid("queued message", "no recipients".into()));
+        }
+        let too_long = |s: &str| s.len() > QUEUE_TEXT_MAX;
+        if too_long(&self.return_path) || self.envid.as_deref().is_some_and(too_long) {
+            return Err(invalid("queued message", "return path or ENVID too long".into()));
+        }
+        let mut domains = Vec::with_capacity(self.recipients.len());
+        for r in &self.recipients {
+            if too_long(&r.address) || r.orcpt.as_deref().is_some_and(too_long) {
+                return Err(invalid("queue recipient", "address or ORCPT too long".into()));
+            }
+            let domain = recipient_domain(&r.address)
+                .ok_or_else(|| invalid("queue recipient", format!("`{}` is not local@domain", r.address)))?;
+            domains.push(domain);
+        }
+        Ok(domains)
+    }
+}
+
+/// The lower-case domain part of `local@domain`, or `None` when there is none.
+pub fn recipient_domain(address: &str) -> Option<String> {
+    match address.rsplit_once('@') {
+        Some((local, domain)) if !local.is_empty() && !domain.is_empty() => Some(domain.to_lowercase()),
+        _ => None,
+    }
+}
+
+/// One recipient of a [`QueuedMessage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRecipient {
+    pub id: i64,
+    pub address: String,
+    /// Lower-case domain part of `address`.
+    pub domain: String,
+    pub orcpt: Option<String>,
+    pub notify: Option<DsnNotify>,
+    pub status: RecipientStatus,
+    pub attempts: u32,
+    pub next_attempt: i64,
+    /// Last reply / reason, for `malt queue show` and DSNs.
+    pub last_error: Option<String>,
+    /// A delay DSN was already sent for this recipient.
+    pub delay_notified: bool,
+}
+
+/// A message in the outbound queue with all its recipients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedMessage {
+    pub id: QueueId,
+    pub blob_id: String,
+    pub size: u64,
+    pub return_path: String,
+    pub envid: Option<String>,
+    pub ret_full: bool,
+    pub created_at: i64,
+    /// `None` also after the submitter's account was deleted.
+    pub submitter: Option<AccountId>,
+    pub held: bool,
+    /// All of them, any status, ordered by id.
+    pub recipients: Vec<QueueRecipient>,
+}
+
+/// The result of one delivery attempt for one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecipientUpdate {
+    pub id: i64,
+    pub status: RecipientStatus,
+    pub next_attempt: i64,
+    pub last_error: Option<String>,
+    pub delay_notified: bool,
+    // attempts is incremented by the store for every update
+}
+
+/// Puts recipient rows `(message id, recipient)`, ordered by recipient id, into their
+/// messages; the order of `messages` is kept. Backends load a batch of queued messages with two
+/// queries and join them here.
+pub fn queue_attach(
+    mut messages: Vec<QueuedMessage>,
+    recipients: Vec<(QueueId, QueueRecipient)>,
+) -> Vec<QueuedMessage> {
+    let index: std::collections::HashMap<QueueId, usize> =
+        messages.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
+    for (message, r) in recipients {
+        if let Some(m) = index.get(&message).and_then(|&i| messages.get_mut(i)) {
+            m.recipients.push(r);
+        }
+    }
+    messages
+}
+
+/// Checks a batch of [`RecipientUpdate`]s: no recipient twice, `last_error` cut to
+/// [`QUEUE_TEXT_MAX`] octets (at a character boundary). Returns the updates ready to store.
+pub fn queue_updates_checked(mut updates: Vec<RecipientUpdate>) -> crate::Result<Vec<RecipientUpdate>> {
+    let mut ids: Vec<i64> = updates.iter().map(|u| u.id).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w.first() == w.get(1)) {
+        return Err(crate::StoreError::Invalid {
+            what: "queue update",
+            reason: "a recipient is updated twice".into(),
+        });
+    }
+    for u in &mut updates {
+        if let Some(e) = &mut u.last_error {
+            truncate_utf8(e, QUEUE_TEXT_MAX);
+        }
+    }
+    Ok(updates)
+}
+
+fn truncate_utf8(s: &mut String, max: usize) {
+    if s.len() > max {
+        let end = s.floor_char_boundary(max);
+        s.truncate(end);
+    }
+}
+
+// ---- Sending delegations (send as / send on behalf) --------------------------------------------
+
+/// What a delegation allows: `From: address` (send as), or `From: address` with
+/// `Sender: <the account>` (send on behalf, RFC 5322 §3.6.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DelegationKind {
+    SendAs,
+    SendOnBehalf,
+}
+
+impl DelegationKind {
+    /// Stable name used in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DelegationKind::SendAs => "send_as",
+            DelegationKind::SendOnBehalf => "send_on_behalf",
+        }
+    }
+
+    /// Inverse of [`DelegationKind::as_str`].
+    pub fn parse(s: &str) -> Option<DelegationKind> {
+        Some(match s {
+            "send_as" => DelegationKind::SendAs,
+            "send_on_behalf" => DelegationKind::SendOnBehalf,
+            _ => return None,
+        })
+    }
+}
+
+/// `account` may send as / on behalf of `address` (lower-case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    pub account: AccountId,
+    pub address: String,
+    pub kind: DelegationKind,
+}
+
+/// The stored form of a delegated address: trimmed, lower-case, `local@domain`; else `Invalid`.
+pub fn delegation_address(address: &str) -> crate::Result<String> {
+    let a = address.trim().to_lowercase();
+    if recipient_domain(&a).is_none() || a.len() > QUEUE_TEXT_MAX {
+        return Err(crate::StoreError::Invalid {
+            what: "delegated address",
+            reason: format!("`{a}` is not local@domain"),
+        });
+    }
+    Ok(a)
+}
+
+// ---- DKIM signing keys (RFC 6376) -------------------------------------------------------------
+
+/// The DKIM algorithms a key may have (RFC 6376 §3.3, RFC 8463).
+pub const DKIM_ALGORITHMS: &[&str] = &["rsa-sha256", "ed25519-sha256"];
+
+/// A DKIM signing key, shared by every node. `Debug` never shows the private key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DkimKey {
+    /// Lower-case signing domain (`d=`).
+    pub domain: String,
+    /// Lower-case selector (`s=`; DNS labels compare case-insensitively).
+    pub selector: String,
+    /// `rsa-sha256` or `ed25519-sha256`.
+    pub algorithm: String,
+    /// PKCS#8 PEM; a secret, never logged.
+    pub private_key_pem: String,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for DkimKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DkimKey")
+            .field("domain", &self.domain)
+            .field("selector", &self.selector)
+            .field("algorithm", &self.algorithm)
+            .field("private_key_pem", &"<redacted>")
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
+impl DkimKey {
+    /// The stored form: domain and selector trimmed and lower-cased; `Invalid` when either is
+    /// empty, the algorithm is not one of [`DKIM_ALGORITHMS`] or the key is empty.
+    pub fn normalised(mut self) -> crate::Result<DkimKey> {
+        self.domain = self.domain.trim().to_lowercase();
+        self.selector = self.selector.trim().to_lowercase();
+        let reason = if self.domain.is_empty() || self.domain.contains('@') {
+            "empty or malformed domain"
+        } else if self.selector.is_empty() {
+            "empty selector"
+        } else if !DKIM_ALGORITHMS.contains(&self.algorithm.as_str()) {
+            "algorithm is not rsa-sha256 or ed25519-sha256"
+        } else if self.private_key_pem.trim().is_empty() {
+            "empty private key"
+        } else {
+            return Ok(self);
+        };
+        Err(crate::StoreError::Invalid {
+            what: "DKIM key",
+            reason: reason.into(),
+        })
+    }
+}
+
+// ---- Duplicate suppression --------------------------------------------------------------------
+
+/// Longest Message-ID the duplicate filter keys on (RFC 5322 §2.1.1 line limit).
+pub const DEDUP_MESSAGE_ID_MAX: usize = 998;
+
+/// The stored form of a Message-ID for duplicate suppression: trimmed, without the angle
+/// brackets (`<a@b>` and `a@b` are one key; case is kept, RFC 5322 §3.6.4); `Invalid` when
+/// empty or longer than [`DEDUP_MESSAGE_ID_MAX`].
+pub fn dedup_key(message_id: &str) -> crate::Result<String> {
+    let t = message_id.trim();
+    let t = t.strip_prefix('<').unwrap_or(t);
+    let t = t.strip_suffix('>').unwrap_or(t).trim();
+    if t.is_empty() || t.len() > DEDUP_MESSAGE_ID_MAX {
+        return Err(crate::StoreError::Invalid {
+            what: "Message-ID",
+            reason: "empty or too long".into(),
+        });
+    }
+    Ok(t.to_owned())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod queue_tests {
+    use super::*;
+
+    #[test]
+    fn notify_bits_round_trip() {
+        for bits in 0..16 {
+            assert_eq!(DsnNotify::from_bits(bits).to_bits(), bits);
+        }
+        assert_eq!(
+            DsnNotify::from_bits(2 | 4 | 64),
+            DsnNotify {
+                failure: true,
+                delay: true,
+                ..DsnNotify::default()
+            }
+        );
+    }
+
+    #[test]
+    fn last_error_is_cut_at_a_character_boundary() {
+        // 'é' is two octets: QUEUE_TEXT_MAX falls inside one.
+        let long = format!("x{}", "é".repeat(QUEUE_TEXT_MAX));
+        let u = RecipientUpdate {
+            id: 1,
+            status: RecipientStatus::Pending,
+            next_attempt: 0,
+            last_error: Some(long),
+            delay_notified: false,
+        };
+        let out = queue_updates_checked(vec![u]).unwrap();
+        let e = out[0].last_error.as_deref().unwrap();
+        assert_eq!(e.len(), QUEUE_TEXT_MAX - 1);
+        assert!(e.ends_with('é'));
+    }
+
+    #[test]
+    fn keys_and_domains() {
+        assert_eq!(recipient_domain("A@Ex.COM").as_deref(), Some("ex.com"));
+        assert_eq!(recipient_domain("\"a@b\"@Ex.org").as_deref(), Some("ex.org"));
+        assert_eq!(recipient_domain("postmaster"), None);
+        assert_eq!(recipient_domain("a@"), None);
+        assert_eq!(dedup_key(" <Ab@x> ").unwrap(), "Ab@x");
+        assert!(dedup_key("<>").is_err());
+        assert_eq!(delegation_address(" Boss@X.Org ").unwrap(), "boss@x.org");
+        assert!(delegation_address("boss").is_err());
+        for s in ["pending", "delivered", "failed"] {
+            assert_eq!(RecipientStatus::parse(s).unwrap().as_str(), s);
+        }
+        for s in ["send_as", "send_on_behalf"] {
+            assert_eq!(DelegationKind::parse(s).unwrap().as_str(), s);
+        }
+    }
 }

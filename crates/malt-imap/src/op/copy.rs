@@ -150,6 +150,13 @@ async fn across(
         .await?
         .summaries_in(store.as_ref(), view.mailbox_id, uids)
         .await?;
+    // The kept header blocks go with the copies (header fetches in the destination stay fast).
+    let mut headers: std::collections::HashMap<Uid, Vec<u8>> = store
+        .message_headers(view.mailbox_id, uids)
+        .await?
+        .into_iter()
+        .map(|h| (h.uid, h.header))
+        .collect();
     let mut seen = Vec::new();
     let items: Vec<NewMessage> = source
         .iter()
@@ -169,6 +176,7 @@ async fn across(
                 flags,
                 internal_date: m.internal_date,
                 meta: m.meta.clone(),
+                header: headers.remove(&m.uid),
             }
         })
         .collect();

@@ -1,6 +1,10 @@
 //! FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9).
 //!
 //! - Sections are cut from the blob with the offsets stored in the message metadata (no re-parse).
+//! - A FETCH asking only for top-level header data, sizes, dates, flags and UIDs (what a client sends
+//!   when it opens a folder: `RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (...)]`) is answered from the
+//!   header blocks kept beside the metadata ([`malt_store::Store::message_headers`]): no metadata
+//!   decoding, no blob read. A chunk with a message stored without one takes the general path.
 //! - A non-PEEK body fetch sets `\Seen` (not in a read-only mailbox, nor without the `s` right, RFC 4314
 //!   §4; the viewer's private `\Seen` in another account's mailbox) and the response carries FLAGS.
 //! - UID FETCH always returns UID (RFC 9051 §6.4.9).
@@ -87,6 +91,67 @@ fn needs_blob(a: &FetchAttribute) -> bool {
             | FetchAttribute::Rfc822Header
             | FetchAttribute::Rfc822Text
     )
+}
+
+/// Whether `a` can be answered from a kept header block and the message's size and date.
+fn header_only(a: &FetchAttribute) -> bool {
+    match a {
+        FetchAttribute::Flags
+        | FetchAttribute::Uid
+        | FetchAttribute::ModSeq
+        | FetchAttribute::Rfc822Size
+        | FetchAttribute::InternalDate
+        | FetchAttribute::Rfc822Header => true,
+        FetchAttribute::BodySection { section, .. } => {
+            section.part.is_empty()
+                && matches!(
+                    section.text,
+                    Some(
+                        SectionText::Header | SectionText::HeaderFields(_) | SectionText::HeaderFieldsNot(_)
+                    )
+                )
+        }
+        _ => false,
+    }
+}
+
+/// The messages of `chunk` and their octets as far as a header-only FETCH needs them, from the kept
+/// header blocks: each record's metadata knows only the extent of the top-level header (all that the
+/// [`header_only`] items read). `None` when a message of the chunk has no kept block (stored before
+/// blocks were kept) or is gone: the caller takes the general path.
+async fn load_headers(
+    store: &std::sync::Arc<dyn malt_store::Store>,
+    mailbox: malt_store::MailboxId,
+    chunk: &[(u32, Uid)],
+) -> Result<Option<(HashMap<Uid, Message>, HashMap<Uid, Vec<u8>>)>, malt_store::StoreError> {
+    let uids = UidSet::from_uids(chunk.iter().map(|(_, u)| *u));
+    let blocks = store.message_headers(mailbox, &uids).await?;
+    if blocks.len() != chunk.len() {
+        return Ok(None);
+    }
+    let mut messages = HashMap::with_capacity(blocks.len());
+    let mut raws = HashMap::with_capacity(blocks.len());
+    for b in blocks {
+        let mut meta = malt_store::MessageMeta::default();
+        meta.body.body_start = b.header.len() as u64;
+        meta.body.body_end = b.size;
+        let m = Message {
+            id: 0,
+            mailbox_id: mailbox,
+            uid: b.uid,
+            flags: Flags::default(),
+            modseq: 0,
+            internal_date: b.internal_date,
+            save_date: 0,
+            size: b.size,
+            blob_id: String::new(),
+            thread_id: 0,
+            meta,
+        };
+        messages.insert(b.uid, m);
+        raws.insert(b.uid, b.header);
+    }
+    Ok(Some((messages, raws)))
 }
 
 /// Whether fetching `a` sets `\Seen` (RFC 9051 §6.4.5).
@@ -384,6 +449,7 @@ async fn fetch(
     }
     let want_meta = args.items.iter().any(needs_meta);
     let want_blob = args.items.iter().any(needs_blob);
+    let headers_suffice = want_meta && args.items.iter().all(header_only);
     // RFC 3516 §4.3: an encoding this server cannot remove fails the FETCH before \Seen changes.
     if args.items.iter().any(is_binary) {
         for chunk in targets.chunks(META_CHUNK) {
@@ -443,13 +509,22 @@ async fn fetch(
     // Metadata is read a chunk at a time: a FETCH over a whole large mailbox never holds more than
     // META_CHUNK messages' metadata (and BLOB_BATCH_OCTETS of message octets, or one message) at once.
     for chunk in targets.chunks(META_CHUNK) {
-        let messages = if want_meta {
-            match load(&store, view.mailbox_id, chunk).await {
-                Ok(m) => m,
+        let light = if headers_suffice {
+            match load_headers(&store, view.mailbox_id, chunk).await {
+                Ok(l) => l,
                 Err(e) => return Ok(Err(store_error(&e))),
             }
         } else {
-            HashMap::new()
+            None
+        };
+        // Message octets, read ahead a few messages at a time (see `BLOB_BATCH`).
+        let (messages, mut raws) = match light {
+            Some(l) => l,
+            None if want_meta => match load(&store, view.mailbox_id, chunk).await {
+                Ok(m) => (m, HashMap::new()),
+                Err(e) => return Ok(Err(store_error(&e))),
+            },
+            None => (HashMap::new(), HashMap::new()),
         };
         let sums = match &viewer {
             Some(v) if include_flags || with_modseq => {
@@ -460,8 +535,6 @@ async fn fetch(
             }
             _ => HashMap::new(),
         };
-        // Message octets, read ahead a few messages at a time (see `BLOB_BATCH`).
-        let mut raws: HashMap<Uid, Vec<u8>> = HashMap::new();
         for (i, &(seq, uid)) in chunk.iter().enumerate() {
             let msg = messages.get(&uid);
             let sum = sums.get(&uid);

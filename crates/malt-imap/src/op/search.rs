@@ -7,7 +7,7 @@
 //! its sequence number, UID, modseq and, for SORT/THREAD, its sort fields), [`esearch_data`] and [`saved_subset`] (RETURN options over an ordered
 //! result), [`highest_modseq`] (RFC 7162 §3.1.5: reported only when the key used MODSEQ).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use malt_imap_proto::ResponseCode;
 use malt_imap_proto::command::{SearchArgs, SearchKey, SearchReturn, SeqNum, SeqRange, SequenceSet};
@@ -19,7 +19,7 @@ use crate::access::Viewer;
 use crate::view::UidRuns;
 
 use crate::op::store_error;
-use crate::search::{Bounds, Candidate, matches, needs_meta, needs_raw};
+use crate::search::{Bounds, Candidate, HeaderPrefilter, matches, needs_meta, needs_raw};
 use crate::session::{Outcome, Session};
 use crate::state::State;
 
@@ -100,7 +100,9 @@ fn expand_saved(key: &SearchKey, saved: &UidRuns) -> SearchKey {
 /// The messages of the selected mailbox matching `key`, ascending. With `with_meta` (SORT, THREAD) every
 /// hit carries its sort fields. The mailbox is read `SEARCH_CHUNK` messages at a time: the flags and
 /// modseqs as the viewer sees them (one read per chunk), the metadata only when the key or the
-/// caller needs it, blobs only for HEADER/BODY/TEXT keys; only the hits' answer data is kept.
+/// caller needs it, blobs only for HEADER/BODY/TEXT keys; only the hits' answer data is kept. A key
+/// on header words first rules out, from the kept header blocks, the messages that cannot match
+/// ([`HeaderPrefilter`]): their metadata and octets are not read.
 async fn evaluate(s: &Session, key: &SearchKey, with_meta: bool) -> Result<Vec<Hit>, Outcome> {
     let (State::Selected { view, account, .. }, Some(access)) = (&s.state, s.access) else {
         return Err(Outcome::bad("No mailbox selected"));
@@ -108,6 +110,7 @@ async fn evaluate(s: &Session, key: &SearchKey, with_meta: bool) -> Result<Vec<H
     let key = expand_saved(key, view.saved());
     let raw_needed = needs_raw(&key);
     let meta = with_meta || needs_meta(&key) || raw_needed;
+    let prefilter = HeaderPrefilter::of(&key);
     let store = s.core.storage().store.as_ref();
     let viewer = Viewer::load(store, account.id, view.mailbox_id, access.own)
         .await
@@ -137,7 +140,23 @@ async fn evaluate(s: &Session, key: &SearchKey, with_meta: bool) -> Result<Vec<H
             .into_iter()
             .map(|m| (m.uid, m))
             .collect();
-        let mut messages: HashMap<Uid, Message> = if meta {
+        let ruled_out: HashSet<Uid> = match &prefilter {
+            Some(p) => store
+                .message_headers(view.mailbox_id, &set)
+                .await
+                .map_err(|e| store_error(&e))?
+                .into_iter()
+                .filter(|h| p.rules_out(&h.header))
+                .map(|h| h.uid)
+                .collect(),
+            None => HashSet::new(),
+        };
+        let set = if ruled_out.is_empty() {
+            set
+        } else {
+            UidSet::from_uids(chunk.iter().map(|(_, u)| *u).filter(|u| !ruled_out.contains(u)))
+        };
+        let mut messages: HashMap<Uid, Message> = if meta && ruled_out.len() < chunk.len() {
             match store.messages(view.mailbox_id, &set).await {
                 Ok(v) => v.into_iter().map(|m| (m.uid, m)).collect(),
                 Err(e) => return Err(store_error(&e)),
@@ -149,10 +168,13 @@ async fn evaluate(s: &Session, key: &SearchKey, with_meta: bool) -> Result<Vec<H
         // text key.
         let mut raws: HashMap<Uid, Vec<u8>> = HashMap::new();
         for (i, &(seq, uid)) in chunk.iter().enumerate() {
-            // Expunged meanwhile: the store no longer has it.
+            // Expunged meanwhile (the store no longer has it), or cannot match.
             let Some(summary) = summaries.get(&uid) else {
                 continue;
             };
+            if ruled_out.contains(&uid) {
+                continue;
+            }
             if raw_needed && messages.contains_key(&uid) && !raws.contains_key(&uid) {
                 let ahead = crate::op::fetch::read_ahead(chunk.get(i..).unwrap_or_default(), &messages);
                 let (uids, ids): (Vec<Uid>, Vec<String>) = ahead.into_iter().unzip();

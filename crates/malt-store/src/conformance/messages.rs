@@ -935,3 +935,75 @@ pub(super) async fn consistency(storage: &Storage) {
     };
     assert_eq!(r.messages, total, "check counts every message");
 }
+
+/// Header blocks: kept at append, absent for a message appended without one, carried by COPY and
+/// MOVE, gone with the message.
+pub(super) async fn header_blocks(storage: &Storage) {
+    let s = &*storage.store;
+    let a = account(s, "headers.test", "a").await;
+    let inbox = mailbox(s, a.id, "INBOX").await;
+    let arch = mailbox(s, a.id, "Archive").await;
+    let kept = new_message(storage, inbox.id, "kept", b"");
+    let mut bare = new_message(storage, inbox.id, "bare", b"");
+    bare.header = None;
+    let mut third = new_message(storage, inbox.id, "third", b"");
+    third.internal_date = 1_700_000_777;
+    s.append(a.id, vec![kept.clone(), bare, third.clone()])
+        .await
+        .unwrap();
+
+    let blocks = s.message_headers(inbox.id, &UidSet::all()).await.unwrap();
+    assert_eq!(blocks.len(), 2, "the message appended without a block has none");
+    assert_eq!(blocks[0].uid, 1);
+    assert_eq!(Some(&blocks[0].header), kept.header.as_ref());
+    assert_eq!(blocks[0].size, kept.size);
+    assert!(
+        blocks[0]
+            .header
+            .ends_with(b"Message-ID: <kept@conformance.test>\r\n\r\n")
+    );
+    assert_eq!((blocks[1].uid, blocks[1].internal_date), (3, 1_700_000_777));
+    let only = s
+        .message_headers(inbox.id, &UidSet::from_uids([3]))
+        .await
+        .unwrap();
+    assert_eq!(only.len(), 1);
+    assert_eq!(Some(&only[0].header), third.header.as_ref());
+
+    s.copy(a.id, inbox.id, &UidSet::from_uids([1, 2]), arch.id)
+        .await
+        .unwrap();
+    let copied = s.message_headers(arch.id, &UidSet::all()).await.unwrap();
+    assert_eq!(copied.len(), 1, "COPY carries the block it has, and only that");
+    assert_eq!(Some(&copied[0].header), kept.header.as_ref());
+
+    s.move_messages(a.id, inbox.id, &UidSet::from_uids([3]), arch.id)
+        .await
+        .unwrap();
+    let moved = s.message_headers(arch.id, &UidSet::all()).await.unwrap();
+    assert_eq!(moved.len(), 2, "MOVE carries the block");
+    assert!(
+        s.message_headers(inbox.id, &UidSet::from_uids([3]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    s.store_flags(
+        a.id,
+        arch.id,
+        &UidSet::all(),
+        FlagOp::Add,
+        &flags(flag::DELETED, &[]),
+        None,
+    )
+    .await
+    .unwrap();
+    s.expunge(a.id, arch.id, None).await.unwrap();
+    assert!(
+        s.message_headers(arch.id, &UidSet::all())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -18,10 +18,16 @@
 )]
 
 mod acl;
+mod dedup;
+mod delegation;
 mod directory;
+mod dkim;
 mod mailboxes;
 mod messages;
 mod metadata;
+mod queue;
+
+pub use queue::claim_race;
 
 use crate::types::*;
 use crate::{MessageMeta, SortFields, Storage, Store, StoreError};
@@ -40,6 +46,7 @@ pub async fn run_all(storage: &Storage) {
     messages::quota_and_atomicity(storage).await;
     messages::flag_updates(storage).await;
     messages::copy_move(storage).await;
+    messages::header_blocks(storage).await;
     messages::expunge_and_changes(storage).await;
     messages::mailbox_delete_releases(storage).await;
     messages::journal(storage).await;
@@ -49,6 +56,15 @@ pub async fn run_all(storage: &Storage) {
     metadata::metadata(storage).await;
     acl::acl(storage).await;
     acl::private_seen(storage).await;
+    queue::enqueue_get_list(storage).await;
+    queue::claim(storage).await;
+    queue::update_results(storage).await;
+    queue::retry_and_next_due(storage).await;
+    queue::submitter_deleted(storage).await;
+    queue::concurrent_claims(storage).await;
+    delegation::delegations(storage).await;
+    dkim::dkim_keys(storage).await;
+    dedup::dedup(storage).await;
     // Last: everything the checks above left behind must be consistent.
     messages::consistency(storage).await;
 }
@@ -133,6 +149,10 @@ fn new_message_threaded(
         meta.sort.in_reply_to = vec![parent.to_owned()];
         meta.sort.references = vec![parent.to_owned()];
     }
+    let header_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |i| i + 4);
     NewMessage {
         mailbox_id,
         size: raw.len() as u64,
@@ -140,6 +160,7 @@ fn new_message_threaded(
         flags: Flags::default(),
         internal_date: 1_700_000_000,
         meta,
+        header: Some(raw[..header_end].to_vec()),
     }
 }
 
@@ -149,6 +170,10 @@ fn is_not_found<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {
 
 fn is_exists<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {
     matches!(r, Err(StoreError::AlreadyExists(_)))
+}
+
+fn is_invalid<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {
+    matches!(r, Err(StoreError::Invalid { .. }))
 }
 
 fn is_conflict<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {

@@ -149,11 +149,7 @@ impl MailCore {
         if resolved.is_empty() {
             return Ok(RecipientCheck::NoSuchUser);
         }
-        let full = |r: &directory::Resolved| {
-            r.account
-                .quota_bytes
-                .is_some_and(|q| r.account.used_bytes >= q)
-        };
+        let full = |r: &directory::Resolved| r.account.quota_bytes.is_some_and(|q| r.account.used_bytes >= q);
         Ok(if resolved.iter().all(full) {
             RecipientCheck::OverQuota
         } else {

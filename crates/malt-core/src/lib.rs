@@ -7,6 +7,7 @@
 //! - [`delivery`]: the delivery pipeline (trace headers, per-recipient outcomes) for LMTP/SMTP;
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
 //! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
+//! - [`queue`]: putting a message into the durable outbound queue;
 //! - [`sending`]: who may send as which address (submission's sender rules);
 //! - [`storage`]: opening the configured store backend and blob store;
 //! - [`submission`]: the header fix-ups of message submission (RFC 6409 §8).
@@ -19,6 +20,7 @@ pub mod delivery;
 pub mod directory;
 pub mod ingest;
 pub mod mail;
+pub mod queue;
 pub mod sending;
 pub mod storage;
 pub mod submission;

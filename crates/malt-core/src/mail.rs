@@ -131,6 +131,8 @@ async fn blocking<T: Send + 'static>(
 pub struct MailCore {
     storage: Storage,
     settings: Arc<MailSettings>,
+    /// Woken after each enqueue (see `crate::queue`).
+    queue_notify: Arc<tokio::sync::Notify>,
 }
 
 /// What storing one message's blob gives: blob id, size, metadata, top-level header block.
@@ -141,6 +143,7 @@ impl MailCore {
         MailCore {
             storage,
             settings: Arc::new(settings),
+            queue_notify: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -150,6 +153,12 @@ impl MailCore {
 
     pub fn settings(&self) -> &MailSettings {
         &self.settings
+    }
+
+    /// The queue runner's wake-up: notified (`notify_one`) after each message is queued, so a
+    /// runner waiting on it starts at once instead of at its next poll. Shared by clones.
+    pub fn queue_notify(&self) -> Arc<tokio::sync::Notify> {
+        self.queue_notify.clone()
     }
 
     // ---- Mailboxes ---------------------------------------------------------------------------
@@ -275,7 +284,7 @@ impl MailCore {
 
     // ---- Append and delivery -----------------------------------------------------------------
 
-    fn check_size(&self, len: usize) -> Result<(), StoreError> {
+    pub(crate) fn check_size(&self, len: usize) -> Result<(), StoreError> {
         let max = self.settings.max_message_size;
         if len as u64 > max {
             return Err(invalid(

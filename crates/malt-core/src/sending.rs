@@ -13,7 +13,7 @@
 //!    in a `Sender:` field (RFC 5322 §3.6.2).
 //! 3. [`SenderRight::Denied`] otherwise, including the null address.
 
-use malt_store::{Account, StoreError};
+use malt_store::{Account, DelegationKind, StoreError};
 
 use crate::directory;
 use crate::mail::MailCore;
@@ -53,6 +53,135 @@ impl MailCore {
                 return Ok(SenderRight::Own);
             }
         }
-        Ok(SenderRight::Denied)
+        let delegated = store
+            .delegation_list(Some(account.id))
+            .await?
+            .into_iter()
+            .find(|d| d.address.eq_ignore_ascii_case(&address));
+        Ok(match delegated.map(|d| d.kind) {
+            Some(DelegationKind::SendAs) => SenderRight::SendAs,
+            Some(DelegationKind::SendOnBehalf) => SenderRight::OnBehalf,
+            None => SenderRight::Denied,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use malt_store::NewAccount;
+
+    use super::*;
+    use crate::mail::MailSettings;
+    use crate::storage::{BackendChoice, open_storage};
+
+    async fn core(dir: &tempfile::TempDir) -> MailCore {
+        let storage = open_storage(
+            BackendChoice::Sqlite {
+                path: dir.path().join("malt.db"),
+            },
+            dir.path().join("blobs"),
+        )
+        .await
+        .unwrap();
+        storage.store.domain_add("example.org").await.unwrap();
+        MailCore::new(storage, MailSettings::default())
+    }
+
+    async fn account(core: &MailCore, address: &str) -> Account {
+        core.storage()
+            .store
+            .account_create(NewAccount {
+                address: address.to_owned(),
+                password_hash: String::new(),
+                quota_bytes: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn rights() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = core(&dir).await;
+        let alice = account(&core, "alice@example.org").await;
+        let bob = account(&core, "bob@example.org").await;
+        let store = &core.storage().store;
+        store
+            .alias_add("info@example.org", "alice@example.org")
+            .await
+            .unwrap();
+        store
+            .alias_add("chain@example.org", "info@example.org")
+            .await
+            .unwrap();
+        store
+            .alias_add("both@example.org", "alice@example.org")
+            .await
+            .unwrap();
+        store
+            .alias_add("both@example.org", "bob@example.org")
+            .await
+            .unwrap();
+        store
+            .alias_add("@example.org", "alice@example.org")
+            .await
+            .unwrap();
+        store.group_add("sales@example.org", "Sales").await.unwrap();
+        store
+            .group_member_add("sales@example.org", "alice@example.org")
+            .await
+            .unwrap();
+        store
+            .delegation_add(alice.id, "sales@example.org", DelegationKind::SendAs)
+            .await
+            .unwrap();
+        store
+            .delegation_add(alice.id, "Bob@Example.org", DelegationKind::SendOnBehalf)
+            .await
+            .unwrap();
+        let cases = [
+            ("alice@example.org", SenderRight::Own),
+            (" <ALICE@example.ORG> ", SenderRight::Own),
+            ("alice+news@example.org", SenderRight::Own),
+            ("info@example.org", SenderRight::Own),
+            ("info+x@example.org", SenderRight::Own),
+            ("chain@example.org", SenderRight::Own),
+            // An alias reaching someone else too is a list, not alice's.
+            ("both@example.org", SenderRight::Denied),
+            // The catch-all reaches alice, but does not make every address hers.
+            ("random@example.org", SenderRight::Denied),
+            ("sales@example.org", SenderRight::SendAs),
+            ("bob@example.org", SenderRight::OnBehalf),
+            ("bob+x@example.org", SenderRight::Denied),
+            ("alice@other.test", SenderRight::Denied),
+            ("", SenderRight::Denied),
+            ("alice", SenderRight::Denied),
+        ];
+        for (address, want) in cases {
+            assert_eq!(
+                core.sender_right(&alice, address).await.unwrap(),
+                want,
+                "{address:?}"
+            );
+        }
+        // Delegations are per account.
+        assert_eq!(
+            core.sender_right(&bob, "sales@example.org").await.unwrap(),
+            SenderRight::Denied
+        );
+        assert_eq!(
+            core.sender_right(&bob, "bob@example.org").await.unwrap(),
+            SenderRight::Own
+        );
+        // Removing a delegation takes the right away.
+        store
+            .delegation_remove(alice.id, "sales@example.org")
+            .await
+            .unwrap();
+        assert_eq!(
+            core.sender_right(&alice, "sales@example.org").await.unwrap(),
+            SenderRight::Denied
+        );
     }
 }

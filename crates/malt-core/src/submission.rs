@@ -188,10 +188,7 @@ mod tests {
         assert!(id.ends_with("@mail.test>"), "{id}");
         assert_eq!(lines.len(), 4);
         // Two ids differ.
-        assert_ne!(
-            new_message_id("mail.test", NOW),
-            new_message_id("mail.test", NOW)
-        );
+        assert_ne!(new_message_id("mail.test", NOW), new_message_id("mail.test", NOW));
     }
 
     #[test]
@@ -201,7 +198,11 @@ mod tests {
         // Only the Message-ID is missing; a folded field stays whole.
         let raw = b"Date: Tue, 1 Jan 2030 00:00:00 +0000\r\nSubject: a\r\n  folded\r\n\r\n.\r\n";
         let out = String::from_utf8(add_missing_fields(raw, "h", NOW)).unwrap();
-        assert!(out.starts_with("Date: Tue, 1 Jan 2030 00:00:00 +0000\r\nSubject: a\r\n  folded\r\nMessage-ID: <"));
+        assert!(
+            out.starts_with(
+                "Date: Tue, 1 Jan 2030 00:00:00 +0000\r\nSubject: a\r\n  folded\r\nMessage-ID: <"
+            )
+        );
         assert!(out.ends_with("@h>\r\n\r\n.\r\n"), "{out}");
     }
 
@@ -248,7 +249,10 @@ mod tests {
         assert_eq!(header_addresses(b"Subject: x\r\n\r\n", false), None);
         let group = b"From: Team: a@x.org, b@x.org;\r\n\r\n";
         assert_eq!(header_addresses(group, false).unwrap(), ["a@x.org", "b@x.org"]);
-        assert_eq!(header_addresses(b"From: nobody\r\n\r\n", false).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            header_addresses(b"From: nobody\r\n\r\n", false).unwrap(),
+            Vec::<String>::new()
+        );
         assert_eq!(header_addresses(b"From: <a@x.org>", false).unwrap(), ["a@x.org"]);
     }
 }

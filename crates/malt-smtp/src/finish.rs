@@ -21,7 +21,9 @@
 //! A message over the size limit gets `552 5.3.4` (per recipient in LMTP, once in SMTP).
 
 use malt_core::delivery::{Envelope, Outcome, received_header};
+use malt_core::queue::{QueueEnvelope, QueueRcpt};
 use malt_smtp_proto::Reply;
+use malt_store::{DsnNotify, QueueId, StoreError};
 
 use crate::session::Session;
 use crate::state::{Mode, Recipient, Transaction};
@@ -161,12 +163,31 @@ async fn smtp(s: &mut Session, tx: Transaction, body: Option<Vec<u8>>) {
     ));
 }
 
-/// Puts `message` for `recipients` into the durable outbound queue.
+/// Puts `message` for `recipients` into the durable outbound queue, with the transaction's DSN
+/// parameters (RFC 3461) and the authenticated submitter.
 async fn queue(
-    _s: &Session,
-    _tx: &Transaction,
-    _recipients: &[&Recipient],
-    _message: &[u8],
-) -> Result<(), String> {
-    Err("the outbound queue is not available yet".to_owned())
+    s: &Session,
+    tx: &Transaction,
+    recipients: &[&Recipient],
+    message: &[u8],
+) -> Result<QueueId, StoreError> {
+    let env = QueueEnvelope {
+        return_path: tx.from.clone(),
+        envid: tx.envid.clone(),
+        ret_full: tx.ret_full,
+        submitter: s.user.as_ref().map(|u| u.id),
+    };
+    let rcpts: Vec<QueueRcpt> = recipients
+        .iter()
+        .map(|r| {
+            let notify = r.notify.map(|n| DsnNotify {
+                success: n.success,
+                failure: n.failure,
+                delay: n.delay,
+                never: n.never,
+            });
+            (r.target.clone(), notify, r.orcpt.clone())
+        })
+        .collect();
+    s.core.enqueue(&env, &rcpts, message).await
 }

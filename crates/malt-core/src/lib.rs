@@ -30,3 +30,25 @@ pub use directory::{Resolved, resolve};
 pub use ingest::parse_message;
 pub use mail::{AppendItem, MailCore, MailSettings, validate_mailbox_name};
 pub use storage::{BackendChoice, open_storage};
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Unit-test helpers: a real SQLite store in a temporary directory.
+    #![allow(clippy::unwrap_used)]
+
+    use crate::mail::{MailCore, MailSettings};
+    use crate::storage::{BackendChoice, open_storage};
+
+    /// A mail core over a fresh SQLite store and blob store in `dir`.
+    pub(crate) async fn core(dir: &tempfile::TempDir, settings: MailSettings) -> MailCore {
+        let storage = open_storage(
+            BackendChoice::Sqlite {
+                path: dir.path().join("malt.db"),
+            },
+            dir.path().join("blobs"),
+        )
+        .await
+        .unwrap();
+        MailCore::new(storage, settings)
+    }
+}

@@ -111,7 +111,8 @@ fn is_inbox(name: &str) -> bool {
     name == "INBOX"
 }
 
-fn now() -> i64 {
+/// Now, in Unix seconds (0 before 1970, saturating far in the future).
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -12,7 +12,7 @@
 
 use malt_store::{AccountId, DsnNotify, NewQueueRecipient, NewQueuedMessage, QueueId, StoreError};
 
-use crate::mail::MailCore;
+use crate::mail::{MailCore, now};
 
 /// The envelope of a queued message (RFC 3461 DSN parameters included).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -30,13 +30,6 @@ pub struct QueueEnvelope {
 /// One queued recipient: the address (`local@domain`), its RFC 3461 NOTIFY (`None`: not given) and
 /// ORCPT (`rfc822;address`).
 pub type QueueRcpt = (String, Option<DsnNotify>, Option<String>);
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
 
 impl MailCore {
     /// Queues `message` (exactly as it is to be sent, trace header included) for `recipients`, as
@@ -88,25 +81,14 @@ mod tests {
 
     use super::*;
     use crate::mail::MailSettings;
-    use crate::storage::{BackendChoice, open_storage};
 
     #[tokio::test]
     async fn enqueue_is_durable_and_wakes_the_runner() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = open_storage(
-            BackendChoice::Sqlite {
-                path: dir.path().join("malt.db"),
-            },
-            dir.path().join("blobs"),
-        )
-        .await
-        .unwrap();
-        let core = MailCore::new(
-            storage,
-            MailSettings {
-                max_message_size: 1000,
-            },
-        );
+        let settings = MailSettings {
+            max_message_size: 1000,
+        };
+        let core = crate::test_support::core(&dir, settings).await;
         let notify = core.queue_notify();
         let env = QueueEnvelope {
             return_path: "alice@example.org".into(),

@@ -73,19 +73,12 @@ mod tests {
 
     use super::*;
     use crate::mail::MailSettings;
-    use crate::storage::{BackendChoice, open_storage};
 
     async fn core(dir: &tempfile::TempDir) -> MailCore {
-        let storage = open_storage(
-            BackendChoice::Sqlite {
-                path: dir.path().join("malt.db"),
-            },
-            dir.path().join("blobs"),
-        )
-        .await
-        .unwrap();
-        storage.store.domain_add("example.org").await.unwrap();
-        MailCore::new(storage, MailSettings::default())
+        let core = crate::test_support::core(dir, MailSettings::default()).await;
+        let store = &core.storage().store;
+        store.domain_add("example.org").await.unwrap();
+        core
     }
 
     async fn account(core: &MailCore, address: &str) -> Account {

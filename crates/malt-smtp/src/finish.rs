@@ -39,10 +39,7 @@ pub(crate) async fn finish(s: &mut Session, tx: Transaction, body: Option<Vec<u8
 /// The envelope of the trace headers, with a new transaction id.
 fn envelope(s: &mut Session, tx: &Transaction) -> Envelope {
     s.transactions += 1;
-    let received_at = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
+    let received_at = malt_core::mail::now();
     Envelope {
         return_path: tx.from.clone(),
         helo: s.state.helo().unwrap_or_default().to_owned(),

@@ -61,10 +61,7 @@ pub(crate) async fn prepare(s: &Session, body: Vec<u8>) -> Result<Vec<u8>, Reply
         }
         body
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
+    let now = malt_core::mail::now();
     let body = add_missing_fields(&body, s.hostname(), now);
     // DKIM: signed in sign_outgoing.
     Ok(sign_outgoing(&s.core, &body))

@@ -183,44 +183,29 @@ async fn auth_in_the_command_order() {
 async fn smtplib_login_over_starttls_on_mx_and_implicit_tls_on_submission() {
     let mx = start_mx(|_| {}).await;
     let sub = start_sub(|_| {}).await;
-    let script = r#"
-import os, smtplib, ssl
-def context(cert):
-    ctx = ssl.create_default_context(cafile=cert)
-    ctx.check_hostname = False
-    return ctx
-ctx = context(os.environ["CERT_MX"])
-s = smtplib.SMTP("127.0.0.1", int(os.environ["MX"]), timeout=10)
+    let mx_script = r#"
+s = smtplib.SMTP("127.0.0.1", PORT, timeout=10)
 s.starttls(context=ctx)
 try:
-    s.login(os.environ["USER"], "wrong")
+    s.login(USER, "wrong")
     raise SystemExit("accepted a wrong password")
 except smtplib.SMTPAuthenticationError as e:
     assert e.smtp_code == 535, e
-print(s.login(os.environ["USER"], os.environ["PASS"]))
+print(s.login(USER, PASS))
 s.quit()
-ctx = context(os.environ["CERT_SUB"])
+"#;
+    let sub_script = r#"
 for mech in ["PLAIN", "LOGIN"]:
-    s = smtplib.SMTP_SSL("127.0.0.1", int(os.environ["SUB"]), context=ctx, timeout=10)
+    s = smtplib.SMTP_SSL("127.0.0.1", TLSPORT, context=ctx, timeout=10)
     s.ehlo("client.test")
-    s.user, s.password = os.environ["USER"], os.environ["PASS"]
+    s.user, s.password = USER, PASS
     print(mech, s.auth(mech, getattr(s, "auth_" + mech.lower())))
     s.quit()
 "#;
-    let out = python(
-        script,
-        &[
-            ("MX", mx.smtp.port().to_string()),
-            ("SUB", sub.submissions.port().to_string()),
-            ("CERT_MX", mx.cert.to_str().unwrap().to_owned()),
-            ("CERT_SUB", sub.cert.to_str().unwrap().to_owned()),
-            ("USER", USER.to_owned()),
-            ("PASS", PASS.to_owned()),
-        ],
-    )
-    .await;
+    let mut out = smtplib(&mx, mx.smtp.port(), mx.smtps.port(), mx_script).await;
+    out.extend(smtplib(&sub, sub.submission.port(), sub.submissions.port(), sub_script).await);
     assert_eq!(
-        out.lines().collect::<Vec<_>>(),
+        out,
         [
             "(235, b'2.7.0 Authentication successful')",
             "PLAIN (235, b'2.7.0 Authentication successful')",

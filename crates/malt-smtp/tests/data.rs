@@ -103,8 +103,7 @@ async fn smtplib_sendmail_with_pipelining() {
     let env = start_mx(|_| {}).await;
     let bob = env.add_account("bob@example.org", None).await;
     let script = r#"
-import os, smtplib
-s = smtplib.SMTP("127.0.0.1", int(os.environ["PORT"]), timeout=10)
+s = smtplib.SMTP("127.0.0.1", PORT, timeout=10)
 refused = s.sendmail("sender@remote.test", ["alice@example.org", "ghost@example.org", "bob@example.org"],
                      b"Subject: smtplib\r\n\r\nhello\r\n")
 print(sorted(refused.items()))
@@ -114,9 +113,9 @@ except smtplib.SMTPRecipientsRefused as e:
     print(e.recipients)
 s.quit()
 "#;
-    let out = python(script, &[("PORT", env.smtp.port().to_string())]).await;
+    let out = smtplib(&env, env.smtp.port(), env.smtps.port(), script).await;
     assert_eq!(
-        out.lines().collect::<Vec<_>>(),
+        out,
         [
             "[('ghost@example.org', (550, b'5.1.1 <ghost@example.org> No such user here'))]",
             "{'ghost@example.org': (550, b'5.1.1 <ghost@example.org> No such user here')}",

@@ -63,31 +63,19 @@ async fn mx_offers_auth_over_tls_only() {
     let env = start_mx(|_| {}).await;
     // After STARTTLS (smtplib) and on the implicit TLS listener.
     let script = r#"
-import os, smtplib, ssl
-ctx = ssl.create_default_context(cafile=os.environ["CERT"])
-ctx.check_hostname = False
-s = smtplib.SMTP("127.0.0.1", int(os.environ["PORT"]), timeout=10)
+s = smtplib.SMTP("127.0.0.1", PORT, timeout=10)
 s.ehlo("client.test")
 print(sorted(s.esmtp_features))
 s.starttls(context=ctx)
 s.ehlo("client.test")
 print(sorted(s.esmtp_features), s.esmtp_features["auth"].strip())
 s.quit()
-s = smtplib.SMTP_SSL("127.0.0.1", int(os.environ["TLSPORT"]), context=ctx, timeout=10)
+s = smtplib.SMTP_SSL("127.0.0.1", TLSPORT, context=ctx, timeout=10)
 s.ehlo("client.test")
 print(sorted(s.esmtp_features), s.esmtp_features["auth"].strip())
 s.quit()
 "#;
-    let out = python(
-        script,
-        &[
-            ("PORT", env.smtp.port().to_string()),
-            ("TLSPORT", env.smtps.port().to_string()),
-            ("CERT", env.cert.to_str().unwrap().to_owned()),
-        ],
-    )
-    .await;
-    let lines: Vec<&str> = out.lines().collect();
+    let lines = smtplib(&env, env.smtp.port(), env.smtps.port(), script).await;
     assert_eq!(
         lines,
         [

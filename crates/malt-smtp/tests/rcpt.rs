@@ -107,32 +107,20 @@ async fn relay_networks_may_relay() {
 async fn authenticated_clients_may_relay() {
     let env = start_mx(|_| {}).await;
     let script = r#"
-import os, smtplib, ssl
-ctx = ssl.create_default_context(cafile=os.environ["CERT"])
-ctx.check_hostname = False
-s = smtplib.SMTP("127.0.0.1", int(os.environ["PORT"]), timeout=10)
+s = smtplib.SMTP("127.0.0.1", PORT, timeout=10)
 s.starttls(context=ctx)
 s.ehlo("client.test")
 s.mail("alice@example.org")
 print(s.rcpt("friend@elsewhere.test"))
 s.rset()
-s.login(os.environ["USER"], os.environ["PASS"])
+s.login(USER, PASS)
 s.mail("alice@example.org")
 print(s.rcpt("friend@elsewhere.test"))
 s.quit()
 "#;
-    let out = python(
-        script,
-        &[
-            ("PORT", env.smtp.port().to_string()),
-            ("CERT", env.cert.to_str().unwrap().to_owned()),
-            ("USER", USER.to_owned()),
-            ("PASS", PASS.to_owned()),
-        ],
-    )
-    .await;
+    let out = smtplib(&env, env.smtp.port(), env.smtps.port(), script).await;
     assert_eq!(
-        out.lines().collect::<Vec<_>>(),
+        out,
         [
             "(554, b'5.7.1 <friend@elsewhere.test> Relay access denied')",
             "(250, b'2.1.5 <friend@elsewhere.test> Recipient OK')",

@@ -17,10 +17,7 @@ use common::*;
 async fn upgrade_then_deliver_and_relay() {
     let env = start_mx(|_| {}).await;
     let script = r#"
-import os, smtplib, ssl
-ctx = ssl.create_default_context(cafile=os.environ["CERT"])
-ctx.check_hostname = False
-s = smtplib.SMTP("127.0.0.1", int(os.environ["PORT"]), timeout=10)
+s = smtplib.SMTP("127.0.0.1", PORT, timeout=10)
 s.ehlo("client.test")
 s.starttls(context=ctx)
 # RFC 3207 §4.2: the EHLO before TLS is forgotten.
@@ -29,22 +26,13 @@ s.ehlo("client.test")
 print(s.has_extn("starttls"), s.has_extn("auth"))
 print(s.docmd("STARTTLS"))
 print(s.sendmail("a@remote.test", ["alice@example.org"], b"Subject: over tls\r\n\r\nsecret\r\n"))
-s.login(os.environ["USER"], os.environ["PASS"])
+s.login(USER, PASS)
 print(s.sendmail("alice@example.org", ["alice@example.org"], b"Subject: authed\r\n\r\nx\r\n"))
 s.quit()
 "#;
-    let out = python(
-        script,
-        &[
-            ("PORT", env.smtp.port().to_string()),
-            ("CERT", env.cert.to_str().unwrap().to_owned()),
-            ("USER", USER.to_owned()),
-            ("PASS", PASS.to_owned()),
-        ],
-    )
-    .await;
+    let out = smtplib(&env, env.smtp.port(), env.smtps.port(), script).await;
     assert_eq!(
-        out.lines().collect::<Vec<_>>(),
+        out,
         [
             "(503, b'5.5.1 Send EHLO/HELO first')",
             "False True",

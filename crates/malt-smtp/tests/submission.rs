@@ -63,17 +63,18 @@ async fn send(env: &SubEnv, from: &str, message: &str) -> String {
     c.data(message).await
 }
 
-async fn bobs_last(env: &SubEnv) -> String {
-    let bob = env
-        .core
-        .storage()
-        .store
+async fn bobs_inbox(env: &SubEnv) -> Vec<Vec<u8>> {
+    let store = &env.core.storage().store;
+    let bob = store
         .account_by_address("bob@example.org")
         .await
         .unwrap()
         .unwrap();
-    let all = env.inbox_of(&bob).await;
-    String::from_utf8(all.last().unwrap().clone()).unwrap()
+    env.inbox_of(&bob).await
+}
+
+async fn bobs_last(env: &SubEnv) -> String {
+    String::from_utf8(bobs_inbox(env).await.last().unwrap().clone()).unwrap()
 }
 
 #[tokio::test]
@@ -166,15 +167,7 @@ async fn from_header_must_belong_to_the_user() {
         "550 5.7.1 Sender header address <bob@example.org> not owned by user"
     );
     // Nothing was delivered.
-    let bob = env
-        .core
-        .storage()
-        .store
-        .account_by_address("bob@example.org")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(env.inbox_of(&bob).await.is_empty());
+    assert!(bobs_inbox(&env).await.is_empty());
     // Several From addresses that are all hers: accepted, with a Sender (RFC 5322 §3.6.2).
     let reply = send(
         &env,
@@ -236,17 +229,14 @@ async fn message_id_and_date_are_added_when_missing() {
 async fn nothing_is_saved_to_sent_and_smtplib_over_implicit_tls() {
     let env = setup().await;
     let script = r#"
-import os, smtplib, ssl
 from email.message import EmailMessage
-ctx = ssl.create_default_context(cafile=os.environ["CERT"])
-ctx.check_hostname = False
 m = EmailMessage()
 m["From"] = "Alice <alice@example.org>"
 m["To"] = "bob@example.org, friend@elsewhere.test"
 m["Subject"] = "from smtplib"
 m.set_content("Hello Bob")
-with smtplib.SMTP_SSL("127.0.0.1", int(os.environ["PORT"]), context=ctx, timeout=10) as s:
-    s.login(os.environ["USER"], os.environ["PASS"])
+with smtplib.SMTP_SSL("127.0.0.1", TLSPORT, context=ctx, timeout=10) as s:
+    s.login(USER, PASS)
     print(s.send_message(m))
     m.replace_header("From", "bob@example.org")
     try:
@@ -254,18 +244,9 @@ with smtplib.SMTP_SSL("127.0.0.1", int(os.environ["PORT"]), context=ctx, timeout
     except smtplib.SMTPDataError as e:
         print(e.smtp_code, e.smtp_error.decode())
 "#;
-    let out = python(
-        script,
-        &[
-            ("PORT", env.submissions.port().to_string()),
-            ("CERT", env.cert.to_str().unwrap().to_owned()),
-            ("USER", USER.to_owned()),
-            ("PASS", PASS.to_owned()),
-        ],
-    )
-    .await;
+    let out = smtplib(&env, env.submission.port(), env.submissions.port(), script).await;
     assert_eq!(
-        out.lines().collect::<Vec<_>>(),
+        out,
         [
             "{}",
             "550 5.7.1 From header address <bob@example.org> not owned by user"

@@ -14,10 +14,32 @@ use std::time::Duration;
 
 use common::*;
 
-/// Runs swaks with `args`; returns (success, its transcript).
-async fn swaks(args: &[&str]) -> (bool, String) {
+/// Runs swaks against `port` with STARTTLS, AUTH `mech` as alice with `password`, from alice to
+/// `to`, plus `extra` arguments; returns (success, its transcript).
+async fn swaks(port: u16, mech: &str, password: &str, to: &str, extra: &[&str]) -> (bool, String) {
+    let port = port.to_string();
     let mut cmd = tokio::process::Command::new("swaks");
-    cmd.args(args).kill_on_drop(true);
+    cmd.args([
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--ehlo",
+        "client.test",
+        "--tls",
+        "--auth",
+        mech,
+        "--auth-user",
+        USER,
+        "--auth-password",
+        password,
+        "--from",
+        USER,
+        "--to",
+        to,
+    ])
+    .args(extra)
+    .kill_on_drop(true);
     let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
         .await
         .expect("swaks timed out")
@@ -34,31 +56,16 @@ async fn swaks(args: &[&str]) -> (bool, String) {
 async fn swaks_submits_with_starttls_and_auth() {
     let env = start_sub(|_| {}).await;
     let bob = env.add_account("bob@example.org", None).await;
-    let port = env.submission.port().to_string();
+    let port = env.submission.port();
     for (mech, to) in [("PLAIN", "bob@example.org"), ("LOGIN", "friend@elsewhere.test")] {
-        let (ok, log) = swaks(&[
-            "--server",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--ehlo",
-            "client.test",
-            "--tls",
-            "--auth",
+        let subject = format!("Subject: swaks {mech}");
+        let (ok, log) = swaks(
+            port,
             mech,
-            "--auth-user",
-            USER,
-            "--auth-password",
             PASS,
-            "--from",
-            USER,
-            "--to",
             to,
-            "--header",
-            &format!("Subject: swaks {mech}"),
-            "--body",
-            "Sent by swaks",
-        ])
+            &["--header", &subject, "--body", "Sent by swaks"],
+        )
         .await;
         assert!(ok, "{log}");
         assert!(log.contains("<-  220 2.0.0 Ready to start TLS"), "{log}");
@@ -79,49 +86,20 @@ async fn swaks_submits_with_starttls_and_auth() {
     assert_eq!(q[0].submitter, Some(env.account.id));
 
     // A wrong password.
-    let (ok, log) = swaks(&[
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--tls",
-        "--auth",
-        "PLAIN",
-        "--auth-user",
-        USER,
-        "--auth-password",
-        "wrong",
-        "--from",
-        USER,
-        "--to",
-        "bob@example.org",
-    ])
-    .await;
+    let (ok, log) = swaks(port, "PLAIN", "wrong", "bob@example.org", &[]).await;
     assert!(!ok, "{log}");
     assert!(
         log.contains("<~* 535 5.7.8 Authentication credentials invalid"),
         "{log}"
     );
     // Someone else's From.
-    let (ok, log) = swaks(&[
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--tls",
-        "--auth",
+    let (ok, log) = swaks(
+        port,
         "PLAIN",
-        "--auth-user",
-        USER,
-        "--auth-password",
         PASS,
-        "--from",
-        USER,
-        "--to",
         "bob@example.org",
-        "--header",
-        "From: bob@example.org",
-    ])
+        &["--header", "From: bob@example.org"],
+    )
     .await;
     assert!(!ok, "{log}");
     assert!(

@@ -278,6 +278,31 @@ impl Client {
     }
 }
 
+/// Runs a Python `script` after a prelude that imports `os`, `smtplib` and `ssl` and defines
+/// `PORT` (`port`), `TLSPORT` (`tls_port`), `USER`/`PASS` (alice) and `ctx`, an SSL context trusting
+/// `env`'s self-signed certificate (host name not checked). Returns the script's output lines.
+pub async fn smtplib(env: &impl Kit, port: u16, tls_port: u16, script: &str) -> Vec<String> {
+    let prelude = r#"
+import os, smtplib, ssl
+PORT, TLSPORT = int(os.environ["PORT"]), int(os.environ["TLSPORT"])
+USER, PASS = os.environ["USER"], os.environ["PASS"]
+ctx = ssl.create_default_context(cafile=os.environ["CERT"])
+ctx.check_hostname = False
+"#;
+    let out = python(
+        &format!("{prelude}{script}"),
+        &[
+            ("PORT", port.to_string()),
+            ("TLSPORT", tls_port.to_string()),
+            ("CERT", env.kit().cert.to_str().unwrap().to_owned()),
+            ("USER", USER.to_owned()),
+            ("PASS", PASS.to_owned()),
+        ],
+    )
+    .await;
+    out.lines().map(str::to_owned).collect()
+}
+
 /// A small test message.
 pub fn msg(subject: &str, body: &str) -> String {
     format!(

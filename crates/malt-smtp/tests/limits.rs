@@ -2,7 +2,8 @@
 //! (`smtp.max_recipients`, `452 4.5.3`), message size (SIZE and after the data, `552 5.3.4`), the
 //! message rate per client address on MX (`451 4.7.1`), connections per client address (the
 //! listener layer closes the extra connection without a word), errors before disconnect
-//! (`smtp.max_errors`, `421 4.7.0`) and the idle timeout (`421 4.4.2`).
+//! (`smtp.max_errors`, `421 4.7.0`), the idle timeout (`421 4.4.2`) and the command line length
+//! (`500 5.5.2`; AUTH lines and SASL responses up to 12288 octets, RFC 4954 §4).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -159,5 +160,32 @@ async fn idle_timeout() {
     assert_eq!(
         c.line().await,
         "421 4.4.2 mail.test Idle timeout, closing connection"
+    );
+}
+
+#[tokio::test]
+async fn command_line_length() {
+    let env = start_sub(|_| {}).await;
+    let mut c = env.greeted().await;
+    let long = format!("NOOP {}", "x".repeat(5000));
+    assert_eq!(c.cmd1(&long).await, "500 5.5.2 Line too long");
+    // RFC 4954 §4: an AUTH line may carry up to 12288 octets (here a valid but long response).
+    let padded = plain(USER, &format!("{PASS}{}", " ".repeat(6000)));
+    assert!(padded.len() > 5000);
+    assert_eq!(
+        c.cmd1(&format!("AUTH PLAIN {padded}")).await,
+        "535 5.7.8 Authentication credentials invalid"
+    );
+    let too_long = format!("AUTH PLAIN {}", "A".repeat(13_000));
+    assert_eq!(c.cmd1(&too_long).await, "500 5.5.2 Line too long");
+    // A challenge response is limited the same way.
+    assert_eq!(c.cmd1("AUTH PLAIN").await, "334 ");
+    assert_eq!(
+        c.cmd1(&"A".repeat(13_000)).await,
+        "500 5.5.6 Authentication exchange line is too long"
+    );
+    assert_eq!(
+        c.cmd1(&format!("AUTH PLAIN {}", plain(USER, PASS))).await,
+        "235 2.7.0 Authentication successful"
     );
 }

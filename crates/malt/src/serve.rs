@@ -107,6 +107,14 @@ fn handlers(
         Protocol::Lmtp,
         Arc::new(malt_smtp::LmtpHandler::new(core.clone())),
     );
+    map.insert(
+        Protocol::Smtp,
+        Arc::new(malt_smtp::SmtpHandler::new(core.clone(), auth.clone())),
+    );
+    map.insert(
+        Protocol::Submission,
+        Arc::new(malt_smtp::SubmissionHandler::new(core.clone(), auth.clone())),
+    );
     map.insert(Protocol::Pop3, Arc::new(malt_pop3::Pop3Handler::new(core, auth)));
     let http = router(HttpState::new(store_health_check(storage.store.clone())));
     map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));

@@ -4,23 +4,57 @@
 //! - [`ingest`]: parse a message once and compute its [`malt_store::MessageMeta`];
 //! - [`auth`]: passwords (argon2id), app passwords, SASL (a codec, no I/O), rate limits, the
 //!   auth cache and the [`auth::Authenticator`];
+//! - [`dedup`]: duplicate suppression by Message-ID per account;
 //! - [`delivery`]: the delivery pipeline (trace headers, per-recipient outcomes) for LMTP/SMTP;
+//! - [`dkim`]: DKIM key generation and signing of outgoing mail;
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
 //! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
-//! - [`storage`]: opening the configured store backend and blob store.
+//! - [`queue`]: putting a message into the durable outbound queue;
+//! - [`sender_auth`]: SPF, DKIM, DMARC and ARC verification of incoming mail (`Authentication-Results`);
+//! - [`sending`]: who may send as which address (submission's sender rules);
+//! - [`storage`]: opening the configured store backend and blob store;
+//! - [`submission`]: the header fix-ups of message submission (RFC 6409 §8).
 //!
 //! Protocols call these, never SQL; this crate calls the [`malt_store::Store`] API.
 
 pub mod acl;
 pub mod auth;
+pub mod dedup;
 pub mod delivery;
 pub mod directory;
+pub mod dkim;
 pub mod ingest;
 pub mod mail;
+pub mod queue;
+pub mod sender_auth;
+pub mod sending;
 pub mod storage;
+pub mod submission;
 
 pub use auth::{AuthResult, AuthSettings, Authenticator};
 pub use directory::{Resolved, resolve};
 pub use ingest::parse_message;
-pub use mail::{AppendItem, MailCore, MailSettings, validate_mailbox_name};
+pub use mail::{AppendItem, DeliveryOptions, MailCore, MailSettings, validate_mailbox_name};
 pub use storage::{BackendChoice, open_storage};
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Unit-test helpers: a real SQLite store in a temporary directory.
+    #![allow(clippy::unwrap_used)]
+
+    use crate::mail::{MailCore, MailSettings};
+    use crate::storage::{BackendChoice, open_storage};
+
+    /// A mail core over a fresh SQLite store and blob store in `dir`.
+    pub(crate) async fn core(dir: &tempfile::TempDir, settings: MailSettings) -> MailCore {
+        let storage = open_storage(
+            BackendChoice::Sqlite {
+                path: dir.path().join("malt.db"),
+            },
+            dir.path().join("blobs"),
+        )
+        .await
+        .unwrap();
+        MailCore::new(storage, settings)
+    }
+}

@@ -28,7 +28,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use malt_config::{Config, Protocol};
+use malt_config::{Config, Endpoint, Protocol};
 use malt_smtp_proto::Reply;
 use rustls::pki_types::CertificateDer;
 
@@ -197,8 +197,11 @@ impl Settings {
         let local_addrs = config
             .listeners
             .iter()
-            .filter(|l| l.protocol == Protocol::Smtp && l.port == out.mx_port && !l.address.is_unspecified())
-            .map(|l| l.address)
+            .filter(|l| l.protocol == Protocol::Smtp)
+            .filter_map(|l| match l.endpoint() {
+                Ok(Endpoint::Tcp(a)) if a.port() == out.mx_port && !a.ip().is_unspecified() => Some(a.ip()),
+                _ => None,
+            })
             .collect();
         Settings {
             helo_name: config.helo_name().to_owned(),
@@ -593,5 +596,26 @@ mod tests {
         assert!(matches!(Outcome::from_reply(r(550)), Outcome::PermFail { .. }));
         assert!(matches!(Outcome::from_reply(r(354)), Outcome::TempFail { .. }));
         assert!(Outcome::from_reply(r(550)).is_final() && !Outcome::from_reply(r(421)).is_final());
+    }
+
+    #[test]
+    fn local_addrs_are_smtp_listeners_on_the_mx_port_with_a_specific_address() {
+        use malt_config::{ListenerConfig, TlsMode};
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let tcp = |name, protocol, addr: &str, port| {
+            ListenerConfig::new(name, protocol, ip(addr), port, TlsMode::None)
+        };
+        let config = Config {
+            listeners: vec![
+                tcp("mx", Protocol::Smtp, "192.0.2.25", 25),
+                tcp("any", Protocol::Smtp, "0.0.0.0", 25),
+                tcp("other-port", Protocol::Smtp, "192.0.2.26", 2525),
+                tcp("imap", Protocol::Imap, "192.0.2.27", 25),
+                // A Unix socket listener has no address to loop to.
+                ListenerConfig::unix("local", Protocol::Smtp, "/run/malt/smtp.sock"),
+            ],
+            ..Config::default()
+        };
+        assert_eq!(Settings::from_config(&config).local_addrs, vec![ip("192.0.2.25")]);
     }
 }

@@ -275,3 +275,20 @@ async fn bulk_and_concurrency() {
     drop((store, storage));
     drop(schema);
 }
+
+/// Two nodes (two stores, two pools) on one schema claim the same queue at once, in small
+/// batches, until it is empty: `FOR UPDATE SKIP LOCKED` hands every message to exactly one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_claim_queue() {
+    let schema = TestSchema::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = schema.url();
+    let (a, b) = tokio::join!(
+        open_storage(&url, 3, dir.path()),
+        open_storage(&url, 3, dir.path())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    malt_store::conformance::claim_race(&a, &[a.store.clone(), b.store.clone()], 120).await;
+    drop((a, b));
+    drop(schema);
+}

@@ -186,3 +186,15 @@ async fn group_commit_isolates_failing_jobs() {
             .is_empty()
     );
 }
+
+/// Two stores on one file (the server and a CLI process: two writer threads, serialised by
+/// SQLite's write lock) claim the same queue at once until it is empty: every message goes to
+/// exactly one of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_processes_claim_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("malt.sqlite");
+    let a = open_storage(&db, &dir.path().join("blobs")).await.unwrap();
+    let b = open_storage(&db, &dir.path().join("blobs")).await.unwrap();
+    malt_store::conformance::claim_race(&a, &[a.store.clone(), b.store.clone()], 120).await;
+}

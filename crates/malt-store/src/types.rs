@@ -998,3 +998,59 @@ pub fn dedup_key(message_id: &str) -> crate::Result<String> {
     }
     Ok(t.to_owned())
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod queue_tests {
+    use super::*;
+
+    #[test]
+    fn notify_bits_round_trip() {
+        for bits in 0..16 {
+            assert_eq!(DsnNotify::from_bits(bits).to_bits(), bits);
+        }
+        assert_eq!(
+            DsnNotify::from_bits(2 | 4 | 64),
+            DsnNotify {
+                failure: true,
+                delay: true,
+                ..DsnNotify::default()
+            }
+        );
+    }
+
+    #[test]
+    fn last_error_is_cut_at_a_character_boundary() {
+        // 'é' is two octets: QUEUE_TEXT_MAX falls inside one.
+        let long = format!("x{}", "é".repeat(QUEUE_TEXT_MAX));
+        let u = RecipientUpdate {
+            id: 1,
+            status: RecipientStatus::Pending,
+            next_attempt: 0,
+            last_error: Some(long),
+            delay_notified: false,
+        };
+        let out = queue_updates_checked(vec![u]).unwrap();
+        let e = out[0].last_error.as_deref().unwrap();
+        assert_eq!(e.len(), QUEUE_TEXT_MAX - 1);
+        assert!(e.ends_with('é'));
+    }
+
+    #[test]
+    fn keys_and_domains() {
+        assert_eq!(recipient_domain("A@Ex.COM").as_deref(), Some("ex.com"));
+        assert_eq!(recipient_domain("\"a@b\"@Ex.org").as_deref(), Some("ex.org"));
+        assert_eq!(recipient_domain("postmaster"), None);
+        assert_eq!(recipient_domain("a@"), None);
+        assert_eq!(dedup_key(" <Ab@x> ").unwrap(), "Ab@x");
+        assert!(dedup_key("<>").is_err());
+        assert_eq!(delegation_address(" Boss@X.Org ").unwrap(), "boss@x.org");
+        assert!(delegation_address("boss").is_err());
+        for s in ["pending", "delivered", "failed"] {
+            assert_eq!(RecipientStatus::parse(s).unwrap().as_str(), s);
+        }
+        for s in ["send_as", "send_on_behalf"] {
+            assert_eq!(DelegationKind::parse(s).unwrap().as_str(), s);
+        }
+    }
+}

@@ -2,6 +2,9 @@
 //! protocol handler, a SQLite store in a temporary directory, one account, store helpers that act as
 //! "another client", and a runner for Python scripts.
 //!
+//! For tests of Malt as an SMTP *client* (outbound delivery, sender authentication): [`DnsServer`], a DNS
+//! server serving a test zone on loopback, and [`SmtpSink`], an SMTP server that records what it receives.
+//!
 //! This crate is a dev-dependency only (`publish = false`). Like code under `tests/`, it may unwrap, expect,
 //! panic and index: a failure here is a failed test, so the workspace's deny lints are allowed below.
 #![allow(
@@ -10,6 +13,12 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
+
+pub mod dns;
+pub mod smtp_sink;
+
+pub use dns::{DnsServer, Record};
+pub use smtp_sink::{ConnectionLog, Rcpt, SinkOptions, SmtpSink, Transaction};
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

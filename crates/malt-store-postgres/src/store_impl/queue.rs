@@ -23,11 +23,36 @@ use malt_store::{
 use super::*;
 
 const QM_COLS: &str = "id, blob_id, size, return_path, envid, ret_full, created_at, submitter, held";
-/// [`QM_COLS`] qualified by `m.`.
-const QM_COLS_M: &str =
-    "m.id, m.blob_id, m.size, m.return_path, m.envid, m.ret_full, m.created_at, m.submitter, m.held";
 const QR_COLS: &str = "message_id, id, address, domain, orcpt, notify, status, attempts, next_attempt, \
                        last_error, delay_notified";
+const ENQUEUE_SQL: &str = "INSERT INTO queue_messages (blob_id, size, return_path, envid, ret_full, created_at, \
+                           submitter, next_due) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+/// Recipients in the order given (ids ascending with it).
+const ENQUEUE_RECIPIENTS_SQL: &str = "INSERT INTO queue_recipients (message_id, address, domain, orcpt, notify, status, next_attempt) \
+     SELECT $1, a, d, o, n, 'pending', t \
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) \
+          WITH ORDINALITY AS u(a, d, o, n, t, ord) ORDER BY ord";
+/// Leases due, unheld, unleased messages; the lease condition is re-checked on the locked row.
+const CLAIM_SQL: &str = "WITH c AS (SELECT id FROM queue_messages \
+       WHERE held = false AND next_due <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
+       ORDER BY next_due, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+     UPDATE queue_messages m SET lease_until = $2 FROM c WHERE m.id = c.id \
+     RETURNING m.id, m.blob_id, m.size, m.return_path, m.envid, m.ret_full, m.created_at, m.submitter, m.held, \
+     m.next_due";
+const CLAIMED_RECIPIENTS_SQL: &str = "SELECT message_id, id, address, domain, orcpt, notify, status, attempts, \
+     next_attempt, last_error, delay_notified FROM queue_recipients WHERE message_id = ANY($1) \
+     ORDER BY message_id, id";
+const UPDATE_RECIPIENTS_SQL: &str = "UPDATE queue_recipients r SET status = u.status, next_attempt = u.next_attempt, \
+     last_error = u.last_error, delay_notified = u.delay_notified, attempts = r.attempts + 1 \
+     FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::boolean[]) \
+          AS u(id, status, next_attempt, last_error, delay_notified) \
+     WHERE r.id = u.id AND r.message_id = $1";
+/// Recomputes `next_due` from the pending recipients and releases the lease.
+const REFRESH_DUE_SQL: &str = "UPDATE queue_messages SET lease_until = NULL, next_due = (SELECT min(next_attempt) \
+     FROM queue_recipients WHERE message_id = $1 AND status = 'pending') WHERE id = $1";
+const DEDUP_SQL: &str = "INSERT INTO dedup (account_id, message_id, seen_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (account_id, message_id) DO UPDATE SET seen_at = EXCLUDED.seen_at \
+     WHERE dedup.seen_at < $4 RETURNING 1";
 const DKIM_COLS: &str = "domain, selector, algorithm, private_key_pem, created_at";
 
 fn message_from_row(r: &Row) -> QueuedMessage {
@@ -105,11 +130,10 @@ impl PgStore {
         let next_due = msg.recipients.iter().map(|r| r.next_attempt).min();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
-        let submitter_what = format!("account {}", msg.submitter.unwrap_or_default());
+        let submitter_what = format!("submitter account {}", msg.submitter.unwrap_or_default());
         let id: QueueId = tx
             .query_one(
-                "INSERT INTO queue_messages (blob_id, size, return_path, envid, ret_full, created_at, submitter, \
-                 next_due) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                &prep(&tx, ENQUEUE_SQL, "queue").await?,
                 &[
                     &msg.blob_id,
                     &to_i64(msg.size),
@@ -133,10 +157,7 @@ impl PgStore {
             .collect();
         let next: Vec<i64> = msg.recipients.iter().map(|r| r.next_attempt).collect();
         tx.execute(
-            "INSERT INTO queue_recipients (message_id, address, domain, orcpt, notify, status, next_attempt) \
-             SELECT $1, a, d, o, n, 'pending', t \
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) \
-                  WITH ORDINALITY AS u(a, d, o, n, t, ord) ORDER BY ord",
+            &prep(&tx, ENQUEUE_RECIPIENTS_SQL, "queue recipients").await?,
             &[&id, &addresses, &domains, &orcpts, &notify, &next],
         )
         .await
@@ -158,13 +179,7 @@ impl PgStore {
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
         let rows = tx
             .query(
-                &format!(
-                    "WITH c AS (SELECT id FROM queue_messages \
-                       WHERE held = false AND next_due <= $1 AND (lease_until IS NULL OR lease_until <= $1) \
-                       ORDER BY next_due, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-                     UPDATE queue_messages m SET lease_until = $2 FROM c WHERE m.id = c.id \
-                     RETURNING {QM_COLS_M}, m.next_due"
-                ),
+                &prep(&tx, CLAIM_SQL, "queue claim").await?,
                 &[&now, &lease_until, &i64::from(limit)],
             )
             .await
@@ -179,7 +194,7 @@ impl PgStore {
         let ids: Vec<QueueId> = messages.iter().map(|m| m.id).collect();
         let rows = tx
             .query(
-                &format!("SELECT {QR_COLS} FROM queue_recipients WHERE message_id = ANY($1) ORDER BY message_id, id"),
+                &prep(&tx, CLAIMED_RECIPIENTS_SQL, "queue recipients").await?,
                 &[&ids],
             )
             .await
@@ -193,10 +208,18 @@ impl PgStore {
         let updates = malt_store::queue_updates_checked(updates)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
-        tx.query_opt("SELECT 1 FROM queue_messages WHERE id = $1 FOR UPDATE", &[&id])
-            .await
-            .map_err(|e| pg_err(e, "queue"))?
-            .ok_or_else(|| queue_not_found(id))?;
+        tx.query_opt(
+            &prep(
+                &tx,
+                "SELECT 1 FROM queue_messages WHERE id = $1 FOR UPDATE",
+                "queue",
+            )
+            .await?,
+            &[&id],
+        )
+        .await
+        .map_err(|e| pg_err(e, "queue"))?
+        .ok_or_else(|| queue_not_found(id))?;
         let ids: Vec<i64> = updates.iter().map(|u| u.id).collect();
         let statuses: Vec<&str> = updates.iter().map(|u| u.status.as_str()).collect();
         let next: Vec<i64> = updates.iter().map(|u| u.next_attempt).collect();
@@ -204,11 +227,7 @@ impl PgStore {
         let notified: Vec<bool> = updates.iter().map(|u| u.delay_notified).collect();
         let n = tx
             .execute(
-                "UPDATE queue_recipients r SET status = u.status, next_attempt = u.next_attempt, \
-                 last_error = u.last_error, delay_notified = u.delay_notified, attempts = r.attempts + 1 \
-                 FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::boolean[]) \
-                      AS u(id, status, next_attempt, last_error, delay_notified) \
-                 WHERE r.id = u.id AND r.message_id = $1",
+                &prep(&tx, UPDATE_RECIPIENTS_SQL, "queue recipients").await?,
                 &[&id, &ids, &statuses, &next, &errors, &notified],
             )
             .await
@@ -219,15 +238,16 @@ impl PgStore {
                 "a recipient of queued message {id}"
             )));
         }
+        tx.execute(&prep(&tx, REFRESH_DUE_SQL, "queue").await?, &[&id])
+            .await
+            .map_err(|e| pg_err(e, "queue"))?;
         tx.execute(
-            "UPDATE queue_messages SET lease_until = NULL, next_due = (SELECT min(next_attempt) \
-             FROM queue_recipients WHERE message_id = $1 AND status = 'pending') WHERE id = $1",
-            &[&id],
-        )
-        .await
-        .map_err(|e| pg_err(e, "queue"))?;
-        tx.execute(
-            "DELETE FROM queue_messages WHERE id = $1 AND next_due IS NULL",
+            &prep(
+                &tx,
+                "DELETE FROM queue_messages WHERE id = $1 AND next_due IS NULL",
+                "queue",
+            )
+            .await?,
             &[&id],
         )
         .await
@@ -508,13 +528,12 @@ impl PgStore {
         let key = malt_store::dedup_key(message_id)?;
         let cutoff = now.saturating_sub(window_secs);
         let client = self.client().await?;
+        let st = client
+            .prepare_cached(DEDUP_SQL)
+            .await
+            .map_err(|e| pg_err(e, "dedup"))?;
         let written = client
-            .query_opt(
-                "INSERT INTO dedup (account_id, message_id, seen_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (account_id, message_id) DO UPDATE SET seen_at = EXCLUDED.seen_at \
-                 WHERE dedup.seen_at < $4 RETURNING 1",
-                &[&account, &key, &now, &cutoff],
-            )
+            .query_opt(&st, &[&account, &key, &now, &cutoff])
             .await
             .map_err(|e| pg_err(e, &format!("account {account}")))?;
         Ok(written.is_none())

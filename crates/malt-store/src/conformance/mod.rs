@@ -18,10 +18,16 @@
 )]
 
 mod acl;
+mod dedup;
+mod delegation;
 mod directory;
+mod dkim;
 mod mailboxes;
 mod messages;
 mod metadata;
+mod queue;
+
+pub use queue::claim_race;
 
 use crate::types::*;
 use crate::{MessageMeta, SortFields, Storage, Store, StoreError};
@@ -50,6 +56,15 @@ pub async fn run_all(storage: &Storage) {
     metadata::metadata(storage).await;
     acl::acl(storage).await;
     acl::private_seen(storage).await;
+    queue::enqueue_get_list(storage).await;
+    queue::claim(storage).await;
+    queue::update_results(storage).await;
+    queue::retry_and_next_due(storage).await;
+    queue::submitter_deleted(storage).await;
+    queue::concurrent_claims(storage).await;
+    delegation::delegations(storage).await;
+    dkim::dkim_keys(storage).await;
+    dedup::dedup(storage).await;
     // Last: everything the checks above left behind must be consistent.
     messages::consistency(storage).await;
 }
@@ -155,6 +170,10 @@ fn is_not_found<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {
 
 fn is_exists<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {
     matches!(r, Err(StoreError::AlreadyExists(_)))
+}
+
+fn is_invalid<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {
+    matches!(r, Err(StoreError::Invalid { .. }))
 }
 
 fn is_conflict<T: std::fmt::Debug>(r: &Result<T, StoreError>) -> bool {

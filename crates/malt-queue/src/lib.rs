@@ -5,7 +5,7 @@
 //! - [`schedule`]: the retry schedule (RFC 5321 §4.5.4.1) — pure functions;
 //! - [`dsn`]: delivery status notifications (RFC 3464, RFC 6522) and when they are due (RFC 3461);
 //! - [`route`]: transport maps and relayhost;
-//! - `runner`: the loop that claims, delivers and updates.
+//! - [`runner`]: the loop that claims, delivers and updates.
 //!
 //! Invariants: a recipient's state lives only in the store (a crash loses at most a lease's
 //! worth of time, never a message); DSNs are enqueued before the result that causes them is
@@ -14,4 +14,7 @@
 
 pub mod dsn;
 pub mod route;
+pub mod runner;
 pub mod schedule;
+
+pub use runner::{RemoteResult, ResultKind, Settings, Transport, run};

@@ -115,6 +115,8 @@ pub struct Config {
     pub imap: ImapConfig,
     /// DNS resolution for outbound delivery (MX) and sender authentication (SPF, DKIM, DMARC).
     pub dns: DnsConfig,
+    /// Outbound SMTP delivery (the SMTP client).
+    pub outbound: OutboundConfig,
 }
 
 impl Default for Config {
@@ -133,6 +135,7 @@ impl Default for Config {
             maintenance: MaintenanceConfig::default(),
             imap: ImapConfig::default(),
             dns: DnsConfig::default(),
+            outbound: OutboundConfig::default(),
         }
     }
 }
@@ -547,6 +550,41 @@ pub struct DnsConfig {
     pub servers: Vec<std::net::SocketAddr>,
 }
 
+/// `[outbound]`: the SMTP client that delivers mail to other servers (RFC 5321). Name servers are `[dns]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundConfig {
+    /// The name said in EHLO/HELO (RFC 5321 §4.1.1.1). Default none: the server's `hostname`.
+    pub helo_name: Option<String>,
+    /// The port of MX hosts. Default 25; tests point it at a local server.
+    pub mx_port: u16,
+    /// Seconds to wait for a TCP connection to be established. Default 30.
+    pub connect_timeout_secs: u64,
+    /// Seconds to wait for the greeting and each command's reply (RFC 5321 §4.5.3.2: 5 minutes). Default 300.
+    pub command_timeout_secs: u64,
+    /// Seconds to wait for the reply to the end of the message data (RFC 5321 §4.5.3.2.6: 10 minutes), and
+    /// for sending the data. Default 600.
+    pub data_timeout_secs: u64,
+    /// Seconds an idle connection is kept for the next message to the same destination. Default 30.
+    pub idle_connection_secs: u64,
+    /// Idle connections kept per destination. Default 4; 0 disables connection reuse.
+    pub max_idle_per_destination: usize,
+}
+
+impl Default for OutboundConfig {
+    fn default() -> Self {
+        OutboundConfig {
+            helo_name: None,
+            mx_port: 25,
+            connect_timeout_secs: 30,
+            command_timeout_secs: 300,
+            data_timeout_secs: 600,
+            idle_connection_secs: 30,
+            max_idle_per_destination: 4,
+        }
+    }
+}
+
 /// `[maintenance]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -624,6 +662,11 @@ impl Config {
             .blob_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("blobs"))
+    }
+
+    /// The name outbound SMTP says in EHLO: `outbound.helo_name`, or `hostname`.
+    pub fn helo_name(&self) -> &str {
+        self.outbound.helo_name.as_deref().unwrap_or(&self.hostname)
     }
 
     /// Where the self-signed certificate lives when `[tls]` is empty: `<data_dir>/tls`.
@@ -740,6 +783,29 @@ impl Config {
         }
         if self.timeouts.handshake_secs == 0 {
             return Err(bad("timeouts.handshake_secs", "must be at least 1"));
+        }
+
+        // [outbound]
+        let out = &self.outbound;
+        if let Some(helo) = &out.helo_name
+            && (helo.is_empty() || helo.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(bad(
+                "outbound.helo_name",
+                format!("{helo:?} is empty or contains whitespace"),
+            ));
+        }
+        if out.mx_port == 0 {
+            return Err(bad("outbound.mx_port", "must not be 0"));
+        }
+        for (key, secs) in [
+            ("outbound.connect_timeout_secs", out.connect_timeout_secs),
+            ("outbound.command_timeout_secs", out.command_timeout_secs),
+            ("outbound.data_timeout_secs", out.data_timeout_secs),
+        ] {
+            if secs == 0 {
+                return Err(bad(key, "must be at least 1"));
+            }
         }
 
         // [auth]
@@ -922,6 +988,16 @@ mod tests {
         assert_eq!(c.log.format, LogFormat::Text);
         assert_eq!(c.log.level, "info");
         assert_eq!(c.imap.shared_account, None);
+        assert_eq!(c.outbound, OutboundConfig::default());
+        assert_eq!(
+            (
+                c.outbound.mx_port,
+                c.outbound.command_timeout_secs,
+                c.outbound.data_timeout_secs
+            ),
+            (25, 300, 600)
+        );
+        assert_eq!(c.helo_name(), c.hostname);
         assert_eq!(
             c.maintenance,
             MaintenanceConfig {
@@ -1239,5 +1315,21 @@ mod tests {
         ] {
             assert_eq!(split_host_port(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn outbound_section() {
+        let c = Config::from_toml_str(
+            "hostname = \"mail.example.org\"\n[outbound]\nhelo_name = \"out.example.org\"\nmx_port = 2525\n\
+             idle_connection_secs = 5\nmax_idle_per_destination = 0\n",
+        )
+        .unwrap();
+        assert_eq!(c.helo_name(), "out.example.org");
+        assert_eq!(c.outbound.mx_port, 2525);
+        assert_eq!(c.outbound.max_idle_per_destination, 0);
+        assert!(err("[outbound]\nmx_port = 0\n").contains("outbound.mx_port"));
+        assert!(err("[outbound]\ndata_timeout_secs = 0\n").contains("outbound.data_timeout_secs"));
+        assert!(err("[outbound]\nhelo_name = \"a b\"\n").contains("outbound.helo_name"));
+        assert!(err("[outbound]\ndns_servers = []\n").contains("dns_servers"));
     }
 }

@@ -7,15 +7,17 @@
 //!
 //! String keys match case-insensitively as substrings (RFC 9051 §6.4.4). Dates compare by UTC day.
 //!
+//!
 //! [`HeaderPrefilter`] rules messages out before their metadata is read: a key that must hold
-//! (the key itself or a member of a top-level AND) and that tests a header (SUBJECT, FROM, TO, CC,
-//! BCC, HEADER) can only match when every word of its string occurs in the message's top-level
-//! header block. The header block is what the store kept at append; the test is applied only to a
-//! block that is ASCII, without RFC 2047 encoded words (`=?`) and without quoted pairs (`\`), so
-//! that every word of a decoded value (subject, display names, mailboxes, hosts) occurs in it
-//! literally; any other block is simply not ruled out. Words are runs of ASCII letters, digits,
-//! `_`, `+` and `-`, compared ASCII-case-insensitively: a substring of a value contains only whole
-//! or partial such runs, and each occurs in the value, hence in the block.
+//! (the key itself or a member of a top-level AND) and that tests a header field (SUBJECT, FROM,
+//! TO, CC, BCC, HEADER) can only match when every word of its string occurs in the raw values of
+//! that field in the message's top-level header block (kept by the store at append). The test is
+//! made only when those raw values are ASCII, without RFC 2047 encoded words (`=?`) and without
+//! quoted pairs (`\`), and every line of the block is a field or a continuation, so that every
+//! word of the decoded value (subject, display names, mailboxes, hosts) occurs in them literally;
+//! otherwise the message is simply not ruled out. Words are runs of ASCII letters, digits, `_`,
+//! `+` and `-`, compared ASCII-case-insensitively: a substring of a value contains only whole or
+//! partial such runs, and each occurs in the value.
 //! Malt has no `\Recent`: `RECENT` and `NEW` match nothing, `OLD` everything.
 
 use malt_imap_proto::command::{Date, SearchKey, SeqNum, SequenceSet};
@@ -154,51 +156,83 @@ fn header_value(raw: &[u8], name: &str) -> String {
     out
 }
 
-/// Words that must all occur in a message's top-level header block for `key` to match it (see the
-/// module docs).
+/// Words that must occur in header fields of a message for a key to match it (see the module docs).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct HeaderPrefilter {
-    words: Vec<Vec<u8>>,
+    /// (field name, lower-case words that must all occur in its raw values).
+    fields: Vec<(String, Vec<Vec<u8>>)>,
 }
 
 impl HeaderPrefilter {
     /// The prefilter of `key`; `None` when the key says nothing about header words.
     pub fn of(key: &SearchKey) -> Option<HeaderPrefilter> {
-        let mut words = Vec::new();
         let required: &[SearchKey] = match key {
             SearchKey::And(v) => v,
             k => std::slice::from_ref(k),
         };
+        let mut fields = Vec::new();
         for k in required {
-            let s = match k {
-                SearchKey::Subject(s)
-                | SearchKey::From(s)
-                | SearchKey::To(s)
-                | SearchKey::Cc(s)
-                | SearchKey::Bcc(s)
-                | SearchKey::Header(_, s) => s,
+            let (field, s) = match k {
+                SearchKey::Subject(s) => ("subject", s),
+                SearchKey::From(s) => ("from", s),
+                SearchKey::To(s) => ("to", s),
+                SearchKey::Cc(s) => ("cc", s),
+                SearchKey::Bcc(s) => ("bcc", s),
+                SearchKey::Header(name, s) => (name.as_str(), s),
                 _ => continue,
             };
-            words.extend(
-                s.as_bytes()
-                    .split(|b| !is_word_byte(*b))
-                    .filter(|w| !w.is_empty())
-                    .map(<[u8]>::to_ascii_lowercase),
-            );
+            let words: Vec<Vec<u8>> = s
+                .as_bytes()
+                .split(|b| !is_word_byte(*b))
+                .filter(|w| !w.is_empty())
+                .map(<[u8]>::to_ascii_lowercase)
+                .collect();
+            if !words.is_empty() {
+                fields.push((field.to_owned(), words));
+            }
         }
-        (!words.is_empty()).then_some(HeaderPrefilter { words })
+        (!fields.is_empty()).then_some(HeaderPrefilter { fields })
     }
 
     /// Whether the message whose top-level header block is `header` certainly does not match.
     pub fn rules_out(&self, header: &[u8]) -> bool {
-        if !header.is_ascii() || header.contains(&b'\\') || header.windows(2).any(|w| w == b"=?") {
-            return false;
-        }
-        let lower = header.to_ascii_lowercase();
-        self.words
-            .iter()
-            .any(|w| memchr::memmem::find(&lower, w).is_none())
+        self.fields.iter().any(|(field, words)| {
+            let Some(values) = raw_field_values(header, field) else {
+                return false;
+            };
+            if !values.is_ascii() || values.contains(&b'\\') || values.windows(2).any(|w| w == b"=?") {
+                return false;
+            }
+            let lower = values.to_ascii_lowercase();
+            words.iter().any(|w| memchr::memmem::find(&lower, w).is_none())
+        })
     }
+}
+
+/// The raw values (continuation lines included) of every `name` field of a header block, joined;
+/// `None` when a line of the block is neither a field nor a continuation (a block a parser may read
+/// differently).
+fn raw_field_values(header: &[u8], name: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut current = false;
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        if line == b"\r\n" || line == b"\n" {
+            break;
+        }
+        if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+            if current {
+                out.extend_from_slice(line);
+            }
+            continue;
+        }
+        let colon = line.iter().position(|&b| b == b':')?;
+        let (field, value) = line.split_at(colon);
+        current = field.trim_ascii().eq_ignore_ascii_case(name.as_bytes());
+        if current {
+            out.extend_from_slice(value);
+        }
+    }
+    Some(out)
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -373,6 +407,20 @@ mod tests {
         );
         assert!(!p.rules_out(blocks[2]), "encoded words: never ruled out");
         assert!(!p.rules_out(blocks[5]), "non-ASCII: never ruled out");
+        let p = HeaderPrefilter::of(&SearchKey::Subject("bob".into())).unwrap();
+        assert!(p.rules_out(blocks[0]), "a word of another field does not count");
+        assert!(
+            p.rules_out(b"Subject: plain\r\nFrom: =?utf-8?q?B=C3=B6b?= <bob@x.net>\r\n\r\n"),
+            "encoded words in another field do not matter"
+        );
+        let p = HeaderPrefilter::of(&SearchKey::From("plain".into())).unwrap();
+        assert!(p.rules_out(blocks[0]));
+        assert!(
+            !p.rules_out(b"From: a@b.c\r\nnot a field\r\n\r\n"),
+            "odd block: never ruled out"
+        );
+        let p = HeaderPrefilter::of(&SearchKey::Cc("x".into())).unwrap();
+        assert!(p.rules_out(blocks[0]), "no such field: no match");
         let p = HeaderPrefilter::of(&SearchKey::Or(
             Box::new(SearchKey::Subject("zebra".into())),
             Box::new(SearchKey::All),

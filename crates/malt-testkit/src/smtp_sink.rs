@@ -60,9 +60,15 @@ pub struct SinkOptions {
     pub smtputf8: bool,
     /// Offer SIZE (RFC 1870) with this limit, and refuse larger messages with `552 5.3.4`.
     pub size: Option<usize>,
-    /// Offer `AUTH PLAIN LOGIN` (RFC 4954) and accept these credentials (user, password). Offered with
-    /// or without TLS: refusing plaintext AUTH is the client's job, and a test checks it did.
+    /// Offer AUTH (RFC 4954) with [`SinkOptions::auth_mechanisms`] and accept these credentials (user,
+    /// password). Offered with or without TLS: refusing plaintext AUTH is the client's job, and a test
+    /// checks it did.
     pub auth: Option<(String, String)>,
+    /// The AUTH mechanisms offered and accepted, among `PLAIN` and `LOGIN`. Default both.
+    pub auth_mechanisms: Vec<String>,
+    /// After STARTTLS's 220, answer the client's first TLS record with garbage and close: a failed
+    /// handshake.
+    pub broken_tls: bool,
     /// The certificate's subject alternative names.
     pub tls_names: Vec<String>,
     /// Replies to given RCPT addresses (compared case-insensitively), e.g. `("bad@x.test", "550 5.1.1 No
@@ -91,6 +97,8 @@ impl Default for SinkOptions {
             smtputf8: false,
             size: None,
             auth: None,
+            auth_mechanisms: vec!["PLAIN".to_owned(), "LOGIN".to_owned()],
+            broken_tls: false,
             tls_names: vec!["localhost".to_owned(), "127.0.0.1".to_owned()],
             rcpt_replies: Vec::new(),
             mail_reply: None,
@@ -191,8 +199,13 @@ struct Shared {
 }
 
 impl SmtpSink {
-    /// Starts a sink with `opts`.
+    /// Starts a sink with `opts`; panics if it cannot listen.
     pub async fn start(opts: SinkOptions) -> SmtpSink {
+        Self::try_start(opts).await.unwrap()
+    }
+
+    /// Starts a sink with `opts`, or says why it cannot listen (e.g. `opts.bind` is taken).
+    pub async fn try_start(opts: SinkOptions) -> std::io::Result<SmtpSink> {
         let generated = rcgen::generate_simple_self_signed(opts.tls_names.clone()).unwrap();
         let cert = generated.cert.der().clone();
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(generated.signing_key.serialize_der()));
@@ -203,8 +216,8 @@ impl SmtpSink {
             .with_no_client_auth()
             .with_single_cert(vec![cert.clone()], key)
             .unwrap();
-        let listener = TcpListener::bind(opts.bind).await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let listener = TcpListener::bind(opts.bind).await?;
+        let addr = listener.local_addr()?;
         let log = Arc::new(Mutex::new(Log::default()));
         let shared = Arc::new(Shared {
             opts,
@@ -227,12 +240,12 @@ impl SmtpSink {
                 tokio::spawn(serve(stream, id, shared.clone()));
             }
         });
-        SmtpSink {
+        Ok(SmtpSink {
             addr,
             log,
             cert,
             task,
-        }
+        })
     }
 
     /// The listening address.
@@ -276,6 +289,12 @@ async fn serve(stream: TcpStream, id: usize, shared: Arc<Shared>) {
         }
     }
     if let Next::StartTls = session.run(&mut stream).await {
+        if shared.opts.broken_tls {
+            let mut hello = [0u8; 512];
+            let _ = stream.read(&mut hello).await;
+            let _ = stream.write_all(b"this is not TLS\r\n").await;
+            return;
+        }
         let Ok(mut tls) = shared.acceptor.accept(stream).await else {
             return;
         };
@@ -391,7 +410,7 @@ impl Session {
                 return Next::Close;
             };
             let text = String::from_utf8_lossy(&line).trim_end().to_owned();
-            self.log(|c| c.commands.push(text.clone()));
+            self.log(|c| c.commands.push(redact_auth(&text)));
             let reply = match parse_command(&line) {
                 Err(e) => e.reply().to_string(),
                 Ok(cmd) => match self.command(cmd, &text, s).await {
@@ -442,7 +461,9 @@ impl Session {
                 add(opts.dsn, "DSN");
                 add(opts.eight_bit_mime, "8BITMIME");
                 add(opts.smtputf8, "SMTPUTF8");
-                add(opts.auth.is_some(), "AUTH PLAIN LOGIN");
+                if opts.auth.is_some() {
+                    lines.push(format!("AUTH {}", opts.auth_mechanisms.join(" ")));
+                }
                 if let Some(size) = opts.size {
                     lines.push(format!("SIZE {size}"));
                 }
@@ -631,7 +652,8 @@ impl Session {
             this.log(|c| c.commands.push("<sasl>".to_owned()));
             b64.decode(String::from_utf8_lossy(&line).trim()).ok()
         };
-        let (given_user, given_pass) = if mechanism == smtp_proto::AUTH_PLAIN {
+        let offered = |name: &str| self.shared.opts.auth_mechanisms.iter().any(|m| m == name);
+        let (given_user, given_pass) = if mechanism == smtp_proto::AUTH_PLAIN && offered("PLAIN") {
             let raw = if initial.is_empty() {
                 match ask(s, self, "").await {
                     Some(r) => r,
@@ -651,7 +673,7 @@ impl Session {
                 String::from_utf8_lossy(u).into_owned(),
                 String::from_utf8_lossy(p).into_owned(),
             )
-        } else if mechanism == smtp_proto::AUTH_LOGIN {
+        } else if mechanism == smtp_proto::AUTH_LOGIN && offered("LOGIN") {
             let u = if initial.is_empty() {
                 ask(s, self, "Username:").await
             } else {
@@ -686,6 +708,15 @@ enum Step {
     Quit,
     StartTls,
     Close,
+}
+
+/// An AUTH line without its initial response (`AUTH PLAIN <sasl>`).
+fn redact_auth(line: &str) -> String {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    match words.as_slice() {
+        [auth, mech, _] if auth.eq_ignore_ascii_case("AUTH") => format!("{auth} {mech} <sasl>"),
+        _ => line.to_owned(),
+    }
 }
 
 /// The parameters of a MAIL/RCPT line: the words after the path's closing `>` (quotes in the path

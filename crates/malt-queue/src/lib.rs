@@ -5,6 +5,7 @@
 //! - [`schedule`]: the retry schedule (RFC 5321 §4.5.4.1) — pure functions;
 //! - [`dsn`]: delivery status notifications (RFC 3464, RFC 6522) and when they are due (RFC 3461);
 //! - [`route`]: transport maps and relayhost;
+//! - [`outbound`]: the [`Transport`] over `malt-outbound` (SMTP to MX hosts and relays);
 //! - [`runner`]: the loop that claims, delivers and updates.
 //!
 //! Invariants: a recipient's state lives only in the store (a crash loses at most a lease's
@@ -13,6 +14,7 @@
 //! the logs.
 
 pub mod dsn;
+pub mod outbound;
 pub mod route;
 pub mod runner;
 pub mod schedule;

@@ -284,6 +284,9 @@ fn explanation(r: &Report<'_>) -> String {
     }
     for rcpt in &r.recipients {
         let _ = write!(t, "<{}>: {}", clean(&rcpt.address), rcpt.action.as_str());
+        if rcpt.action == Action::Failed && rcpt.status.starts_with("4.") {
+            t.push_str(": retry timeout, the message was too old to retry");
+        }
         if let Some(d) = &rcpt.diagnostic {
             let _ = write!(t, ": {}", clean(d));
         }

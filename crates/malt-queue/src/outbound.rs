@@ -9,7 +9,9 @@
 //! delivery counts as not passed on: a sender who asked `NOTIFY=SUCCESS` gets a `relayed` DSN
 //! (RFC 3461 §6.2.2.1), possibly besides a `delivered` one from the final server.
 
-use malt_outbound::{Credentials, Destination, DsnRet, Outbound, OutboundMessage, OutboundRecipient, Outcome, Reply};
+use malt_outbound::{
+    Credentials, Destination, DsnRet, Outbound, OutboundMessage, OutboundRecipient, Outcome, Reply,
+};
 use malt_store::{QueueRecipient, QueuedMessage};
 
 use crate::dsn::xtext_decode;
@@ -43,7 +45,9 @@ fn orcpt_address(orcpt: &str) -> String {
 
 fn destination(route: &Route) -> Option<Destination> {
     match route {
-        Route::Mx { domain } => Some(Destination::Mx { domain: domain.clone() }),
+        Route::Mx { domain } => Some(Destination::Mx {
+            domain: domain.clone(),
+        }),
         Route::Relay(t) => Some(Destination::Relay {
             host: t.host.clone(),
             port: t.port,
@@ -76,7 +80,10 @@ impl Transport for Outbound {
                 })
                 .collect();
         };
-        let orcpts: Vec<Option<String>> = recipients.iter().map(|r| r.orcpt.as_deref().map(orcpt_address)).collect();
+        let orcpts: Vec<Option<String>> = recipients
+            .iter()
+            .map(|r| r.orcpt.as_deref().map(orcpt_address))
+            .collect();
         let envid = message.envid.as_deref().map(xtext_decode);
         let msg = OutboundMessage {
             return_path: &message.return_path,

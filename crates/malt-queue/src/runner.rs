@@ -328,11 +328,8 @@ pub fn decide(
             AfterTempFailure::GiveUp => {
                 update.status = RecipientStatus::Failed;
                 let reason = format!("retry timeout exceeded; last error: {}", attempt.reply);
-                update.last_error = Some(reason.clone());
-                wanted(Action::Failed).then(|| RecipientReport {
-                    diagnostic: Some(reason),
-                    ..report(Action::Failed, "4.4.7".to_owned(), None)
-                })
+                update.last_error = Some(reason);
+                wanted(Action::Failed).then(|| report(Action::Failed, "4.4.7".to_owned(), None))
             }
         },
     };

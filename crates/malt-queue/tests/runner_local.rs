@@ -224,7 +224,13 @@ async fn a_refuse_route_bounces_with_5_7_1_and_remote_mail_is_routed_out() {
 struct Hangs;
 
 impl Transport for Hangs {
-    async fn deliver(&self, _: &Route, _: &QueuedMessage, _: &[QueueRecipient], _: &[u8]) -> Vec<RemoteResult> {
+    async fn deliver(
+        &self,
+        _: &Route,
+        _: &QueuedMessage,
+        _: &[QueueRecipient],
+        _: &[u8],
+    ) -> Vec<RemoteResult> {
         std::future::pending().await
     }
 }
@@ -238,12 +244,21 @@ async fn shutdown_releases_what_is_in_flight() {
     wait_for("the claim", || async {
         let now = now();
         let s = e.core.storage().store.clone();
-        s.queue_next_due().await.unwrap().is_some_and(|due| due > now + 60)
+        s.queue_next_due()
+            .await
+            .unwrap()
+            .is_some_and(|due| due > now + 60)
     })
     .await;
     e.stop().await;
     let now = now();
-    let claimed = e.core.storage().store.queue_claim(now, now + 60, 10).await.unwrap();
+    let claimed = e
+        .core
+        .storage()
+        .store
+        .queue_claim(now, now + 60, 10)
+        .await
+        .unwrap();
     assert_eq!(claimed.len(), 1, "the lease was released on shutdown");
     assert_eq!(claimed[0].id, id);
     assert_eq!(claimed[0].recipients[0].attempts, 0, "nothing was recorded");

@@ -115,6 +115,10 @@ pub struct Config {
     pub imap: ImapConfig,
     /// DNS resolution for outbound delivery (MX) and sender authentication (SPF, DKIM, DMARC).
     pub dns: DnsConfig,
+    /// Sender authentication of incoming mail (SPF, DKIM, DMARC, ARC) and DKIM signing.
+    pub mail_auth: MailAuthConfig,
+    /// Local delivery (duplicate suppression).
+    pub delivery: DeliveryConfig,
     /// Outbound SMTP delivery (the SMTP client).
     pub outbound: OutboundConfig,
 }
@@ -135,6 +139,8 @@ impl Default for Config {
             maintenance: MaintenanceConfig::default(),
             imap: ImapConfig::default(),
             dns: DnsConfig::default(),
+            mail_auth: MailAuthConfig::default(),
+            delivery: DeliveryConfig::default(),
             outbound: OutboundConfig::default(),
         }
     }
@@ -550,6 +556,48 @@ pub struct DnsConfig {
     pub servers: Vec<std::net::SocketAddr>,
 }
 
+/// `[mail_auth]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailAuthConfig {
+    /// Verify SPF, DKIM, DMARC and ARC on mail received by the SMTP MX and record the results in an
+    /// `Authentication-Results` header (RFC 8601). Default true.
+    pub verify: bool,
+    /// Time budget for all the DNS work of one message's verification, in seconds; what is not
+    /// finished by then is `temperror`. Default 10.
+    pub verify_timeout_secs: u64,
+    /// DKIM-sign outgoing (submitted) mail with the From domain's key, when it has one (`malt dkim
+    /// generate`). Default true.
+    pub dkim_sign: bool,
+}
+
+impl Default for MailAuthConfig {
+    fn default() -> Self {
+        MailAuthConfig {
+            verify: true,
+            verify_timeout_secs: 10,
+            dkim_sign: true,
+        }
+    }
+}
+
+/// `[delivery]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Duplicate suppression: a message whose Message-ID was already delivered to the same account
+    /// within this many seconds is acknowledged but not stored again. 0 disables it. Default 86400.
+    pub dedup_window_secs: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            dedup_window_secs: 86_400,
+        }
+    }
+}
+
 /// `[outbound]`: the SMTP client that delivers mail to other servers (RFC 5321). Name servers are `[dns]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -826,6 +874,11 @@ impl Config {
             return Err(bad("maintenance.gc_interval_secs", "must be at least 1"));
         }
 
+        // [mail_auth]
+        if self.mail_auth.verify_timeout_secs == 0 {
+            return Err(bad("mail_auth.verify_timeout_secs", "must be at least 1"));
+        }
+
         // [imap]
         if let Some(a) = &self.imap.shared_account
             && !a.trim().contains('@')
@@ -988,6 +1041,9 @@ mod tests {
         assert_eq!(c.log.format, LogFormat::Text);
         assert_eq!(c.log.level, "info");
         assert_eq!(c.imap.shared_account, None);
+        assert!(c.mail_auth.verify && c.mail_auth.dkim_sign);
+        assert_eq!(c.mail_auth.verify_timeout_secs, 10);
+        assert_eq!(c.delivery.dedup_window_secs, 86_400);
         assert_eq!(c.outbound, OutboundConfig::default());
         assert_eq!(
             (
@@ -1161,6 +1217,10 @@ mod tests {
                 "auth.failure_window_secs: must be at least 1",
             ),
             ("[log]\nlevel = \" \"".into(), "log.level: must not be empty"),
+            (
+                "[mail_auth]\nverify_timeout_secs = 0".into(),
+                "mail_auth.verify_timeout_secs: must be at least 1",
+            ),
             (
                 "[maintenance]\ngc_interval_secs = 0".into(),
                 "maintenance.gc_interval_secs: must be at least 1",

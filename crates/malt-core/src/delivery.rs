@@ -17,16 +17,31 @@
 //! (failures of the others are logged), since a retry would duplicate it for those that did.
 //! Because the `Delivered-To` header differs per recipient, each recipient's copy is its own blob.
 //!
-//! Seams for later slices: Sieve filtering, duplicate suppression and authentication results go between
-//! steps 1 and 3.
+//! Sender authentication (RFC 8601): when the envelope asks for it ([`Envelope::verify_sender`]: the
+//! SMTP MX does, LMTP, submission and `malt deliver` do not) and the core has a
+//! [`crate::sender_auth::SenderAuthenticator`], SPF, DKIM, DMARC and ARC are verified ONCE per message,
+//! before the recipient loop; `Authentication-Results` fields of the incoming message that claim our
+//! host name are removed (RFC 8601 §5), and our header goes into every copy between `Delivered-To`
+//! and `Received`: above the Received field this server adds, so it is the topmost field with
+//! our authserv-id (RFC 8601 §5 requires prepending; `Return-Path` and `Delivered-To` are only
+//! ever added at final delivery, above everything). Verification never refuses or fails a delivery.
+//!
+//! Duplicate suppression ([`crate::dedup`]): with `[delivery] dedup_window_secs` > 0, a message whose
+//! (Resent-)Message-ID was delivered to the same account within the window is not stored again for
+//! that account; it still counts as delivered (the sender must not retry). The check is per account,
+//! so an address and its alias, or a group containing a member also named directly, store one copy.
+//!
+//! Seams for later slices: Sieve filtering goes between steps 1 and 3 and may use
+//! [`MailCore::authenticate_sender`]'s results.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use malt_store::{Appended, Flags, StoreError};
 
-use crate::directory;
 use crate::mail::MailCore;
+use crate::sender_auth::{self, AuthInput, AuthResults};
+use crate::{dedup, directory};
 
 /// The envelope and connection facts the trace headers record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,12 +60,16 @@ pub struct Envelope {
     pub id: String,
     /// Unix seconds of receipt; used for the Received date.
     pub received_at: i64,
+    /// Verify the sender (SPF, DKIM, DMARC, ARC) and add `Authentication-Results`: true for mail
+    /// received by the SMTP MX from the outside, false for LMTP, submission and `malt deliver`.
+    pub verify_sender: bool,
 }
 
 /// What happened for one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Durable in every listed mailbox.
+    /// Durable in every listed mailbox. Empty when every account the address reaches already had
+    /// the message (duplicate suppression): the sender must not retry.
     Delivered(Vec<Appended>),
     /// The address resolves to no local account: `550 5.1.1`.
     NoSuchUser,
@@ -65,9 +84,18 @@ pub enum Outcome {
 
 /// The trace headers for one recipient (each line ends in CRLF).
 pub fn trace_headers(env: &Envelope, recipient: &str) -> String {
+    trace_headers_with(env, recipient, None)
+}
+
+/// The trace headers for one recipient, with the `Authentication-Results` header (complete, ending
+/// in CRLF) between `Delivered-To` and `Received`.
+pub fn trace_headers_with(env: &Envelope, recipient: &str, authentication_results: Option<&str>) -> String {
     let mut h = String::new();
     let _ = write!(h, "Return-Path: <{}>\r\n", header_safe(&env.return_path));
     let _ = write!(h, "Delivered-To: {}\r\n", header_safe(recipient));
+    if let Some(ar) = authentication_results {
+        h.push_str(ar);
+    }
     let _ = write!(
         h,
         "Received: from {} ([{}])\r\n\tby {} with {} id {}\r\n\tfor <{}>; {}\r\n",
@@ -126,17 +154,66 @@ impl MailCore {
         Ok(!directory::resolve(store.as_ref(), address).await?.is_empty())
     }
 
+    /// Verifies the sender of `raw` when `env` asks for it and the core has a verifier (see the
+    /// module docs); `None` otherwise. Never fails: DNS trouble is `temperror` in the results.
+    pub async fn authenticate_sender(&self, env: &Envelope, raw: &[u8]) -> Option<AuthResults> {
+        if !env.verify_sender {
+            return None;
+        }
+        let Some(verifier) = &self.delivery_options().sender_auth else {
+            tracing::debug!(id = %env.id, "sender authentication not configured");
+            return None;
+        };
+        let results = verifier
+            .verify(&AuthInput {
+                raw,
+                remote: env.remote,
+                helo: &env.helo,
+                mail_from: &env.return_path,
+                hostname: &env.hostname,
+            })
+            .await;
+        tracing::info!(
+            id = %env.id,
+            spf = %results.spf,
+            dkim = %results.dkim.iter().map(|d| d.result.as_str()).collect::<Vec<_>>().join(","),
+            dmarc = %results.dmarc,
+            arc = %results.arc,
+            "sender authentication"
+        );
+        Some(results)
+    }
+
     /// Delivers `raw` (the message as received) to each of `recipients`, returning one [`Outcome`] per
     /// recipient in the same order. See the module docs.
     pub async fn deliver_message(&self, env: &Envelope, recipients: &[String], raw: &[u8]) -> Vec<Outcome> {
+        let auth = self.authenticate_sender(env, raw).await;
+        // RFC 8601 §5: results claiming our authserv-id that we did not write are forged.
+        let stripped = auth
+            .as_ref()
+            .and_then(|_| sender_auth::strip_own_results(raw, &env.hostname));
+        let raw = stripped.as_deref().unwrap_or(raw);
+        let ar = auth.as_ref().map(|a| a.header.as_str());
+        let dedup_key = if self.delivery_options().dedup_window_secs > 0 {
+            dedup::message_key(raw)
+        } else {
+            None
+        };
         let mut out = Vec::with_capacity(recipients.len());
         for rcpt in recipients {
-            out.push(self.deliver_one(env, rcpt, raw).await);
+            out.push(self.deliver_one(env, rcpt, raw, ar, dedup_key.as_deref()).await);
         }
         out
     }
 
-    async fn deliver_one(&self, env: &Envelope, rcpt: &str, raw: &[u8]) -> Outcome {
+    async fn deliver_one(
+        &self,
+        env: &Envelope,
+        rcpt: &str,
+        raw: &[u8],
+        ar: Option<&str>,
+        dedup_key: Option<&str>,
+    ) -> Outcome {
         let store = self.storage().store.clone();
         let resolved = match directory::resolve(store.as_ref(), rcpt).await {
             Ok(r) => r,
@@ -148,13 +225,23 @@ impl MailCore {
         if resolved.is_empty() {
             return Outcome::NoSuchUser;
         }
-        let headers = trace_headers(env, rcpt);
+        let headers = trace_headers_with(env, rcpt, ar);
         let mut message = Vec::with_capacity(headers.len() + raw.len());
         message.extend_from_slice(headers.as_bytes());
         message.extend_from_slice(raw);
         let mut delivered = Vec::new();
         let mut failure = None;
+        let mut duplicates = 0usize;
+        let window = self.delivery_options().dedup_window_secs;
         for r in resolved {
+            if let Some(key) = dedup_key
+                && dedup::is_duplicate(store.as_ref(), r.account.id, key, env.received_at, window).await
+            {
+                tracing::info!(account = %r.account.address, id = %env.id, message_id = key, "duplicate suppressed");
+                metrics::counter!("malt_deliveries_duplicate_total").increment(1);
+                duplicates += 1;
+                continue;
+            }
             let result = match store.mailbox_get(r.account.id, "INBOX").await {
                 Ok(Some(inbox)) => {
                     self.append(
@@ -175,6 +262,9 @@ impl MailCore {
                     delivered.push(a);
                 }
                 Err(e) => {
+                    if let Some(key) = dedup_key {
+                        dedup::forget(store.as_ref(), r.account.id, key).await;
+                    }
                     tracing::warn!(account = %r.account.address, id = %env.id, error = %e, "delivery failed");
                     failure = Some(match e {
                         StoreError::OverQuota { limit, needed, .. } => Outcome::OverQuota {
@@ -188,6 +278,7 @@ impl MailCore {
         }
         match (delivered.is_empty(), failure) {
             (true, Some(f)) => f,
+            (true, None) if duplicates > 0 => Outcome::Delivered(delivered),
             (true, None) => Outcome::TempFail,
             (false, _) => Outcome::Delivered(delivered),
         }
@@ -215,11 +306,24 @@ mod tests {
             protocol: "LMTP".into(),
             id: "ID1".into(),
             received_at: 0,
+            verify_sender: false,
         };
         assert_eq!(
             trace_headers(&env, "bob@x.org"),
             "Return-Path: <a@b.org>\r\nDelivered-To: bob@x.org\r\nReceived: from mx??X: y ([127.0.0.1])\r\n\
              \tby mail.test with LMTP id ID1\r\n\tfor <bob@x.org>; Thu, 1 Jan 1970 00:00:00 +0000\r\n"
+        );
+        let with = trace_headers_with(
+            &env,
+            "bob@x.org",
+            Some("Authentication-Results: mail.test; spf=none\r\n"),
+        );
+        assert!(
+            with.starts_with(
+                "Return-Path: <a@b.org>\r\nDelivered-To: bob@x.org\r\n\
+                 Authentication-Results: mail.test; spf=none\r\nReceived: from "
+            ),
+            "{with}"
         );
     }
 }

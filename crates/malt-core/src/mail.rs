@@ -20,6 +20,7 @@ use malt_store::{
 
 use crate::directory;
 use crate::ingest;
+use crate::sender_auth::SenderAuthenticator;
 
 /// Longest mailbox name, in octets.
 pub const MAX_NAME_BYTES: usize = 1024;
@@ -37,6 +38,30 @@ impl Default for MailSettings {
     fn default() -> Self {
         MailSettings {
             max_message_size: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Options of the delivery pipelines that need more than the store (the binary maps `[mail_auth]`
+/// and `[delivery]` onto these).
+#[derive(Debug, Clone)]
+pub struct DeliveryOptions {
+    /// Verifies SPF/DKIM/DMARC/ARC for envelopes that ask for it ([`crate::delivery::Envelope::verify_sender`]);
+    /// `None`: no verification (and no `Authentication-Results` header).
+    pub sender_auth: Option<Arc<SenderAuthenticator>>,
+    /// Duplicate suppression window in seconds (`[delivery] dedup_window_secs`); 0 disables it.
+    pub dedup_window_secs: u64,
+    /// Whether [`MailCore::dkim_sign`] signs (`[mail_auth] dkim_sign`).
+    pub dkim_sign: bool,
+}
+
+impl Default for DeliveryOptions {
+    /// No verification, no duplicate suppression, signing on.
+    fn default() -> Self {
+        DeliveryOptions {
+            sender_auth: None,
+            dedup_window_secs: 0,
+            dkim_sign: true,
         }
     }
 }
@@ -131,6 +156,7 @@ async fn blocking<T: Send + 'static>(
 pub struct MailCore {
     storage: Storage,
     settings: Arc<MailSettings>,
+    delivery: Arc<DeliveryOptions>,
 }
 
 /// What storing one message's blob gives: blob id, size, metadata, top-level header block.
@@ -141,7 +167,18 @@ impl MailCore {
         MailCore {
             storage,
             settings: Arc::new(settings),
+            delivery: Arc::new(DeliveryOptions::default()),
         }
+    }
+
+    /// The same core with these delivery options (default: [`DeliveryOptions::default`]).
+    pub fn with_delivery_options(mut self, options: DeliveryOptions) -> Self {
+        self.delivery = Arc::new(options);
+        self
+    }
+
+    pub fn delivery_options(&self) -> &DeliveryOptions {
+        &self.delivery
     }
 
     pub fn storage(&self) -> &Storage {

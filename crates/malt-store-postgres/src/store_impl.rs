@@ -2535,6 +2535,10 @@ impl Store for PgStore {
         self.dedup_purge_impl(before).await
     }
 
+    async fn dedup_forget(&self, account: AccountId, message_id: &str) -> Result<()> {
+        self.dedup_forget_impl(account, message_id).await
+    }
+
     // ---- Journal -------------------------------------------------------------------------
 
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>> {

@@ -1834,6 +1834,12 @@ impl Store for SqliteStore {
         self.write(move |tx| crate::queue::dedup_purge(tx, before)).await
     }
 
+    async fn dedup_forget(&self, account: AccountId, message_id: &str) -> Result<()> {
+        let key = dedup_key(message_id)?;
+        self.write(move |tx| crate::queue::dedup_forget(tx, account, &key))
+            .await
+    }
+
     // ---- Journal -------------------------------------------------------------------------
 
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>> {

@@ -441,6 +441,12 @@ pub(crate) fn dedup_check_and_record(
     Ok(written.is_none())
 }
 
+pub(crate) fn dedup_forget(tx: &Transaction<'_>, account: AccountId, key: &str) -> R<()> {
+    tx.prepare_cached("DELETE FROM dedup WHERE account_id = ?1 AND message_id = ?2")?
+        .execute(params![account, key])?;
+    Ok(())
+}
+
 pub(crate) fn dedup_purge(tx: &Transaction<'_>, before: i64) -> R<u64> {
     let n = tx
         .prepare_cached("DELETE FROM dedup WHERE seen_at < ?1")?

@@ -328,6 +328,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     /// Removes records older than `before`; returns how many.
     async fn dedup_purge(&self, before: i64) -> Result<u64>;
+    /// Removes the record of `message_id` for `account`, if any (not an error when absent): a
+    /// delivery that recorded it and then failed calls this, so the sender's retry is not taken
+    /// for a duplicate. `Invalid` as for [`Store::dedup_check_and_record`].
+    async fn dedup_forget(&self, account: AccountId, message_id: &str) -> Result<()>;
 
     // ---- Maintenance ---------------------------------------------------------------------
     /// Every blob id referenced by a message or a queued message (for `malt gc` and `malt check`).

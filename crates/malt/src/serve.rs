@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use malt_config::{Config, Protocol};
-use malt_core::{AuthSettings, Authenticator, MailCore, MailSettings};
+use malt_core::sender_auth::SenderAuthenticator;
+use malt_core::{AuthSettings, Authenticator, DeliveryOptions, MailCore, MailSettings};
 use malt_server::http::{HttpHandler, HttpState, router, store_health_check};
 use malt_server::placeholder::placeholder;
 use malt_server::{Handler, Server, TlsManager};
@@ -82,7 +83,8 @@ fn handlers(
         MailSettings {
             max_message_size: config.limits.max_message_size,
         },
-    );
+    )
+    .with_delivery_options(delivery_options(config));
     let auth = Authenticator::new(
         storage.store.clone(),
         AuthSettings {
@@ -111,7 +113,32 @@ fn handlers(
     map
 }
 
-/// Removes unreferenced blobs every `maintenance.gc_interval_secs`.
+/// `[mail_auth]` and `[delivery]` for the delivery pipelines. A resolver that cannot be set up (no
+/// `/etc/resolv.conf` and no `[dns] servers`) turns verification off, with an error in the log.
+fn delivery_options(config: &Config) -> DeliveryOptions {
+    let sender_auth = if config.mail_auth.verify {
+        match SenderAuthenticator::new(
+            &config.dns.servers,
+            Duration::from_secs(config.mail_auth.verify_timeout_secs),
+        ) {
+            Ok(v) => Some(Arc::new(v)),
+            Err(e) => {
+                tracing::error!(error = %e, "sender authentication disabled");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    DeliveryOptions {
+        sender_auth,
+        dedup_window_secs: config.delivery.dedup_window_secs,
+        dkim_sign: config.mail_auth.dkim_sign,
+    }
+}
+
+/// Removes unreferenced blobs and expired duplicate-suppression records every
+/// `maintenance.gc_interval_secs`.
 async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
     let interval = Duration::from_secs(config.maintenance.gc_interval_secs.max(60));
     let grace = Duration::from_secs(config.maintenance.gc_grace_secs);
@@ -120,6 +147,15 @@ async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
         match malt_store::maintenance::gc(&*storage.store, &storage.blobs, grace).await {
             Ok(r) => tracing::info!(removed = r.blobs_removed, seen = r.blobs_seen, "blob gc"),
             Err(e) => tracing::warn!(error = %e, "blob gc failed"),
+        }
+        // Duplicate-suppression records past the window (all of them when it is 0).
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        match malt_core::dedup::purge(&*storage.store, now, config.delivery.dedup_window_secs).await {
+            Ok(n) => tracing::info!(removed = n, "dedup purge"),
+            Err(e) => tracing::warn!(error = %e, "dedup purge failed"),
         }
     }
 }

@@ -424,3 +424,165 @@ fn acl_shares_a_mailbox() {
     assert_eq!(list(), "team@example.com\tlr\n");
     assert!(m.ok(&["check"], b"").contains("no problems found"));
 }
+
+#[test]
+fn dkim_keys_print_their_dns_record_never_the_private_key() {
+    let m = Malt::new();
+    m.with_user("a@example.com");
+    let out = m.ok(&["dkim", "generate", "Example.com"], b"");
+    assert!(!out.contains("PRIVATE KEY"), "{out}");
+    let record = out
+        .lines()
+        .find(|l| l.starts_with("malt._domainkey.example.com. IN TXT "))
+        .unwrap_or_else(|| panic!("no record in {out}"));
+    assert!(record.contains("\"v=DKIM1; k=rsa; p=MII"), "{record}");
+    // The 2048-bit key's record is split in strings of at most 255 octets.
+    let strings: Vec<&str> = record.split_once(" IN TXT ").unwrap().1.split("\" \"").collect();
+    assert_eq!(strings.len(), 2, "{record}");
+    assert!(strings.iter().all(|s| s.trim_matches('"').len() <= 255));
+
+    let err = m.fails(&["dkim", "generate", "example.com"], b"");
+    assert!(err.contains("--replace"), "{err}");
+    let err = m.fails(&["dkim", "generate", "nowhere.test"], b"");
+    assert!(err.contains("domain nowhere.test not found"), "{err}");
+    let err = m.fails(&["dkim", "generate", "example.com", "--selector", "a b"], b"");
+    assert!(err.contains("invalid selector"), "{err}");
+
+    // A second key (rotation): the newest (or, created the same second, the last stored) is in use.
+    let out = m.ok(
+        &[
+            "dkim",
+            "generate",
+            "example.com",
+            "--selector",
+            "ed1",
+            "--algorithm",
+            "ed25519",
+        ],
+        b"",
+    );
+    assert!(
+        out.contains("ed1._domainkey.example.com. IN TXT \"v=DKIM1; k=ed25519; p="),
+        "{out}"
+    );
+    let list = m.ok(&["dkim", "list"], b"");
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(
+        lines[0].starts_with("example.com\ted1\ted25519-sha256\tcreated "),
+        "{list}"
+    );
+    assert!(lines[0].ends_with("\tin use"), "{list}");
+    assert!(lines[1].starts_with("example.com\tmalt\trsa-sha256\t") && !lines[1].ends_with("in use"));
+    assert!(!list.contains("PRIVATE"));
+
+    // `record` prints the same record again, derived from the stored key.
+    let again = m.ok(&["dkim", "record", "example.com", "--selector", "malt"], b"");
+    assert!(again.contains(record), "{again}\nvs\n{record}");
+    assert!(
+        m.ok(&["dkim", "record", "example.com"], b"")
+            .contains("ed1._domainkey")
+    );
+
+    m.ok(&["dkim", "delete", "example.com", "ed1"], b"");
+    assert!(m.ok(&["dkim", "list"], b"").contains("malt\trsa-sha256"));
+    assert!(!m.ok(&["dkim", "list"], b"").contains("ed1"));
+    let err = m.fails(&["dkim", "delete", "example.com", "ed1"], b"");
+    assert!(err.contains("not found"), "{err}");
+    m.ok(&["dkim", "generate", "example.com", "--replace"], b"");
+    assert_eq!(m.ok(&["dkim", "list"], b"").lines().count(), 1);
+}
+
+#[test]
+fn delegations_send_as_and_on_behalf() {
+    let m = Malt::new();
+    m.with_user("alice@example.com");
+    m.ok(&["group", "add", "team@example.com", "--name", "Team"], b"");
+    let out = m.ok(
+        &[
+            "delegate",
+            "add",
+            "--user",
+            "alice@example.com",
+            "--send-as",
+            "Team@example.com",
+        ],
+        b"",
+    );
+    assert!(
+        out.contains("alice@example.com may now send as team@example.com"),
+        "{out}"
+    );
+    assert_eq!(
+        m.ok(&["delegate", "list"], b""),
+        "alice@example.com\tsend-as\tteam@example.com\n"
+    );
+    // The other kind for the same pair replaces it.
+    m.ok(
+        &[
+            "delegate",
+            "add",
+            "--user",
+            "alice@example.com",
+            "--on-behalf",
+            "team@example.com",
+        ],
+        b"",
+    );
+    assert_eq!(
+        m.ok(&["delegate", "list", "--user", "alice@example.com"], b""),
+        "alice@example.com\ton-behalf\tteam@example.com\n"
+    );
+    // Exactly one of --send-as and --on-behalf.
+    let err = m.fails(&["delegate", "add", "--user", "alice@example.com"], b"");
+    assert!(err.contains("required arguments were not provided"), "{err}");
+    let err = m.fails(
+        &[
+            "delegate",
+            "add",
+            "--user",
+            "alice@example.com",
+            "--send-as",
+            "x@example.com",
+            "--on-behalf",
+            "y@example.com",
+        ],
+        b"",
+    );
+    assert!(err.contains("cannot be used with"), "{err}");
+    let err = m.fails(
+        &[
+            "delegate",
+            "add",
+            "--user",
+            "nobody@example.com",
+            "--send-as",
+            "x@example.com",
+        ],
+        b"",
+    );
+    assert!(err.contains("no account nobody@example.com"), "{err}");
+
+    m.ok(
+        &[
+            "delegate",
+            "remove",
+            "--user",
+            "alice@example.com",
+            "team@example.com",
+        ],
+        b"",
+    );
+    assert_eq!(m.ok(&["delegate", "list"], b""), "");
+    let err = m.fails(
+        &[
+            "delegate",
+            "remove",
+            "--user",
+            "alice@example.com",
+            "team@example.com",
+        ],
+        b"",
+    );
+    assert!(err.contains("not found"), "{err}");
+}

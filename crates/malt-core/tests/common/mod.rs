@@ -35,3 +35,13 @@ pub async fn account(s: &Storage, address: &str, password: &str) -> Account {
         .await
         .unwrap()
 }
+
+/// The stored octets of an appended message.
+pub async fn stored_message(s: &Storage, a: &malt_store::Appended) -> String {
+    let msgs = s
+        .store
+        .messages(a.mailbox_id, &malt_store::UidSet::from_uids([a.uid]))
+        .await
+        .unwrap();
+    String::from_utf8(s.blobs.get(&msgs[0].blob_id).unwrap()).unwrap()
+}

@@ -539,6 +539,19 @@ impl PgStore {
         Ok(written.is_none())
     }
 
+    pub(super) async fn dedup_forget_impl(&self, account: AccountId, message_id: &str) -> Result<()> {
+        let key = malt_store::dedup_key(message_id)?;
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM dedup WHERE account_id = $1 AND message_id = $2",
+                &[&account, &key],
+            )
+            .await
+            .map_err(|e| pg_err(e, "dedup"))?;
+        Ok(())
+    }
+
     pub(super) async fn dedup_purge_impl(&self, before: i64) -> Result<u64> {
         let client = self.client().await?;
         client

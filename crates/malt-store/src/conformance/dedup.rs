@@ -1,7 +1,8 @@
 //! Conformance: duplicate suppression by Message-ID per recipient account — the window
 //! (inclusive at `now - window`), a duplicate does not refresh the record, an expired record is
 //! refreshed, keys per account and without angle brackets, invalid input, purge, account
-//! deletion, and one winner among concurrent deliveries of the same Message-ID.
+//! deletion, forgetting a failed delivery's record, and one winner among concurrent deliveries of
+//! the same Message-ID.
 
 use super::*;
 
@@ -90,6 +91,21 @@ pub(super) async fn dedup(storage: &Storage) {
         "a newer record survives the purge"
     );
     assert_eq!(s.dedup_purge(1_203).await.unwrap(), 0, "nothing left to purge");
+
+    // Forget: the record of a failed delivery is removed, for that account and key only.
+    assert!(!long_window(a.id, "<fail@dedup.test>", 6_000).await);
+    assert!(!long_window(b.id, "<fail@dedup.test>", 6_000).await);
+    s.dedup_forget(a.id, "fail@dedup.test").await.unwrap();
+    assert!(
+        !long_window(a.id, "<fail@dedup.test>", 6_001).await,
+        "a forgotten record no longer suppresses (and this records it again)"
+    );
+    assert!(
+        long_window(b.id, "<fail@dedup.test>", 6_001).await,
+        "another account's record stays"
+    );
+    s.dedup_forget(a.id, "<absent@dedup.test>").await.unwrap();
+    assert!(is_invalid(&s.dedup_forget(a.id, "<>").await));
 
     // Records go with the account.
     s.account_delete(b.id).await.unwrap();

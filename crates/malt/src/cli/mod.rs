@@ -6,7 +6,9 @@ mod acl;
 mod alias;
 mod app_password;
 mod check;
+mod delegate;
 mod deliver;
+mod dkim;
 mod domain;
 mod export;
 mod gc;
@@ -59,6 +61,12 @@ pub enum Command {
     AppPassword(app_password::AppPasswordCmd),
     /// Deliver one message from standard input to a local address, as dovecot-lda does.
     Deliver(deliver::DeliverArgs),
+    /// Manage DKIM signing keys (RFC 6376) of outgoing mail.
+    #[command(subcommand)]
+    Dkim(dkim::DkimCmd),
+    /// Manage sending delegations: send as / on behalf of another address.
+    #[command(subcommand)]
+    Delegate(delegate::DelegateCmd),
     /// Import messages from an mbox file or a Maildir.
     #[command(subcommand)]
     Import(import::ImportCmd),
@@ -90,6 +98,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Acl(c) => acl::run(g, c).await,
         Command::AppPassword(c) => app_password::run(g, c).await,
         Command::Deliver(a) => deliver::run(g, a).await,
+        Command::Dkim(c) => dkim::run(g, c).await,
+        Command::Delegate(c) => delegate::run(g, c).await,
         Command::Import(c) => import::run(g, c).await,
         Command::Export(c) => export::run(g, c).await,
         Command::Queue(c) => queue::run(g, c).await,

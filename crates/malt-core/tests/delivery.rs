@@ -1,0 +1,307 @@
+//! The delivery pipeline's sender-authentication seam against a real SQLite store: one
+//! `Authentication-Results` per copy, where RFC 8601 §5 wants it, forged ones removed, only for
+//! envelopes that ask for verification. DNS here is a server that never answers (every check is
+//! `temperror`, delivery goes on); results against served records are tested with a DNS server where one is available.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use malt_core::delivery::{Envelope, Outcome};
+use malt_core::mail::{DeliveryOptions, MailCore, MailSettings};
+use malt_core::sender_auth::SenderAuthenticator;
+
+const MSG: &[u8] = b"Authentication-Results: mail.test; spf=pass smtp.mailfrom=ceo@example.org\r\n\
+Authentication-Results: relay.example.net; dkim=pass header.d=example.org\r\n\
+From: CEO <ceo@example.org>\r\nTo: bob@mail.test\r\nSubject: wire money\r\n\
+Message-ID: <forged-1@example.org>\r\n\r\nNow.\r\n";
+
+fn envelope(verify: bool) -> Envelope {
+    Envelope {
+        return_path: "ceo@example.org".into(),
+        helo: "mx.example.org".into(),
+        remote: IpAddr::from([192, 0, 2, 10]),
+        hostname: "mail.test".into(),
+        protocol: "ESMTP".into(),
+        id: "T1".into(),
+        received_at: 1_795_931_412,
+        verify_sender: verify,
+    }
+}
+
+async fn stored(core: &MailCore, outcome: &Outcome) -> String {
+    let Outcome::Delivered(appended) = outcome else {
+        panic!("{outcome:?}")
+    };
+    common::stored_message(core.storage(), &appended[0]).await
+}
+
+/// A core that verifies senders against a DNS server that never answers (kept alive by the
+/// returned socket).
+async fn verifying_core(dir: &tempfile::TempDir) -> (MailCore, tokio::net::UdpSocket) {
+    let dns = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let verifier = SenderAuthenticator::new(&[dns.local_addr().unwrap()], Duration::from_secs(1)).unwrap();
+    let core = MailCore::new(common::storage(dir).await, MailSettings::default()).with_delivery_options(
+        DeliveryOptions {
+            sender_auth: Some(Arc::new(verifier)),
+            ..DeliveryOptions::default()
+        },
+    );
+    common::account(core.storage(), "bob@mail.test", "pw").await;
+    (core, dns)
+}
+
+/// The names of the header fields, in order.
+fn field_names(message: &str) -> Vec<String> {
+    let head = message.split("\r\n\r\n").next().unwrap();
+    head.split("\r\n")
+        .filter(|l| !l.starts_with([' ', '\t']))
+        .map(|l| l.split(':').next().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn mx_copies_get_one_authentication_results_above_received() {
+    let dir = tempfile::tempdir().unwrap();
+    let (core, _dns) = verifying_core(&dir).await;
+    common::account(core.storage(), "carol@mail.test", "pw").await;
+
+    let rcpts = vec!["bob@mail.test".to_owned(), "carol@mail.test".to_owned()];
+    let outcomes = core.deliver_message(&envelope(true), &rcpts, MSG).await;
+    assert_eq!(outcomes.len(), 2);
+    for (rcpt, outcome) in rcpts.iter().zip(&outcomes) {
+        let m = stored(&core, outcome).await;
+        assert_eq!(
+            field_names(&m),
+            [
+                "Return-Path",
+                "Delivered-To",
+                "Authentication-Results",
+                "Received",
+                "Authentication-Results",
+                "From",
+                "To",
+                "Subject",
+                "Message-ID"
+            ],
+            "{m}"
+        );
+        assert!(m.contains(&format!("Delivered-To: {rcpt}\r\n")));
+        // Ours is the only one claiming mail.test, and DNS that never answers is temperror.
+        assert_eq!(m.matches("Authentication-Results: mail.test").count(), 1, "{m}");
+        assert!(
+            !m.contains("spf=pass smtp.mailfrom=ceo@example.org"),
+            "forged results kept: {m}"
+        );
+        let ours = m.split("Authentication-Results: mail.test;").nth(1).unwrap();
+        let ours = ours.split("\r\nReceived:").next().unwrap().replace("\r\n", "");
+        assert!(ours.contains("spf=temperror"), "{ours}");
+        assert!(ours.contains("dmarc=temperror"), "{ours}");
+        // Another server's results are not ours to judge.
+        assert!(m.contains("Authentication-Results: relay.example.net; dkim=pass"));
+        assert!(m.ends_with("\r\n\r\nNow.\r\n"));
+    }
+}
+
+#[tokio::test]
+async fn envelopes_that_do_not_ask_are_not_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let (core, _dns) = verifying_core(&dir).await;
+    let outcomes = core
+        .deliver_message(&envelope(false), &["bob@mail.test".to_owned()], MSG)
+        .await;
+    let m = stored(&core, &outcomes[0]).await;
+    // The message is stored as received under our trace headers: LMTP's front MTA owns the results.
+    assert!(
+        m.starts_with("Return-Path: <ceo@example.org>\r\nDelivered-To: bob@mail.test\r\nReceived: "),
+        "{m}"
+    );
+    assert!(m.ends_with(std::str::from_utf8(MSG).unwrap()));
+
+    // A core without a verifier delivers verifying envelopes unchanged too.
+    let plain = MailCore::new(core.storage().clone(), MailSettings::default());
+    let outcomes = plain
+        .deliver_message(&envelope(true), &["bob@mail.test".to_owned()], MSG)
+        .await;
+    let m = stored(&plain, &outcomes[0]).await;
+    assert!(!m.contains("spf=temperror"));
+    assert!(m.ends_with(std::str::from_utf8(MSG).unwrap()));
+}
+
+// ---- Duplicate suppression -------------------------------------------------------------------
+
+fn plain_envelope() -> Envelope {
+    Envelope {
+        protocol: "LMTP".into(),
+        ..envelope(false)
+    }
+}
+
+async fn dedup_core(dir: &tempfile::TempDir, window: u64) -> MailCore {
+    MailCore::new(common::storage(dir).await, MailSettings::default()).with_delivery_options(
+        DeliveryOptions {
+            dedup_window_secs: window,
+            ..DeliveryOptions::default()
+        },
+    )
+}
+
+async fn inbox_count(core: &MailCore, address: &str) -> u32 {
+    let acc = core
+        .storage()
+        .store
+        .account_by_address(address)
+        .await
+        .unwrap()
+        .unwrap();
+    core.mailbox_required(acc.id, "INBOX")
+        .await
+        .unwrap()
+        .message_count
+}
+
+const DUP: &[u8] =
+    b"From: a@example.org\r\nTo: bob@mail.test\r\nMessage-ID: <dup-1@example.org>\r\n\r\nx\r\n";
+
+#[tokio::test]
+async fn a_message_id_is_stored_once_per_account_within_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dedup_core(&dir, 86_400).await;
+    common::account(core.storage(), "bob@mail.test", "pw").await;
+    common::account(core.storage(), "carol@mail.test", "pw").await;
+    core.storage()
+        .store
+        .alias_add("robert@mail.test", "bob@mail.test")
+        .await
+        .unwrap();
+    let env = plain_envelope();
+
+    let first = core
+        .deliver_message(&env, &["bob@mail.test".to_owned()], DUP)
+        .await;
+    assert!(
+        matches!(&first[0], Outcome::Delivered(a) if a.len() == 1),
+        "{first:?}"
+    );
+    // The same message again, and through an alias and a +tag in one transaction: acknowledged,
+    // not stored. Another account gets its own copy.
+    let again = core
+        .deliver_message(
+            &env,
+            &[
+                "bob@mail.test".to_owned(),
+                "robert@mail.test".to_owned(),
+                "bob+x@mail.test".to_owned(),
+                "carol@mail.test".to_owned(),
+            ],
+            DUP,
+        )
+        .await;
+    assert_eq!(again[0], Outcome::Delivered(vec![]));
+    assert_eq!(again[1], Outcome::Delivered(vec![]));
+    assert_eq!(again[2], Outcome::Delivered(vec![]));
+    assert!(
+        matches!(&again[3], Outcome::Delivered(a) if a.len() == 1),
+        "{again:?}"
+    );
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 1);
+    assert_eq!(inbox_count(&core, "carol@mail.test").await, 1);
+
+    // After the window it is a new delivery.
+    let later = Envelope {
+        received_at: env.received_at + 86_401,
+        ..plain_envelope()
+    };
+    let third = core
+        .deliver_message(&later, &["bob@mail.test".to_owned()], DUP)
+        .await;
+    assert!(
+        matches!(&third[0], Outcome::Delivered(a) if a.len() == 1),
+        "{third:?}"
+    );
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 2);
+
+    // A resent message (RFC 5322 §3.6.6) is a new delivery; messages without a Message-ID are
+    // never duplicates.
+    let resent = [b"Resent-Message-ID: <r1@example.org>\r\n".as_slice(), DUP].concat();
+    let out = core
+        .deliver_message(&later, &["bob@mail.test".to_owned()], &resent)
+        .await;
+    assert!(
+        matches!(&out[0], Outcome::Delivered(a) if a.len() == 1),
+        "{out:?}"
+    );
+    let no_id = b"From: a@example.org\r\n\r\nx\r\n";
+    for _ in 0..2 {
+        let out = core
+            .deliver_message(&later, &["bob@mail.test".to_owned()], no_id)
+            .await;
+        assert!(
+            matches!(&out[0], Outcome::Delivered(a) if a.len() == 1),
+            "{out:?}"
+        );
+    }
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 5);
+
+    // The maintenance purge removes records past the window.
+    let purged = malt_core::dedup::purge(&*core.storage().store, later.received_at + 86_401, 86_400)
+        .await
+        .unwrap();
+    assert!(purged >= 3, "{purged}");
+}
+
+#[tokio::test]
+async fn a_failed_delivery_does_not_make_the_retry_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dedup_core(&dir, 86_400).await;
+    let bob = common::account(core.storage(), "bob@mail.test", "pw").await;
+    core.storage()
+        .store
+        .account_set_quota(bob.id, Some(10))
+        .await
+        .unwrap();
+    let env = plain_envelope();
+    let out = core
+        .deliver_message(&env, &["bob@mail.test".to_owned()], DUP)
+        .await;
+    assert!(matches!(out[0], Outcome::OverQuota { .. }), "{out:?}");
+    // The sender retries once the user made room.
+    core.storage()
+        .store
+        .account_set_quota(bob.id, None)
+        .await
+        .unwrap();
+    let out = core
+        .deliver_message(&env, &["bob@mail.test".to_owned()], DUP)
+        .await;
+    assert!(
+        matches!(&out[0], Outcome::Delivered(a) if a.len() == 1),
+        "{out:?}"
+    );
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 1);
+}
+
+#[tokio::test]
+async fn a_zero_window_stores_every_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dedup_core(&dir, 0).await;
+    common::account(core.storage(), "bob@mail.test", "pw").await;
+    for _ in 0..2 {
+        let out = core
+            .deliver_message(&plain_envelope(), &["bob@mail.test".to_owned()], DUP)
+            .await;
+        assert!(
+            matches!(&out[0], Outcome::Delivered(a) if a.len() == 1),
+            "{out:?}"
+        );
+    }
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 2);
+}

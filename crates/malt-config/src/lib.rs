@@ -119,6 +119,8 @@ pub struct Config {
     pub mail_auth: MailAuthConfig,
     /// Local delivery (duplicate suppression).
     pub delivery: DeliveryConfig,
+    /// SMTP (MX and submission) policy and limits.
+    pub smtp: SmtpConfig,
     /// Outbound SMTP delivery (the SMTP client).
     pub outbound: OutboundConfig,
 }
@@ -141,6 +143,7 @@ impl Default for Config {
             dns: DnsConfig::default(),
             mail_auth: MailAuthConfig::default(),
             delivery: DeliveryConfig::default(),
+            smtp: SmtpConfig::default(),
             outbound: OutboundConfig::default(),
         }
     }
@@ -581,6 +584,40 @@ impl Default for MailAuthConfig {
     }
 }
 
+/// `[smtp]`: policy and limits of the SMTP sessions (MX and submission; `max_recipients` and
+/// `max_errors` apply to LMTP too).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Client networks (CIDR, `"192.0.2.0/24"`, `"2001:db8::/32"`; a bare address is one host) that
+    /// may relay through the MX listener without authenticating. Default empty: only authenticated
+    /// clients relay (never an open relay).
+    pub relay_networks: Vec<String>,
+    /// Recipients accepted per transaction (RFC 5321 §4.5.3.1.8: at least 100 should be). Default 100.
+    pub max_recipients: usize,
+    /// Errors (syntax, bad sequence, refused commands) before the server says `421` and closes.
+    /// Default 20.
+    pub max_errors: u32,
+    /// Transactions (MAIL commands) one client address (IPv6: its /64) may start per minute on the
+    /// MX listener; 0: no limit. Default 60.
+    pub max_messages_per_ip_per_minute: u32,
+    /// Where mail to `<Postmaster>` (RFC 5321 §4.5.1) goes. Default none: `postmaster@` the host
+    /// name's domain when it is a local domain, else the first local domain.
+    pub postmaster: Option<String>,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            relay_networks: Vec::new(),
+            max_recipients: 100,
+            max_errors: 20,
+            max_messages_per_ip_per_minute: 60,
+            postmaster: None,
+        }
+    }
+}
+
 /// `[delivery]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -595,6 +632,67 @@ impl Default for DeliveryConfig {
         DeliveryConfig {
             dedup_window_secs: 86_400,
         }
+    }
+}
+
+impl SmtpConfig {
+    /// `relay_networks`, parsed (entries that do not parse are skipped; [`Config::validate`]
+    /// refuses them at load).
+    pub fn relay_cidrs(&self) -> Vec<Cidr> {
+        self.relay_networks
+            .iter()
+            .filter_map(|s| Cidr::parse(s))
+            .collect()
+    }
+}
+
+/// An IP network: an address and a prefix length (`192.0.2.0/24`). IPv4-mapped IPv6 clients are
+/// matched as IPv4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    /// The network address (host bits may be set; they are ignored).
+    pub address: IpAddr,
+    /// The prefix length, at most 32 (IPv4) or 128 (IPv6).
+    pub prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `address/prefix` or a bare address (a single host).
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let address: IpAddr = addr.parse().ok()?;
+        let max = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => p.parse().ok()?,
+            Some(_) => return None,
+            None => max,
+        };
+        (prefix <= max).then_some(Cidr { address, prefix })
+    }
+
+    /// Whether `ip` is inside this network.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.address.to_canonical(), ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.prefix)
     }
 }
 
@@ -884,6 +982,27 @@ impl Config {
             && !a.trim().contains('@')
         {
             return Err(bad("imap.shared_account", "must be an account address"));
+        }
+
+        // [smtp]
+        for (i, n) in self.smtp.relay_networks.iter().enumerate() {
+            if Cidr::parse(n).is_none() {
+                return Err(bad(
+                    format!("smtp.relay_networks[{i}]"),
+                    format!("{n:?} is not an address or a network (\"192.0.2.0/24\")"),
+                ));
+            }
+        }
+        if self.smtp.max_recipients == 0 {
+            return Err(bad("smtp.max_recipients", "must be at least 1"));
+        }
+        if self.smtp.max_errors == 0 {
+            return Err(bad("smtp.max_errors", "must be at least 1"));
+        }
+        if let Some(a) = &self.smtp.postmaster
+            && !a.trim().contains('@')
+        {
+            return Err(bad("smtp.postmaster", "must be an address"));
         }
         Ok(())
     }
@@ -1229,6 +1348,26 @@ mod tests {
                 "[imap]\nshared_account = \"shared\"".into(),
                 "imap.shared_account: must be an account address",
             ),
+            (
+                "[smtp]\nrelay_networks = [\"10.0.0.0/8\", \"10.0.0.0/33\"]".into(),
+                "smtp.relay_networks[1]: \"10.0.0.0/33\" is not an address or a network",
+            ),
+            (
+                "[smtp]\nrelay_networks = [\"example.org\"]".into(),
+                "smtp.relay_networks[0]: \"example.org\" is not",
+            ),
+            (
+                "[smtp]\nmax_recipients = 0".into(),
+                "smtp.max_recipients: must be at least 1",
+            ),
+            (
+                "[smtp]\nmax_errors = 0".into(),
+                "smtp.max_errors: must be at least 1",
+            ),
+            (
+                "[smtp]\npostmaster = \"root\"".into(),
+                "smtp.postmaster: must be an address",
+            ),
         ];
         for (toml, want) in cases {
             let e = err(&toml);
@@ -1260,6 +1399,43 @@ mod tests {
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED)
             };
             assert_eq!(l.address, expected, "{}", l.name);
+        }
+    }
+
+    #[test]
+    fn smtp_section() {
+        let c = Config::from_toml_str("").unwrap();
+        assert_eq!(c.smtp, SmtpConfig::default());
+        assert!(c.smtp.relay_networks.is_empty());
+        assert_eq!(
+            (
+                c.smtp.max_recipients,
+                c.smtp.max_errors,
+                c.smtp.max_messages_per_ip_per_minute
+            ),
+            (100, 20, 60)
+        );
+        let c = Config::from_toml_str(
+            "[smtp]\nrelay_networks = [\"192.0.2.0/24\", \"2001:db8::/32\", \"198.51.100.7\"]\n\
+             max_recipients = 5\npostmaster = \"admin@example.org\"\n",
+        )
+        .unwrap();
+        let nets = c.smtp.relay_cidrs();
+        assert_eq!(nets.len(), 3);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(nets[0].contains(ip("192.0.2.200")));
+        assert!(nets[0].contains(ip("::ffff:192.0.2.1")));
+        assert!(!nets[0].contains(ip("192.0.3.1")));
+        assert!(nets[1].contains(ip("2001:db8:ffff::1")));
+        assert!(!nets[1].contains(ip("2001:db9::1")));
+        assert!(!nets[1].contains(ip("192.0.2.1")));
+        assert!(nets[2].contains(ip("198.51.100.7")));
+        assert!(!nets[2].contains(ip("198.51.100.8")));
+        assert_eq!(nets[2].to_string(), "198.51.100.7/32");
+        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("203.0.113.9")));
+        assert!(Cidr::parse("::/0").unwrap().contains(ip("2001:db8::1")));
+        for bad in ["", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/+8", "::/129", "host/8"] {
+            assert_eq!(Cidr::parse(bad), None, "{bad}");
         }
     }
 

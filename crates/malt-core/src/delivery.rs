@@ -96,17 +96,27 @@ pub fn trace_headers_with(env: &Envelope, recipient: &str, authentication_result
     if let Some(ar) = authentication_results {
         h.push_str(ar);
     }
+    h.push_str(&received_header(env, Some(recipient)));
+    h
+}
+
+/// The `Received:` line this server adds (RFC 5321 §4.4), ending in CRLF; the `for` clause only
+/// when `recipient` is given (a message relayed to several recipients names none of them).
+pub fn received_header(env: &Envelope, recipient: Option<&str>) -> String {
+    let mut h = String::new();
     let _ = write!(
         h,
-        "Received: from {} ([{}])\r\n\tby {} with {} id {}\r\n\tfor <{}>; {}\r\n",
+        "Received: from {} ([{}])\r\n\tby {} with {} id {}",
         header_safe(&env.helo),
         env.remote,
         header_safe(&env.hostname),
         header_safe(&env.protocol),
         header_safe(&env.id),
-        header_safe(recipient),
-        rfc5322_date(env.received_at)
     );
+    if let Some(r) = recipient {
+        let _ = write!(h, "\r\n\tfor <{}>", header_safe(r));
+    }
+    let _ = write!(h, "; {}\r\n", rfc5322_date(env.received_at));
     h
 }
 
@@ -147,7 +157,34 @@ pub fn rfc5322_date(unix: i64) -> String {
     )
 }
 
+/// What a RCPT-time check found for a local address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecipientCheck {
+    /// It reaches at least one account with room left.
+    Accept,
+    /// It resolves to no local account: `550 5.1.1`.
+    NoSuchUser,
+    /// Every account it reaches is already at or over its quota: `452 4.2.2` (RFC 3463 §3.3).
+    OverQuota,
+}
+
 impl MailCore {
+    /// The RCPT-time check of SMTP: does `address` reach a local account, and has any of them
+    /// room left (a quota not yet used up; the message's own size is checked at delivery)?
+    pub async fn check_recipient(&self, address: &str) -> Result<RecipientCheck, StoreError> {
+        let store = &self.storage().store;
+        let resolved = directory::resolve(store.as_ref(), address).await?;
+        if resolved.is_empty() {
+            return Ok(RecipientCheck::NoSuchUser);
+        }
+        let full = |r: &directory::Resolved| r.account.quota_bytes.is_some_and(|q| r.account.used_bytes >= q);
+        Ok(if resolved.iter().all(full) {
+            RecipientCheck::OverQuota
+        } else {
+            RecipientCheck::Accept
+        })
+    }
+
     /// Whether `address` resolves to at least one local account (RCPT time check).
     pub async fn recipient_exists(&self, address: &str) -> Result<bool, StoreError> {
         let store = &self.storage().store;
@@ -324,6 +361,11 @@ mod tests {
                  Authentication-Results: mail.test; spf=none\r\nReceived: from "
             ),
             "{with}"
+        );
+        assert_eq!(
+            received_header(&env, None),
+            "Received: from mx??X: y ([127.0.0.1])\r\n\tby mail.test with LMTP id ID1; \
+             Thu, 1 Jan 1970 00:00:00 +0000\r\n"
         );
     }
 }

@@ -30,7 +30,7 @@ pub struct Resolved {
 }
 
 /// Normalises an address: trimmed, without angle brackets, lower-case.
-fn normalise(address: &str) -> String {
+pub(crate) fn normalise(address: &str) -> String {
     address
         .trim()
         .trim_start_matches('<')
@@ -40,7 +40,7 @@ fn normalise(address: &str) -> String {
 }
 
 /// `local+tag@domain` split into (`local@domain`, `tag`).
-fn split_plus(address: &str) -> Option<(String, String)> {
+pub(crate) fn split_plus(address: &str) -> Option<(String, String)> {
     let (local, domain) = address.rsplit_once('@')?;
     let (base, tag) = local.split_once('+')?;
     if base.is_empty() {

@@ -228,7 +228,7 @@ fn raw_fields(block: &[u8]) -> Vec<(String, String)> {
 
 /// When `line` starts with a header field name followed by `:` (RFC 5322 §2.2: printable
 /// ASCII except colon; trailing blanks before the colon tolerated), the name's length.
-fn field_name_len(line: &[u8]) -> Option<usize> {
+pub(crate) fn field_name_len(line: &[u8]) -> Option<usize> {
     let colon = line.iter().position(|&b| b == b':')?;
     let name = line.get(..colon)?;
     let trimmed_len = name

@@ -9,8 +9,11 @@
 //! - [`dkim`]: DKIM key generation and signing of outgoing mail;
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
 //! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
+//! - [`queue`]: putting a message into the durable outbound queue;
 //! - [`sender_auth`]: SPF, DKIM, DMARC and ARC verification of incoming mail (`Authentication-Results`);
-//! - [`storage`]: opening the configured store backend and blob store.
+//! - [`sending`]: who may send as which address (submission's sender rules);
+//! - [`storage`]: opening the configured store backend and blob store;
+//! - [`submission`]: the header fix-ups of message submission (RFC 6409 §8).
 //!
 //! Protocols call these, never SQL; this crate calls the [`malt_store::Store`] API.
 
@@ -22,11 +25,36 @@ pub mod directory;
 pub mod dkim;
 pub mod ingest;
 pub mod mail;
+pub mod queue;
 pub mod sender_auth;
+pub mod sending;
 pub mod storage;
+pub mod submission;
 
 pub use auth::{AuthResult, AuthSettings, Authenticator};
 pub use directory::{Resolved, resolve};
 pub use ingest::parse_message;
 pub use mail::{AppendItem, DeliveryOptions, MailCore, MailSettings, validate_mailbox_name};
 pub use storage::{BackendChoice, open_storage};
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Unit-test helpers: a real SQLite store in a temporary directory.
+    #![allow(clippy::unwrap_used)]
+
+    use crate::mail::{MailCore, MailSettings};
+    use crate::storage::{BackendChoice, open_storage};
+
+    /// A mail core over a fresh SQLite store and blob store in `dir`.
+    pub(crate) async fn core(dir: &tempfile::TempDir, settings: MailSettings) -> MailCore {
+        let storage = open_storage(
+            BackendChoice::Sqlite {
+                path: dir.path().join("malt.db"),
+            },
+            dir.path().join("blobs"),
+        )
+        .await
+        .unwrap();
+        MailCore::new(storage, settings)
+    }
+}

@@ -136,7 +136,8 @@ fn is_inbox(name: &str) -> bool {
     name == "INBOX"
 }
 
-fn now() -> i64 {
+/// Now, in Unix seconds (0 before 1970, saturating far in the future).
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -157,6 +158,8 @@ pub struct MailCore {
     storage: Storage,
     settings: Arc<MailSettings>,
     delivery: Arc<DeliveryOptions>,
+    /// Woken after each enqueue (see `crate::queue`).
+    queue_notify: Arc<tokio::sync::Notify>,
 }
 
 /// What storing one message's blob gives: blob id, size, metadata, top-level header block.
@@ -168,6 +171,7 @@ impl MailCore {
             storage,
             settings: Arc::new(settings),
             delivery: Arc::new(DeliveryOptions::default()),
+            queue_notify: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -187,6 +191,12 @@ impl MailCore {
 
     pub fn settings(&self) -> &MailSettings {
         &self.settings
+    }
+
+    /// The queue runner's wake-up: notified (`notify_one`) after each message is queued, so a
+    /// runner waiting on it starts at once instead of at its next poll. Shared by clones.
+    pub fn queue_notify(&self) -> Arc<tokio::sync::Notify> {
+        self.queue_notify.clone()
     }
 
     // ---- Mailboxes ---------------------------------------------------------------------------
@@ -312,7 +322,7 @@ impl MailCore {
 
     // ---- Append and delivery -----------------------------------------------------------------
 
-    fn check_size(&self, len: usize) -> Result<(), StoreError> {
+    pub(crate) fn check_size(&self, len: usize) -> Result<(), StoreError> {
         let max = self.settings.max_message_size;
         if len as u64 > max {
             return Err(invalid(

@@ -31,8 +31,9 @@ use std::time::Duration;
 
 use malt_core::MailCore;
 use malt_core::delivery::{Envelope, Outcome};
+use malt_core::queue::QueueEnvelope;
 use malt_store::{QueueId, QueueRecipient, QueuedMessage, RecipientStatus, RecipientUpdate, StoreError};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::dsn::{self, Action, RecipientReport, Report};
@@ -144,14 +145,15 @@ struct Shared<T> {
     limits: Limits,
 }
 
-/// Runs the queue until `shutdown` becomes true. `wake` is notified when a message is queued.
+/// Runs the queue until `shutdown` becomes true. [`MailCore::enqueue`] wakes it through
+/// [`MailCore::queue_notify`].
 pub async fn run<T: Transport>(
     core: MailCore,
     transport: Arc<T>,
     settings: Settings,
-    wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let wake = core.queue_notify();
     let slots = Arc::new(Semaphore::new(settings.concurrency));
     let shared = Arc::new(Shared {
         limits: Limits {
@@ -598,30 +600,13 @@ async fn send_reports<T>(shared: &Shared<T>, msg: &QueuedMessage, reports: Vec<R
 
 /// Queues a DSN for `to` with the null reverse-path (RFC 3461 §6.2: never a DSN about a DSN).
 async fn enqueue_dsn(core: &MailCore, to: &str, raw: &[u8]) -> Result<QueueId, StoreError> {
-    let blobs = core.storage().blobs.clone();
-    let content = raw.to_vec();
-    let blob_id = tokio::task::spawn_blocking(move || blobs.put(&content))
-        .await
-        .map_err(StoreError::backend)??;
-    let now = now();
-    core.storage()
-        .store
-        .queue_enqueue(malt_store::NewQueuedMessage {
-            blob_id,
-            size: raw.len() as u64,
-            return_path: String::new(),
-            envid: None,
-            ret_full: false,
-            created_at: now,
-            submitter: None,
-            recipients: vec![malt_store::NewQueueRecipient {
-                address: to.to_owned(),
-                orcpt: None,
-                notify: None,
-                next_attempt: now,
-            }],
-        })
-        .await
+    let env = QueueEnvelope {
+        return_path: String::new(),
+        envid: None,
+        ret_full: false,
+        submitter: None,
+    };
+    core.enqueue(&env, &[(to.to_owned(), None, None)], raw).await
 }
 
 #[cfg(test)]

@@ -155,7 +155,7 @@ async fn a_held_message_waits_until_released() {
     assert!(e.inbox(LOCAL_RCPT).await.is_empty(), "held");
     assert_eq!(e.queue_len().await, 1);
     e.core.storage().store.queue_hold(id, false).await.unwrap();
-    e.wake.notify_one();
+    e.core.queue_notify().notify_one();
     wait_for("delivery after release", || async {
         e.inbox(LOCAL_RCPT).await.len() == 1
     })

@@ -2,11 +2,15 @@
 //!
 //! Limits (RFC 5321 §4.5.3.1.4 requires at least 512 octets per command line including CRLF; ESMTP
 //! parameters such as ORCPT/ENVID/AUTH may need more, RFC 5321 §4.5.3.1 allows a larger limit):
-//! a command line is at most [`MAX_COMMAND_LINE`] octets including its line end; a path at most 256
-//! octets (RFC 5321 §4.5.3.1.3, enforced by smtp-proto). Longer lines get `500 5.5.2 Line too long`.
+//! a command line is at most [`MAX_COMMAND_LINE`] octets including its line end, except an `AUTH` line,
+//! which may carry an initial response of up to [`MAX_AUTH_LINE`] octets (RFC 4954 §4: 12288 octets);
+//! a path at most 256 octets (RFC 5321 §4.5.3.1.3, enforced by smtp-proto). Longer lines get
+//! `500 5.5.2 Line too long`.
 //!
 //! Paths: a quoted local part (`"john doe"@example.org`, RFC 5321 §4.1.2) is returned unquoted
-//! (`john doe@example.org`); the null reverse-path `<>` is the empty string (RFC 5321 §4.5.5).
+//! (`john doe@example.org`); the null reverse-path `<>` is the empty string (RFC 5321 §4.5.5), and so
+//! is `MAIL FROM:<Postmaster>` (smtp-proto's reading); `RCPT TO:<Postmaster>` (RFC 5321 §4.5.1) is
+//! [`POSTMASTER`], the only forward-path without a domain.
 //!
 //! Syntax errors map to (RFC 5321 §4.2.4, RFC 3463 §3.5/§3.2):
 //! unknown command `500 5.5.1`; bad arguments `501 5.5.4`; bad reverse path `501 5.1.7`;
@@ -24,6 +28,9 @@ use crate::reply::Reply;
 
 /// Longest command line accepted, CRLF included (RFC 5321 §4.5.3.1.4 minimum is 512).
 pub const MAX_COMMAND_LINE: usize = 4096;
+
+/// Longest `AUTH` command line and SASL response line, CRLF included (RFC 4954 §4 requires 12288).
+pub const MAX_AUTH_LINE: usize = 12288;
 
 /// A parsed command, owning its strings.
 pub type Command = Request<String>;
@@ -71,15 +78,31 @@ impl ParseError {
 
 /// Parses one command line (its CRLF or LF included).
 pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
-    if line.len() > MAX_COMMAND_LINE {
+    let is_auth = line.get(..5).is_some_and(|v| v.eq_ignore_ascii_case(b"AUTH "));
+    let limit = if is_auth { MAX_AUTH_LINE } else { MAX_COMMAND_LINE };
+    if line.len() > limit {
         return Err(ParseError::TooLong);
     }
     if line.last() != Some(&b'\n') {
         return Err(ParseError::TooLong);
     }
     match Request::parse(&mut line.iter()) {
+        // RFC 5321 §4.5.1: `<Postmaster>` without a domain is a valid forward-path (smtp-proto
+        // reads it as the null path).
+        Ok(Request::Rcpt { to }) if to.address.is_empty() && is_postmaster_path(line) => {
+            let mut to = to.into_owned();
+            to.address = POSTMASTER.to_owned();
+            Ok(Request::Rcpt { to })
+        }
         // RFC 5321 §4.1.1.3: the forward-path is never null.
         Ok(Request::Rcpt { to }) if to.address.is_empty() => Err(ParseError::BadRecipient),
+        // RFC 3461 §4.1: NEVER is not combined with another NOTIFY value.
+        Ok(Request::Rcpt { to })
+            if to.flags & RCPT_NOTIFY_NEVER != 0
+                && to.flags & (RCPT_NOTIFY_SUCCESS | RCPT_NOTIFY_FAILURE | RCPT_NOTIFY_DELAY) != 0 =>
+        {
+            Err(ParseError::BadParameter("NOTIFY"))
+        }
         Ok(Request::Mail { from }) => {
             let mut from = from.into_owned();
             if from.size != 0 {
@@ -103,6 +126,22 @@ pub fn parse_command(line: &[u8]) -> Result<Command, ParseError> {
             smtp_proto::Error::InvalidResponse { .. } => ParseError::Syntax("command"),
         }),
     }
+}
+
+/// The forward-path of `RCPT TO:<Postmaster>` (RFC 5321 §4.5.1): the only path without a domain.
+pub const POSTMASTER: &str = "Postmaster";
+
+/// Whether the first path of `line` is `<Postmaster>` (any case).
+fn is_postmaster_path(line: &[u8]) -> bool {
+    let Some(open) = line.iter().position(|&b| b == b'<') else {
+        return false;
+    };
+    let rest = line.get(open + 1..).unwrap_or_default();
+    let Some(close) = rest.iter().position(|&b| b == b'>') else {
+        return false;
+    };
+    rest.get(..close)
+        .is_some_and(|p| p.eq_ignore_ascii_case(POSTMASTER.as_bytes()))
 }
 
 /// The `SIZE=` value of a MAIL line (RFC 1870 §6), saturating at `usize::MAX`. smtp-proto 0.2.5's own
@@ -176,6 +215,43 @@ pub fn smtputf8(from: &MailFrom<String>) -> bool {
     from.flags & MAIL_SMTPUTF8 != 0
 }
 
+/// Whether MAIL FROM carried `RET=FULL` (RFC 3461 §4.3; `RET=HDRS` or none: false).
+pub fn ret_full(from: &MailFrom<String>) -> bool {
+    from.flags & MAIL_RET_FULL != 0
+}
+
+/// The NOTIFY parameter of a RCPT command (RFC 3461 §4.1). [`parse_command`] refuses `NEVER`
+/// combined with another value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Notify {
+    pub success: bool,
+    pub failure: bool,
+    pub delay: bool,
+    pub never: bool,
+}
+
+/// The RCPT's NOTIFY, `None` when the client gave none.
+pub fn notify(to: &RcptTo<String>) -> Option<Notify> {
+    let f = to.flags;
+    let n = Notify {
+        success: f & RCPT_NOTIFY_SUCCESS != 0,
+        failure: f & RCPT_NOTIFY_FAILURE != 0,
+        delay: f & RCPT_NOTIFY_DELAY != 0,
+        never: f & RCPT_NOTIFY_NEVER != 0,
+    };
+    (n != Notify::default()).then_some(n)
+}
+
+/// The SASL mechanism of an AUTH command (smtp-proto's `AUTH_*` bit) when it is one Malt offers
+/// (`PLAIN`, `LOGIN`), by its registered name.
+pub fn sasl_mechanism(mechanism: u64) -> Option<&'static str> {
+    match mechanism {
+        smtp_proto::AUTH_PLAIN => Some("PLAIN"),
+        smtp_proto::AUTH_LOGIN => Some("LOGIN"),
+        _ => None,
+    }
+}
+
 /// The first RCPT TO parameter the session did not announce, if any (`555 5.5.4`).
 pub fn unsupported_rcpt_param(to: &RcptTo<String>, ext: Extensions) -> Option<&'static str> {
     let notify = RCPT_NOTIFY_SUCCESS | RCPT_NOTIFY_FAILURE | RCPT_NOTIFY_DELAY | RCPT_NOTIFY_NEVER;
@@ -220,6 +296,12 @@ mod tests {
         );
         assert_eq!(rcpt("RCPT TO:<Bob@Example.org>\r\n").address, "Bob@Example.org");
         assert_eq!(parse_command(b"RCPT TO:<>\r\n"), Err(ParseError::BadRecipient));
+        assert_eq!(rcpt("RCPT TO:<postMaster>\r\n").address, POSTMASTER);
+        assert_eq!(rcpt("RCPT TO:<Postmaster> NOTIFY=NEVER\r\n").address, POSTMASTER);
+        assert_eq!(
+            rcpt("RCPT TO:<postmaster@example.org>\r\n").address,
+            "postmaster@example.org"
+        );
         assert!(matches!(
             parse_command(b"MAIL FROM:a@b\r\n"),
             Err(ParseError::Syntax(_))
@@ -250,8 +332,32 @@ mod tests {
         let d = mail("MAIL FROM:<a@b.org> RET=HDRS ENVID=QQ314159 AUTH=<>\r\n");
         assert_eq!(d.env_id.as_deref(), Some("QQ314159"));
         assert_eq!(unsupported_mail_param(&d, all), Some("RET"));
-        let r = rcpt("RCPT TO:<a@b.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@b.org\r\n");
-        assert_eq!(r.orcpt.as_deref(), Some("a@b.org"));
+        let r = rcpt("RCPT TO:<a@b.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a+2Bb@b.org\r\n");
+        assert_eq!(r.orcpt.as_deref(), Some("a+b@b.org"));
+        assert_eq!(
+            notify(&r),
+            Some(Notify {
+                success: true,
+                failure: true,
+                ..Notify::default()
+            })
+        );
+        assert_eq!(notify(&rcpt("RCPT TO:<a@b.org>\r\n")), None);
+        let never = notify(&rcpt("RCPT TO:<a@b.org> NOTIFY=NEVER\r\n")).unwrap();
+        assert!(never.never && !never.failure);
+        assert!(parse_command(b"RCPT TO:<a@b.org> NOTIFY=NEVER,DELAY\r\n").is_err());
+        assert!(ret_full(&mail("MAIL FROM:<a@b.org> RET=FULL\r\n")));
+        assert!(!ret_full(&mail("MAIL FROM:<a@b.org> RET=HDRS\r\n")));
+        let e = mail("MAIL FROM:<a@b.org> ENVID=QQ+2B314\r\n");
+        assert_eq!(e.env_id.as_deref(), Some("QQ+314"));
+        let auth = |l: &[u8]| match parse_command(l).unwrap() {
+            Request::Auth { mechanism, .. } => sasl_mechanism(mechanism),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(auth(b"AUTH plain\r\n"), Some("PLAIN"));
+        assert_eq!(auth(b"AUTH LOGIN dXNlcg==\r\n"), Some("LOGIN"));
+        assert_eq!(auth(b"AUTH CRAM-MD5\r\n"), None);
+        assert_eq!(auth(b"AUTH X-UNKNOWN\r\n"), None);
         assert_eq!(unsupported_rcpt_param(&r, all), Some("NOTIFY"));
         assert!(matches!(
             parse_command(b"MAIL FROM:<a@b.org> FOO=BAR\r\n"),
@@ -286,6 +392,11 @@ mod tests {
         assert_eq!(parse_command(b"NOOP"), Err(ParseError::TooLong));
         let long = format!("NOOP {}\r\n", "x".repeat(MAX_COMMAND_LINE));
         assert_eq!(parse_command(long.as_bytes()), Err(ParseError::TooLong));
+        // RFC 4954 §4: an AUTH line may be longer.
+        let auth = format!("AUTH PLAIN {}\r\n", "A".repeat(MAX_COMMAND_LINE));
+        assert!(matches!(parse_command(auth.as_bytes()), Ok(Request::Auth { .. })));
+        let auth = format!("AUTH PLAIN {}\r\n", "A".repeat(MAX_AUTH_LINE));
+        assert_eq!(parse_command(auth.as_bytes()), Err(ParseError::TooLong));
         assert_eq!(
             ParseError::Unknown.reply().to_string(),
             "500 5.5.1 Unknown command\r\n"

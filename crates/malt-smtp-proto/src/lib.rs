@@ -4,7 +4,7 @@
 //! RFC 5321 paths (quoted local parts, the null path `<>`, address literals) and the MAIL/RCPT parameters
 //! of the ESMTP extensions. This crate puts Malt's limits and policy around it:
 //!
-//! - [`command`]: [`parse_command`] on one complete line of at most [`MAX_COMMAND_LINE`] octets, errors
+//! - [`command`]: [`parse_command`] on one complete line of at most [`MAX_COMMAND_LINE`] octets ([`MAX_AUTH_LINE`] for AUTH), errors
 //!   mapped to replies with enhanced status codes; [`command::unsupported_mail_param`] /
 //!   [`command::unsupported_rcpt_param`] refuse parameters of extensions the server did not announce.
 //! - [`reply`]: [`Reply`], an SMTP reply with its RFC 3463 enhanced status code (RFC 2034), single or
@@ -19,7 +19,7 @@ pub mod command;
 pub mod data;
 pub mod reply;
 
-pub use command::{Command, MAX_COMMAND_LINE, ParseError, parse_command};
+pub use command::{Command, MAX_AUTH_LINE, MAX_COMMAND_LINE, ParseError, parse_command};
 pub use data::{BdatReader, DataReader, DataStatus};
 pub use reply::Reply;
 pub use smtp_proto::{MailFrom, RcptTo, Request};

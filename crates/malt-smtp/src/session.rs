@@ -1,10 +1,10 @@
-//! One SMTP-family session (LMTP in this slice): the read-parse-check-dispatch loop.
+//! One SMTP-family session (LMTP, MX or submission, by [`Mode`]): the read-parse-check-dispatch loop.
 //!
 //! Invariants:
 //! - Every read from the client goes through [`fill`] (or [`read_line`] built on it): under the idle
 //!   timeout and interrupted by shutdown (both answered with `421` before closing). A command line holds
-//!   at most [`MAX_COMMAND_LINE`] octets; a longer one is read to its end, discarded and answered
-//!   `500 5.5.2`.
+//!   at most [`MAX_AUTH_LINE`] octets in memory (longer ones are read to their end and discarded), and
+//!   the codec refuses lines over [`malt_smtp_proto::MAX_COMMAND_LINE`] except AUTH's: `500 5.5.2`.
 //! - Commands run one at a time in the order received. Replies are queued and flushed only when the
 //!   client has sent nothing more (no buffered input) or before closing: with PIPELINING (RFC 2920 §3)
 //!   the replies to a pipelined group leave together, and a reply is always sent before the session
@@ -12,23 +12,30 @@
 //! - The state table ([`crate::state::allowed`]) is checked before dispatch (`503 5.5.1`); BDAT is the
 //!   exception: its chunk is read (and discarded when refused) before the table is consulted, so the
 //!   input stays in sync (RFC 3030 §2).
+//! - Which greeting verb is legal depends on the mode: LHLO in LMTP, EHLO/HELO in SMTP (the other is
+//!   `500 5.5.1`); AUTH exists only in SMTP modes (`502 5.5.1` in LMTP).
 //! - STARTTLS (RFC 3207 §4.2): plaintext buffered after the command is never processed (the connection
-//!   is closed if there is any); after the handshake the session starts over in `Connected`.
-//! - After [`MAX_ERRORS`] errors the session answers `421 4.7.0` and closes.
+//!   is closed if there is any); after the handshake the session starts over in `Connected`, without
+//!   the greeting name or an authentication learnt before.
+//! - After `smtp.max_errors` errors the session answers `421 4.7.0` and closes.
 //! - Each command runs in a `command{name}` span at debug level; lines and message content are not logged.
 
 use std::io;
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use malt_core::MailCore;
+use malt_config::Cidr;
+use malt_core::{Authenticator, MailCore};
 use malt_server::{Connection, SessionContext, Wait, take_for_starttls};
-use malt_smtp_proto::{MAX_COMMAND_LINE, Reply, Request, parse_command};
+use malt_smtp_proto::{MAX_AUTH_LINE, Reply, Request, parse_command};
+use malt_store::Account;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tracing::Instrument;
 
-use crate::MAX_ERRORS;
+use crate::Parts;
 use crate::op;
-use crate::state::{State, Verb, allowed};
+use crate::rate::MessageRate;
+use crate::state::{Mode, State, Verb, allowed};
 
 /// The connection, buffered for reading.
 pub(crate) type Io = BufReader<Connection>;
@@ -45,9 +52,18 @@ pub(crate) enum Next {
 
 /// Everything a session holds besides its connection.
 pub(crate) struct Session {
+    pub mode: Mode,
     pub core: MailCore,
+    /// Checks AUTH credentials (SMTP modes only).
+    pub auth: Option<Authenticator>,
+    /// The per-client message rate (MX only).
+    pub rate: Option<Arc<MessageRate>>,
     pub ctx: SessionContext,
     pub state: State,
+    /// The account that authenticated with AUTH (RFC 4954), if any.
+    pub user: Option<Account>,
+    /// Greeted with EHLO (or LHLO) rather than HELO: RFC 3848's `ESMTP` rather than `SMTP`.
+    pub esmtp: bool,
     /// The real client address (after any PROXY header).
     pub remote: IpAddr,
     pub tls: bool,
@@ -58,6 +74,12 @@ pub(crate) struct Session {
     pub max_size: usize,
     /// Transactions completed, for envelope ids.
     pub transactions: u64,
+    /// `smtp.max_recipients`.
+    pub max_recipients: usize,
+    /// `smtp.max_errors`.
+    pub max_errors: u32,
+    /// `smtp.relay_networks`, parsed.
+    pub relay_networks: Vec<Cidr>,
 }
 
 impl Session {
@@ -66,11 +88,11 @@ impl Session {
         self.out.extend_from_slice(&r.to_bytes());
     }
 
-    /// Queues an error reply and counts it; after [`MAX_ERRORS`], `421 4.7.0` and close.
+    /// Queues an error reply and counts it; after `smtp.max_errors`, `421 4.7.0` and close.
     pub fn error(&mut self, r: &Reply) -> Next {
         self.errors += 1;
         self.reply(r);
-        if self.errors >= MAX_ERRORS {
+        if self.errors >= self.max_errors {
             let host = self.ctx.config.hostname.clone();
             self.reply(&Reply::new(
                 421,
@@ -85,6 +107,40 @@ impl Session {
     /// The server's host name.
     pub fn hostname(&self) -> &str {
         &self.ctx.config.hostname
+    }
+
+    /// Whether this is one of the SMTP modes (MX or submission) rather than LMTP.
+    pub fn is_smtp(&self) -> bool {
+        self.mode != Mode::Lmtp
+    }
+
+    /// Whether AUTH is offered now: never in LMTP; on MX only over TLS; on submission where
+    /// plaintext passwords are allowed (TLS, loopback, or `auth.allow_plaintext_without_tls`).
+    pub fn auth_offered(&self) -> bool {
+        match self.mode {
+            Mode::Lmtp => false,
+            Mode::Mx => self.tls,
+            Mode::Submission => malt_server::plaintext_auth_allowed(
+                self.tls,
+                self.remote,
+                self.ctx.config.auth.allow_plaintext_without_tls,
+            ),
+        }
+    }
+
+    /// The RFC 3848 `with` keyword of this session's trace header: `LMTP`/`LMTPS`, or `SMTP` after
+    /// HELO, else `ESMTP` with `S` for TLS and `A` for an authenticated client.
+    pub fn protocol(&self) -> String {
+        match self.mode {
+            Mode::Lmtp => if self.tls { "LMTPS" } else { "LMTP" }.to_owned(),
+            Mode::Mx | Mode::Submission => {
+                let (s, a) = (self.tls, self.user.is_some());
+                if !self.esmtp && !s && !a {
+                    return "SMTP".to_owned();
+                }
+                format!("ESMTP{}{}", if s { "S" } else { "" }, if a { "A" } else { "" })
+            }
+        }
     }
 
     /// Writes the queued replies.
@@ -126,17 +182,17 @@ pub(crate) async fn fill(s: &mut Session, io: &mut Io) -> Fill {
     }
 }
 
-/// One command line from the client.
-enum Input {
+/// One line from the client.
+pub(crate) enum Input {
     /// A line, with its line end.
     Line(Vec<u8>),
-    /// Longer than [`MAX_COMMAND_LINE`]; consumed and discarded.
+    /// Longer than the limit; consumed and discarded.
     TooLong,
     End(Fill),
 }
 
-/// Reads one line; never holds more than [`MAX_COMMAND_LINE`] octets of it.
-async fn read_line(s: &mut Session, io: &mut Io) -> Input {
+/// Reads one line; never holds more than `max` octets of it.
+pub(crate) async fn read_line(s: &mut Session, io: &mut Io, max: usize) -> Input {
     let mut line = Vec::new();
     let mut too_long = false;
     loop {
@@ -150,7 +206,7 @@ async fn read_line(s: &mut Session, io: &mut Io) -> Input {
             None => (buf, false),
         };
         let used = chunk.len();
-        if !too_long && line.len() + chunk.len() <= MAX_COMMAND_LINE {
+        if !too_long && line.len() + chunk.len() <= max {
             line.extend_from_slice(chunk);
         } else {
             too_long = true;
@@ -186,27 +242,39 @@ pub(crate) fn goodbye(s: &mut Session, how: &Fill) {
 }
 
 /// Runs a session to its end.
-pub(crate) async fn run(conn: Connection, ctx: SessionContext, core: MailCore) {
+pub(crate) async fn run(conn: Connection, ctx: SessionContext, parts: Parts) {
     let max_size = usize::try_from(ctx.config.limits.max_message_size)
         .unwrap_or(usize::MAX)
-        .min(usize::try_from(core.settings().max_message_size).unwrap_or(usize::MAX));
+        .min(usize::try_from(parts.core.settings().max_message_size).unwrap_or(usize::MAX));
+    let smtp = &ctx.config.smtp;
+    let (max_recipients, max_errors, relay_networks) =
+        (smtp.max_recipients, smtp.max_errors, smtp.relay_cidrs());
     let mut s = Session {
-        core,
+        mode: parts.mode,
+        core: parts.core,
+        auth: parts.auth,
+        rate: parts.rate,
         remote: conn.remote.ip(),
         tls: conn.is_tls(),
         ctx,
         state: State::Connected,
+        user: None,
+        esmtp: false,
         errors: 0,
         out: Vec::new(),
         max_size,
         transactions: 0,
+        max_recipients,
+        max_errors,
+        relay_networks,
     };
     let mut io = BufReader::new(conn);
     // RFC 2033 §4.1 / RFC 5321 §4.2: the 220 greeting.
-    let greeting = Reply::plain(220, &format!("{} LMTP Malt ready", s.hostname()));
+    let service = if s.is_smtp() { "ESMTP" } else { "LMTP" };
+    let greeting = Reply::plain(220, &format!("{} {service} Malt ready", s.hostname()));
     s.reply(&greeting);
     loop {
-        let next = match read_line(&mut s, &mut io).await {
+        let next = match read_line(&mut s, &mut io, MAX_AUTH_LINE).await {
             Input::Line(line) => step(&mut s, &mut io, &line).await,
             Input::TooLong => Ok(s.error(&malt_smtp_proto::ParseError::TooLong.reply())),
             Input::End(Fill::Closed) => return,
@@ -234,6 +302,8 @@ pub(crate) async fn run(conn: Connection, ctx: SessionContext, core: MailCore) {
                 s.remote = conn.remote.ip();
                 // RFC 3207 §4.2: forget everything learnt before the handshake.
                 s.state = State::Connected;
+                s.user = None;
+                s.esmtp = false;
                 io = BufReader::new(conn);
             }
             Err(e) => {
@@ -250,34 +320,42 @@ async fn step(s: &mut Session, io: &mut Io, line: &[u8]) -> io::Result<Next> {
         Ok(c) => c,
         Err(e) => return Ok(s.error(&e.reply())),
     };
-    let verb = match &cmd {
-        Request::Lhlo { .. } => Verb::Lhlo,
-        Request::Mail { .. } => Verb::Mail,
-        Request::Rcpt { .. } => Verb::Rcpt,
-        Request::Data => Verb::Data,
-        Request::Bdat { .. } => Verb::Bdat,
-        Request::Rset => Verb::Rset,
-        Request::Noop { .. } => Verb::Noop,
-        Request::Quit => Verb::Quit,
-        Request::Vrfy { .. } => Verb::Vrfy,
-        Request::Help { .. } => Verb::Help,
-        Request::StartTls => Verb::StartTls,
+    let verb = match (&cmd, s.mode) {
+        (Request::Lhlo { .. }, Mode::Lmtp) => Verb::Hello,
+        (Request::Lhlo { .. }, Mode::Mx | Mode::Submission) => {
+            return Ok(s.error(&Reply::new(500, (5, 5, 1), "This is SMTP: use EHLO or HELO")));
+        }
         // RFC 2033 §4.1: LMTP has LHLO instead of HELO and EHLO.
-        Request::Ehlo { .. } | Request::Helo { .. } => {
+        (Request::Ehlo { .. } | Request::Helo { .. }, Mode::Lmtp) => {
             return Ok(s.error(&Reply::new(500, (5, 5, 1), "This is LMTP: use LHLO")));
         }
-        Request::Auth { .. }
-        | Request::Expn { .. }
-        | Request::Etrn { .. }
-        | Request::Atrn { .. }
-        | Request::Burl { .. } => {
+        (Request::Ehlo { .. } | Request::Helo { .. }, Mode::Mx | Mode::Submission) => Verb::Hello,
+        (Request::Auth { .. }, Mode::Mx | Mode::Submission) => Verb::Auth,
+        (Request::Mail { .. }, _) => Verb::Mail,
+        (Request::Rcpt { .. }, _) => Verb::Rcpt,
+        (Request::Data, _) => Verb::Data,
+        (Request::Bdat { .. }, _) => Verb::Bdat,
+        (Request::Rset, _) => Verb::Rset,
+        (Request::Noop { .. }, _) => Verb::Noop,
+        (Request::Quit, _) => Verb::Quit,
+        (Request::Vrfy { .. }, _) => Verb::Vrfy,
+        (Request::Help { .. }, _) => Verb::Help,
+        (Request::StartTls, _) => Verb::StartTls,
+        (
+            Request::Auth { .. }
+            | Request::Expn { .. }
+            | Request::Etrn { .. }
+            | Request::Atrn { .. }
+            | Request::Burl { .. },
+            _,
+        ) => {
             let text = format!("{} not implemented", cmd.name());
             return Ok(s.error(&Reply::new(502, (5, 5, 1), &text)));
         }
     };
     let span = tracing::debug_span!("command", name = cmd.name());
     if verb != Verb::Bdat
-        && let Err(reason) = allowed(s.state.phase(), verb)
+        && let Err(reason) = allowed(s.mode, s.state.phase(), verb)
     {
         return Ok(s.error(&Reply::new(503, (5, 5, 1), reason)));
     }

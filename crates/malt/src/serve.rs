@@ -102,11 +102,8 @@ fn start_queue(
     let settings = malt_queue::Settings::from_config(config).context("cannot set up the queue routes")?;
     let outbound = malt_outbound::Outbound::new(malt_outbound::Settings::from_config(config))
         .context("cannot set up outbound delivery")?;
-    // MERGE: wake through `core.queue_notify()` once `MailCore::enqueue` (the SMTP sessions) has
-    // landed; until then the runner notices new messages within `malt_queue::runner::MAX_SLEEP`.
-    let wake = Arc::new(tokio::sync::Notify::new());
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(malt_queue::run(core, Arc::new(outbound), settings, wake, stopped));
+    let task = tokio::spawn(malt_queue::run(core, Arc::new(outbound), settings, stopped));
     Ok((stop, task))
 }
 
@@ -140,6 +137,14 @@ fn handlers(
     map.insert(
         Protocol::Lmtp,
         Arc::new(malt_smtp::LmtpHandler::new(core.clone())),
+    );
+    map.insert(
+        Protocol::Smtp,
+        Arc::new(malt_smtp::SmtpHandler::new(core.clone(), auth.clone())),
+    );
+    map.insert(
+        Protocol::Submission,
+        Arc::new(malt_smtp::SubmissionHandler::new(core.clone(), auth.clone())),
     );
     map.insert(Protocol::Pop3, Arc::new(malt_pop3::Pop3Handler::new(core, auth)));
     let http = router(HttpState::new(store_health_check(storage.store.clone())));

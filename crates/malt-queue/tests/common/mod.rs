@@ -16,7 +16,7 @@ use malt_core::storage::{BackendChoice, open_storage};
 use malt_core::{MailCore, MailSettings};
 use malt_queue::{Settings, Transport};
 use malt_store::{DsnNotify, NewAccount, NewQueueRecipient, NewQueuedMessage, QueueId, UidSet};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 pub const SENDER: &str = "alice@local.test";
 pub const LOCAL_RCPT: &str = "bob@local.test";
@@ -31,7 +31,6 @@ pub fn now() -> i64 {
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub core: MailCore,
-    pub wake: Arc<Notify>,
     stop: Option<watch::Sender<bool>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -63,7 +62,6 @@ pub async fn env() -> Env {
     Env {
         dir,
         core: MailCore::new(storage, MailSettings::default()),
-        wake: Arc::new(Notify::new()),
         stop: None,
         task: None,
     }
@@ -90,7 +88,6 @@ impl Env {
             self.core.clone(),
             transport,
             settings,
-            self.wake.clone(),
             rx,
         )));
     }
@@ -152,7 +149,7 @@ impl Env {
             })
             .await
             .unwrap();
-        self.wake.notify_one();
+        self.core.queue_notify().notify_one();
         id
     }
 

@@ -1,18 +1,20 @@
 //! BDAT (RFC 3030 §2, CHUNKING): the chunk of exactly `size` octets that follows the command is always
 //! read first — also when the command is refused — so the input stays in sync. Then: `503 5.5.1` outside
 //! a transaction or without recipients; `552 5.3.4` when the message exceeds the limit (the transaction is
-//! aborted; RFC 3030 §2: the client sends no further chunks); `250 2.0.0` for a chunk; after `LAST`, one
-//! reply per recipient ([`super::finish`], RFC 2033 §4.2).
+//! aborted; RFC 3030 §2: the client sends no further chunks); `250 2.0.0` for a chunk; after `LAST`, the
+//! end of the transaction ([`crate::finish`]: one reply per recipient in LMTP, RFC 2033 §4.2; one in
+//! SMTP).
 
 use malt_smtp_proto::{BdatReader, Reply};
 use tokio::io::AsyncBufReadExt;
 
-use super::{finish, take_transaction};
+use super::take_transaction;
+use crate::finish::finish;
 use crate::session::{Fill, Io, Next, Session, fill, goodbye};
 use crate::state::{State, Verb, allowed};
 
 pub(crate) async fn run(s: &mut Session, io: &mut Io, size: usize, last: bool) -> Next {
-    let refusal = match (allowed(s.state.phase(), Verb::Bdat), &s.state) {
+    let refusal = match (allowed(s.mode, s.state.phase(), Verb::Bdat), &s.state) {
         (Err(reason), _) => Some(reason),
         (Ok(()), State::Transaction { tx, .. }) if tx.rcpts.is_empty() => Some("No valid recipients"),
         _ => None,

@@ -1,11 +1,13 @@
 //! DATA (RFC 5321 §4.1.1.4, RFC 2033 §4.2): `354`, then the message up to `CRLF.CRLF`, unstuffed and
-//! size-limited by [`DataReader`]; then one reply per recipient ([`super::finish`]). Refused with
-//! `503 5.5.1` when no recipient was accepted (RFC 2033 §4.2) or after BDAT (RFC 3030 §2).
+//! size-limited by [`DataReader`]; then the end of the transaction ([`crate::finish`]: one reply per
+//! recipient in LMTP, one for all in SMTP). Refused with `503 5.5.1` when no recipient was accepted
+//! (RFC 2033 §4.2, RFC 5321 §3.3) or after BDAT (RFC 3030 §2).
 
 use malt_smtp_proto::{DataReader, DataStatus, Reply};
 use tokio::io::AsyncBufReadExt;
 
-use super::{finish, take_transaction};
+use super::take_transaction;
+use crate::finish::finish;
 use crate::session::{Fill, Io, Next, Session, fill, goodbye};
 use crate::state::State;
 

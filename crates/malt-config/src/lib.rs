@@ -107,6 +107,8 @@ pub struct Config {
     pub timeouts: Timeouts,
     /// Authentication policy.
     pub auth: AuthConfig,
+    /// The outbound queue: retries, bounces, routing (`[queue]`, `[[queue.route]]`).
+    pub queue: QueueConfig,
     /// Logging.
     pub log: LogConfig,
     /// Background maintenance (blob garbage collection).
@@ -136,6 +138,7 @@ impl Default for Config {
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             auth: AuthConfig::default(),
+            queue: QueueConfig::default(),
             log: LogConfig::default(),
             maintenance: MaintenanceConfig::default(),
             imap: ImapConfig::default(),
@@ -571,6 +574,91 @@ impl Default for AuthConfig {
             failure_window_secs: 300,
         }
     }
+}
+
+/// `[queue]`: the outbound queue runner (retries per RFC 5321 §4.5.4.1, bounces per RFC 3464).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueueConfig {
+    /// Seconds to wait after the 1st, 2nd, ... failed attempt; the last value repeats. Default
+    /// `[300, 900, 1800, 3600, 7200, 14400]`.
+    pub retry_schedule_secs: Vec<u64>,
+    /// A recipient still undelivered this long after the message was queued fails ("retry
+    /// timeout") and is bounced. Default 432000 (5 days).
+    pub max_age_secs: u64,
+    /// After this long undelivered, one delay notice goes to the sender (when NOTIFY allows).
+    /// Default 14400 (4 hours); 0 disables delay notices.
+    pub delay_warning_secs: u64,
+    /// Deliveries in flight at once. Default 16.
+    pub concurrency: usize,
+    /// Deliveries in flight at once to one destination (a domain's MX, a relay host). Default 4.
+    pub per_destination: usize,
+    /// How long a claimed message stays leased to this node while it is being delivered; after
+    /// that another node (or this one after a crash) may claim it. Default 600.
+    pub lease_secs: u64,
+    /// Postfix's `relayhost`: every non-local recipient not matched by a route goes through this
+    /// smarthost (`"host"` or `"host:port"`, port 25 by default). Default none: MX delivery.
+    pub relayhost: Option<String>,
+    /// Routes (TOML `[[queue.route]]`), like Postfix's transport maps: the first that matches a
+    /// recipient decides.
+    #[serde(rename = "route")]
+    pub routes: Vec<RouteConfig>,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            retry_schedule_secs: vec![300, 900, 1800, 3600, 7200, 14400],
+            max_age_secs: 432_000,
+            delay_warning_secs: 14_400,
+            concurrency: 16,
+            per_destination: 4,
+            lease_secs: 600,
+            relayhost: None,
+            routes: Vec::new(),
+        }
+    }
+}
+
+/// What a route does with the recipients it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteAction {
+    /// Deliver to a local mailbox (the directory resolves the address).
+    Local,
+    /// Deliver to the MX hosts of the recipient's domain (or of `host`, when given).
+    Mx,
+    /// Hand to the smarthost `host`:`port`, optionally authenticating.
+    Relay,
+    /// Fail the recipient with `5.7.1`.
+    Refuse,
+}
+
+/// `[[queue.route]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// `"user@example.com"` (one address), `"example.com"` (one domain), `".example.com"` (its
+    /// subdomains) or `"*"` (every non-local recipient). Case-insensitive.
+    #[serde(rename = "match")]
+    pub pattern: String,
+    /// What to do.
+    pub action: RouteAction,
+    /// `relay`: the smarthost (required). `mx`: deliver to this domain's MX instead.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// `relay`: the smarthost's port. Default 25.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `relay`: the user name for SMTP AUTH (RFC 4954).
+    #[serde(default)]
+    pub auth_user: Option<String>,
+    /// `relay`: a file holding the AUTH password (its first line); never put the password here.
+    #[serde(default)]
+    pub auth_password_file: Option<PathBuf>,
+    /// `relay`: refuse to deliver unless the smarthost offers STARTTLS with a valid certificate.
+    #[serde(default)]
+    pub require_tls: bool,
 }
 
 /// Log output format.
@@ -1062,6 +1150,9 @@ impl Config {
             return Err(bad("auth.failure_window_secs", "must be at least 1"));
         }
 
+        // [queue]
+        self.validate_queue()?;
+
         // [log]
         if self.log.level.trim().is_empty() {
             return Err(bad("log.level", "must not be empty"));
@@ -1105,6 +1196,113 @@ impl Config {
             return Err(bad("smtp.postmaster", "must be an address"));
         }
         Ok(())
+    }
+}
+
+impl Config {
+    fn validate_queue(&self) -> Result<(), ConfigError> {
+        fn bad(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+            ConfigError::invalid(key, message)
+        }
+        let q = &self.queue;
+        if q.retry_schedule_secs.is_empty() {
+            return Err(bad(
+                "queue.retry_schedule_secs",
+                "must list at least one interval",
+            ));
+        }
+        if q.retry_schedule_secs.contains(&0) {
+            return Err(bad("queue.retry_schedule_secs", "intervals must be at least 1"));
+        }
+        if q.max_age_secs == 0 {
+            return Err(bad("queue.max_age_secs", "must be at least 1"));
+        }
+        if q.concurrency == 0 {
+            return Err(bad("queue.concurrency", "must be at least 1"));
+        }
+        if q.per_destination == 0 {
+            return Err(bad("queue.per_destination", "must be at least 1"));
+        }
+        if q.lease_secs == 0 {
+            return Err(bad("queue.lease_secs", "must be at least 1"));
+        }
+        if let Some(h) = &q.relayhost
+            && split_host_port(h).is_none()
+        {
+            return Err(bad("queue.relayhost", format!("{h:?} is not host or host:port")));
+        }
+        for (i, r) in q.routes.iter().enumerate() {
+            let key = |field: &str| format!("queue.route[{i}].{field}");
+            let p = r.pattern.trim();
+            let valid = p == "*"
+                || (!p.is_empty()
+                    && !p.chars().any(|c| c.is_whitespace() || c.is_control())
+                    && p.rsplit_once('@')
+                        .is_none_or(|(l, d)| !l.is_empty() && !d.is_empty()));
+            if !valid {
+                return Err(bad(
+                    key("match"),
+                    format!("{:?} is not an address, a domain, .domain or *", r.pattern),
+                ));
+            }
+            let relay = r.action == RouteAction::Relay;
+            match (&r.host, r.action) {
+                (None, RouteAction::Relay) => return Err(bad(key("host"), "required for action \"relay\"")),
+                (Some(h), RouteAction::Relay | RouteAction::Mx) if h.trim().is_empty() => {
+                    return Err(bad(key("host"), "must not be empty"));
+                }
+                (Some(_), RouteAction::Local | RouteAction::Refuse) => {
+                    return Err(bad(key("host"), "only used with action \"relay\" or \"mx\""));
+                }
+                _ => {}
+            }
+            if !relay {
+                for (field, set) in [
+                    ("port", r.port.is_some()),
+                    ("auth_user", r.auth_user.is_some()),
+                    ("auth_password_file", r.auth_password_file.is_some()),
+                    ("require_tls", r.require_tls),
+                ] {
+                    if set {
+                        return Err(bad(key(field), "only used with action \"relay\""));
+                    }
+                }
+            }
+            if r.port == Some(0) {
+                return Err(bad(key("port"), "must not be 0"));
+            }
+            if r.auth_user.is_some() != r.auth_password_file.is_some() {
+                return Err(bad(
+                    key("auth_user"),
+                    "auth_user and auth_password_file go together",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits `"host"` or `"host:port"` (`"[2001:db8::1]:587"` for an IPv6 literal); `None` when
+/// malformed. The port defaults to 25.
+pub fn split_host_port(s: &str) -> Option<(String, u16)> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = match after {
+            "" => 25,
+            p => p.strip_prefix(':')?.parse().ok().filter(|&p: &u16| p != 0)?,
+        };
+        return (!host.is_empty()).then(|| (format!("[{host}]"), port));
+    }
+    match s.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && !host.contains(':') => {
+            Some((host.to_owned(), port.parse().ok().filter(|&p: &u16| p != 0)?))
+        }
+        Some(_) => None,
+        None => Some((s.to_owned(), 25)),
     }
 }
 
@@ -1596,6 +1794,112 @@ mod tests {
         for p in Protocol::ALL {
             let s = format!("[[listener]]\nname = \"x\"\nprotocol = \"{p}\"\nport = 1\n");
             assert_eq!(Config::from_toml_str(&s).unwrap().listeners[0].protocol, p);
+        }
+    }
+
+    #[test]
+    fn queue_section() {
+        let c = Config::from_toml_str("").unwrap();
+        assert_eq!(c.queue, QueueConfig::default());
+        assert_eq!(
+            c.queue.retry_schedule_secs,
+            vec![300, 900, 1800, 3600, 7200, 14400]
+        );
+        assert_eq!(
+            (c.queue.max_age_secs, c.queue.delay_warning_secs),
+            (432_000, 14_400)
+        );
+        assert_eq!(
+            (c.queue.concurrency, c.queue.per_destination, c.queue.lease_secs),
+            (16, 4, 600)
+        );
+
+        let c = Config::from_toml_str(
+            "[queue]\nretry_schedule_secs = [1, 2]\nrelayhost = \"smart.example.net:587\"\n\
+             [[queue.route]]\nmatch = \"example.org\"\naction = \"relay\"\nhost = \"10.0.0.1\"\nport = 2525\n\
+             auth_user = \"u\"\nauth_password_file = \"/etc/malt/pw\"\nrequire_tls = true\n\
+             [[queue.route]]\nmatch = \"spam@example.net\"\naction = \"refuse\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.queue.retry_schedule_secs, vec![1, 2]);
+        assert_eq!(c.queue.routes.len(), 2);
+        assert_eq!(c.queue.routes[0].action, RouteAction::Relay);
+        assert_eq!(c.queue.routes[0].port, Some(2525));
+        assert!(c.queue.routes[0].require_tls);
+        assert_eq!(c.queue.routes[1].pattern, "spam@example.net");
+
+        for (toml, key) in [
+            ("[queue]\nretry_schedule_secs = []\n", "queue.retry_schedule_secs"),
+            (
+                "[queue]\nretry_schedule_secs = [0]\n",
+                "queue.retry_schedule_secs",
+            ),
+            ("[queue]\nconcurrency = 0\n", "queue.concurrency"),
+            ("[queue]\nper_destination = 0\n", "queue.per_destination"),
+            ("[queue]\nmax_age_secs = 0\n", "queue.max_age_secs"),
+            ("[queue]\nlease_secs = 0\n", "queue.lease_secs"),
+            ("[queue]\nrelayhost = \"a:b\"\n", "queue.relayhost"),
+            (
+                "[[queue.route]]\nmatch = \"a b\"\naction = \"mx\"\n",
+                "queue.route[0].match",
+            ),
+            (
+                "[[queue.route]]\nmatch = \"@x\"\naction = \"mx\"\n",
+                "queue.route[0].match",
+            ),
+            (
+                "[[queue.route]]\nmatch = \"x\"\naction = \"relay\"\n",
+                "queue.route[0].host",
+            ),
+            (
+                "[[queue.route]]\nmatch = \"x\"\naction = \"local\"\nhost = \"h\"\n",
+                "queue.route[0].host",
+            ),
+            (
+                "[[queue.route]]\nmatch = \"x\"\naction = \"mx\"\nport = 25\n",
+                "queue.route[0].port",
+            ),
+            (
+                "[[queue.route]]\nmatch = \"x\"\naction = \"relay\"\nhost = \"h\"\nauth_user = \"u\"\n",
+                "queue.route[0].auth_user",
+            ),
+        ] {
+            assert!(err(toml).contains(key), "{toml}: {}", err(toml));
+        }
+        assert!(err("[[queue.route]]\nmatch = \"x\"\naction = \"bounce\"\n").contains("action"));
+        assert!(
+            err("[[queue.route]]\nmatch = \"x\"\naction = \"mx\"\nauth_password = \"p\"\n")
+                .contains("auth_password")
+        );
+    }
+
+    #[test]
+    fn host_and_port() {
+        assert_eq!(
+            split_host_port("smtp.example.net"),
+            Some(("smtp.example.net".into(), 25))
+        );
+        assert_eq!(
+            split_host_port("smtp.example.net:587"),
+            Some(("smtp.example.net".into(), 587))
+        );
+        assert_eq!(
+            split_host_port("[2001:db8::1]:465"),
+            Some(("[2001:db8::1]".into(), 465))
+        );
+        assert_eq!(split_host_port("[192.0.2.1]"), Some(("[192.0.2.1]".into(), 25)));
+        for bad in [
+            "",
+            "a:",
+            ":25",
+            "a:0",
+            "a:x",
+            "2001:db8::1",
+            "[]:25",
+            "[a]x",
+            "a b",
+        ] {
+            assert_eq!(split_host_port(bad), None, "{bad}");
         }
     }
 

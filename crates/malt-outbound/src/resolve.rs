@@ -210,9 +210,13 @@ impl Resolver {
             });
         }
         records.sort_by_key(|(pref, _)| *pref);
-        let mut rng = rand::thread_rng();
-        for group in records.chunk_by_mut(|a, b| a.0 == b.0) {
-            group.shuffle(&mut rng);
+        {
+            // Scoped: ThreadRng is not Send and must not live across an await, or the
+            // future of `deliver` cannot be spawned on a multi-threaded runtime.
+            let mut rng = rand::thread_rng();
+            for group in records.chunk_by_mut(|a, b| a.0 == b.0) {
+                group.shuffle(&mut rng);
+            }
         }
         let mut seen = std::collections::HashSet::new();
         records.retain(|(_, n)| seen.insert(n.to_lowercase()));

@@ -44,15 +44,21 @@ pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
     let feed = storage.change_feed().await?;
 
     let tls = Arc::new(TlsManager::from_config(&config).context("cannot set up TLS")?);
-    let server = Server::start(config.clone(), tls.clone(), handlers(&storage, &config, feed))
-        .await
-        .context("cannot start the listeners")?;
+    let core = mail_core(&storage, &config);
+    let server = Server::start(
+        config.clone(),
+        tls.clone(),
+        handlers(&core, &storage, &config, feed),
+    )
+    .await
+    .context("cannot start the listeners")?;
     tracing::info!(
         listeners = server.local_addrs().len() + server.local_paths().len(),
         "started"
     );
 
     let gc = tokio::spawn(periodic_gc(storage.clone(), config.clone()));
+    let (queue_stop, queue) = start_queue(core, &config)?;
 
     loop {
         tokio::select! {
@@ -66,28 +72,53 @@ pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
     }
     tracing::info!("shutting down: no new connections; waiting for sessions to end");
     gc.abort();
+    // The queue runner stops claiming at once and gets the same grace as the sessions.
+    let _ = queue_stop.send(true);
     server
         .shutdown(Duration::from_secs(config.timeouts.shutdown_grace_secs))
         .await;
+    if let Err(e) = queue.await {
+        tracing::error!(error = %e, "queue runner failed");
+    }
     drop(storage);
     tracing::info!("stopped");
     Ok(())
 }
 
-/// One handler per protocol. Protocols whose issues have not landed answer with their
-/// "service not available" greeting.
-fn handlers(
-    storage: &malt_store::Storage,
-    config: &Config,
-    feed: malt_store::ChangeFeed,
-) -> HashMap<Protocol, Arc<dyn Handler>> {
-    let core = MailCore::new(
+/// The mail core every protocol handler and the queue runner share.
+fn mail_core(storage: &malt_store::Storage, config: &Config) -> MailCore {
+    MailCore::new(
         storage.clone(),
         MailSettings {
             max_message_size: config.limits.max_message_size,
         },
     )
-    .with_delivery_options(delivery_options(config));
+    .with_delivery_options(delivery_options(config))
+}
+
+/// Starts the outbound queue runner (`malt-queue`) with the SMTP client (`malt-outbound`);
+/// it stops when `true` is sent on the returned channel.
+fn start_queue(
+    core: MailCore,
+    config: &Config,
+) -> anyhow::Result<(tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>)> {
+    let settings = malt_queue::Settings::from_config(config).context("cannot set up the queue routes")?;
+    let outbound = malt_outbound::Outbound::new(malt_outbound::Settings::from_config(config))
+        .context("cannot set up outbound delivery")?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(malt_queue::run(core, Arc::new(outbound), settings, stopped));
+    Ok((stop, task))
+}
+
+/// One handler per protocol. Protocols whose issues have not landed answer with their
+/// "service not available" greeting.
+fn handlers(
+    core: &MailCore,
+    storage: &malt_store::Storage,
+    config: &Config,
+    feed: malt_store::ChangeFeed,
+) -> HashMap<Protocol, Arc<dyn Handler>> {
+    let core = core.clone();
     let auth = Authenticator::new(
         storage.store.clone(),
         AuthSettings {

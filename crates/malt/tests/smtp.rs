@@ -23,8 +23,11 @@ fn config(malt: &Malt) -> std::path::PathBuf {
             "[[listener]]\nname = \"{name}\"\nprotocol = \"{protocol}\"\naddress = \"127.0.0.1\"\nport = 0\ntls = \"starttls\"\n\n"
         )
     };
+    // The queue runner runs in `malt serve`: remote.test goes to a relay that refuses
+    // connections (port 9 on loopback), so its recipient stays queued (deferred) for the checks.
     malt.config(&format!(
-        "{}{}[smtp]\nrelay_networks = [\"127.0.0.1/32\"]\n",
+        "{}{}[smtp]\nrelay_networks = [\"127.0.0.1/32\"]\n\n\
+         [[queue.route]]\nmatch = \"remote.test\"\naction = \"relay\"\nhost = \"127.0.0.1\"\nport = 9\n",
         listener("smtp", "smtp"),
         listener("submission", "submission")
     ))

@@ -16,6 +16,7 @@ mod group;
 mod import;
 mod mbox;
 mod password_input;
+mod queue;
 mod user;
 
 use clap::{Parser, Subcommand};
@@ -72,6 +73,9 @@ pub enum Command {
     /// Export a mailbox.
     #[command(subcommand)]
     Export(export::ExportCmd),
+    /// The outbound queue: list, show, flush, retry, hold, release, delete.
+    #[command(subcommand)]
+    Queue(queue::QueueCmd),
     /// Remove blobs no message references (and stale temporary files).
     Gc(gc::GcArgs),
     /// Check the store: every message's blob exists and matches its hash, counters agree.
@@ -98,6 +102,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Delegate(c) => delegate::run(g, c).await,
         Command::Import(c) => import::run(g, c).await,
         Command::Export(c) => export::run(g, c).await,
+        Command::Queue(c) => queue::run(g, c).await,
         Command::Gc(a) => gc::run(g, a).await,
         Command::Check => check::run(g).await,
     }

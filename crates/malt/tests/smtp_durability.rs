@@ -308,9 +308,11 @@ fn sigkill_under_smtp_source_loses_nothing_acknowledged_and_stores_nothing_twice
     // Kill when this many messages have reached their final dot (plus a little jitter), so that
     // every kill lands while smtp-source is sending.
     let kills = rng.gen_range(3..=5);
-    let mut kill_points: Vec<usize> = (0..kills).map(|_| rng.gen_range(100..MESSAGES - 100)).collect();
+    let mut kill_points: Vec<usize> = rand::seq::index::sample(&mut rng, MESSAGES - 200, kills)
+        .into_iter()
+        .map(|p| p + 100)
+        .collect();
     kill_points.sort_unstable();
-    kill_points.dedup();
     let mut kill_points = kill_points.into_iter().peekable();
 
     let mut server = Server::start(&malt, &config, 3);
@@ -339,6 +341,10 @@ fn sigkill_under_smtp_source_loses_nothing_acknowledged_and_stores_nothing_twice
                 server = Server::start(&malt, &config, 3);
                 set_backend(Some(&server));
                 break None;
+            }
+            if started.elapsed() > Duration::from_secs(300) {
+                let _ = source.kill();
+                panic!("no end after 5 minutes: {} messages sent", attempted());
             }
             std::thread::sleep(Duration::from_millis(2));
         };

@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEERS = os.path.join(ROOT, "..", "shared", "peers")
+# The peers' scripts; MALT_PEERS when the checkout is not beside ../shared (a git worktree).
+PEERS = os.environ.get("MALT_PEERS", os.path.join(ROOT, "..", "shared", "peers"))
 MALT = os.environ.get("MALT_BIN", os.path.join(ROOT, "target", "release", "malt"))
 
 

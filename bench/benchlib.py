@@ -31,3 +31,12 @@ def realistic_messages(tmp, n, seed=7):
     subprocess.run([sys.executable, os.path.join(PEERS, "gen_mbox.py"), mbox, str(n), str(seed)], check=True,
                    stdout=subprocess.DEVNULL)
     return split_mbox(mbox)
+
+
+def malt_users(malt, domain, users, password="pass"):
+    """Adds `domain` and `users` (local parts) with `password` through the CLI; `malt` is the argv
+    prefix (`[MALT, "--config", conf]`)."""
+    subprocess.run(malt + ["domain", "add", domain], check=True, stdout=subprocess.DEVNULL)
+    for u in users:
+        subprocess.run(malt + ["user", "add", f"{u}@{domain}", "--password-stdin"],
+                       input=password.encode() + b"\n", check=True, stdout=subprocess.DEVNULL)

@@ -23,12 +23,13 @@ MALT_BIN=path), Debian's postfix (for smtp-source and the Postfix peer; install 
 import imaplib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from benchlib import MALT, PEERS
+from benchlib import MALT, PEERS, malt_users
 
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 SESSIONS = 10
@@ -42,8 +43,6 @@ TIMEOUT = 900
 
 
 def wait_port(port, what, proc=None):
-    import socket
-
     for _ in range(300):
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"{what} exited with {proc.returncode}")
@@ -56,8 +55,6 @@ def wait_port(port, what, proc=None):
 
 
 def port_free(port):
-    import socket
-
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is fine
     try:
@@ -69,14 +66,18 @@ def port_free(port):
         s.close()
 
 
-def imap_count(port, user):
-    c = imaplib.IMAP4("127.0.0.1", port)
-    c.login(user, "pass")
-    typ, data = c.status("INBOX", "(MESSAGES)")
-    c.logout()
+def inbox_messages(imap):
+    """STATUS INBOX (MESSAGES) on a logged-in imaplib connection."""
+    typ, data = imap.status("INBOX", "(MESSAGES)")
     if typ != "OK":
         raise RuntimeError(f"STATUS: {typ} {data}")
     return int(data[0].decode().rsplit("MESSAGES", 1)[1].strip(" )"))
+
+
+def imap_login(port, user):
+    c = imaplib.IMAP4("127.0.0.1", port)
+    c.login(user, "pass")
+    return c
 
 
 def run_load(label, port, n, rcpt, stored):
@@ -112,24 +113,14 @@ def bench_malt(tmp, n):
             f.write(f'[[listener]]\nname = "{name}"\nprotocol = "{name}"\naddress = "127.0.0.1"\n'
                     f'port = {port}\ntls = "none"\n')
     malt = [MALT, "--config", conf]
-    subprocess.run(malt + ["domain", "add", "example.com"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(malt + ["user", "add", "u1@example.com", "--password-stdin"], input=b"pass\n",
-                   check=True, stdout=subprocess.DEVNULL)
+    malt_users(malt, "example.com", ["u1"])
     proc = subprocess.Popen(malt + ["serve"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(MALT_SMTP_PORT, "malt serve", proc)
         wait_port(MALT_IMAP_PORT, "malt serve", proc)
-        status = imaplib.IMAP4("127.0.0.1", MALT_IMAP_PORT)
-        status.login("u1@example.com", "pass")
-
-        def stored():
-            typ, data = status.status("INBOX", "(MESSAGES)")
-            if typ != "OK":
-                raise RuntimeError(f"STATUS: {typ} {data}")
-            return int(data[0].decode().rsplit("MESSAGES", 1)[1].strip(" )"))
-
-        figures = run_load("malt", MALT_SMTP_PORT, n, "u1@example.com", stored)
-        status.logout()
+        imap = imap_login(MALT_IMAP_PORT, "u1@example.com")
+        figures = run_load("malt", MALT_SMTP_PORT, n, "u1@example.com", lambda: inbox_messages(imap))
+        imap.logout()
         return figures
     finally:
         proc.terminate()
@@ -257,7 +248,9 @@ def bench_postfix(tmp, n):
             figures = run_load("postfix", POSTFIX_PORT, n, "u1@example.com", stored)
         except RuntimeError as e:
             raise RuntimeError(f"{e}\npostfix log:\n{postfix.log_tail()}") from None
-        count = imap_count(DOVECOT_IMAP_PORT, "u1")
+        imap = imap_login(DOVECOT_IMAP_PORT, "u1")
+        count = inbox_messages(imap)
+        imap.logout()
         if count != n:
             raise RuntimeError(f"Dovecot's STATUS says {count} messages, expected {n}")
         return figures

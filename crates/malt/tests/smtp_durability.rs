@@ -37,7 +37,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use malt_core::storage::{BackendChoice, open_storage};
 use malt_store::RecipientStatus;
 use rand::Rng;
 
@@ -260,15 +259,7 @@ for user in {users:?}:
 fn queue(malt: &Malt) -> Vec<(String, String)> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let data = malt.data_dir();
-        let storage = open_storage(
-            BackendChoice::Sqlite {
-                path: data.join("malt.db"),
-            },
-            data.join("blobs"),
-        )
-        .await
-        .unwrap();
+        let storage = malt.storage().await;
         let mut out = Vec::new();
         for m in storage.store.queue_list().await.unwrap() {
             let raw = storage.blobs.get(&m.blob_id).unwrap();

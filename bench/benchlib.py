@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEERS = os.path.join(ROOT, "..", "shared", "peers")
+# The peers' scripts; MALT_PEERS when the checkout is not beside ../shared (a git worktree).
+PEERS = os.environ.get("MALT_PEERS", os.path.join(ROOT, "..", "shared", "peers"))
 MALT = os.environ.get("MALT_BIN", os.path.join(ROOT, "target", "release", "malt"))
 
 
@@ -30,3 +31,12 @@ def realistic_messages(tmp, n, seed=7):
     subprocess.run([sys.executable, os.path.join(PEERS, "gen_mbox.py"), mbox, str(n), str(seed)], check=True,
                    stdout=subprocess.DEVNULL)
     return split_mbox(mbox)
+
+
+def malt_users(malt, domain, users, password="pass"):
+    """Adds `domain` and `users` (local parts) with `password` through the CLI; `malt` is the argv
+    prefix (`[MALT, "--config", conf]`)."""
+    subprocess.run(malt + ["domain", "add", domain], check=True, stdout=subprocess.DEVNULL)
+    for u in users:
+        subprocess.run(malt + ["user", "add", f"{u}@{domain}", "--password-stdin"],
+                       input=password.encode() + b"\n", check=True, stdout=subprocess.DEVNULL)

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import MALT, PEERS, realistic_messages
+from benchlib import MALT, PEERS, malt_users, realistic_messages
 MALT_PORT = 12143
 DOVECOT_PORT = 10143
 THUNDERBIRD_HEADERS = (
@@ -155,9 +155,7 @@ def main():
             f.write(f'data_dir = "{data}"\n[limits]\nmax_connections_per_ip = 4096\n[[listener]]\nname = "imap"\nprotocol = "imap"\n'
                     f'address = "127.0.0.1"\nport = {MALT_PORT}\ntls = "none"\n')
         malt = [MALT, "--config", conf]
-        subprocess.run(malt + ["domain", "add", "example.test"], check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(malt + ["user", "add", "u1@example.test", "--password-stdin"], input=b"pass\n",
-                       check=True, stdout=subprocess.DEVNULL)
+        malt_users(malt, "example.test", ["u1"])
         server = {}
 
         def start_malt():

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{Semaphore, mpsc, watch};
 
-use crate::client::{Client, ClientError, Reply, quoted};
+use crate::client::Client;
+use crate::session::{open_selected, timed_ok};
 use crate::stats::{Op, OpStats, Recorder};
 
 /// What to run.
@@ -141,51 +142,12 @@ async fn one_session(
     rec
 }
 
-/// Records `exchange`: its latency when it completed with OK, an error otherwise. Whether it was OK.
-async fn step(
-    rec: &mut Recorder,
-    op: Op,
-    exchange: impl Future<Output = Result<Reply, ClientError>>,
-) -> bool {
-    let t = Instant::now();
-    match exchange.await {
-        Ok(reply) if reply.is_ok() => {
-            rec.ok(op, t.elapsed());
-            true
-        }
-        Ok(reply) => {
-            rec.error(op, reply.describe());
-            false
-        }
-        Err(e) => {
-            rec.error(op, e.to_string());
-            false
-        }
-    }
-}
-
 /// Connect, LOGIN, SELECT INBOX, IDLE up to `+`; the idling client, or `None` (error recorded).
 async fn setup(plan: &IdlePlan, i: usize, rec: &mut Recorder) -> Option<Client> {
     let user = plan.users.get(i % plan.users.len().max(1))?;
-    let t = Instant::now();
-    let mut c = match Client::connect(plan.addr, plan.timeout).await {
-        Ok(c) => c,
-        Err(e) => {
-            rec.error(Op::Connect, e.to_string());
-            return None;
-        }
-    };
-    rec.ok(Op::Connect, t.elapsed());
-    let (Some(user), Some(pass)) = (quoted(user), quoted(&plan.password)) else {
-        rec.error(Op::Login, "user or password holds CR, LF or NUL".into());
-        return None;
-    };
-    if !step(rec, Op::Login, c.command(&format!("LOGIN {user} {pass}"))).await {
-        return None;
-    }
-    if !step(rec, Op::Select, c.command("SELECT INBOX")).await {
-        return None;
-    }
+    let mut c = open_selected(plan.addr, plan.timeout, user, &plan.password, rec)
+        .await
+        .ok()?;
     let t = Instant::now();
     match c.idle().await {
         Ok(None) => {
@@ -205,5 +167,6 @@ async fn setup(plan: &IdlePlan, i: usize, rec: &mut Recorder) -> Option<Client> 
 
 /// DONE and LOGOUT; whether both were OK.
 async fn close(c: &mut Client, rec: &mut Recorder) -> bool {
-    step(rec, Op::Done, c.done()).await && step(rec, Op::Logout, c.command("LOGOUT")).await
+    timed_ok(rec, Op::Done, c.done()).await.is_ok()
+        && timed_ok(rec, Op::Logout, c.command("LOGOUT")).await.is_ok()
 }

@@ -31,7 +31,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::client::{Client, ClientError, Reply, quoted};
+use crate::client::Client;
+use crate::session::{Aborted, open_selected, timed, timed_ok};
 use crate::stats::{Op, OpStats, Recorder};
 
 /// Pause after a failed session before the client starts another.
@@ -168,37 +169,6 @@ async fn client_loop(plan: &LoadPlan, i: usize, deadline: Instant) -> Recorder {
     rec
 }
 
-/// The session ended early (the error is recorded).
-struct Aborted;
-
-/// Times `exchange`; records a latency, a race or an error. `Err` when the connection is unusable.
-async fn timed(
-    rec: &mut Recorder,
-    op: Op,
-    exchange: impl Future<Output = Result<Reply, ClientError>>,
-) -> Result<Reply, Aborted> {
-    let t = Instant::now();
-    match exchange.await {
-        Ok(reply) => {
-            let took = t.elapsed();
-            rec.untagged += u64::from(reply.untagged);
-            if reply.is_ok() {
-                rec.ok(op, took);
-            } else if reply.is_expunge_race() {
-                rec.races += 1;
-                rec.ok(op, took);
-            } else {
-                rec.error(op, reply.describe());
-            }
-            Ok(reply)
-        }
-        Err(e) => {
-            rec.error(op, e.to_string());
-            Err(Aborted)
-        }
-    }
-}
-
 /// One session as described in the module documentation.
 async fn session(
     plan: &LoadPlan,
@@ -207,38 +177,14 @@ async fn session(
     rec: &mut Recorder,
     received: &mut u64,
 ) -> Result<(), Aborted> {
-    let t = Instant::now();
-    let mut c = match Client::connect(plan.addr, plan.timeout).await {
-        Ok(c) => c,
-        Err(e) => {
-            rec.error(Op::Connect, e.to_string());
-            return Err(Aborted);
-        }
-    };
-    rec.ok(Op::Connect, t.elapsed());
-    let result = steps(plan, user, rng, rec, &mut c).await;
+    let mut c = open_selected(plan.addr, plan.timeout, user, &plan.password, rec).await?;
+    let result = steps(plan, rng, rec, &mut c).await;
     *received = c.received();
     result
 }
 
-async fn steps(
-    plan: &LoadPlan,
-    user: &str,
-    rng: &mut StdRng,
-    rec: &mut Recorder,
-    c: &mut Client,
-) -> Result<(), Aborted> {
-    let (Some(user), Some(pass)) = (quoted(user), quoted(&plan.password)) else {
-        rec.error(Op::Login, "user or password holds CR, LF or NUL".into());
-        return Err(Aborted);
-    };
-    let login = timed(rec, Op::Login, c.command(&format!("LOGIN {user} {pass}"))).await?;
-    if !login.is_ok() {
-        return Err(Aborted);
-    }
-    if !timed(rec, Op::Select, c.command("SELECT INBOX")).await?.is_ok() {
-        return Err(Aborted);
-    }
+/// The session's commands after SELECT.
+async fn steps(plan: &LoadPlan, rng: &mut StdRng, rec: &mut Recorder, c: &mut Client) -> Result<(), Aborted> {
     let mix = plan.mix;
     let n = c.exists;
     if n > 0 && mix.headers > 0 {
@@ -280,8 +226,8 @@ async fn steps(
         }
     }
     timed(rec, Op::Noop, c.command("NOOP")).await?;
-    let logout = timed(rec, Op::Logout, c.command("LOGOUT")).await?;
-    if logout.is_ok() { Ok(()) } else { Err(Aborted) }
+    timed_ok(rec, Op::Logout, c.command("LOGOUT")).await?;
+    Ok(())
 }
 
 /// `k` distinct random sequence numbers in `1..=n` as a sequence set (RFC 9051 §9 `sequence-set`),

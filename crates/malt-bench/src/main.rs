@@ -15,6 +15,7 @@ mod idle;
 mod load;
 mod messages;
 mod response;
+mod session;
 mod stats;
 
 use std::io::Write;

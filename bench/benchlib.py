@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEERS = os.path.join(ROOT, "..", "shared", "peers")
+# MALT_PEERS: where ../shared/peers is when the checkout is elsewhere (a git worktree).
+PEERS = os.environ.get("MALT_PEERS", os.path.join(ROOT, "..", "shared", "peers"))
 MALT = os.environ.get("MALT_BIN", os.path.join(ROOT, "target", "release", "malt"))
 
 

@@ -287,12 +287,14 @@ def report_table(args, msg_kib, lm, ld, im, idd, im_cold):
     print(f"{'errors (load)':<44} {lm['errors']:>11} {ld['errors']:>11}")
     print(f"{'expunge races (load)':<44} {lm['expunge_races']:>11} {ld['expunge_races']:>11}")
     if im and idd:
-        row(f"idle: {args.idle} IDLE sessions, PSS MiB with them", im["pss_after_kib"] / 1024,
+        row("idle: PSS MiB before the sessions", im["pss_before_kib"] / 1024, idd["pss_before_kib"] / 1024)
+        row(f"idle: PSS MiB with {args.idle} IDLE sessions", im["pss_after_kib"] / 1024,
             idd["pss_after_kib"] / 1024)
         row("idle: PSS KiB per session", im["pss_per_session_kib"] or 0, idd["pss_per_session_kib"] or 0)
         if im_cold:
-            print(f"{'idle, auth cache cold: PSS MiB / KiB each':<44} {im_cold['pss_after_kib'] / 1024:>11.1f} "
-                  f"{(im_cold['pss_per_session_kib'] or 0):>11.1f}  (Malt only: argon2 for the first logins)")
+            print(f"{'Malt, auth cache cold: PSS MiB before/with':<44} {im_cold['pss_before_kib'] / 1024:>11.1f} "
+                  f"{im_cold['pss_after_kib'] / 1024:>11.1f}")
+            print(f"{'Malt, auth cache cold: PSS KiB per session':<44} {im_cold['pss_per_session_kib'] or 0:>11.1f}")
         print(f"{'idle: processes with the sessions':<44} {im['processes_after']:>11} {idd['processes_after']:>11}")
         print(f"{'idle: sessions idling / errors':<44} {im['idling']:>7}/{im['errors']:<3} "
               f"{idd['idling']:>7}/{idd['errors']:<3}")

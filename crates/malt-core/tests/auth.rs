@@ -192,3 +192,45 @@ async fn cache_hit_avoids_argon2() {
     auth.authenticate("carol@example.org", "expensive", from).await;
     assert_eq!(auth.argon2_verifications(), 2);
 }
+
+/// A burst of logins (here wrong passwords from many addresses, as a guessing attack would send)
+/// runs at most one argon2 verification per CPU at once; every one of them is still checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_logins_runs_argon2_at_most_once_per_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = common::storage(&dir).await;
+    common::account(&s, "carol@example.org", "pw").await;
+    let auth = Authenticator::new(
+        s.store.clone(),
+        AuthSettings {
+            max_failures_per_ip: 100,
+            max_failures_per_account: 100,
+            ..settings()
+        },
+    );
+    let tries: Vec<_> = (0..24u8)
+        .map(|i| {
+            let auth = auth.clone();
+            tokio::spawn(async move {
+                let who = if i % 2 == 0 {
+                    "carol@example.org"
+                } else {
+                    "nobody@example.org"
+                };
+                auth.authenticate(who, &format!("guess {i}"), ip(&format!("203.0.113.{i}")))
+                    .await
+            })
+        })
+        .collect();
+    for t in tries {
+        assert_eq!(t.await.unwrap(), AuthResult::Failed);
+    }
+    assert_eq!(auth.argon2_verifications(), 24, "known and unknown users alike");
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let peak = auth.argon2_peak_concurrency();
+    assert!(peak >= 1 && peak <= cpus, "peak {peak} with {cpus} CPUs");
+    let r = auth
+        .authenticate("carol@example.org", "pw", ip("203.0.113.200"))
+        .await;
+    assert_eq!(ok_account(&r), ("carol@example.org", None));
+}

@@ -44,13 +44,18 @@ pub fn hash(secret: &str) -> String {
 /// Whether `secret` matches `stored` (our `b3$` form, or an argon2 PHC string for app passwords
 /// imported from elsewhere). The comparison of BLAKE3 hashes is constant-time.
 pub fn verify(secret: &str, stored: &str) -> bool {
+    verify_with(secret, stored, &mut Vec::new())
+}
+
+/// [`verify`] with argon2's working memory in `memory` (see [`super::password::verify_with`]).
+pub fn verify_with(secret: &str, stored: &str, memory: &mut Vec<argon2::Block>) -> bool {
     if let Some(hex) = stored.strip_prefix(PREFIX) {
         match blake3::Hash::from_hex(hex) {
             Ok(expected) => blake3::hash(normalise(secret).as_bytes()) == expected,
             Err(_) => false,
         }
     } else if stored.starts_with("$argon2") {
-        super::password::verify(secret, stored)
+        super::password::verify_with(secret, stored, memory)
     } else {
         false
     }

@@ -7,7 +7,11 @@
 //!   password is checked.
 //! - An unknown user and a wrong password get the same answer (`Failed`), and an unknown user
 //!   still costs one argon2 verification, so timing does not reveal which accounts exist.
-//! - argon2 runs on the blocking pool, never on the async workers.
+//! - argon2 runs on the blocking pool, never on the async workers, at most one verification per
+//!   CPU at once ([`Authenticator`]'s gate: a burst of logins, or of wrong passwords, queues instead
+//!   of multiplying CPU work and memory), each with a working-memory buffer taken from a pool of
+//!   as many (19 MiB each with the default parameters): the memory argon2 uses is bounded and
+//!   allocated once, instead of 19 MiB per login that the allocator then keeps per thread.
 //! - Passwords are never logged, cached in clear, or kept beyond the call.
 
 pub mod app_password;
@@ -17,8 +21,8 @@ pub mod rate_limit;
 pub mod sasl;
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use malt_store::{Account, Store};
@@ -71,6 +75,14 @@ struct Inner {
     cache: AuthCache,
     /// argon2 verifications performed (for tests and metrics).
     argon2_runs: AtomicU64,
+    /// At most this many argon2 verifications run at once (one per CPU).
+    argon2_gate: tokio::sync::Semaphore,
+    /// argon2 working memory, one buffer per verification running (never more than the gate's
+    /// permits), reused.
+    argon2_memory: Arc<Mutex<Vec<Vec<argon2::Block>>>>,
+    /// Verifications running now, and the most seen at once (a test hook).
+    argon2_running: Arc<AtomicUsize>,
+    argon2_peak: Arc<AtomicUsize>,
 }
 
 /// Checks credentials against the store. Cheap to clone.
@@ -110,6 +122,12 @@ impl Authenticator {
                 ),
                 cache: AuthCache::new(settings.cache_ttl, cache::DEFAULT_MAX_ENTRIES),
                 argon2_runs: AtomicU64::new(0),
+                argon2_gate: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(1, usize::from),
+                ),
+                argon2_memory: Arc::new(Mutex::new(Vec::new())),
+                argon2_running: Arc::new(AtomicUsize::new(0)),
+                argon2_peak: Arc::new(AtomicUsize::new(0)),
             }),
         }
     }
@@ -126,12 +144,40 @@ impl Authenticator {
         self.inner.cache.invalidate_user(username);
     }
 
-    async fn verify_blocking(&self, plain: &str, phc: &str) -> Option<bool> {
+    /// The most argon2 verifications that ran at once so far (a test hook).
+    pub fn argon2_peak_concurrency(&self) -> usize {
+        self.inner.argon2_peak.load(Ordering::Relaxed)
+    }
+
+    /// Runs one argon2 verification `f` on the blocking pool through the gate, with a pooled
+    /// working-memory buffer (see the module docs). `None` when the task failed.
+    async fn argon2<F>(&self, f: F) -> Option<bool>
+    where
+        F: FnOnce(&mut Vec<argon2::Block>) -> bool + Send + 'static,
+    {
+        let _permit = self.inner.argon2_gate.acquire().await.ok()?;
         self.inner.argon2_runs.fetch_add(1, Ordering::Relaxed);
+        let pool = self.inner.argon2_memory.clone();
+        let (running, peak) = (self.inner.argon2_running.clone(), self.inner.argon2_peak.clone());
+        tokio::task::spawn_blocking(move || {
+            let now = running.fetch_add(1, Ordering::Relaxed) + 1;
+            peak.fetch_max(now, Ordering::Relaxed);
+            let mut memory = pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_default();
+            let ok = f(&mut memory);
+            if let Ok(mut p) = pool.lock() {
+                p.push(memory);
+            }
+            running.fetch_sub(1, Ordering::Relaxed);
+            ok
+        })
+        .await
+        .ok()
+    }
+
+    async fn verify_blocking(&self, plain: &str, phc: &str) -> Option<bool> {
         let (plain, phc) = (plain.to_owned(), phc.to_owned());
-        tokio::task::spawn_blocking(move || password::verify(&plain, &phc))
+        self.argon2(move |memory| password::verify_with(&plain, &phc, memory))
             .await
-            .ok()
     }
 
     /// Checks `username` (a full address, any case) and `password` for a login from `remote`.
@@ -193,9 +239,10 @@ impl Authenticator {
         };
         let Some(account) = account else {
             // Same cost as a real account (the dummy hash itself is made on the blocking pool).
-            self.inner.argon2_runs.fetch_add(1, Ordering::Relaxed);
             let p = password.to_owned();
-            let _ = tokio::task::spawn_blocking(move || password::verify(&p, dummy_hash())).await;
+            let _ = self
+                .argon2(move |memory| password::verify_with(&p, dummy_hash(), memory))
+                .await;
             inner.limiter.record_failure(remote, &user);
             return AuthResult::Failed;
         };
@@ -234,9 +281,8 @@ impl Authenticator {
             let ok = if app_password::is_fast(&app.hash) {
                 app_password::verify(password, &app.hash)
             } else {
-                self.inner.argon2_runs.fetch_add(1, Ordering::Relaxed);
                 let (p, h) = (password.to_owned(), app.hash.clone());
-                tokio::task::spawn_blocking(move || app_password::verify(&p, &h))
+                self.argon2(move |memory| app_password::verify_with(&p, &h, memory))
                     .await
                     .unwrap_or(false)
             };

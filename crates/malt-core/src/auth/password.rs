@@ -1,8 +1,8 @@
 //! Main passwords: argon2id in PHC string form (RFC 9106; the parameters travel in the string,
 //! so raising them later still verifies old hashes).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{self, PasswordHash, PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use malt_store::{Result, StoreError};
 use rand::RngCore;
 
@@ -64,10 +64,53 @@ pub fn hash_with(plain: &str, params: &PasswordHasherParams) -> Result<String> {
 /// Whether `plain` matches the PHC string `phc` (argon2id, argon2i or argon2d). A malformed or
 /// empty hash matches nothing. CPU-heavy: call from a blocking context.
 pub fn verify(plain: &str, phc: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(h) => Argon2::default().verify_password(plain.as_bytes(), &h).is_ok(),
-        Err(_) => false,
+    verify_with(plain, phc, &mut Vec::new())
+}
+
+/// [`verify`] with argon2's working memory (`m_cost` KiB, 19 MiB for the default parameters) in
+/// `memory`, grown when the hash's parameters need more and kept for the next call, so that a
+/// caller reusing buffers allocates none per login. The comparison with the stored hash is
+/// constant-time (`password_hash::Output`).
+pub fn verify_with(plain: &str, phc: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(h) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(h.algorithm) else {
+        return false;
+    };
+    let version = match h.version {
+        Some(v) => match Version::try_from(v) {
+            Ok(v) => v,
+            Err(_) => return false,
+        },
+        None => Version::default(),
+    };
+    let Ok(params) = Params::try_from(&h) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (h.salt, h.hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
     }
+    let Some(work) = memory.get_mut(..blocks) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let argon = Argon2::new(algorithm, version, params);
+    if argon
+        .hash_password_into_with_memory(plain.as_bytes(), salt, &mut out, work)
+        .is_err()
+    {
+        return false;
+    }
+    password_hash::Output::new(&out).is_ok_and(|o| o == expected)
 }
 
 #[cfg(test)]
@@ -83,6 +126,22 @@ mod tests {
         assert!(!verify("", &h));
         assert!(!verify("x", ""));
         assert!(!verify("x", "not a hash"));
+        // One buffer across hashes of different costs: grown once, results unchanged.
+        let small = hash_with(
+            "other",
+            &PasswordHasherParams {
+                m_cost_kib: 1024,
+                t_cost: 1,
+                p_cost: 1,
+            },
+        )
+        .unwrap();
+        let mut memory = Vec::new();
+        assert!(verify_with("other", &small, &mut memory));
+        assert!(verify_with("correct horse", &h, &mut memory));
+        assert!(!verify_with("correct horse!", &h, &mut memory));
+        assert!(verify_with("other", &small, &mut memory));
+        assert!(!verify_with("Other", &small, &mut memory));
         // Salted: two hashes of one password differ.
         assert_ne!(
             h,

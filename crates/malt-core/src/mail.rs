@@ -405,6 +405,7 @@ impl MailCore {
                     internal_date: date.unwrap_or(now),
                     meta,
                     header,
+                    prefix: None,
                 },
             )
             .collect();
@@ -460,6 +461,7 @@ impl MailCore {
                 internal_date: now,
                 meta: meta.clone(),
                 header: header.clone(),
+                prefix: None,
             };
             match store.append(account, vec![msg]).await {
                 Ok(mut a) => {

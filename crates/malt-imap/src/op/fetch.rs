@@ -145,6 +145,7 @@ async fn load_headers(
             save_date: 0,
             size: b.size,
             blob_id: String::new(),
+            prefix: None,
             thread_id: 0,
             meta,
         };

@@ -14,7 +14,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use malt_core::storage::{BackendChoice, open_storage};
 use malt_store::DsnNotify;
 
 fn config(malt: &Malt) -> std::path::PathBuf {
@@ -31,15 +30,7 @@ fn config(malt: &Malt) -> std::path::PathBuf {
 }
 
 async fn queue(malt: &Malt) -> Vec<malt_store::QueuedMessage> {
-    let data = malt.data_dir();
-    let storage = open_storage(
-        BackendChoice::Sqlite {
-            path: data.join("malt.db"),
-        },
-        data.join("blobs"),
-    )
-    .await
-    .unwrap();
+    let storage = malt.storage().await;
     let q = storage.store.queue_list().await.unwrap();
     for m in &q {
         // The content is readable too.

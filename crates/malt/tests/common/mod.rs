@@ -78,6 +78,19 @@ impl Malt {
 }
 
 impl Malt {
+    /// The data directory's store (SQLite) and blob store, opened as `malt` opens them.
+    pub async fn storage(&self) -> malt_store::Storage {
+        let data = self.data_dir();
+        malt_core::storage::open_storage(
+            malt_core::storage::BackendChoice::Sqlite {
+                path: data.join("malt.db"),
+            },
+            data.join("blobs"),
+        )
+        .await
+        .unwrap()
+    }
+
     /// [`Malt::config`] plus one `protocol` listener, named after it, on 127.0.0.1 port 0 with
     /// STARTTLS.
     pub fn config_with_starttls(&self, protocol: &str) -> PathBuf {

@@ -4,18 +4,25 @@
 //! For each recipient address, in order:
 //! 1. the address is resolved with [`crate::directory::resolve`] (accounts, aliases, groups, plus
 //!    addressing, catch-all); nothing local gives [`Outcome::NoSuchUser`];
-//! 2. for each account it reaches, trace headers are prepended to the message as received:
+//! 2. for each account it reaches, trace headers are put before the message as received:
 //!    `Return-Path: <reverse-path>` (RFC 5321 §4.4: added at final delivery), `Delivered-To: <address>`
 //!    (the envelope recipient, as Postfix and Dovecot write it, so that loops are detectable) and a
 //!    `Received:` line (RFC 5321 §4.4, `from HELO ([ip]) by host with PROTOCOL id ID for <rcpt>; date`);
-//! 3. the message is appended to the account's INBOX through [`MailCore::append`]: size checked first,
-//!    blob fsynced before the metadata commits, quota checked in the same transaction. When this returns
-//!    `Delivered`, the message is durable for that recipient (RFC 2033 §4.2: the 250 may be sent).
+//! 3. the message is appended to the account's INBOX through [`MailCore::append_prefixed`]: size
+//!    checked first, blob fsynced before the metadata commits, quota checked in the same transaction.
+//!    When this returns `Delivered`, the message is durable for that recipient (RFC 2033 §4.2: the
+//!    250 may be sent).
 //!
 //! Invariants: every recipient gets its own outcome; one recipient's failure never affects another's.
 //! An address that reaches several accounts (a group) is `Delivered` when at least one account got it
 //! (failures of the others are logged), since a retry would duplicate it for those that did.
-//! Because the `Delivered-To` header differs per recipient, each recipient's copy is its own blob.
+//!
+//! Stored once: the message as received is written to the blob store ONCE per delivery (when the
+//! first copy needs it: a delivery that reaches nobody writes nothing) and parsed once; each copy is
+//! `prefix ++ blob`, its trace headers being its prefix ([`malt_store::NewMessage::prefix`]), kept
+//! beside the copy's metadata. Clients see the whole (size, quota, FETCH, POP3 RETR, export), and
+//! the metadata and header block describe the whole ([`crate::ingest::parse_prefixed`]: the blob's
+//! metadata, shifted by the prefix's length).
 //!
 //! Sender authentication (RFC 8601): when the envelope asks for it ([`Envelope::verify_sender`]: the
 //! SMTP MX does, LMTP, submission and `malt deliver` do not) and the core has a
@@ -39,7 +46,7 @@ use std::net::IpAddr;
 
 use malt_store::{Appended, Flags, StoreError};
 
-use crate::mail::MailCore;
+use crate::mail::{MailCore, StoredBlob};
 use crate::sender_auth::{self, AuthInput, AuthResults};
 use crate::{dedup, directory};
 
@@ -157,6 +164,24 @@ pub fn rfc5322_date(unix: i64) -> String {
     )
 }
 
+/// The raw message of one delivery: stored in the blob store (and parsed) the first time a copy
+/// needs it, then shared by every copy.
+struct SharedBlob<'a> {
+    raw: &'a [u8],
+    stored: Option<StoredBlob>,
+}
+
+impl SharedBlob<'_> {
+    async fn get(&mut self, core: &MailCore) -> Result<&StoredBlob, StoreError> {
+        if self.stored.is_none() {
+            self.stored = Some(core.store_blob(self.raw).await?);
+        }
+        self.stored
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("blob not stored".to_owned()))
+    }
+}
+
 /// What a RCPT-time check found for a local address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecipientCheck {
@@ -236,9 +261,13 @@ impl MailCore {
         } else {
             None
         };
+        let mut blob = SharedBlob { raw, stored: None };
         let mut out = Vec::with_capacity(recipients.len());
         for rcpt in recipients {
-            out.push(self.deliver_one(env, rcpt, raw, ar, dedup_key.as_deref()).await);
+            out.push(
+                self.deliver_one(env, rcpt, &mut blob, ar, dedup_key.as_deref())
+                    .await,
+            );
         }
         out
     }
@@ -247,7 +276,7 @@ impl MailCore {
         &self,
         env: &Envelope,
         rcpt: &str,
-        raw: &[u8],
+        blob: &mut SharedBlob<'_>,
         ar: Option<&str>,
         dedup_key: Option<&str>,
     ) -> Outcome {
@@ -263,9 +292,6 @@ impl MailCore {
             return Outcome::NoSuchUser;
         }
         let headers = trace_headers_with(env, rcpt, ar);
-        let mut message = Vec::with_capacity(headers.len() + raw.len());
-        message.extend_from_slice(headers.as_bytes());
-        message.extend_from_slice(raw);
         let mut delivered = Vec::new();
         let mut failure = None;
         let mut duplicates = 0usize;
@@ -280,16 +306,20 @@ impl MailCore {
                 continue;
             }
             let result = match store.mailbox_get(r.account.id, "INBOX").await {
-                Ok(Some(inbox)) => {
-                    self.append(
-                        r.account.id,
-                        inbox.id,
-                        &message,
-                        Flags::default(),
-                        Some(env.received_at),
-                    )
-                    .await
-                }
+                Ok(Some(inbox)) => match blob.get(self).await {
+                    Ok(stored) => {
+                        self.append_prefixed(
+                            r.account.id,
+                            inbox.id,
+                            stored,
+                            headers.as_bytes(),
+                            Flags::default(),
+                            Some(env.received_at),
+                        )
+                        .await
+                    }
+                    Err(e) => Err(e),
+                },
                 Ok(None) => Err(StoreError::NotFound(format!("INBOX of {}", r.account.address))),
                 Err(e) => Err(e),
             };

@@ -51,6 +51,80 @@ pub fn parse_message(raw: &[u8]) -> MessageMeta {
     }
 }
 
+/// Header fields that a delivery puts before a message ([`crate::delivery`]) and that no field of
+/// [`MessageMeta`] is derived from (RFC 5321 §4.4 trace fields, RFC 8601 results).
+const TRACE_FIELDS: &[&str] = &[
+    "return-path",
+    "delivered-to",
+    "received",
+    "authentication-results",
+];
+
+/// The metadata of `prefix ++ raw`, given `meta = parse_message(raw)`: always equal to
+/// `parse_message(prefix ++ raw)`, without parsing `raw` again when it can be avoided, so that a
+/// delivery to many recipients parses the message once.
+///
+/// When `prefix` is a block of whole [`TRACE_FIELDS`] lines, `raw` does not begin with a
+/// continuation line (which would fold into the prefix's last field) and the two header blocks
+/// together stay within [`MAX_HEADER_DECODE`], prepending changes nothing but offsets: every
+/// offset moves by the prefix's length except the top header's start (still 0), and the wire
+/// size grows by the prefix's. Otherwise the whole is parsed.
+pub fn parse_prefixed(prefix: &[u8], raw: &[u8], meta: &MessageMeta) -> MessageMeta {
+    if prefix.is_empty() {
+        return meta.clone();
+    }
+    let header_len = usize::try_from(meta.body.body_start).unwrap_or(usize::MAX);
+    let shiftable = is_trace_block(prefix)
+        && !raw.first().is_some_and(|&b| b == b' ' || b == b'\t')
+        && prefix.len().saturating_add(header_len) <= MAX_HEADER_DECODE;
+    if !shiftable {
+        return parse_message(&[prefix, raw].concat());
+    }
+    let by = prefix.len() as u64;
+    let mut out = meta.clone();
+    shift(&mut out.body, by);
+    out.body.header_start = 0;
+    out.wire_size = wire_size(prefix).saturating_add(meta.wire_size);
+    out
+}
+
+/// Whether `block` is whole header lines (each ending in LF) of [`TRACE_FIELDS`] and their
+/// continuations, starting with a field, without a blank line.
+fn is_trace_block(block: &[u8]) -> bool {
+    if !block.ends_with(b"\n") {
+        return false;
+    }
+    let mut first = true;
+    for line in block.split_inclusive(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let continuation = line.first().is_some_and(|&b| b == b' ' || b == b'\t');
+        let ok = if continuation {
+            !first
+        } else {
+            field_name_len(line)
+                .and_then(|n| line.get(..n))
+                .map(|name| String::from_utf8_lossy(name).trim_end().to_ascii_lowercase())
+                .is_some_and(|name| TRACE_FIELDS.contains(&name.as_str()))
+        };
+        if !ok {
+            return false;
+        }
+        first = false;
+    }
+    true
+}
+
+/// Moves every offset of `part` and its sub-parts `by` octets further.
+fn shift(part: &mut BodyPart, by: u64) {
+    part.header_start = part.header_start.saturating_add(by);
+    part.body_start = part.body_start.saturating_add(by);
+    part.body_end = part.body_end.saturating_add(by);
+    for p in &mut part.parts {
+        shift(p, by);
+    }
+}
+
 /// Octets of `raw` on the wire, where every line ends in CRLF: its length plus one for each bare
 /// LF (an LF not preceded by CR), which is sent as CRLF (RFC 1939 §3, RFC 9051 §2.2). A lone CR
 /// is sent as it is. One pass, no allocation.

@@ -34,7 +34,7 @@ pub mod submission;
 pub use auth::{AuthResult, AuthSettings, Authenticator};
 pub use directory::{Resolved, resolve};
 pub use ingest::parse_message;
-pub use mail::{AppendItem, DeliveryOptions, MailCore, MailSettings, validate_mailbox_name};
+pub use mail::{AppendItem, DeliveryOptions, MailCore, MailSettings, StoredBlob, validate_mailbox_name};
 pub use storage::{BackendChoice, open_storage};
 
 #[cfg(test)]

@@ -7,6 +7,11 @@
 //!   failure in between leaves only an unreferenced blob, which garbage collection removes.
 //! - Messages are stored exactly as they came: bad MIME is never a reason to refuse one; only
 //!   size is (`max_message_size`), checked before anything is written.
+//! - A message is `prefix ++ blob` ([`malt_store::Message::prefix`]): a delivery stores the
+//!   message as received once ([`MailCore::store_blob`]) and appends one copy per recipient with
+//!   that recipient's trace headers as the prefix ([`MailCore::append_prefixed`]). Size, quota,
+//!   metadata and the kept header block describe the whole, and every reader gets the whole
+//!   ([`MailCore::read_message`]); nothing else in the server sees the difference.
 //! - Parsing and blob I/O run on the blocking pool.
 //! - Mailbox names are validated here, not in the store (RFC 9051 §5.1); `INBOX` is always
 //!   spelled `INBOX`.
@@ -14,8 +19,8 @@
 use std::sync::Arc;
 
 use malt_store::{
-    AccountId, Appended, CopyResult, FlagOp, FlagUpdate, Flags, HIERARCHY_SEPARATOR, Mailbox, MailboxId,
-    MessageMeta, ModSeq, NewMessage, SpecialUse, Storage, StoreError, Uid, UidSet,
+    AccountId, Appended, BlobStore, CopyResult, FlagOp, FlagUpdate, Flags, HIERARCHY_SEPARATOR, Mailbox,
+    MailboxId, Message, MessageMeta, ModSeq, NewMessage, SpecialUse, Storage, StoreError, Uid, UidSet,
 };
 
 use crate::directory;
@@ -152,6 +157,29 @@ async fn blocking<T: Send + 'static>(
         .map_err(StoreError::backend)?
 }
 
+/// Parses `raw` and stores it in the blob store (blocking).
+fn ingest_one(blobs: &BlobStore, raw: Vec<u8>) -> Result<StoredBlob, StoreError> {
+    let meta = ingest::parse_message(&raw);
+    let blob_id = blobs.put(&raw)?;
+    Ok(StoredBlob {
+        raw: Arc::new(raw),
+        blob_id,
+        meta,
+    })
+}
+
+/// `prefix ++ blob` (blocking).
+fn whole_message(blobs: &BlobStore, blob_id: &str, prefix: Option<Vec<u8>>) -> Result<Vec<u8>, StoreError> {
+    let blob = blobs.get(blob_id)?;
+    Ok(match prefix {
+        Some(mut whole) if !whole.is_empty() => {
+            whole.extend_from_slice(&blob);
+            whole
+        }
+        _ => blob,
+    })
+}
+
 /// The mail core. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct MailCore {
@@ -162,8 +190,53 @@ pub struct MailCore {
     queue_notify: Arc<tokio::sync::Notify>,
 }
 
-/// What storing one message's blob gives: blob id, size, metadata, top-level header block.
-type Ingested = (String, u64, MessageMeta, Option<Vec<u8>>);
+/// The first `n` octets of `a ++ b`; `None` when there are fewer.
+fn head_of(a: &[u8], b: &[u8], n: usize) -> Option<Vec<u8>> {
+    match n.checked_sub(a.len()) {
+        None => a.get(..n).map(<[u8]>::to_vec),
+        Some(rest) => b.get(..rest).map(|tail| [a, tail].concat()),
+    }
+}
+
+/// A message stored once in the blob store and parsed once ([`MailCore::store_blob`]), to be
+/// appended any number of times, each copy with its own prefix ([`MailCore::append_prefixed`]).
+#[derive(Debug, Clone)]
+pub struct StoredBlob {
+    raw: Arc<Vec<u8>>,
+    blob_id: String,
+    meta: MessageMeta,
+}
+
+impl StoredBlob {
+    /// The blob's id in the blob store.
+    pub fn blob_id(&self) -> &str {
+        &self.blob_id
+    }
+
+    /// Octets of the blob.
+    pub fn size(&self) -> u64 {
+        self.raw.len() as u64
+    }
+
+    /// The message `prefix ++ blob` to append: its size, its metadata ([`ingest::parse_prefixed`]:
+    /// the blob's own, shifted, when the prefix is trace fields; else the whole is parsed, so run
+    /// it on the blocking pool) and its header block, all of the whole message.
+    fn message(&self, prefix: &[u8], mailbox_id: MailboxId, flags: Flags, internal_date: i64) -> NewMessage {
+        let meta = ingest::parse_prefixed(prefix, &self.raw, &self.meta);
+        let end = usize::try_from(meta.body.body_start).unwrap_or(usize::MAX);
+        let header = head_of(prefix, &self.raw, end);
+        NewMessage {
+            mailbox_id,
+            blob_id: self.blob_id.clone(),
+            size: (prefix.len() as u64).saturating_add(self.size()),
+            flags,
+            internal_date,
+            meta,
+            header,
+            prefix: (!prefix.is_empty()).then(|| prefix.to_vec()),
+        }
+    }
+}
 
 impl MailCore {
     pub fn new(storage: Storage, settings: MailSettings) -> Self {
@@ -333,23 +406,41 @@ impl MailCore {
         Ok(())
     }
 
-    /// Parses and stores the blob of each message on the blocking pool: (blob id, size, meta).
-    /// Parses and stores each message; returns its blob id, size, metadata and top-level header
-    /// block ([`NewMessage::header`]).
-    async fn ingest_blobs(&self, raws: Vec<Vec<u8>>) -> Result<Vec<Ingested>, StoreError> {
+    /// Parses and stores each message on the blocking pool (sizes already checked).
+    async fn ingest_blobs(&self, raws: Vec<Vec<u8>>) -> Result<Vec<StoredBlob>, StoreError> {
         let blobs = self.storage.blobs.clone();
-        blocking(move || {
-            raws.into_iter()
-                .map(|raw| {
-                    let meta = ingest::parse_message(&raw);
-                    let id = blobs.put(&raw)?;
-                    let end = usize::try_from(meta.body.body_start).unwrap_or(usize::MAX);
-                    let header = raw.get(..end).map(<[u8]>::to_vec);
-                    Ok((id, raw.len() as u64, meta, header))
-                })
-                .collect()
-        })
-        .await
+        blocking(move || raws.into_iter().map(|raw| ingest_one(&blobs, raw)).collect()).await
+    }
+
+    /// Stores `raw` (the message as received) in the blob store and parses it, once, on the
+    /// blocking pool; the size limit is checked first. Then [`MailCore::append_prefixed`] appends
+    /// it as often as wanted.
+    pub async fn store_blob(&self, raw: &[u8]) -> Result<StoredBlob, StoreError> {
+        self.check_size(raw.len())?;
+        let blobs = self.storage.blobs.clone();
+        let raw = raw.to_vec();
+        blocking(move || ingest_one(&blobs, raw)).await
+    }
+
+    /// Appends the message `prefix ++ blob` to a mailbox: the blob is shared, the prefix (the
+    /// per-recipient trace headers of a delivery) is this copy's own. The size limit and the quota
+    /// count the whole; metadata and header block describe the whole.
+    pub async fn append_prefixed(
+        &self,
+        account: AccountId,
+        mailbox_id: MailboxId,
+        blob: &StoredBlob,
+        prefix: &[u8],
+        flags: Flags,
+        internal_date: Option<i64>,
+    ) -> Result<Appended, StoreError> {
+        self.check_size(prefix.len().saturating_add(blob.raw.len()))?;
+        let date = internal_date.unwrap_or_else(now);
+        let (b, p) = (blob.clone(), prefix.to_vec());
+        let msg = blocking(move || Ok(b.message(&p, mailbox_id, flags, date))).await?;
+        let mut out = self.storage.store.append(account, vec![msg]).await?;
+        out.pop()
+            .ok_or_else(|| StoreError::Backend("append returned nothing".to_owned()))
     }
 
     /// APPEND (RFC 9051 §6.3.12): stores `raw` as it came in the mailbox.
@@ -391,22 +482,14 @@ impl MailCore {
             raws.push(it.raw);
             rest.push((it.mailbox_id, it.flags, it.internal_date));
         }
-        let ingested = self.ingest_blobs(raws).await?;
+        let stored = self.ingest_blobs(raws).await?;
         let now = now();
-        let messages = ingested
-            .into_iter()
+        let messages = stored
+            .iter()
             .zip(rest)
-            .map(
-                |((blob_id, size, meta, header), (mailbox_id, flags, date))| NewMessage {
-                    mailbox_id,
-                    blob_id,
-                    size,
-                    flags,
-                    internal_date: date.unwrap_or(now),
-                    meta,
-                    header,
-                },
-            )
+            .map(|(blob, (mailbox_id, flags, date))| {
+                blob.message(&[], mailbox_id, flags, date.unwrap_or(now))
+            })
             .collect();
         self.storage.store.append(account, messages).await
     }
@@ -428,10 +511,7 @@ impl MailCore {
         if recipients.is_empty() {
             return Err(StoreError::NotFound(format!("recipient {address}")));
         }
-        let mut ingested = self.ingest_blobs(vec![raw.to_vec()]).await?;
-        let (blob_id, size, meta, header) = ingested
-            .pop()
-            .ok_or_else(|| StoreError::Backend("ingest returned nothing".to_owned()))?;
+        let blob = self.store_blob(raw).await?;
         let wanted = mailbox.and_then(|m| validate_mailbox_name(m).ok());
         let now = now();
         let mut out = Vec::new();
@@ -452,15 +532,7 @@ impl MailCore {
                     }
                 },
             };
-            let msg = NewMessage {
-                mailbox_id: target.id,
-                blob_id: blob_id.clone(),
-                size,
-                flags: Flags::default(),
-                internal_date: now,
-                meta: meta.clone(),
-                header: header.clone(),
-            };
+            let msg = blob.message(&[], target.id, Flags::default(), now);
             match store.append(account, vec![msg]).await {
                 Ok(mut a) => {
                     metrics::counter!("malt_deliveries_total").increment(1);
@@ -478,23 +550,42 @@ impl MailCore {
         }
     }
 
-    /// The raw message of a blob, byte for byte as it was stored.
-    pub async fn read_message(&self, blob_id: &str) -> Result<Vec<u8>, StoreError> {
+    /// The content of a blob alone, byte for byte: for what is stored without a prefix (a queued
+    /// message, [`malt_store::QueuedMessage::blob_id`]). A mailbox message is read with
+    /// [`MailCore::read_message`].
+    pub async fn read_blob(&self, blob_id: &str) -> Result<Vec<u8>, StoreError> {
         let blobs = self.storage.blobs.clone();
         let id = blob_id.to_owned();
         blocking(move || blobs.get(&id)).await
     }
 
-    /// Reads several messages in one trip to the blocking pool (a FETCH of many small messages
-    /// would otherwise pay a thread hand-off per message). The caller bounds how many octets it
-    /// asks for at once.
+    /// The message as clients see it, `prefix ++ blob`, byte for byte as it was stored.
+    pub async fn read_message(&self, message: &Message) -> Result<Vec<u8>, StoreError> {
+        let mut out = self.read_messages(&[message]).await?;
+        out.pop()
+            .ok_or_else(|| StoreError::Backend("read returned nothing".to_owned()))?
+    }
+
+    /// Reads several messages (each `prefix ++ blob`) in one trip to the blocking pool (a FETCH of
+    /// many small messages would otherwise pay a thread hand-off per message). The caller bounds
+    /// how many octets it asks for at once.
     /// Each message's result on its own: one damaged blob does not fail the others.
     pub async fn read_messages(
         &self,
-        blob_ids: Vec<String>,
+        messages: &[&Message],
     ) -> Result<Vec<Result<Vec<u8>, StoreError>>, StoreError> {
         let blobs = self.storage.blobs.clone();
-        blocking(move || Ok(blob_ids.iter().map(|id| blobs.get(id)).collect())).await
+        let wanted: Vec<(String, Option<Vec<u8>>)> = messages
+            .iter()
+            .map(|m| (m.blob_id.clone(), m.prefix.clone()))
+            .collect();
+        blocking(move || {
+            Ok(wanted
+                .into_iter()
+                .map(|(id, prefix)| whole_message(&blobs, &id, prefix))
+                .collect())
+        })
+        .await
     }
 
     // ---- Thin wrappers -----------------------------------------------------------------------

@@ -122,7 +122,7 @@ mod tests {
             (q.return_path.as_str(), q.envid.as_deref(), q.ret_full, q.size),
             ("alice@example.org", Some("QQ314159"), true, raw.len() as u64)
         );
-        assert_eq!(core.read_message(&q.blob_id).await.unwrap(), raw);
+        assert_eq!(core.read_blob(&q.blob_id).await.unwrap(), raw);
         let r: Vec<_> = q
             .recipients
             .iter()

@@ -109,6 +109,15 @@ async fn mx_copies_get_one_authentication_results_above_received() {
         assert!(m.contains("Authentication-Results: relay.example.net; dkim=pass"));
         assert!(m.ends_with("\r\n\r\nNow.\r\n"));
     }
+    // One blob for both: the message as received, without the forged results; the verdict is in
+    // each copy's prefix.
+    let bob = inbox_messages(&core, "bob@mail.test").await;
+    let carol = inbox_messages(&core, "carol@mail.test").await;
+    assert_eq!(bob[0].0.blob_id, carol[0].0.blob_id);
+    let blob = core.storage().blobs.get(&bob[0].0.blob_id).unwrap();
+    assert!(!String::from_utf8_lossy(&blob).contains("mail.test; spf=pass"));
+    let prefix = String::from_utf8(bob[0].0.prefix.clone().unwrap()).unwrap();
+    assert!(prefix.contains("Authentication-Results: mail.test;"), "{prefix}");
 }
 
 #[tokio::test]
@@ -154,7 +163,7 @@ async fn dedup_core(dir: &tempfile::TempDir, window: u64) -> MailCore {
     )
 }
 
-async fn inbox_count(core: &MailCore, address: &str) -> u32 {
+async fn inbox(core: &MailCore, address: &str) -> malt_store::Mailbox {
     let acc = core
         .storage()
         .store
@@ -162,10 +171,11 @@ async fn inbox_count(core: &MailCore, address: &str) -> u32 {
         .await
         .unwrap()
         .unwrap();
-    core.mailbox_required(acc.id, "INBOX")
-        .await
-        .unwrap()
-        .message_count
+    core.mailbox_required(acc.id, "INBOX").await.unwrap()
+}
+
+async fn inbox_count(core: &MailCore, address: &str) -> u32 {
+    inbox(core, address).await.message_count
 }
 
 const DUP: &[u8] =
@@ -304,4 +314,180 @@ async fn a_zero_window_stores_every_copy() {
         );
     }
     assert_eq!(inbox_count(&core, "bob@mail.test").await, 2);
+}
+
+// ---- One blob per delivery, the trace headers as each copy's prefix ---------------------------
+
+const MULTI: &[u8] = b"From: a@example.org\r\nTo: team@mail.test\r\nSubject: plans\r\n\
+Message-ID: <shared-1@example.org>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+--b\r\nContent-Type: text/plain\r\n\r\nThe plan.\r\n--b\r\nContent-Type: application/octet-stream\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--b--\r\n";
+
+/// Every message of `address`'s INBOX with its octets as clients get them.
+async fn inbox_messages(core: &MailCore, address: &str) -> Vec<(malt_store::Message, Vec<u8>)> {
+    let inbox = inbox(core, address).await;
+    let mut out = Vec::new();
+    for m in core
+        .storage()
+        .store
+        .messages(inbox.id, &malt_store::UidSet::all())
+        .await
+        .unwrap()
+    {
+        let raw = core.read_message(&m).await.unwrap();
+        out.push((m, raw));
+    }
+    out
+}
+
+fn blob_count(core: &MailCore) -> usize {
+    core.storage().blobs.list().unwrap().len()
+}
+
+#[tokio::test]
+async fn recipients_of_one_delivery_share_one_blob_with_their_own_trace_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dedup_core(&dir, 0).await;
+    let rcpts: Vec<String> = ["bob", "carol", "dave"]
+        .iter()
+        .map(|u| format!("{u}@mail.test"))
+        .collect();
+    for r in &rcpts {
+        common::account(core.storage(), r, "pw").await;
+    }
+    let before = blob_count(&core);
+    let outcomes = core.deliver_message(&plain_envelope(), &rcpts, MULTI).await;
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Outcome::Delivered(a) if a.len() == 1)),
+        "{outcomes:?}"
+    );
+    assert_eq!(blob_count(&core), before + 1, "one new blob for three recipients");
+
+    let mut blobs = Vec::new();
+    let mut content_ids = Vec::new();
+    for r in &rcpts {
+        let got = inbox_messages(&core, r).await;
+        assert_eq!(got.len(), 1);
+        let (m, whole) = &got[0];
+        let prefix = m.prefix.as_deref().expect("a delivered copy has a prefix");
+        let text = String::from_utf8(prefix.to_vec()).unwrap();
+        assert!(text.starts_with("Return-Path: <ceo@example.org>\r\n"), "{text}");
+        assert!(text.contains(&format!("Delivered-To: {r}\r\n")), "{text}");
+        assert!(text.contains(&format!("\tfor <{r}>; ")), "{text}");
+        assert_eq!(
+            whole.as_slice(),
+            [prefix, MULTI].concat().as_slice(),
+            "read = prefix ++ blob"
+        );
+        assert_eq!(
+            core.storage().blobs.get(&m.blob_id).unwrap(),
+            MULTI,
+            "the blob is the message as received"
+        );
+        assert_eq!(m.size, whole.len() as u64, "the size counts the prefix");
+        assert_eq!(
+            m.meta,
+            malt_core::parse_message(whole),
+            "metadata describes the whole"
+        );
+        let body_start = m.meta.body.body_start as usize;
+        let attachment = &m.meta.body.parts[1];
+        assert_eq!(
+            &whole[attachment.body_start as usize..attachment.body_end as usize],
+            b"AAEC"
+        );
+        let acc = core.storage().store.account_by_address(r).await.unwrap().unwrap();
+        assert_eq!(acc.used_bytes, m.size, "quota counts prefix and blob");
+        let headers = core
+            .storage()
+            .store
+            .message_headers(m.mailbox_id, &malt_store::UidSet::all())
+            .await
+            .unwrap();
+        assert_eq!(
+            headers[0].header,
+            whole[..body_start],
+            "the kept header block is the whole header"
+        );
+        blobs.push(m.blob_id.clone());
+        content_ids.push(m.content_id());
+    }
+    blobs.dedup();
+    assert_eq!(blobs.len(), 1);
+    content_ids.sort();
+    content_ids.dedup();
+    assert_eq!(content_ids.len(), 3, "each copy names its own content");
+
+    // A delivery that reaches nobody writes no blob.
+    let out = core
+        .deliver_message(
+            &plain_envelope(),
+            &["nobody@mail.test".to_owned()],
+            b"Subject: lost\r\n\r\nx\r\n",
+        )
+        .await;
+    assert_eq!(out, [Outcome::NoSuchUser]);
+    assert_eq!(blob_count(&core), before + 1);
+}
+
+#[tokio::test]
+async fn two_copies_in_one_account_share_the_blob_but_not_the_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dedup_core(&dir, 0).await;
+    common::account(core.storage(), "bob@mail.test", "pw").await;
+    core.storage()
+        .store
+        .alias_add("robert@mail.test", "bob@mail.test")
+        .await
+        .unwrap();
+    let out = core
+        .deliver_message(
+            &plain_envelope(),
+            &["bob@mail.test".to_owned(), "robert@mail.test".to_owned()],
+            MULTI,
+        )
+        .await;
+    assert!(
+        out.iter()
+            .all(|o| matches!(o, Outcome::Delivered(a) if a.len() == 1)),
+        "{out:?}"
+    );
+    let got = inbox_messages(&core, "bob@mail.test").await;
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].0.blob_id, got[1].0.blob_id);
+    assert!(String::from_utf8_lossy(&got[0].1).contains("Delivered-To: bob@mail.test\r\n"));
+    assert!(String::from_utf8_lossy(&got[1].1).contains("Delivered-To: robert@mail.test\r\n"));
+    assert_ne!(got[0].0.content_id(), got[1].0.content_id());
+}
+
+#[tokio::test]
+async fn size_limit_and_quota_count_the_trace_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = common::storage(&dir).await;
+    let bob = common::account(&storage, "bob@mail.test", "pw").await;
+    // The message alone fits the limit; with its trace headers it does not.
+    let core = MailCore::new(
+        storage.clone(),
+        MailSettings {
+            max_message_size: MULTI.len() as u64 + 10,
+        },
+    );
+    let out = core
+        .deliver_message(&plain_envelope(), &["bob@mail.test".to_owned()], MULTI)
+        .await;
+    assert_eq!(out, [Outcome::TooBig]);
+    // A quota the blob alone would fit, exactly: the copy (prefix + blob) is over it.
+    let core = MailCore::new(storage.clone(), MailSettings::default());
+    storage
+        .store
+        .account_set_quota(bob.id, Some(MULTI.len() as u64))
+        .await
+        .unwrap();
+    let out = core
+        .deliver_message(&plain_envelope(), &["bob@mail.test".to_owned()], MULTI)
+        .await;
+    assert_eq!(out, [Outcome::OverQuota { permanent: true }]);
+    assert_eq!(inbox_count(&core, "bob@mail.test").await, 0);
 }

@@ -131,7 +131,7 @@ async fn append_read_back_and_limits() {
         .unwrap();
     assert_eq!(msgs[0].internal_date, 1_700_000_000);
     assert_eq!(msgs[0].size, garbage.len() as u64);
-    assert_eq!(mc.read_message(&msgs[0].blob_id).await.unwrap(), garbage);
+    assert_eq!(mc.read_message(&msgs[0]).await.unwrap(), garbage);
 
     // 50 MB.
     let mut big = b"Subject: big\r\nContent-Type: text/plain\r\n\r\n".to_vec();
@@ -150,7 +150,7 @@ async fn append_read_back_and_limits() {
         .unwrap();
     assert_eq!(msgs[0].meta.sort.subject, "big");
     assert_eq!(msgs[0].meta.body.body_end, big.len() as u64);
-    assert!(mc.read_message(&msgs[0].blob_id).await.unwrap() == big);
+    assert!(mc.read_message(&msgs[0]).await.unwrap() == big);
 
     // append_many: one transaction, consecutive UIDs, one modseq.
     let items: Vec<AppendItem> = (0..3)

@@ -354,6 +354,7 @@ mod tests {
                 save_date: 0,
                 size: raw.len() as u64,
                 blob_id: String::new(),
+                prefix: None,
                 thread_id: 1,
                 meta,
             };

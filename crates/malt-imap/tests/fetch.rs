@@ -88,6 +88,7 @@ async fn header_only_fetch_from_kept_blocks_and_from_blobs() {
                 internal_date: 760_000_000,
                 meta: malt_core::parse_message(&raw),
                 header: None,
+                prefix: None,
             }],
         )
         .await

@@ -402,3 +402,94 @@ async fn shared_namespace_of_the_shared_account() {
     let r = bob.cmd("f SELECT \"Other Users/shared@example.org/News\"").await;
     assert_eq!(tagged(&r), "f NO [NONEXISTENT] No such mailbox\r\n");
 }
+
+/// The octets of every message of `owner`'s mailbox `name`, as clients get them, with the store's
+/// records.
+async fn stored(env: &common::Env, owner: &str, name: &str) -> Vec<(malt_store::Message, String)> {
+    let store = &env.core.storage().store;
+    let account = store.account_by_address(owner).await.unwrap().unwrap();
+    let mb = env.core.mailbox_required(account.id, name).await.unwrap();
+    let mut out = Vec::new();
+    for m in store.messages(mb.id, &malt_store::UidSet::all()).await.unwrap() {
+        let raw = env.core.read_message(&m).await.unwrap();
+        out.push((m, String::from_utf8(raw).unwrap()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn delivered_copies_keep_their_trace_headers_across_accounts() {
+    let env = setup().await;
+    let envelope = malt_core::delivery::Envelope {
+        return_path: "sender@example.net".into(),
+        helo: "mx.example.net".into(),
+        remote: std::net::IpAddr::from([192, 0, 2, 1]),
+        hostname: "mail.example.org".into(),
+        protocol: "LMTP".into(),
+        id: "X1".into(),
+        received_at: 1_700_000_000,
+        verify_sender: false,
+    };
+    let raw = msg("delivered", "shared body");
+    for _ in 0..2 {
+        let out = env
+            .core
+            .deliver_message(&envelope, &[ALICE.to_owned()], &raw)
+            .await;
+        assert!(
+            matches!(&out[0], malt_core::delivery::Outcome::Delivered(a) if a.len() == 1),
+            "{out:?}"
+        );
+    }
+    let original = stored(&env, ALICE, "INBOX").await;
+    assert_eq!(original.len(), 2);
+    let whole = original[0].1.clone();
+    assert!(whole.starts_with("Return-Path: <sender@example.net>\r\nDelivered-To: alice@example.org\r\n"));
+    assert!(whole.ends_with(std::str::from_utf8(&raw).unwrap()));
+
+    // bob copies one and moves the other from alice's INBOX into his own.
+    grant(&env, ALICE, "INBOX", BOB, "lrte").await;
+    let mut bob = login(&env, BOB).await;
+    let r = bob.cmd("a SELECT \"Other Users/alice@example.org/INBOX\"").await;
+    assert_eq!(tagged(&r), "a OK [READ-WRITE] SELECT completed\r\n");
+    let r = bob.cmd("b FETCH 1 (RFC822.SIZE BODY.PEEK[])").await;
+    assert_eq!(
+        r[0],
+        format!(
+            "* 1 FETCH (RFC822.SIZE {0} BODY[] {{{0}}}\r\n{whole})\r\n",
+            whole.len()
+        )
+    );
+    let r = bob.cmd("c COPY 1 INBOX").await;
+    assert!(tagged(&r).starts_with("c OK [COPYUID "), "{r:?}");
+    let r = bob.cmd("d MOVE 2 INBOX").await;
+    assert_eq!(r.last().unwrap(), "d OK MOVE completed\r\n", "{r:?}");
+    let r = bob.cmd("e SELECT INBOX").await;
+    assert_eq!(tagged(&r), "e OK [READ-WRITE] SELECT completed\r\n");
+    for (seq, (_, want)) in ["1", "2"].iter().zip(&original) {
+        let r = bob
+            .cmd(&format!(
+                "f FETCH {seq} (RFC822.SIZE BODY.PEEK[HEADER.FIELDS (DELIVERED-TO)] BODY.PEEK[])"
+            ))
+            .await;
+        assert_eq!(
+            r[0],
+            format!(
+                "* {seq} FETCH (RFC822.SIZE {0} BODY[HEADER.FIELDS (DELIVERED-TO)] {{35}}\r\n\
+                 Delivered-To: alice@example.org\r\n\r\n BODY[] {{{0}}}\r\n{want})\r\n",
+                want.len()
+            )
+        );
+    }
+    // The copies are prefix and blob, the blob shared with the originals.
+    let copies = stored(&env, BOB, "INBOX").await;
+    assert_eq!(copies.len(), 2);
+    for ((c, text), (o, want)) in copies.iter().zip(&original) {
+        assert_eq!(
+            (text, &c.blob_id, &c.prefix, c.size),
+            (want, &o.blob_id, &o.prefix, o.size)
+        );
+        assert!(c.prefix.is_some());
+    }
+    assert_eq!(stored(&env, ALICE, "INBOX").await.len(), 1, "the moved one left");
+}

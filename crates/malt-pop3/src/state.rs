@@ -17,7 +17,6 @@ use crate::proto::CommandKind;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub uid: Uid,
-    pub blob_id: String,
     /// The size as stored (octets as received).
     pub stored_size: u64,
     /// The size as POP3 sends it (CRLF line ends): from the ingest metadata (`MessageMeta::wire_size`)
@@ -157,7 +156,6 @@ mod tests {
     fn entry(uid: Uid, deleted: bool) -> Entry {
         Entry {
             uid,
-            blob_id: String::new(),
             stored_size: 10,
             pop3_size: None,
             deleted,

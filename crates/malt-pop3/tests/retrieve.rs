@@ -220,6 +220,7 @@ async fn old_rows_without_wire_size_fall_back_to_the_blob() {
                 internal_date: 1_700_000_000,
                 meta,
                 header: None,
+                prefix: None,
             }],
         )
         .await

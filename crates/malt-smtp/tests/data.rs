@@ -17,6 +17,7 @@ use common::*;
 async fn one_reply_for_all_recipients_and_durable_at_250() {
     let env = start_mx(|_| {}).await;
     let bob = env.add_account("bob@example.org", None).await;
+    let blobs = env.blob_count();
     let mut c = env.greeted().await;
     c.cmd1("MAIL FROM:<sender@remote.test>").await;
     c.cmd1("RCPT TO:<alice@example.org>").await;
@@ -53,6 +54,8 @@ async fn one_reply_for_all_recipients_and_durable_at_250() {
     let bobs = env.inbox_of(&bob).await;
     assert_eq!(bobs.len(), 1);
     assert!(String::from_utf8_lossy(&bobs[0]).contains("Delivered-To: Bob@Example.org\r\n"));
+    assert!(bobs[0].ends_with(format!("{}\r\n", msg("multi", ".dot\r\nHello all")).as_bytes()));
+    assert_eq!(env.blob_count(), blobs + 1, "one blob for both copies");
 }
 
 #[tokio::test]

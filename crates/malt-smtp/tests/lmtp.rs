@@ -90,6 +90,7 @@ async fn multi_recipient_data_gets_one_reply_per_recipient() {
         .await
         .unwrap();
 
+    let blobs = env.blob_count();
     let mut c = env.greeted().await;
     assert_eq!(
         c.cmd1("MAIL FROM:<sender@remote.test>").await,
@@ -152,6 +153,8 @@ async fn multi_recipient_data_gets_one_reply_per_recipient() {
     let bobs = env.inbox_of(&bob).await;
     assert_eq!(bobs.len(), 1);
     assert!(String::from_utf8_lossy(&bobs[0]).contains("Delivered-To: Bob@Example.org\r\n"));
+    assert!(bobs[0].ends_with(format!("{}\r\n", msg("multi", "Hello all")).as_bytes()));
+    assert_eq!(env.blob_count(), blobs + 1, "one blob for both copies");
     assert_eq!(env.inbox_of(&carol).await.len(), 1, "only the filler");
     assert!(env.inbox_of(&dave).await.is_empty());
 }

@@ -19,7 +19,7 @@ async fn queued(env: &impl Kit) -> Vec<QueuedMessage> {
 }
 
 async fn content(env: &impl Kit, q: &QueuedMessage) -> String {
-    String::from_utf8(env.kit().core.read_message(&q.blob_id).await.unwrap()).unwrap()
+    String::from_utf8(env.kit().core.read_blob(&q.blob_id).await.unwrap()).unwrap()
 }
 
 #[tokio::test]

@@ -12,7 +12,14 @@ use malt_store::Result;
 use crate::pg_err;
 
 /// Migrations in order; never edit a released one, add a new version instead.
-const MIGRATIONS: &[(i32, &str)] = &[(1, V1), (2, V2), (3, V3_ACL), (4, V4_QUEUE), (5, V5_HEADERS)];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, V1),
+    (2, V2),
+    (3, V3_ACL),
+    (4, V4_QUEUE),
+    (5, V5_HEADERS),
+    (6, V6_PREFIX),
+];
 
 const V1: &str = r#"
 CREATE SEQUENCE malt_uidvalidity AS bigint MINVALUE 1 MAXVALUE 4294967295;
@@ -268,6 +275,14 @@ CREATE TABLE message_headers (
     message_id bigint PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
     header bytea NOT NULL
 );
+"#;
+
+/// Each message's prefix (the per-recipient trace headers of a delivery), so that the recipients
+/// of one delivery share one blob: the message is `prefix ++ blob`. Beside the metadata, which
+/// full reads join already; the hot `messages` rows stay small. A nullable column without a
+/// default: adding it rewrites no rows. NULL: none.
+const V6_PREFIX: &str = r#"
+ALTER TABLE message_meta ADD COLUMN prefix bytea;
 "#;
 
 /// Applies every migration not yet recorded.

@@ -42,9 +42,10 @@ const ACCOUNT_COLS: &str =
     "id, address, password_hash, quota_bytes, used_bytes, message_count, modseq, created_at";
 const MAILBOX_COLS: &str = "id, account_id, name, role, uidvalidity, uidnext, highest_modseq, message_count, \
                             unseen_count, total_size";
-/// Columns of a full message: the messages row joined (as `m`) with its metadata row (as `mm`).
+/// Columns of a full message: the messages row joined (as `m`) with its metadata row (as `mm`,
+/// which holds the prefix too).
 const MESSAGE_COLS: &str = "m.id, m.mailbox_id, m.uid, m.flags, m.keywords, m.modseq, m.internal_date, \
-                            m.save_date, m.size, m.blob_id, m.thread_id, mm.meta";
+                            m.save_date, m.size, m.blob_id, m.thread_id, mm.meta, mm.prefix";
 
 /// Default mailboxes of a new account (name, role).
 const DEFAULT_MAILBOXES: &[(&str, Option<SpecialUse>)] = &[
@@ -148,6 +149,7 @@ fn message_from_row(r: &Row) -> Result<Message> {
     let meta: &str = r.get(11);
     let meta: MessageMeta = serde_json::from_str(meta)
         .map_err(|e| StoreError::Backend(format!("message metadata does not parse: {e}")))?;
+    let prefix: Option<Vec<u8>> = r.try_get(12).map_err(|e| pg_err(e, "message prefix"))?;
     let keywords: &str = r.get(4);
     Ok(Message {
         id: r.get(0),
@@ -159,6 +161,7 @@ fn message_from_row(r: &Row) -> Result<Message> {
         save_date: r.get(7),
         size: to_u64(r.get(8)),
         blob_id: r.get(9),
+        prefix,
         thread_id: r.get(10),
         meta,
     })
@@ -783,8 +786,8 @@ impl PgStore {
             // Runs after the copy (pipeline order): maps each source message to its copy.
             let st_meta = prep(
                 &tx,
-                "INSERT INTO message_meta (message_id, meta) \
-                 SELECT d.id, mm.meta FROM unnest($3::bigint[], $4::bigint[]) AS u(s, n) \
+                "INSERT INTO message_meta (message_id, meta, prefix) \
+                 SELECT d.id, mm.meta, mm.prefix FROM unnest($3::bigint[], $4::bigint[]) AS u(s, n) \
                  JOIN messages s ON s.mailbox_id = $1 AND s.uid = u.s \
                  JOIN messages d ON d.mailbox_id = $2 AND d.uid = u.n \
                  JOIN message_meta mm ON mm.message_id = s.id",
@@ -1727,6 +1730,7 @@ impl Store for PgStore {
         let mut c_blob = Vec::with_capacity(messages.len());
         let mut c_thread = Vec::with_capacity(messages.len());
         let mut c_meta = Vec::with_capacity(messages.len());
+        let mut c_prefix: Vec<Option<&[u8]>> = Vec::with_capacity(messages.len());
         let mut h_ids: Vec<i64> = Vec::with_capacity(messages.len());
         let mut h_data: Vec<&[u8]> = Vec::with_capacity(messages.len());
         for (m, &id) in messages.iter().zip(msg_ids.iter()) {
@@ -1782,6 +1786,7 @@ impl Store for PgStore {
             c_blob.push(m.blob_id.as_str());
             c_thread.push(thread);
             c_meta.push(meta);
+            c_prefix.push(m.prefix.as_deref().filter(|p| !p.is_empty()));
             if let Some(h) = &m.header {
                 h_ids.push(id);
                 h_data.push(h);
@@ -1815,7 +1820,8 @@ impl Store for PgStore {
         .await?;
         let st_meta = prep(
             &tx,
-            "INSERT INTO message_meta (message_id, meta) SELECT * FROM unnest($1::bigint[], $2::text[])",
+            "INSERT INTO message_meta (message_id, meta, prefix) \
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[])",
             "append metadata",
         )
         .await?;
@@ -1855,7 +1861,7 @@ impl Store for PgStore {
                 ],
                 "append",
             ),
-            (&st_meta, vec![&msg_ids, &c_meta], "append metadata"),
+            (&st_meta, vec![&msg_ids, &c_meta, &c_prefix], "append metadata"),
             (&st_headers, vec![&h_ids, &h_data], "append headers"),
             (&st_deltas, d.params(), "mailbox counters"),
             (&st_account, vec![&account, &needed_i, &n], "account usage"),

@@ -109,6 +109,7 @@ fn message(storage: &Storage, mailbox_id: i64, tag: &str) -> NewMessage {
             ..Default::default()
         },
         header: None,
+        prefix: None,
     }
 }
 

@@ -21,9 +21,9 @@ const ACCOUNT_COLS: &str =
     "id, address, password_hash, quota_bytes, used_bytes, message_count, modseq, created_at";
 pub(crate) const MAILBOX_COLS: &str = "id, account_id, name, role, uidvalidity, uidnext, highest_modseq, message_count, \
                             unseen_count, total_size";
-/// Columns of a message with its metadata: `messages m JOIN message_meta mm`.
+/// Columns of a message with its metadata and prefix: `messages m JOIN message_meta mm`.
 const MESSAGE_COLS: &str = "m.id, m.mailbox_id, m.uid, m.flags, m.keywords, m.modseq, m.internal_date, \
-                            m.save_date, m.size, m.blob_id, m.thread_id, mm.meta";
+                            m.save_date, m.size, m.blob_id, m.thread_id, mm.meta, mm.prefix";
 
 /// Default mailboxes of a new account (RFC 6154 roles), all subscribed.
 const DEFAULT_MAILBOXES: &[(&str, Option<SpecialUse>)] = &[
@@ -127,6 +127,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<(Message, String)> {
             save_date: r.get(7)?,
             size: r.get::<_, i64>(8)? as u64,
             blob_id: r.get(9)?,
+            prefix: r.get(12)?,
             thread_id: r.get(10)?,
             meta: MessageMeta::default(),
         },
@@ -403,7 +404,8 @@ fn copy_or_move(
          FROM messages WHERE id = ?1",
     )?;
     let mut ins_meta = tx.prepare_cached(
-        "INSERT INTO message_meta (message_id, meta) SELECT ?2, meta FROM message_meta WHERE message_id = ?1",
+        "INSERT INTO message_meta (message_id, meta, prefix) SELECT ?2, meta, prefix FROM message_meta \
+         WHERE message_id = ?1",
     )?;
     let mut ins_header = tx.prepare_cached(
         "INSERT INTO message_headers (message_id, header) SELECT ?2, header FROM message_headers \
@@ -1261,7 +1263,8 @@ impl Store for SqliteStore {
                 "INSERT INTO messages (account_id, mailbox_id, uid, flags, keywords, modseq, internal_date, \
                  save_date, size, blob_id, thread_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
-            let mut ins_meta = tx.prepare_cached("INSERT INTO message_meta (message_id, meta) VALUES (?1, ?2)")?;
+            let mut ins_meta =
+                tx.prepare_cached("INSERT INTO message_meta (message_id, meta, prefix) VALUES (?1, ?2, ?3)")?;
             let mut ins_header =
                 tx.prepare_cached("INSERT INTO message_headers (message_id, header) VALUES (?1, ?2)")?;
             let mut own_thread = tx.prepare_cached("UPDATE messages SET thread_id = id WHERE id = ?1")?;
@@ -1291,7 +1294,7 @@ impl Store for SqliteStore {
                     thread.unwrap_or(0),
                 ])?;
                 let id = tx.last_insert_rowid();
-                ins_meta.execute(params![id, meta])?;
+                ins_meta.execute(params![id, meta, m.prefix.as_deref().filter(|p| !p.is_empty())])?;
                 if let Some(h) = &m.header {
                     ins_header.execute(params![id, h])?;
                 }

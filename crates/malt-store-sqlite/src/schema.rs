@@ -267,6 +267,12 @@ CREATE TABLE message_headers (
     header     BLOB NOT NULL
 );
 "#,
+    // 6: each message's prefix (the per-recipient trace headers of a delivery), so that the
+    // recipients of one delivery share one blob: the message is `prefix ++ blob`. Beside the
+    // metadata, which full reads join already; the hot `messages` rows stay small. NULL: none.
+    r#"
+ALTER TABLE message_meta ADD COLUMN prefix BLOB;
+"#,
 ];
 
 /// Applies the pending migrations. Idempotent; safe against a concurrent opener.

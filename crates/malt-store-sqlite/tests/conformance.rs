@@ -50,6 +50,7 @@ fn message(storage: &malt_store::Storage, mailbox_id: i64, body: &str) -> NewMes
         internal_date: 1_700_000_000,
         meta: MessageMeta::default(),
         header: None,
+        prefix: None,
     }
 }
 
@@ -122,6 +123,46 @@ async fn append_is_durable_across_reopen() {
             .problems
             .is_empty()
     );
+}
+
+/// A database from before migration 6 (no prefix column) gains the column when opened: its
+/// messages read back without a prefix, new ones keep theirs.
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_from_before_the_prefix_migration_have_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("malt.sqlite");
+    let (account, inbox) = {
+        let storage = open_storage(&db, &dir.path().join("blobs")).await.unwrap();
+        let (account, inbox) = setup(&*storage.store, "u@migrate.test").await;
+        storage
+            .store
+            .append(account, vec![message(&storage, inbox, "old")])
+            .await
+            .unwrap();
+        (account, inbox)
+    };
+    // Back to version 5, as a database written before the prefix existed.
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("ALTER TABLE message_meta DROP COLUMN prefix; PRAGMA user_version = 5;")
+            .unwrap();
+    }
+    let storage = open_storage(&db, &dir.path().join("blobs")).await.unwrap();
+    let mut new = message(&storage, inbox, "new");
+    let prefix = b"Delivered-To: u@migrate.test\r\n".to_vec();
+    new.size += prefix.len() as u64;
+    new.prefix = Some(prefix.clone());
+    storage.store.append(account, vec![new]).await.unwrap();
+    let msgs = storage.store.messages(inbox, &UidSet::all()).await.unwrap();
+    assert_eq!(
+        msgs.iter().map(|m| m.prefix.clone()).collect::<Vec<_>>(),
+        vec![None, Some(prefix)]
+    );
+    let version: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 6);
 }
 
 /// Many concurrent appends are grouped into few transactions and all succeed; a failing job in

@@ -14,6 +14,8 @@
 //! - Quota is checked inside the transaction that adds messages.
 //! - Blobs are written (and fsynced) by [`crate::BlobStore`] before the metadata that references
 //!   them is committed; the store never deletes blobs itself (see [`crate::gc`]).
+//! - A message is `prefix ++ blob` ([`Message::prefix`]): many messages may share one blob, each
+//!   with its own prefix; sizes, metadata and header blocks describe the whole.
 //! - Addresses and domain names are stored lower-case; lookups are case-insensitive.
 
 use async_trait::async_trait;
@@ -103,14 +105,16 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- Messages ------------------------------------------------------------------------
     /// Appends messages to mailboxes of one account in one transaction (MULTIAPPEND is atomic):
-    /// all or none. Checks quota for the total size. One new modseq for the whole batch.
+    /// all or none. Checks quota for the total size (each message's `size`: prefix and blob). One
+    /// new modseq for the whole batch. An empty prefix is stored as none.
     async fn append(&self, account: AccountId, messages: Vec<NewMessage>) -> Result<Vec<Appended>>;
     /// UID, flags and modseq of every message, by ascending UID (SELECT, flag resync).
     async fn message_summaries(&self, mailbox: MailboxId) -> Result<Vec<MessageSummary>>;
     /// UID, flags and modseq of the messages whose UIDs are in `uids`, by ascending UID, in one read
     /// (no query per UID): what an IMAP FETCH FLAGS/SEARCH over a few messages needs.
     async fn message_summaries_in(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<MessageSummary>>;
-    /// Full records (with metadata) of the messages whose UIDs are in `uids`, ascending UID.
+    /// Full records (with metadata and prefix) of the messages whose UIDs are in `uids`, ascending
+    /// UID.
     async fn messages(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<Message>>;
     /// The kept header blocks ([`NewMessage::header`]) of the messages whose UIDs are in `uids`,
     /// ascending UID, in one read; messages appended without one are absent from the result.
@@ -126,7 +130,8 @@ pub trait Store: Send + Sync + 'static {
         flags: &Flags,
         unchanged_since: Option<ModSeq>,
     ) -> Result<FlagUpdate>;
-    /// COPY (RFC 9051 §6.4.7): new UIDs in the destination, same blobs, flags kept, quota checked.
+    /// COPY (RFC 9051 §6.4.7): new UIDs in the destination, same blobs, prefixes, metadata and
+    /// header blocks, flags kept, quota checked.
     async fn copy(
         &self,
         account: AccountId,

@@ -335,13 +335,38 @@ pub struct Message {
     pub internal_date: i64,
     /// Unix seconds when this instance was saved (RFC 8514 SAVEDATE).
     pub save_date: i64,
-    /// Size in octets of the message as delivered (RFC822.SIZE).
+    /// Size in octets of the message as clients see it, `prefix ++ blob` (RFC822.SIZE; what
+    /// quota counts).
     pub size: u64,
-    /// BLAKE3 hex of the raw message.
+    /// BLAKE3 hex of the blob: the message as received, shared by every copy of one delivery.
     pub blob_id: String,
+    /// Octets that come before the blob's content: the trace headers a delivery adds for one
+    /// recipient ([`NewMessage::prefix`]). The message is `prefix ++ blob`; `None`: the blob alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<Vec<u8>>,
     /// Thread id (RFC 8474 THREADID), shared by messages of one conversation in the account.
     pub thread_id: i64,
     pub meta: MessageMeta,
+}
+
+impl Message {
+    /// A hex id naming this message's content as clients see it (`prefix ++ blob`): the blob id
+    /// when there is no prefix, else a BLAKE3 hash of the prefix and the blob id. COPY and MOVE keep
+    /// it; two messages that share a blob but not a prefix (two recipients of one delivery) get
+    /// different ids. The basis of IMAP's EMAILID.
+    pub fn content_id(&self) -> String {
+        match self.prefix.as_deref() {
+            None | Some([]) => self.blob_id.clone(),
+            Some(prefix) => {
+                let mut h = blake3::Hasher::new();
+                h.update(b"malt prefix+blob\0");
+                h.update(&(prefix.len() as u64).to_le_bytes());
+                h.update(prefix);
+                h.update(self.blob_id.as_bytes());
+                h.finalize().to_hex().to_string()
+            }
+        }
+    }
 }
 
 /// A message to append: its blob must already be durable in the blob store.
@@ -349,6 +374,7 @@ pub struct Message {
 pub struct NewMessage {
     pub mailbox_id: MailboxId,
     pub blob_id: String,
+    /// Octets of the whole message, `prefix ++ blob`.
     pub size: u64,
     pub flags: Flags,
     pub internal_date: i64,
@@ -356,7 +382,14 @@ pub struct NewMessage {
     /// The message's top-level header block (its first `meta.body.body_start` octets, the blank line
     /// included), kept beside the metadata so that header fetches and header searches need not read
     /// the blob. `None`: not kept (readers then use the blob).
+    /// With a prefix, it is the whole message's header block (the prefix included), as `meta`
+    /// describes the whole message.
     pub header: Option<Vec<u8>>,
+    /// Octets stored with this message only, before the blob's content (the per-recipient trace
+    /// headers of a delivery), so that one blob serves every recipient. Kept beside the metadata,
+    /// carried by COPY and MOVE. `meta` and `header` describe `prefix ++ blob`. `None` (or empty,
+    /// stored as `None`): the message is the blob.
+    pub prefix: Option<Vec<u8>>,
 }
 
 /// A message's top-level header block with what a header-only FETCH also asks (RFC822.SIZE,
@@ -366,7 +399,7 @@ pub struct HeaderBlock {
     pub uid: Uid,
     pub size: u64,
     pub internal_date: i64,
-    /// The header fields and the blank line after them, as stored in the blob.
+    /// The header fields and the blank line after them, of the whole message (its prefix included).
     pub header: Vec<u8>,
 }
 

@@ -537,6 +537,162 @@ fn wire_size_lone_cr_and_empty() {
     assert_eq!(parse(lone_cr).wire_size, lone_cr.len() as u64);
 }
 
+/// Prefixes as deliveries write them (CRLF trace fields), and odd ones that must take the slow path.
+fn prefixes() -> Vec<(Vec<u8>, bool)> {
+    vec![
+        (
+            crlf(
+                "Return-Path: <a@b.org>\nDelivered-To: bob@x.org\nReceived: from mx ([127.0.0.1])\n\tby mail.test \
+                 with LMTP id ID1\n\tfor <bob@x.org>; Thu, 1 Jan 1970 00:00:00 +0000\n",
+            ),
+            true,
+        ),
+        (
+            crlf(
+                "Return-Path: <>\nDelivered-To: bob@x.org\nAuthentication-Results: mail.test;\n\tspf=none \
+                 smtp.mailfrom=x; dkim=none\nReceived: from mx ([::1])\n\tby mail.test with ESMTP id ID2; \
+                 Thu, 1 Jan 1970 00:00:00 +0000\n",
+            ),
+            true,
+        ),
+        (
+            crlf("Return-Path: <\"a b\\\"c\"@x.org>\nDelivered-To: =?utf-8?q?x?= <\n"),
+            true,
+        ),
+        ("DELIVERED-TO: bob@x.org\n".as_bytes().to_vec(), true),
+        (crlf("Subject: not a trace field\n"), false),
+        (crlf("Delivered-To: bob@x.org\nContent-Type: text/html\n"), false),
+        (b"Delivered-To: no line end".to_vec(), false),
+        (crlf("Delivered-To: bob@x.org\n\n"), false),
+        (crlf(" continued: first\n"), false),
+        (crlf("not a field\n"), false),
+    ]
+}
+
+/// Messages of every shape: MIME trees, no header, an empty header, a header that starts with a
+/// continuation line, bare LFs, Latin-1, truncated.
+fn corpus() -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = [PLAIN, ALTERNATIVE, NESTED, RFC822]
+        .iter()
+        .map(|m| crlf(m))
+        .collect();
+    out.extend(
+        [
+            "",
+            "hello, no header at all\r\n",
+            "\r\nan empty header\r\n",
+            "\nan empty header, LF\n",
+            "\n",
+            " folded: at the start\r\nSubject: x\r\n\r\nbody\r\n",
+            "\tfolded\r\n\r\nbody",
+            "Subject: bare LF\nFrom: a@b.c\n\nline\nline\n",
+            "Subject: header only, no blank line\r\n",
+            "Subject: no line end at all",
+            "From a@b.c Mon Jan  1 10:00:00 2024\r\nSubject: mbox\r\n\r\nx",
+            "Content-Type: multipart/mixed; boundary=z\r\n\r\n--z\r\nContent-Type: text/plain\r\n\r\ncut",
+            "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\nReceived: by relay\r\nDelivered-To: old@x.org\r\n\r\nb",
+        ]
+        .iter()
+        .map(|m| m.as_bytes().to_vec()),
+    );
+    out.push(b"Subject: caf\xe9\r\nFrom: J\xfcrgen <j@x.de>\r\n\r\nbody\r\n".to_vec());
+    // A header close to the decode limit: with a prefix it goes over, so the whole is parsed.
+    let mut long = b"Subject: long\r\n".to_vec();
+    while long.len() < MAX_HEADER_DECODE - 40 {
+        long.extend_from_slice(b"X-Filler: 0123456789012345678901234567890123456789\r\n");
+    }
+    long.extend_from_slice(b"From: late@x.org\r\n\r\nbody\r\n");
+    out.push(long);
+    out
+}
+
+#[test]
+fn prefixed_metadata_equals_parsing_the_whole() {
+    for (prefix, trace) in prefixes() {
+        assert_eq!(
+            is_trace_block(&prefix),
+            trace,
+            "{}",
+            String::from_utf8_lossy(&prefix)
+        );
+        for raw in corpus() {
+            let whole = [prefix.as_slice(), raw.as_slice()].concat();
+            let got = parse_prefixed(&prefix, &raw, &parse_message(&raw));
+            assert_eq!(
+                got,
+                parse(&whole),
+                "prefix {:?}, message {:?}",
+                String::from_utf8_lossy(&prefix),
+                String::from_utf8_lossy(raw.get(..200).unwrap_or(&raw))
+            );
+        }
+    }
+    // No prefix: the message's own metadata.
+    let raw = crlf(PLAIN);
+    assert_eq!(
+        parse_prefixed(b"", &raw, &parse_message(&raw)),
+        parse_message(&raw)
+    );
+}
+
+#[test]
+fn prefixed_metadata_is_shifted() {
+    let raw = crlf(NESTED);
+    let prefix = &prefixes()[0].0;
+    let own = parse_message(&raw);
+    let got = parse_prefixed(prefix, &raw, &own);
+    let p = prefix.len() as u64;
+    assert_eq!(
+        got.body.header_start, 0,
+        "the whole message's header starts with the prefix"
+    );
+    assert_eq!(got.body.body_start, own.body.body_start + p);
+    assert_eq!(got.body.parts[1].header_start, own.body.parts[1].header_start + p);
+    assert_eq!(got.wire_size, own.wire_size + p);
+    assert_eq!(
+        (got.envelope, got.sort, got.preview),
+        (own.envelope, own.sort, own.preview)
+    );
+}
+
+/// MIME-like input: header fields, delimiters, blank lines, folds and printable noise.
+fn mime_like() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just("Content-Type: multipart/mixed; boundary=a\r\n".to_owned()),
+            Just("Content-Type: multipart/alternative; boundary=\"a\"\r\n".to_owned()),
+            Just("Content-Type: message/rfc822\r\n".to_owned()),
+            Just("Content-Transfer-Encoding: base64\r\n".to_owned()),
+            Just("Content-Transfer-Encoding: quoted-printable\r\n".to_owned()),
+            Just("From: \"a\" <a@b.c>\r\n".to_owned()),
+            Just("Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("\n".to_owned()),
+            Just("--a\r\n".to_owned()),
+            Just("--a--\r\n".to_owned()),
+            Just("Subject: =?utf-8?q?x=C3?=\r\n".to_owned()),
+            Just("To: g: a@b;, c\r\n".to_owned()),
+            Just(" folded\r\n".to_owned()),
+            "[ -~]{0,20}",
+        ],
+        0..40,
+    )
+    .prop_map(|pieces| pieces.concat().into_bytes())
+}
+
+proptest! {
+    #[test]
+    fn prefixed_metadata_equals_parsing_the_whole_on_mime_like_input(
+        raw in mime_like(),
+        which in 0usize..10,
+    ) {
+        let all = prefixes();
+        let (prefix, _) = &all[which % all.len()];
+        let whole = [prefix.as_slice(), raw.as_slice()].concat();
+        prop_assert_eq!(parse_prefixed(prefix, &raw, &parse_message(&raw)), parse_message(&whole));
+    }
+}
+
 proptest! {
     #[test]
     fn never_panics_on_bytes(raw in proptest::collection::vec(any::<u8>(), 0..2000)) {
@@ -569,27 +725,7 @@ proptest! {
     }
 
     #[test]
-    fn never_panics_on_mime_like_input(
-        pieces in proptest::collection::vec(
-            prop_oneof![
-                Just("Content-Type: multipart/mixed; boundary=a\r\n".to_owned()),
-                Just("Content-Type: multipart/alternative; boundary=\"a\"\r\n".to_owned()),
-                Just("Content-Type: message/rfc822\r\n".to_owned()),
-                Just("Content-Transfer-Encoding: base64\r\n".to_owned()),
-                Just("Content-Transfer-Encoding: quoted-printable\r\n".to_owned()),
-                Just("\r\n".to_owned()),
-                Just("\n".to_owned()),
-                Just("--a\r\n".to_owned()),
-                Just("--a--\r\n".to_owned()),
-                Just("Subject: =?utf-8?q?x=C3?=\r\n".to_owned()),
-                Just("To: g: a@b;, c\r\n".to_owned()),
-                Just(" folded\r\n".to_owned()),
-                "[ -~]{0,20}",
-            ],
-            0..40,
-        )
-    ) {
-        let raw = pieces.concat().into_bytes();
+    fn never_panics_on_mime_like_input(raw in mime_like()) {
         let m = parse_message(&raw);
         check_nesting(&m.body, 0, raw.len() as u64);
     }

@@ -36,12 +36,14 @@ pub async fn account(s: &Storage, address: &str, password: &str) -> Account {
         .unwrap()
 }
 
-/// The stored octets of an appended message.
+/// The octets of an appended message as clients see them: its prefix, then its blob.
 pub async fn stored_message(s: &Storage, a: &malt_store::Appended) -> String {
     let msgs = s
         .store
         .messages(a.mailbox_id, &malt_store::UidSet::from_uids([a.uid]))
         .await
         .unwrap();
-    String::from_utf8(s.blobs.get(&msgs[0].blob_id).unwrap()).unwrap()
+    let mut raw = msgs[0].prefix.clone().unwrap_or_default();
+    raw.extend_from_slice(&s.blobs.get(&msgs[0].blob_id).unwrap());
+    String::from_utf8(raw).unwrap()
 }

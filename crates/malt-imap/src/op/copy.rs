@@ -122,8 +122,8 @@ pub(crate) async fn run(
 }
 
 /// COPY/MOVE between mailboxes of different accounts (a mailbox shared with the user, RFC 4314):
-/// the messages are appended to the destination as its owner's (the same blobs, the owner's
-/// quota), with the flags as the user sees them that the user may set there (see
+/// the messages are appended to the destination as its owner's (the same blobs and prefixes, the
+/// owner's quota), with the flags as the user sees them that the user may set there (see
 /// [`allowed_flags`]). A MOVE then flags the source messages `\Deleted` and expunges them as the
 /// source's owner: unlike a MOVE inside one account it is not one transaction (a failure after
 /// the append leaves the copies and the originals).
@@ -177,6 +177,7 @@ async fn across(
                 internal_date: m.internal_date,
                 meta: m.meta.clone(),
                 header: headers.remove(&m.uid),
+                prefix: m.prefix.clone(),
             }
         })
         .collect();

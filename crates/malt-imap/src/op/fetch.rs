@@ -145,6 +145,7 @@ async fn load_headers(
             save_date: 0,
             size: b.size,
             blob_id: String::new(),
+            prefix: None,
             thread_id: 0,
             meta,
         };
@@ -296,9 +297,9 @@ async fn load(
 const BLOB_BATCH: usize = 32;
 const BLOB_BATCH_OCTETS: u64 = 4 << 20;
 
-/// The messages of `rest` (in order, from the one needed now) whose octets to read together:
-/// their UIDs and blob ids. Shared by FETCH and SEARCH.
-pub(crate) fn read_ahead(rest: &[(u32, Uid)], messages: &HashMap<Uid, Message>) -> Vec<(Uid, String)> {
+/// The messages of `rest` (in order, from the one needed now) whose octets to read together.
+/// Shared by FETCH and SEARCH.
+pub(crate) fn read_ahead<'a>(rest: &[(u32, Uid)], messages: &'a HashMap<Uid, Message>) -> Vec<&'a Message> {
     let mut out = Vec::new();
     let mut octets = 0u64;
     for (_, uid) in rest {
@@ -309,7 +310,7 @@ pub(crate) fn read_ahead(rest: &[(u32, Uid)], messages: &HashMap<Uid, Message>) 
             break;
         }
         octets = octets.saturating_add(m.size);
-        out.push((m.uid, m.blob_id.clone()));
+        out.push(m);
     }
     out
 }
@@ -559,8 +560,8 @@ async fn fetch(
             }
             if want_blob && msg.is_some() && !raws.contains_key(&uid) {
                 let ahead = read_ahead(chunk.get(i..).unwrap_or_default(), &messages);
-                let (uids, ids): (Vec<Uid>, Vec<String>) = ahead.into_iter().unzip();
-                let read = match s.core.read_messages(ids).await {
+                let uids: Vec<Uid> = ahead.iter().map(|m| m.uid).collect();
+                let read = match s.core.read_messages(&ahead).await {
                     Ok(r) => r,
                     Err(e) => return Ok(Err(store_error(&e))),
                 };

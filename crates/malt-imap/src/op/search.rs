@@ -177,8 +177,8 @@ async fn evaluate(s: &Session, key: &SearchKey, with_meta: bool) -> Result<Vec<H
             }
             if raw_needed && messages.contains_key(&uid) && !raws.contains_key(&uid) {
                 let ahead = crate::op::fetch::read_ahead(chunk.get(i..).unwrap_or_default(), &messages);
-                let (uids, ids): (Vec<Uid>, Vec<String>) = ahead.into_iter().unzip();
-                if let Ok(read) = s.core.read_messages(ids).await {
+                let uids: Vec<Uid> = ahead.iter().map(|m| m.uid).collect();
+                if let Ok(read) = s.core.read_messages(&ahead).await {
                     raws.extend(uids.into_iter().zip(read).filter_map(|(u, r)| Some((u, r.ok()?))));
                 }
             }

@@ -12,10 +12,11 @@ pub(crate) async fn run(s: &mut Session, io: &mut Io, n: Option<u32>) -> io::Res
     let State::Transaction { maildrop } = &mut s.state else {
         return reply(io, &not_in_transaction()).await;
     };
+    let mailbox = maildrop.mailbox_id;
     if let Some(n) = n {
         let answer = match maildrop.index(n) {
             Ok(i) => match maildrop.entries.get_mut(i) {
-                Some(e) => proto::ok(&format!("{n} {}", pop3_size(&s.core, e).await)),
+                Some(e) => proto::ok(&format!("{n} {}", pop3_size(&s.core, mailbox, e).await)),
                 None => lookup_error(n, crate::state::Lookup::NoSuchMessage),
             },
             Err(e) => lookup_error(n, e),
@@ -28,7 +29,7 @@ pub(crate) async fn run(s: &mut Session, io: &mut Io, n: Option<u32>) -> io::Res
         if e.deleted {
             continue;
         }
-        let size = pop3_size(&s.core, e).await;
+        let size = pop3_size(&s.core, mailbox, e).await;
         count += 1;
         total += size;
         proto::push_line(&mut body, format!("{} {size}", i + 1).as_bytes());

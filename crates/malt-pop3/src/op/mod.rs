@@ -19,7 +19,7 @@ mod user;
 use std::io;
 
 use malt_core::AuthResult;
-use malt_store::{StoreError, UidSet};
+use malt_store::{MailboxId, StoreError, Uid, UidSet};
 
 use crate::proto::{self, Command, RespCode};
 use crate::session::{Io, Next, Session, send};
@@ -123,7 +123,7 @@ const SNAPSHOT_CHUNK: usize = 1000;
 /// The INBOX snapshot: every message by ascending UID (RFC 1939 §5: numbered 1..n for the session).
 /// Sizes come from the metadata computed at ingest (`MessageMeta::wire_size`), so opening the
 /// maildrop and STAT/LIST/UIDL read no blob; only rows stored before that field existed
-/// (`wire_size == 0` for a non-empty message) fall back to the blob, lazily, in [`pop3_size`].
+/// (`wire_size == 0` for a non-empty message) fall back to reading the message, lazily, in [`pop3_size`].
 async fn open_maildrop(s: &Session, account: malt_store::Account) -> Result<Maildrop, StoreError> {
     let inbox = s.core.mailbox_required(account.id, "INBOX").await?;
     let store = &s.core.storage().store;
@@ -147,7 +147,6 @@ async fn open_maildrop(s: &Session, account: malt_store::Account) -> Result<Mail
         entries.extend(messages.into_iter().map(|m| Entry {
             uid: m.uid,
             pop3_size: known_wire_size(m.size, m.meta.wire_size),
-            blob_id: m.blob_id,
             stored_size: m.size,
             deleted: false,
             gone: false,
@@ -169,16 +168,17 @@ fn known_wire_size(stored_size: u64, wire_size: u64) -> Option<u64> {
 }
 
 /// The POP3 size of `entry` (CRLF line ends): the one recorded at ingest, else computed once from the
-/// blob and cached. If the blob cannot be read (a message expunged and collected meanwhile), the stored
-/// size stands in.
-pub(crate) async fn pop3_size(core: &malt_core::MailCore, entry: &mut Entry) -> u64 {
+/// message (prefix and blob) and cached. If it cannot be read (a message expunged and collected
+/// meanwhile), the stored size stands in.
+pub(crate) async fn pop3_size(core: &malt_core::MailCore, mailbox: MailboxId, entry: &mut Entry) -> u64 {
     if let Some(n) = entry.pop3_size {
         return n;
     }
-    let n = match core.read_message(&entry.blob_id).await {
-        Ok(raw) => proto::pop3_size(&raw),
+    let n = match read_entry(core, mailbox, entry.uid).await {
+        Ok(Some(raw)) => proto::pop3_size(&raw),
+        Ok(None) => entry.stored_size,
         Err(e) => {
-            tracing::debug!(uid = entry.uid, error = %e, "blob unreadable, using the stored size");
+            tracing::debug!(uid = entry.uid, error = %e, "message unreadable, using the stored size");
             entry.stored_size
         }
     };
@@ -203,18 +203,28 @@ pub(crate) async fn read_numbered(s: &mut Session, n: u32) -> Result<Vec<u8>, Ve
         return Err(gone_error(n));
     }
     let failed = |e: StoreError| store_failure("Reading the message", &e);
-    let still_there = s
-        .core
-        .storage()
-        .store
-        .messages(mailbox, &UidSet::from_uids([entry.uid]))
-        .await
-        .map_err(failed)?;
-    if still_there.is_empty() {
+    let Some(raw) = read_entry(&s.core, mailbox, entry.uid).await.map_err(failed)? else {
         entry.gone = true;
         return Err(gone_error(n));
-    }
-    let raw = s.core.read_message(&entry.blob_id).await.map_err(failed)?;
+    };
     entry.pop3_size = Some(proto::pop3_size(&raw));
     Ok(raw)
+}
+
+/// The octets of message `uid` (its prefix and blob), or `None` when it is no longer in the
+/// mailbox.
+async fn read_entry(
+    core: &malt_core::MailCore,
+    mailbox: MailboxId,
+    uid: Uid,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let found = core
+        .storage()
+        .store
+        .messages(mailbox, &UidSet::from_uids([uid]))
+        .await?;
+    match found.first() {
+        Some(m) => core.read_message(m).await.map(Some),
+        None => Ok(None),
+    }
 }

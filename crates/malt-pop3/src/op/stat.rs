@@ -12,10 +12,11 @@ pub(crate) async fn run(s: &mut Session, io: &mut Io) -> io::Result<Next> {
     let State::Transaction { maildrop } = &mut s.state else {
         return reply(io, &not_in_transaction()).await;
     };
+    let mailbox = maildrop.mailbox_id;
     let (mut count, mut total) = (0u64, 0u64);
     for e in maildrop.entries.iter_mut().filter(|e| !e.deleted) {
         count += 1;
-        total += pop3_size(&s.core, e).await;
+        total += pop3_size(&s.core, mailbox, e).await;
     }
     reply(io, &proto::ok(&format!("{count} {total}"))).await
 }

@@ -109,9 +109,14 @@ pub trait Kit {
             .collect();
         let mut out = Vec::new();
         for m in store.messages(inbox.id, &UidSet::from_uids(uids)).await.unwrap() {
-            out.push(core.read_message(&m.blob_id).await.unwrap());
+            out.push(core.read_message(&m).await.unwrap());
         }
         out
+    }
+
+    /// How many blobs the blob store holds.
+    fn blob_count(&self) -> usize {
+        self.kit().core.storage().blobs.list().unwrap().len()
     }
 
     /// The messages of the test account (alice) as text.

@@ -1007,3 +1007,120 @@ pub(super) async fn header_blocks(storage: &Storage) {
             .is_empty()
     );
 }
+
+/// Prefixes (`Message::prefix`): several messages share one blob, each with its own prefix, kept
+/// at append, carried by COPY and MOVE; sizes and quota count prefix and blob; an empty prefix is
+/// none.
+pub(super) async fn prefixes(storage: &Storage) {
+    let s = &*storage.store;
+    let a = account(s, "prefix.test", "a").await;
+    let b = account(s, "prefix.test", "b").await;
+    let inbox = mailbox(s, a.id, "INBOX").await;
+    let arch = mailbox(s, a.id, "Archive").await;
+    let b_inbox = mailbox(s, b.id, "INBOX").await;
+    let base = new_message(storage, inbox.id, "prefixed", b"");
+    let blob_len = storage.blobs.get(&base.blob_id).unwrap().len() as u64;
+    let with = |m: &NewMessage, prefix: &[u8]| {
+        let mut m = m.clone();
+        m.size = blob_len + prefix.len() as u64;
+        let mut header = prefix.to_vec();
+        header.extend_from_slice(m.header.as_deref().unwrap());
+        m.header = Some(header);
+        m.prefix = Some(prefix.to_vec());
+        m
+    };
+    let p1 = with(&base, b"Delivered-To: a@prefix.test\r\n");
+    let p2 = with(
+        &base,
+        b"Delivered-To: a+tag@prefix.test\r\nReceived: by x; now\r\n",
+    );
+    let mut empty = base.clone();
+    empty.prefix = Some(Vec::new());
+    s.append(a.id, vec![p1.clone(), p2.clone(), empty, base.clone()])
+        .await
+        .unwrap();
+    let mut pb = with(&base, b"Delivered-To: b@prefix.test\r\n");
+    pb.mailbox_id = b_inbox.id;
+    s.append(b.id, vec![pb.clone()]).await.unwrap();
+
+    let msgs = s.messages(inbox.id, &UidSet::all()).await.unwrap();
+    assert_eq!(
+        msgs.iter().map(|m| m.prefix.clone()).collect::<Vec<_>>(),
+        vec![p1.prefix.clone(), p2.prefix.clone(), None, None],
+        "prefixes round-trip; an empty one is none"
+    );
+    assert!(msgs.iter().all(|m| m.blob_id == base.blob_id), "one blob for all");
+    assert_eq!(
+        msgs.iter().map(|m| m.size).collect::<Vec<_>>(),
+        vec![p1.size, p2.size, blob_len, blob_len]
+    );
+    assert_eq!(msgs[0].meta, p1.meta, "metadata round-trips beside the prefix");
+    let ids: Vec<String> = msgs.iter().map(Message::content_id).collect();
+    assert_eq!(
+        ids[2], base.blob_id,
+        "without a prefix the content id is the blob id"
+    );
+    assert_eq!(ids[2], ids[3]);
+    assert!(
+        ids[0] != ids[1] && ids[0] != ids[2] && ids[1] != ids[2],
+        "different prefixes on one blob are different contents: {ids:?}"
+    );
+    let b_msgs = s.messages(b_inbox.id, &UidSet::all()).await.unwrap();
+    assert_eq!(b_msgs[0].prefix, pb.prefix);
+    assert_eq!(
+        b_msgs[0].blob_id, base.blob_id,
+        "the blob is shared across accounts"
+    );
+
+    let total = p1.size + p2.size + 2 * blob_len;
+    assert_eq!(
+        s.quota(a.id).await.unwrap().used_bytes,
+        total,
+        "quota counts prefixes"
+    );
+    assert_eq!(mailbox(s, a.id, "INBOX").await.total_size, total);
+    assert_eq!(s.quota(b.id).await.unwrap().used_bytes, pb.size);
+    let blocks = s
+        .message_headers(inbox.id, &UidSet::from_uids([1]))
+        .await
+        .unwrap();
+    assert_eq!(Some(&blocks[0].header), p1.header.as_ref());
+    assert_eq!(blocks[0].size, p1.size);
+    let refs = s.referenced_blobs().await.unwrap();
+    assert_eq!(refs.iter().filter(|r| **r == base.blob_id).count(), 1);
+
+    // COPY and MOVE keep the prefix (and so the content id).
+    let c = s
+        .copy(a.id, inbox.id, &UidSet::from_uids([1, 3]), arch.id)
+        .await
+        .unwrap();
+    assert_eq!(c.mapping, vec![(1, 1), (3, 2)]);
+    let mv = s
+        .move_messages(a.id, inbox.id, &UidSet::from_uids([2]), arch.id)
+        .await
+        .unwrap();
+    assert_eq!(mv.mapping, vec![(2, 3)]);
+    let copies = s.messages(arch.id, &UidSet::all()).await.unwrap();
+    assert_eq!(
+        copies.iter().map(|m| m.prefix.clone()).collect::<Vec<_>>(),
+        vec![p1.prefix.clone(), None, p2.prefix.clone()],
+        "COPY and MOVE carry the prefix"
+    );
+    assert_eq!(
+        copies.iter().map(Message::content_id).collect::<Vec<_>>(),
+        vec![ids[0].clone(), ids[2].clone(), ids[1].clone()]
+    );
+    assert_eq!(
+        copies.iter().map(|m| m.size).collect::<Vec<_>>(),
+        vec![p1.size, blob_len, p2.size]
+    );
+    assert_eq!(
+        s.quota(a.id).await.unwrap().used_bytes,
+        total + p1.size + blob_len,
+        "a copy counts its prefix too; a move changes nothing"
+    );
+    assert_eq!(
+        mailbox(s, a.id, "Archive").await.total_size,
+        p1.size + blob_len + p2.size
+    );
+}

@@ -47,6 +47,7 @@ pub async fn run_all(storage: &Storage) {
     messages::flag_updates(storage).await;
     messages::copy_move(storage).await;
     messages::header_blocks(storage).await;
+    messages::prefixes(storage).await;
     messages::expunge_and_changes(storage).await;
     messages::mailbox_delete_releases(storage).await;
     messages::journal(storage).await;
@@ -161,6 +162,7 @@ fn new_message_threaded(
         internal_date: 1_700_000_000,
         meta,
         header: Some(raw[..header_end].to_vec()),
+        prefix: None,
     }
 }
 

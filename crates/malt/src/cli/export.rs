@@ -52,7 +52,7 @@ pub async fn run(g: &GlobalOpts, cmd: ExportCmd) -> anyhow::Result<()> {
             .messages(mb.id, &UidSet::from_uids(chunk.iter().copied()))
             .await?
         {
-            let raw = ctx.core.read_message(&m.blob_id).await?;
+            let raw = ctx.core.read_message(&m).await?;
             mbox::write(&mut out, &raw, m.internal_date)?;
             count += 1;
         }

@@ -153,6 +153,9 @@ pub struct Remote {
     pub tls: bool,
     /// The body had 8-bit octets and the server did not announce 8BITMIME (sent anyway).
     pub eight_bit_unannounced: bool,
+    /// The server announced DSN, so it was given NOTIFY/ORCPT/RET/ENVID and reports delivery
+    /// itself (RFC 3461 §6.2.3.2: no `relayed` notification is due then).
+    pub dsn: bool,
 }
 
 /// The result for one recipient.
@@ -474,6 +477,7 @@ impl Outbound {
                     addr: *addr,
                     tls: false,
                     eight_bit_unannounced: false,
+                    dsn: false,
                 };
                 let conn = match self.open(&target.host, *addr, route).await {
                     Ok(c) => c,
@@ -542,6 +546,7 @@ impl Outbound {
             addr: conn.addr(),
             tls: conn.is_tls(),
             eight_bit_unannounced: false,
+            dsn: conn.extensions().dsn,
         };
         match conn.send(env).await {
             Ok(sent) => {

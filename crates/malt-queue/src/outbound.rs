@@ -109,7 +109,9 @@ impl Transport for Outbound {
             .into_iter()
             .map(|r| {
                 let kind = match &r.outcome {
-                    Outcome::Delivered { .. } => ResultKind::Delivered { dsn_passed_on: false },
+                    Outcome::Delivered { .. } => ResultKind::Delivered {
+                        dsn_passed_on: r.remote.as_ref().is_some_and(|m| m.dsn),
+                    },
                     Outcome::TempFail { .. } => ResultKind::TempFail,
                     Outcome::PermFail { .. } => ResultKind::PermFail,
                 };

@@ -268,3 +268,46 @@ async fn a_delay_notice_is_sent_once() {
     assert!(whole.contains("Subject: Delayed Mail"), "{whole}");
     e.stop().await;
 }
+
+/// NOTIFY=SUCCESS (RFC 3461 §6.2.3.2): a next hop that announced DSN was given the NOTIFY
+/// parameter and reports the delivery itself, so no `relayed` notification comes from here; one
+/// that did not gets the sender a `relayed` DSN.
+#[tokio::test(flavor = "multi_thread")]
+async fn notify_success_gives_a_relayed_dsn_only_when_the_next_hop_has_no_dsn() {
+    let success = Some(malt_store::DsnNotify {
+        success: true,
+        ..malt_store::DsnNotify::default()
+    });
+    for hop_has_dsn in [true, false] {
+        let dns = dns().await;
+        let sink = SmtpSink::start(SinkOptions {
+            dsn: hop_has_dsn,
+            ..sink_opts(&[])
+        })
+        .await;
+        let c = remote_config(&dns, &sink, |_| {});
+        let mut e = env().await;
+        e.start(&c, outbound(&c));
+        e.enqueue(SENDER, &["user@remote.test"], BODY, success).await;
+        wait_for("the sink to get it", || async { sink.transactions().len() == 1 }).await;
+        wait_for("the queue to empty", || async { e.queue_len().await == 0 }).await;
+        let notify_given = sink.transactions()[0].rcpts[0]
+            .params
+            .iter()
+            .any(|p| p.eq_ignore_ascii_case("NOTIFY=SUCCESS"));
+        assert_eq!(notify_given, hop_has_dsn);
+        if hop_has_dsn {
+            // Give a wrongly queued DSN the time to be delivered before concluding there is none.
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            assert!(
+                e.inbox(SENDER).await.is_empty(),
+                "the next hop reports success itself"
+            );
+        } else {
+            wait_for("the relayed DSN", || async { e.inbox(SENDER).await.len() == 1 }).await;
+            let (status, _) = dsn_parts(&e.inbox(SENDER).await[0]);
+            assert!(status.contains("Action: relayed"), "{status}");
+        }
+        e.stop().await;
+    }
+}

@@ -139,6 +139,10 @@ pub struct SmtpConfig {
     /// Where mail to `<Postmaster>` (RFC 5321 §4.5.1) goes. Default none: `postmaster@` the host
     /// name's domain when it is a local domain, else the first local domain.
     pub postmaster: Option<String>,
+    /// Submission saves a copy of each submitted message, as sent, in the user's Sent mailbox
+    /// (RFC 6154 `\Sent`), for clients that do not save it themselves. Default false: clients
+    /// save their own copy (over IMAP), and a second one would be a duplicate.
+    pub save_sent: bool,
 }
 
 impl Default for SmtpConfig {
@@ -149,6 +153,7 @@ impl Default for SmtpConfig {
             max_errors: 20,
             max_messages_per_ip_per_minute: 60,
             postmaster: None,
+            save_sent: false,
         }
     }
 }

@@ -13,7 +13,8 @@
 //! 3. remote recipients, local ones whose delivery failed temporarily, and — when others succeeded —
 //!    local ones that failed permanently (the queue retries and reports them to the sender) are
 //!    queued together, as one queue entry, with this server's `Received:` line on top;
-//! 4. the reply: `250 2.0.0` when every recipient was delivered or queued; when every recipient
+//! 4. submission with `[smtp] save_sent`: a copy as sent in the user's Sent mailbox;
+//! 5. the reply: `250 2.0.0` when every recipient was delivered or queued; when every recipient
 //!    failed permanently, the first failure (e.g. `552 5.2.2`: the sender's MTA bounces, instead of
 //!    this server accepting and bouncing); `451 4.3.0` when queueing failed (the client retries;
 //!    local copies already delivered may then arrive twice, which is preferred to losing mail).
@@ -155,6 +156,9 @@ async fn smtp(s: &mut Session, tx: Transaction, body: Option<Vec<u8>>) {
             s.reply(&Reply::new(451, (4, 3, 0), "Temporary failure, try again later"));
             return;
         }
+    }
+    if s.mode == Mode::Submission && s.ctx.config.smtp.save_sent {
+        crate::submission::save_sent(s, &body).await;
     }
     s.reply(&Reply::new(
         250,

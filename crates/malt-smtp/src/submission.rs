@@ -72,3 +72,29 @@ async fn right(s: &Session, user: &Account, address: &str) -> Result<SenderRight
         Reply::new(451, (4, 3, 0), "Temporary lookup failure, try again later")
     })
 }
+
+/// `[smtp] save_sent`: a copy of the message as sent (fixed up and signed) goes to the user's
+/// `\Sent` mailbox (RFC 6154), flagged `\Seen`. A failure is logged, not answered: the message is
+/// already delivered or queued, and a refusal now would make the client send it again.
+pub(crate) async fn save_sent(s: &Session, body: &[u8]) {
+    let Some(user) = &s.user else {
+        return;
+    };
+    let sent = match s.core.storage().store.mailbox_list(user.id).await {
+        Ok(list) => list
+            .into_iter()
+            .find(|m| m.role == Some(malt_store::SpecialUse::Sent)),
+        Err(e) => {
+            tracing::warn!(user = %user.address, error = %e, "Sent mailbox lookup failed");
+            return;
+        }
+    };
+    let Some(sent) = sent else {
+        tracing::info!(user = %user.address, "no Sent mailbox: copy not saved");
+        return;
+    };
+    let seen = malt_store::Flags::new(malt_store::flag::SEEN, []);
+    if let Err(e) = s.core.append(user.id, sent.id, body, seen, None).await {
+        tracing::warn!(user = %user.address, error = %e, "saving the copy in Sent failed");
+    }
+}

@@ -267,3 +267,39 @@ with smtplib.SMTP_SSL("127.0.0.1", TLSPORT, context=ctx, timeout=10) as s:
         assert_eq!(mb.message_count, 0, "{}", mb.name);
     }
 }
+
+/// `[smtp] save_sent = true`: the message as sent (with the Message-ID and Date submission added)
+/// is also in alice's Sent mailbox, flagged \Seen; bob's copy is the same message.
+#[tokio::test]
+async fn save_sent_keeps_a_copy_as_sent_in_the_sent_mailbox() {
+    let env = start_sub(|c| c.smtp.save_sent = true).await;
+    env.add_account("bob@example.org", None).await;
+    let r = send(
+        &env,
+        "alice@example.org",
+        "From: alice@example.org\r\nTo: bob@example.org\r\nSubject: keep a copy\r\n\r\nhi\r\n",
+    )
+    .await;
+    assert!(r.starts_with("250 2.0.0 "), "{r}");
+    let store = &env.core.storage().store;
+    let sent = store
+        .mailbox_list(env.account.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.role == Some(malt_store::SpecialUse::Sent))
+        .unwrap();
+    let copies = store.messages(sent.id, &malt_store::UidSet::all()).await.unwrap();
+    assert_eq!(copies.len(), 1);
+    assert!(copies[0].flags.has(malt_store::flag::SEEN));
+    let copy = String::from_utf8(env.core.read_message(&copies[0]).await.unwrap()).unwrap();
+    assert!(copy.contains("Subject: keep a copy"), "{copy}");
+    let id = fields(&copy, "Message-ID");
+    assert_eq!(id.len(), 1, "the Message-ID submission added: {copy}");
+    assert!(
+        bobs_last(&env).await.contains(id[0]),
+        "the same message went to bob"
+    );
+    let inbox = store.mailbox_get(env.account.id, "INBOX").await.unwrap().unwrap();
+    assert_eq!(inbox.message_count, 0);
+}

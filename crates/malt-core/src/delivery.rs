@@ -38,14 +38,17 @@
 //! that account; it still counts as delivered (the sender must not retry). The check is per account,
 //! so an address and its alias, or a group containing a member also named directly, store one copy.
 //!
-//! Seams for later slices: Sieve filtering goes between steps 1 and 3 and may use
-//! [`MailCore::authenticate_sender`]'s results.
+//! User filters ([`crate::filter`], the Sieve issue's seam): per account, after duplicate
+//! suppression, the configured [`crate::filter::DeliveryFilter`] decides the copy's mailboxes and
+//! flags, or discards it; without one, or when it keeps, the copy goes to INBOX. It sees the
+//! message as received, the envelope and the MX's sender-authentication results.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use malt_store::{Appended, Flags, StoreError};
 
+use crate::filter::{FilterDecision, FilterInput};
 use crate::mail::{MailCore, StoredBlob};
 use crate::sender_auth::{self, AuthInput, AuthResults};
 use crate::{dedup, directory};
@@ -182,6 +185,52 @@ impl SharedBlob<'_> {
     }
 }
 
+/// Mailbox names without repeats, in order (a filter may name one twice; RFC 5228 §4.1: once).
+fn dedup_targets(targets: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(targets.len());
+    for t in targets {
+        let same =
+            |o: &String| *o == t || (o.eq_ignore_ascii_case("INBOX") && t.eq_ignore_ascii_case("INBOX"));
+        if !out.iter().any(same) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+impl MailCore {
+    /// Appends one account's copy to the mailbox `name`, or to INBOX when `name` does not exist
+    /// (a filter naming a missing mailbox loses nothing), storing the shared blob on first use.
+    async fn deliver_into(
+        &self,
+        account: &malt_store::Account,
+        name: &str,
+        blob: &mut SharedBlob<'_>,
+        prefix: &[u8],
+        flags: &Flags,
+        received_at: i64,
+    ) -> Result<Appended, StoreError> {
+        let store = &self.storage().store;
+        let mailbox = match store.mailbox_get(account.id, name).await? {
+            Some(m) => m,
+            None => store
+                .mailbox_get(account.id, "INBOX")
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("INBOX of {}", account.address)))?,
+        };
+        let stored = blob.get(self).await?;
+        self.append_prefixed(
+            account.id,
+            mailbox.id,
+            stored,
+            prefix,
+            flags.clone(),
+            Some(received_at),
+        )
+        .await
+    }
+}
+
 /// What a RCPT-time check found for a local address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecipientCheck {
@@ -255,7 +304,6 @@ impl MailCore {
             .as_ref()
             .and_then(|_| sender_auth::strip_own_results(raw, &env.hostname));
         let raw = stripped.as_deref().unwrap_or(raw);
-        let ar = auth.as_ref().map(|a| a.header.as_str());
         let dedup_key = if self.delivery_options().dedup_window_secs > 0 {
             dedup::message_key(raw)
         } else {
@@ -265,7 +313,7 @@ impl MailCore {
         let mut out = Vec::with_capacity(recipients.len());
         for rcpt in recipients {
             out.push(
-                self.deliver_one(env, rcpt, &mut blob, ar, dedup_key.as_deref())
+                self.deliver_one(env, rcpt, &mut blob, auth.as_ref(), dedup_key.as_deref())
                     .await,
             );
         }
@@ -277,9 +325,10 @@ impl MailCore {
         env: &Envelope,
         rcpt: &str,
         blob: &mut SharedBlob<'_>,
-        ar: Option<&str>,
+        auth: Option<&AuthResults>,
         dedup_key: Option<&str>,
     ) -> Outcome {
+        let ar = auth.map(|a| a.header.as_str());
         let store = self.storage().store.clone();
         let resolved = match directory::resolve(store.as_ref(), rcpt).await {
             Ok(r) => r,
@@ -294,7 +343,7 @@ impl MailCore {
         let headers = trace_headers_with(env, rcpt, ar);
         let mut delivered = Vec::new();
         let mut failure = None;
-        let mut duplicates = 0usize;
+        let mut not_stored = 0usize;
         let window = self.delivery_options().dedup_window_secs;
         for r in resolved {
             if let Some(key) = dedup_key
@@ -302,31 +351,56 @@ impl MailCore {
             {
                 tracing::info!(account = %r.account.address, id = %env.id, message_id = key, "duplicate suppressed");
                 metrics::counter!("malt_deliveries_duplicate_total").increment(1);
-                duplicates += 1;
+                not_stored += 1;
                 continue;
             }
-            let result = match store.mailbox_get(r.account.id, "INBOX").await {
-                Ok(Some(inbox)) => match blob.get(self).await {
-                    Ok(stored) => {
-                        self.append_prefixed(
-                            r.account.id,
-                            inbox.id,
-                            stored,
-                            headers.as_bytes(),
-                            Flags::default(),
-                            Some(env.received_at),
-                        )
-                        .await
-                    }
-                    Err(e) => Err(e),
-                },
-                Ok(None) => Err(StoreError::NotFound(format!("INBOX of {}", r.account.address))),
-                Err(e) => Err(e),
+            // The seam for user filters (crate::filter): INBOX unless a filter files or discards.
+            let decision = match &self.delivery_options().filter {
+                Some(f) => {
+                    let raw = blob.raw;
+                    f.decide(FilterInput {
+                        account: &r.account,
+                        envelope: env,
+                        recipient: rcpt,
+                        tag: r.tag.as_deref(),
+                        message: raw,
+                        auth,
+                    })
+                    .await
+                }
+                None => FilterDecision::Keep,
             };
+            let (targets, flags) = match decision {
+                FilterDecision::Keep => (vec!["INBOX".to_owned()], Flags::default()),
+                FilterDecision::FileInto { mailboxes, flags } => (mailboxes, flags),
+                FilterDecision::Discard => {
+                    tracing::info!(account = %r.account.address, id = %env.id, "discarded by filter");
+                    not_stored += 1;
+                    continue;
+                }
+            };
+            let mut result = Ok(Vec::new());
+            for target in dedup_targets(targets) {
+                let appended = self
+                    .deliver_into(
+                        &r.account,
+                        &target,
+                        blob,
+                        headers.as_bytes(),
+                        &flags,
+                        env.received_at,
+                    )
+                    .await;
+                match (appended, &mut result) {
+                    (Ok(a), Ok(list)) => list.push(a),
+                    (Err(e), Ok(_)) => result = Err(e),
+                    (_, Err(_)) => {}
+                }
+            }
             match result {
-                Ok(a) => {
+                Ok(mut a) => {
                     metrics::counter!("malt_deliveries_total").increment(1);
-                    delivered.push(a);
+                    delivered.append(&mut a);
                 }
                 Err(e) => {
                     if let Some(key) = dedup_key {
@@ -345,7 +419,7 @@ impl MailCore {
         }
         match (delivered.is_empty(), failure) {
             (true, Some(f)) => f,
-            (true, None) if duplicates > 0 => Outcome::Delivered(delivered),
+            (true, None) if not_stored > 0 => Outcome::Delivered(delivered),
             (true, None) => Outcome::TempFail,
             (false, _) => Outcome::Delivered(delivered),
         }

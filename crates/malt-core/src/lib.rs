@@ -7,6 +7,7 @@
 //! - [`dedup`]: duplicate suppression by Message-ID per account;
 //! - [`delivery`]: the delivery pipeline (trace headers, per-recipient outcomes) for LMTP/SMTP;
 //! - [`dkim`]: DKIM key generation and signing of outgoing mail;
+//! - [`filter`]: the seam where user filters (Sieve) decide each account's copy at delivery;
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
 //! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
 //! - [`queue`]: putting a message into the durable outbound queue;
@@ -23,6 +24,7 @@ pub mod dedup;
 pub mod delivery;
 pub mod directory;
 pub mod dkim;
+pub mod filter;
 pub mod ingest;
 pub mod mail;
 pub mod queue;

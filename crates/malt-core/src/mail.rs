@@ -58,6 +58,8 @@ pub struct DeliveryOptions {
     pub dedup_window_secs: u64,
     /// Whether [`MailCore::dkim_sign`] signs (`[mail_auth] dkim_sign`).
     pub dkim_sign: bool,
+    /// Decides each account's copy at final delivery ([`crate::filter`]); `None`: everything to INBOX.
+    pub filter: Option<Arc<dyn crate::filter::DeliveryFilter>>,
 }
 
 impl Default for DeliveryOptions {
@@ -67,6 +69,7 @@ impl Default for DeliveryOptions {
             sender_auth: None,
             dedup_window_secs: 0,
             dkim_sign: true,
+            filter: None,
         }
     }
 }

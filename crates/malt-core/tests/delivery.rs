@@ -491,3 +491,98 @@ async fn size_limit_and_quota_count_the_trace_headers() {
     assert_eq!(out, [Outcome::OverQuota { permanent: true }]);
     assert_eq!(inbox_count(&core, "bob@mail.test").await, 0);
 }
+
+/// A filter in the style of a user's Sieve script: `[list]` subjects to Archive flagged, into a
+/// mailbox that does not exist (INBOX then), spam discarded, the rest kept. It records what it saw.
+#[derive(Debug, Default)]
+struct SubjectFilter {
+    seen: std::sync::Mutex<Vec<(String, String, Option<String>)>>,
+}
+
+impl malt_core::filter::DeliveryFilter for SubjectFilter {
+    fn decide<'a>(
+        &'a self,
+        input: malt_core::filter::FilterInput<'a>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = malt_core::filter::FilterDecision> + Send + 'a>>
+    {
+        use malt_core::filter::FilterDecision as D;
+        Box::pin(async move {
+            let text = String::from_utf8_lossy(input.message).to_string();
+            self.seen.lock().unwrap().push((
+                input.account.address.clone(),
+                input.recipient.to_owned(),
+                input.tag.map(str::to_owned),
+            ));
+            if text.contains("Subject: [list]") {
+                D::FileInto {
+                    mailboxes: vec!["Archive".into(), "Archive".into(), "No Such Box".into()],
+                    flags: malt_store::Flags::new(malt_store::flag::FLAGGED, []),
+                }
+            } else if text.contains("Subject: spam") {
+                D::Discard
+            } else {
+                D::Keep
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_filter_files_discards_or_keeps_each_accounts_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let filter = Arc::new(SubjectFilter::default());
+    let core = MailCore::new(common::storage(&dir).await, MailSettings::default()).with_delivery_options(
+        DeliveryOptions {
+            filter: Some(filter.clone()),
+            ..DeliveryOptions::default()
+        },
+    );
+    let bob = common::account(core.storage(), "bob@mail.test", "pw").await;
+    let env = plain_envelope();
+    let to = |a: &str| vec![a.to_owned()];
+    let list = b"From: l@example.org\r\nSubject: [list] news\r\n\r\nx\r\n";
+    let spam = b"From: s@example.org\r\nSubject: spam\r\n\r\nx\r\n";
+    let plain = b"From: p@example.org\r\nSubject: hello\r\n\r\nx\r\n";
+    for (msg, rcpt) in [
+        (&list[..], "bob+lists@mail.test"),
+        (spam, "bob@mail.test"),
+        (plain, "bob@mail.test"),
+    ] {
+        let out = core.deliver_message(&env, &to(rcpt), msg).await;
+        assert!(matches!(out[0], Outcome::Delivered(_)), "{out:?}");
+    }
+    let store = &core.storage().store;
+    let archive = core.mailbox_required(bob.id, "Archive").await.unwrap();
+    let filed = store
+        .messages(archive.id, &malt_store::UidSet::all())
+        .await
+        .unwrap();
+    assert_eq!(filed.len(), 1, "named twice, filed once");
+    assert!(filed[0].flags.has(malt_store::flag::FLAGGED));
+    let inbox = store
+        .messages(inbox(&core, "bob@mail.test").await.id, &malt_store::UidSet::all())
+        .await
+        .unwrap();
+    assert_eq!(
+        inbox.len(),
+        2,
+        "the missing mailbox fell back to INBOX, plus the kept one; spam discarded"
+    );
+    assert_eq!(inbox[0].blob_id, filed[0].blob_id, "one blob for both copies");
+    assert!(inbox[0].flags.has(malt_store::flag::FLAGGED));
+    let kept = String::from_utf8(core.read_message(&inbox[1]).await.unwrap()).unwrap();
+    assert!(
+        kept.contains("Subject: hello") && kept.contains("Delivered-To: bob@mail.test"),
+        "{kept}"
+    );
+    let seen = filter.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(
+        seen[0],
+        (
+            "bob@mail.test".to_owned(),
+            "bob+lists@mail.test".to_owned(),
+            Some("lists".to_owned())
+        )
+    );
+}

@@ -176,6 +176,8 @@ fn delivery_options(config: &Config) -> DeliveryOptions {
         sender_auth,
         dedup_window_secs: config.delivery.dedup_window_secs,
         dkim_sign: config.mail_auth.dkim_sign,
+        // The Sieve engine plugs in here (crate::filter in malt-core).
+        filter: None,
     }
 }
 

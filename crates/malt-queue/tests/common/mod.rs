@@ -159,7 +159,12 @@ impl Env {
         let account = s.store.account_by_address(address).await.unwrap().unwrap();
         let inbox = s.store.mailbox_get(account.id, "INBOX").await.unwrap().unwrap();
         let msgs = s.store.messages(inbox.id, &UidSet::all()).await.unwrap();
-        msgs.iter().map(|m| s.blobs.get(&m.blob_id).unwrap()).collect()
+        let mut out = Vec::with_capacity(msgs.len());
+        for m in &msgs {
+            // The message as clients see it: its trace headers (prefix) and its blob.
+            out.push(self.core.read_message(m).await.unwrap());
+        }
+        out
     }
 
     pub async fn queue_len(&self) -> usize {

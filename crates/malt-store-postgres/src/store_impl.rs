@@ -519,6 +519,27 @@ async fn metadata_usage_of(tx: &Tx<'_>, account: AccountId) -> Result<MetadataUs
 }
 
 impl PgStore {
+    /// The rows of `select` (a query on `messages` whose WHERE ends with `mailbox_id = $1`) for
+    /// the messages of `mailbox` whose UIDs are in `uids`, by ascending UID, in one query; one
+    /// prepared statement per query and shape of the UID filter ([`UidFilter`]).
+    async fn rows_in(
+        &self,
+        select: &str,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        what: &'static str,
+    ) -> Result<Vec<Row>> {
+        let Some(f) = UidFilter::new(uids) else {
+            return Ok(Vec::new());
+        };
+        let client = self.client().await?;
+        let sql = format!("{select}{} ORDER BY uid", f.sql(2));
+        let st = client.prepare_cached(&sql).await.map_err(|e| pg_err(e, what))?;
+        let mut params: Vec<Param<'_>> = vec![&mailbox];
+        params.extend(f.params());
+        client.query(&st, &params).await.map_err(|e| pg_err(e, what))
+    }
+
     /// Writes the journal rows and queues the NOTIFY (one statement), commits and wakes the
     /// local change feed.
     async fn commit(&self, tx: Tx<'_>, account: AccountId, modseq: u64, changes: Vec<Change>) -> Result<()> {
@@ -1917,71 +1938,37 @@ impl Store for PgStore {
     }
 
     async fn message_summaries_in(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<MessageSummary>> {
-        let Some(f) = UidFilter::new(uids) else {
-            return Ok(Vec::new());
-        };
-        let client = self.client().await?;
-        let sql = format!(
-            "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = $1{} ORDER BY uid",
-            f.sql(2)
-        );
-        let st = client
-            .prepare_cached(&sql)
-            .await
-            .map_err(|e| pg_err(e, "messages"))?;
-        let mut params: Vec<Param<'_>> = vec![&mailbox];
-        params.extend(f.params());
-        let rows = client
-            .query(&st, &params)
-            .await
-            .map_err(|e| pg_err(e, "messages"))?;
+        let rows = self
+            .rows_in(
+                "SELECT uid, flags, keywords, modseq FROM messages WHERE mailbox_id = $1",
+                mailbox,
+                uids,
+                "messages",
+            )
+            .await?;
         Ok(rows.iter().map(summary_from_row).collect())
     }
 
     async fn messages(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<Message>> {
-        let Some(f) = UidFilter::new(uids) else {
-            return Ok(Vec::new());
-        };
-        let client = self.client().await?;
         // The only read of the metadata table.
-        let sql = format!(
+        let select = format!(
             "SELECT {MESSAGE_COLS} FROM messages m JOIN message_meta mm ON mm.message_id = m.id \
-             WHERE m.mailbox_id = $1{} ORDER BY m.uid",
-            f.sql(2)
+             WHERE m.mailbox_id = $1"
         );
-        let st = client
-            .prepare_cached(&sql)
-            .await
-            .map_err(|e| pg_err(e, "messages"))?;
-        let mut params: Vec<Param<'_>> = vec![&mailbox];
-        params.extend(f.params());
-        let rows = client
-            .query(&st, &params)
-            .await
-            .map_err(|e| pg_err(e, "messages"))?;
+        let rows = self.rows_in(&select, mailbox, uids, "messages").await?;
         rows.iter().map(message_from_row).collect()
     }
 
     async fn message_headers(&self, mailbox: MailboxId, uids: &UidSet) -> Result<Vec<HeaderBlock>> {
-        let Some(f) = UidFilter::new(uids) else {
-            return Ok(Vec::new());
-        };
-        let client = self.client().await?;
-        let sql = format!(
-            "SELECT m.uid, m.size, m.internal_date, h.header FROM messages m \
-             JOIN message_headers h ON h.message_id = m.id WHERE m.mailbox_id = $1{} ORDER BY m.uid",
-            f.sql(2)
-        );
-        let st = client
-            .prepare_cached(&sql)
-            .await
-            .map_err(|e| pg_err(e, "message headers"))?;
-        let mut params: Vec<Param<'_>> = vec![&mailbox];
-        params.extend(f.params());
-        let rows = client
-            .query(&st, &params)
-            .await
-            .map_err(|e| pg_err(e, "message headers"))?;
+        let rows = self
+            .rows_in(
+                "SELECT m.uid, m.size, m.internal_date, h.header FROM messages m \
+                 JOIN message_headers h ON h.message_id = m.id WHERE m.mailbox_id = $1",
+                mailbox,
+                uids,
+                "message headers",
+            )
+            .await?;
         rows.iter()
             .map(|r| {
                 let uid: i64 = r.try_get(0).map_err(|e| pg_err(e, "message headers"))?;

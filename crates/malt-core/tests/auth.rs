@@ -146,32 +146,28 @@ async fn cache_hit_avoids_argon2() {
     let dir = tempfile::tempdir().unwrap();
     let s = common::storage(&dir).await;
     let carol = common::account(&s, "carol@example.org", "unused").await;
-    // A realistic (default-cost) hash, so the difference is measurable.
+    // A realistic (default-cost) hash. That a hit runs no argon2 is shown by the verification
+    // counter, not by timing (timings depend on the machine's load).
     let real = malt_core::auth::password::hash("expensive").unwrap();
     s.store.account_set_password(carol.id, &real).await.unwrap();
     let auth = Authenticator::new(s.store.clone(), settings());
     let from = ip("192.0.2.5");
 
-    let t = std::time::Instant::now();
     assert!(matches!(
         auth.authenticate("carol@example.org", "expensive", from).await,
         AuthResult::Ok { .. }
     ));
-    let first = t.elapsed();
     assert_eq!(auth.argon2_verifications(), 1);
 
-    let t = std::time::Instant::now();
     assert!(matches!(
         auth.authenticate("Carol@example.org", "expensive", from).await,
         AuthResult::Ok { .. }
     ));
-    let second = t.elapsed();
     assert_eq!(
         auth.argon2_verifications(),
         1,
         "the second login must be a cache hit"
     );
-    assert!(second * 10 < first, "cache hit {second:?} vs argon2 {first:?}");
 
     // A wrong password is not a cache hit.
     assert_eq!(

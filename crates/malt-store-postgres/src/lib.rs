@@ -102,6 +102,18 @@ impl PgStore {
     }
 }
 
+/// A read-only transaction on one snapshot (REPEATABLE READ): several reads that must agree with
+/// each other (a mailbox's changes, the queue with its recipients, the consistency check).
+async fn snapshot(client: &mut deadpool_postgres::Object) -> Result<deadpool_postgres::Transaction<'_>> {
+    client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(|e| pg_err(e, "transaction"))
+}
+
 /// Opens a [`Storage`] on PostgreSQL with blobs under `blob_dir` (poll interval 2 s).
 pub async fn open_storage(url: &str, pool_size: usize, blob_dir: impl Into<PathBuf>) -> Result<Storage> {
     let blobs = BlobStore::open(blob_dir)?;

@@ -2205,13 +2205,7 @@ impl Store for PgStore {
         let mut client = self.client().await?;
         // One snapshot for the three reads, so they agree with each other; the reads are
         // pipelined (one round trip).
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(|e| pg_err(e, "transaction"))?;
+        let tx = crate::snapshot(&mut client).await?;
         let since = to_i64(since);
         let st_mb = prep(
             &tx,
@@ -2593,13 +2587,7 @@ impl Store for PgStore {
 
     async fn check_consistency(&self) -> Result<CheckReport> {
         let mut client = self.client().await?;
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(|e| pg_err(e, "transaction"))?;
+        let tx = crate::snapshot(&mut client).await?;
         let counts = tx
             .query_one(
                 "SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM mailboxes), \

@@ -290,13 +290,7 @@ impl PgStore {
     pub(super) async fn queue_list_impl(&self) -> Result<Vec<QueuedMessage>> {
         let mut client = self.client().await?;
         // One snapshot for both reads: no recipient without its message, or the reverse.
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(|e| pg_err(e, "transaction"))?;
+        let tx = crate::snapshot(&mut client).await?;
         let rows = tx
             .query(
                 &format!("SELECT {QM_COLS} FROM queue_messages ORDER BY created_at, id"),

@@ -94,7 +94,7 @@ fn object_from_row(r: &Row<'_>) -> rusqlite::Result<DavObject> {
     })
 }
 
-fn collection_row(tx: &Transaction<'_>, id: DavCollectionId) -> R<Option<DavCollection>> {
+pub(crate) fn collection_row(tx: &Transaction<'_>, id: DavCollectionId) -> R<Option<DavCollection>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {COLLECTION_COLS} FROM dav_collections WHERE id = ?1"
@@ -215,10 +215,6 @@ pub(crate) fn collection_get(
         ))?
         .query_row(params![account, name], collection_from_row)
         .optional()?)
-}
-
-pub(crate) fn collection_by_id(tx: &Transaction<'_>, id: DavCollectionId) -> R<Option<DavCollection>> {
-    collection_row(tx, id)
 }
 
 pub(crate) fn collection_update(
@@ -473,17 +469,28 @@ pub(crate) fn object_move(tx: &Transaction<'_>, account: AccountId, m: &MoveRequ
     }))
 }
 
+/// The object of the collection whose `column` (`name` or `uid`, both unique per collection)
+/// is `value`.
+fn object_where(
+    tx: &Transaction<'_>,
+    collection: DavCollectionId,
+    column: &str,
+    value: &str,
+) -> R<Option<DavObject>> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {OBJECT_COLS} FROM {OBJECT_FROM} WHERE o.collection_id = ?1 AND o.{column} = ?2"
+        ))?
+        .query_row(params![collection, value], object_from_row)
+        .optional()?)
+}
+
 pub(crate) fn object_get(
     tx: &Transaction<'_>,
     collection: DavCollectionId,
     name: &str,
 ) -> R<Option<DavObject>> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {OBJECT_COLS} FROM {OBJECT_FROM} WHERE o.collection_id = ?1 AND o.name = ?2"
-        ))?
-        .query_row(params![collection, name], object_from_row)
-        .optional()?)
+    object_where(tx, collection, "name", name)
 }
 
 pub(crate) fn object_by_uid(
@@ -491,12 +498,7 @@ pub(crate) fn object_by_uid(
     collection: DavCollectionId,
     uid: &str,
 ) -> R<Option<DavObject>> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {OBJECT_COLS} FROM {OBJECT_FROM} WHERE o.collection_id = ?1 AND o.uid = ?2"
-        ))?
-        .query_row(params![collection, uid], object_from_row)
-        .optional()?)
+    object_where(tx, collection, "uid", uid)
 }
 
 pub(crate) fn object_multiget(

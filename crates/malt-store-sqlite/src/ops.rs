@@ -1869,7 +1869,7 @@ impl Store for SqliteStore {
     }
 
     async fn dav_collection_by_id(&self, id: DavCollectionId) -> Result<Option<DavCollection>> {
-        self.read(move |tx| crate::dav::collection_by_id(tx, id)).await
+        self.read(move |tx| crate::dav::collection_row(tx, id)).await
     }
 
     async fn dav_collection_update(

@@ -8,14 +8,14 @@
 //! §7.7).
 
 use crate::error::{DavXmlError, Result};
-use crate::name::{CALDAV, DAV};
+use crate::name::CALDAV;
 use crate::reader::Limits;
 use crate::time::parse_utc;
 use crate::tree::Element;
 
-use super::hrefs;
 use super::propfind::PropRequest;
 use super::textmatch::{Dialect, ParamFilter, TextMatch, name_attr, param_filter, text_match};
+use super::{multiget, prop_and_data};
 
 /// A `time-range` (RFC 4791 §9.9): Unix seconds; at least one bound, the end after the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,26 +274,8 @@ pub struct CalendarMultiget {
     pub hrefs: Vec<String>,
 }
 
-/// The selection of a report and, when its `DAV:prop` holds one, the `data` element parsed by
-/// `parse` (`calendar-data` or `address-data`).
-pub(crate) fn prop_and_data<T>(
-    report: &Element,
-    limits: &Limits,
-    data_ns: &str,
-    data_local: &str,
-    parse: fn(&Element) -> Result<T>,
-) -> Result<(Option<PropRequest>, Option<T>)> {
-    let prop = PropRequest::from_parent(report, limits)?;
-    let data = report
-        .child(DAV, "prop")
-        .and_then(|p| p.child(data_ns, data_local))
-        .map(parse)
-        .transpose()?;
-    Ok((prop, data))
-}
-
 pub(crate) fn calendar_query(e: &Element, limits: &Limits) -> Result<CalendarQuery> {
-    let (prop, calendar_data) = prop_and_data(e, limits, CALDAV, "calendar-data", calendar_data_request)?;
+    let (prop, calendar_data) = prop_and_data(e, limits, (CALDAV, "calendar-data"), calendar_data_request)?;
     let filter = e
         .child(CALDAV, "filter")
         .ok_or_else(|| DavXmlError::invalid("calendar-query", "no filter"))?;
@@ -327,11 +309,13 @@ pub(crate) fn calendar_query(e: &Element, limits: &Limits) -> Result<CalendarQue
 }
 
 pub(crate) fn calendar_multiget(e: &Element, limits: &Limits) -> Result<CalendarMultiget> {
-    let (prop, calendar_data) = prop_and_data(e, limits, CALDAV, "calendar-data", calendar_data_request)?;
-    let hrefs = hrefs(e, limits)?;
-    if hrefs.is_empty() {
-        return Err(DavXmlError::invalid("calendar-multiget", "no href"));
-    }
+    let (prop, calendar_data, hrefs) = multiget(
+        e,
+        limits,
+        (CALDAV, "calendar-data"),
+        calendar_data_request,
+        "calendar-multiget",
+    )?;
     Ok(CalendarMultiget {
         prop,
         calendar_data,

@@ -6,11 +6,10 @@ use crate::name::CARDDAV;
 use crate::reader::Limits;
 use crate::tree::Element;
 
-use super::caldav::{Selection, prop_and_data};
-use super::hrefs;
-use super::nresults;
+use super::caldav::Selection;
 use super::propfind::PropRequest;
 use super::textmatch::{Dialect, ParamFilter, TextMatch, name_attr, param_filter, text_match};
+use super::{multiget, nresults, prop_and_data};
 
 /// A `CARDDAV:prop` of `address-data` (§10.4.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,7 +138,7 @@ pub struct AddressbookMultiget {
 }
 
 pub(crate) fn addressbook_query(e: &Element, limits: &Limits) -> Result<AddressbookQuery> {
-    let (prop, address_data) = prop_and_data(e, limits, CARDDAV, "address-data", address_data_request)?;
+    let (prop, address_data) = prop_and_data(e, limits, (CARDDAV, "address-data"), address_data_request)?;
     let filter = e
         .child(CARDDAV, "filter")
         .ok_or_else(|| DavXmlError::invalid("addressbook-query", "no filter"))?;
@@ -163,11 +162,13 @@ pub(crate) fn addressbook_query(e: &Element, limits: &Limits) -> Result<Addressb
 }
 
 pub(crate) fn addressbook_multiget(e: &Element, limits: &Limits) -> Result<AddressbookMultiget> {
-    let (prop, address_data) = prop_and_data(e, limits, CARDDAV, "address-data", address_data_request)?;
-    let hrefs = hrefs(e, limits)?;
-    if hrefs.is_empty() {
-        return Err(DavXmlError::invalid("addressbook-multiget", "no href"));
-    }
+    let (prop, address_data, hrefs) = multiget(
+        e,
+        limits,
+        (CARDDAV, "address-data"),
+        address_data_request,
+        "addressbook-multiget",
+    )?;
     Ok(AddressbookMultiget {
         prop,
         address_data,

@@ -2,12 +2,12 @@
 //! properties to set on the new collection, among them `DAV:resourcetype` (what kind of
 //! collection, RFC 5689 §3; RFC 6352 §6.3.1 for address books).
 
-use crate::error::{DavXmlError, Result};
+use crate::error::Result;
 use crate::name::{CALDAV, DAV, Name};
 use crate::reader::Limits;
 use crate::tree::Element;
 
-use super::{is_blank, root};
+use super::{is_blank, props_in, root};
 
 /// The properties of an extended MKCOL body (root `DAV:mkcol`); an empty body sets none.
 pub fn parse_mkcol(body: &[u8], limits: &Limits) -> Result<Vec<Element>> {
@@ -30,18 +30,7 @@ fn parse_set(
         return Ok(Vec::new());
     }
     let e = root(body, limits, ns, local, what)?;
-    let mut props = Vec::new();
-    for set in e.children_named(DAV, "set") {
-        for prop in set.children_named(DAV, "prop") {
-            for p in prop.elements() {
-                if props.len() >= limits.max_props {
-                    return Err(DavXmlError::TooManyProps(limits.max_props));
-                }
-                props.push(p.clone());
-            }
-        }
-    }
-    Ok(props)
+    props_in(e.children_named(DAV, "set"), limits, |_, p| p.clone())
 }
 
 /// The resource types a `DAV:resourcetype` element lists (e.g. `DAV:collection`,
@@ -54,6 +43,7 @@ pub fn resource_types(resourcetype: &Element) -> Vec<Name> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::DavXmlError;
     use crate::name::CARDDAV;
 
     /// RFC 4791 §5.3.1.2: MKCALENDAR with a display name, a description in a language, a

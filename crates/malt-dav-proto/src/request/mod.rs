@@ -64,6 +64,59 @@ pub(crate) fn prop_names(prop: &Element, limits: &Limits) -> Result<Vec<Name>> {
     Ok(names)
 }
 
+/// The property elements in the `DAV:prop` children of `containers` (`DAV:set`, `DAV:remove`),
+/// in document order, each mapped by `f` (given its container), at most [`Limits::max_props`].
+pub(crate) fn props_in<'a, T>(
+    containers: impl Iterator<Item = &'a Element>,
+    limits: &Limits,
+    f: impl Fn(&'a Element, &'a Element) -> T,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for container in containers {
+        for p in container.children_named(DAV, "prop").flat_map(Element::elements) {
+            if out.len() >= limits.max_props {
+                return Err(DavXmlError::TooManyProps(limits.max_props));
+            }
+            out.push(f(container, p));
+        }
+    }
+    Ok(out)
+}
+
+/// What a multiget report (RFC 4791 §7.9, RFC 6352 §8.7) holds: the selection, the data
+/// element of its `DAV:prop` parsed by `parse`, and at least one href.
+pub(crate) fn multiget<T>(
+    report: &Element,
+    limits: &Limits,
+    data: (&str, &str),
+    parse: fn(&Element) -> Result<T>,
+    what: &'static str,
+) -> Result<(Option<PropRequest>, Option<T>, Vec<String>)> {
+    let (prop, data) = prop_and_data(report, limits, data, parse)?;
+    let hrefs = hrefs(report, limits)?;
+    if hrefs.is_empty() {
+        return Err(DavXmlError::invalid(what, "no href"));
+    }
+    Ok((prop, data, hrefs))
+}
+
+/// The selection of a report and, when its `DAV:prop` holds one, the data element `data`
+/// (`calendar-data` or `address-data`) parsed by `parse`.
+pub(crate) fn prop_and_data<T>(
+    report: &Element,
+    limits: &Limits,
+    (data_ns, data_local): (&str, &str),
+    parse: fn(&Element) -> Result<T>,
+) -> Result<(Option<PropRequest>, Option<T>)> {
+    let prop = PropRequest::from_parent(report, limits)?;
+    let data = report
+        .child(DAV, "prop")
+        .and_then(|p| p.child(data_ns, data_local))
+        .map(parse)
+        .transpose()?;
+    Ok((prop, data))
+}
+
 /// Every `DAV:href` child's text, in order, at most [`Limits::max_hrefs`]; `Invalid` when an
 /// href is empty.
 pub(crate) fn hrefs(parent: &Element, limits: &Limits) -> Result<Vec<String>> {

@@ -5,7 +5,7 @@ use crate::name::{DAV, Name};
 use crate::reader::Limits;
 use crate::tree::Element;
 
-use super::root;
+use super::{props_in, root};
 
 /// One instruction of a PROPPATCH, in document order (RFC 4918 §9.2: processed in order, all
 /// or nothing).
@@ -30,28 +30,16 @@ impl PropPatchOp {
 /// Parses a PROPPATCH body: at least one instruction, at most [`Limits::max_props`].
 pub fn parse_proppatch(body: &[u8], limits: &Limits) -> Result<Vec<PropPatchOp>> {
     let update = root(body, limits, DAV, "propertyupdate", "PROPPATCH body")?;
-    let mut ops = Vec::new();
-    for instruction in update.elements() {
-        let set = if instruction.is(DAV, "set") {
-            true
-        } else if instruction.is(DAV, "remove") {
-            false
+    let instructions = update
+        .elements()
+        .filter(|e| e.is(DAV, "set") || e.is(DAV, "remove"));
+    let ops = props_in(instructions, limits, |instruction, p| {
+        if instruction.is(DAV, "set") {
+            PropPatchOp::Set(p.clone())
         } else {
-            continue;
-        };
-        for prop in instruction.children_named(DAV, "prop") {
-            for p in prop.elements() {
-                if ops.len() >= limits.max_props {
-                    return Err(DavXmlError::TooManyProps(limits.max_props));
-                }
-                ops.push(if set {
-                    PropPatchOp::Set(p.clone())
-                } else {
-                    PropPatchOp::Remove(p.name.clone())
-                });
-            }
+            PropPatchOp::Remove(p.name.clone())
         }
-    }
+    })?;
     if ops.is_empty() {
         return Err(DavXmlError::invalid(
             "PROPPATCH body",

@@ -566,15 +566,26 @@ impl PgStore {
         }))
     }
 
+    /// The object of the collection whose `column` (`name` or `uid`, both unique per
+    /// collection) is `value`.
+    async fn dav_object_where(
+        &self,
+        collection: DavCollectionId,
+        column: &str,
+        value: &str,
+    ) -> Result<Option<DavObject>> {
+        let sql =
+            format!("SELECT {OBJECT_COLS} FROM {OBJECT_FROM} WHERE o.collection_id = $1 AND o.{column} = $2");
+        let rows = self.read_rows(&sql, &[&collection, &value], "DAV object").await?;
+        rows.first().map(object_from_row).transpose()
+    }
+
     pub(super) async fn dav_object_get_impl(
         &self,
         collection: DavCollectionId,
         name: &str,
     ) -> Result<Option<DavObject>> {
-        let sql =
-            format!("SELECT {OBJECT_COLS} FROM {OBJECT_FROM} WHERE o.collection_id = $1 AND o.name = $2");
-        let rows = self.read_rows(&sql, &[&collection, &name], "DAV object").await?;
-        rows.first().map(object_from_row).transpose()
+        self.dav_object_where(collection, "name", name).await
     }
 
     pub(super) async fn dav_object_by_uid_impl(
@@ -582,10 +593,7 @@ impl PgStore {
         collection: DavCollectionId,
         uid: &str,
     ) -> Result<Option<DavObject>> {
-        let sql =
-            format!("SELECT {OBJECT_COLS} FROM {OBJECT_FROM} WHERE o.collection_id = $1 AND o.uid = $2");
-        let rows = self.read_rows(&sql, &[&collection, &uid], "DAV object").await?;
-        rows.first().map(object_from_row).transpose()
+        self.dav_object_where(collection, "uid", uid).await
     }
 
     pub(super) async fn dav_object_multiget_impl(

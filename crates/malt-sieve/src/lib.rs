@@ -22,8 +22,11 @@
 //! caller keeps the message, RFC 5228 §2.10.6).
 
 pub mod address;
+pub mod datetime;
 pub mod input;
 pub mod ir;
 pub mod limits;
+pub mod matching;
 pub mod message;
 pub mod outcome;
+pub mod variables;

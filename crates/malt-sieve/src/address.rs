@@ -182,10 +182,9 @@ fn parse_item(item: &str) -> Option<ParsedAddress> {
             let (_, rest) = clean.split_at_checked(open)?;
             let rest = rest.get(1..)?;
             match find_unquoted(rest, '>') {
-                Some(close) if rest.get(close + 1..).is_some_and(|t| t.trim().is_empty()) => rest
-                    .get(..close)
-                    .map(strip_route)
-                    .and_then(parse_addr_spec),
+                Some(close) if rest.get(close + 1..).is_some_and(|t| t.trim().is_empty()) => {
+                    rest.get(..close).map(strip_route).and_then(parse_addr_spec)
+                }
                 _ => None,
             }
         }

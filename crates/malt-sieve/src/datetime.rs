@@ -25,9 +25,7 @@ impl ZonedTime {
 
     /// The local calendar fields.
     fn fields(self) -> Fields {
-        let local = self
-            .timestamp
-            .saturating_add(i64::from(self.offset_minutes) * 60);
+        let local = self.timestamp.saturating_add(i64::from(self.offset_minutes) * 60);
         let days = local.div_euclid(86_400);
         let secs = local.rem_euclid(86_400);
         let (year, month, day) = civil_from_days(days);
@@ -125,11 +123,7 @@ pub fn parse_header_date(header_name: &str, value: &str) -> Option<ZonedTime> {
         return None;
     }
     let minutes = i32::from(parsed.tz_hour) * 60 + i32::from(parsed.tz_minute);
-    let offset_minutes = if parsed.tz_before_gmt {
-        -minutes
-    } else {
-        minutes
-    };
+    let offset_minutes = if parsed.tz_before_gmt { -minutes } else { minutes };
     let days = days_from_civil(
         i64::from(parsed.year),
         i64::from(parsed.month),
@@ -176,8 +170,8 @@ mod tests {
 
     fn parts(time: ZonedTime) -> Vec<String> {
         [
-            "year", "month", "day", "date", "julian", "hour", "minute", "second", "time",
-            "iso8601", "std11", "zone", "weekday",
+            "year", "month", "day", "date", "julian", "hour", "minute", "second", "time", "iso8601", "std11",
+            "zone", "weekday",
         ]
         .iter()
         .map(|p| date_part(time, p).unwrap())
@@ -191,12 +185,22 @@ mod tests {
         assert_eq!(
             parts(time.in_zone(0)),
             [
-                "2003", "07", "01", "2003-07-01", "52821", "08", "52", "37", "08:52:37",
-                "2003-07-01T08:52:37Z", "Tue, 01 Jul 2003 08:52:37 +0000", "+0000", "2"
+                "2003",
+                "07",
+                "01",
+                "2003-07-01",
+                "52821",
+                "08",
+                "52",
+                "37",
+                "08:52:37",
+                "2003-07-01T08:52:37Z",
+                "Tue, 01 Jul 2003 08:52:37 +0000",
+                "+0000",
+                "2"
             ]
         );
-        let received =
-            parse_header_date("Received", "from x by y; Wed, 02 Jul 2003 01:02:03 -0330").unwrap();
+        let received = parse_header_date("Received", "from x by y; Wed, 02 Jul 2003 01:02:03 -0330").unwrap();
         assert_eq!(
             parts(received)[9..],
             [

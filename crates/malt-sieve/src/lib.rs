@@ -29,4 +29,7 @@ pub mod limits;
 pub mod matching;
 pub mod message;
 pub mod outcome;
+mod run;
 pub mod variables;
+
+pub use run::run;

@@ -70,9 +70,7 @@ impl Matcher {
     ) -> Result<Matched, MatchError> {
         if let MatchType::Count(op) = spec.match_type {
             let count = count.to_string();
-            let hit = keys
-                .iter()
-                .any(|key| relation(spec.comparator, &count, key, op));
+            let hit = keys.iter().any(|key| relation(spec.comparator, &count, key, op));
             return Ok(if hit { Matched::Yes(None) } else { Matched::No });
         }
         for value in values {
@@ -103,14 +101,15 @@ impl Matcher {
                 let Some(spans) = glob(cmp, value, key) else {
                     return Ok(None);
                 };
-                let captures = want_captures.then(|| {
-                    let chars: Vec<char> = value.chars().collect();
-                    std::iter::once(value.to_string())
-                        .chain(spans.iter().map(|&(start, end)| {
-                            chars.get(start..end).unwrap_or_default().iter().collect()
-                        }))
-                        .collect()
-                });
+                let captures =
+                    want_captures.then(|| {
+                        let chars: Vec<char> = value.chars().collect();
+                        std::iter::once(value.to_string())
+                            .chain(spans.iter().map(|&(start, end)| {
+                                chars.get(start..end).unwrap_or_default().iter().collect()
+                            }))
+                            .collect()
+                    });
                 return Ok(Some(Matched::Yes(captures)));
             }
             MatchType::Regex => {
@@ -387,10 +386,7 @@ mod tests {
             captures("ietf-mta-filters@imc.org", "*@*.*").unwrap(),
             strings(&["ietf-mta-filters@imc.org", "ietf-mta-filters", "imc", "org"])
         );
-        assert_eq!(
-            captures("abc", "?*?").unwrap(),
-            strings(&["abc", "a", "b", "c"])
-        );
+        assert_eq!(captures("abc", "?*?").unwrap(), strings(&["abc", "a", "b", "c"]));
         assert_eq!(captures("abc", "a*b*c*").unwrap()[1..], strings(&["", "", ""]));
         assert_eq!(captures("abc", "?"), None);
         assert_eq!(captures("", "*").unwrap(), strings(&["", ""]));
@@ -433,12 +429,28 @@ mod tests {
     fn relational_value_and_count() {
         let mut m = Matcher::default();
         let numeric = spec(Comparator::AsciiNumeric, MatchType::Value(RelOp::Gt));
-        assert!(m.matches(&numeric, &strings(&["10"]), 1, &strings(&["9"]), false).unwrap().is_match());
+        assert!(
+            m.matches(&numeric, &strings(&["10"]), 1, &strings(&["9"]), false)
+                .unwrap()
+                .is_match()
+        );
         let count = spec(Comparator::AsciiNumeric, MatchType::Count(RelOp::Eq));
-        assert!(m.matches(&count, &[], 0, &strings(&["0"]), false).unwrap().is_match());
-        assert!(!m.matches(&count, &[], 2, &strings(&["1", "3"]), false).unwrap().is_match());
+        assert!(
+            m.matches(&count, &[], 0, &strings(&["0"]), false)
+                .unwrap()
+                .is_match()
+        );
+        assert!(
+            !m.matches(&count, &[], 2, &strings(&["1", "3"]), false)
+                .unwrap()
+                .is_match()
+        );
         let ne = spec(Comparator::AsciiCasemap, MatchType::Value(RelOp::Ne));
-        assert!(!m.matches(&ne, &strings(&["A"]), 1, &strings(&["a"]), false).unwrap().is_match());
+        assert!(
+            !m.matches(&ne, &strings(&["A"]), 1, &strings(&["a"]), false)
+                .unwrap()
+                .is_match()
+        );
     }
 
     #[test]
@@ -446,15 +458,25 @@ mod tests {
         let mut m = Matcher::default();
         let re = spec(Comparator::AsciiCasemap, MatchType::Regex);
         let got = m
-            .matches(&re, &strings(&["Order 1234 shipped"]), 1, &strings(&["order ([0-9]+)"]), true)
+            .matches(
+                &re,
+                &strings(&["Order 1234 shipped"]),
+                1,
+                &strings(&["order ([0-9]+)"]),
+                true,
+            )
             .unwrap();
         assert_eq!(got, Matched::Yes(Some(strings(&["Order 1234", "1234"]))));
         let octet = spec(Comparator::Octet, MatchType::Regex);
         assert_eq!(
-            m.matches(&octet, &strings(&["Order"]), 1, &strings(&["order"]), true).unwrap(),
+            m.matches(&octet, &strings(&["Order"]), 1, &strings(&["order"]), true)
+                .unwrap(),
             Matched::No
         );
-        assert!(m.matches(&re, &strings(&["x"]), 1, &strings(&["("]), false).is_err());
+        assert!(
+            m.matches(&re, &strings(&["x"]), 1, &strings(&["("]), false)
+                .is_err()
+        );
     }
 
     #[test]

@@ -171,10 +171,7 @@ impl<'a> MessageView<'a> {
     }
 
     /// The decoded values of the top-level fields named `name`, in order.
-    pub fn header_values<'s, 'n>(
-        &'s self,
-        name: &'n str,
-    ) -> impl Iterator<Item = &'s str> + use<'s, 'n, 'a> {
+    pub fn header_values<'s, 'n>(&'s self, name: &'n str) -> impl Iterator<Item = &'s str> + use<'s, 'n, 'a> {
         self.headers
             .iter()
             .filter(move |h| h.is(name))
@@ -279,12 +276,7 @@ impl TreeBuilder<'_> {
         self.add_part(message, 0, depth)
     }
 
-    fn add_part(
-        &mut self,
-        message: &mail_parser::Message<'_>,
-        id: usize,
-        depth: usize,
-    ) -> Option<usize> {
+    fn add_part(&mut self, message: &mail_parser::Message<'_>, id: usize, depth: usize) -> Option<usize> {
         if depth > self.limits.max_mime_depth {
             return None;
         }
@@ -417,11 +409,7 @@ pub fn parse_media_type(raw_value: &str) -> Option<MediaType> {
     };
     Some(MediaType {
         kind: ct.c_type.to_ascii_lowercase(),
-        subtype: ct
-            .c_subtype
-            .as_deref()
-            .unwrap_or_default()
-            .to_ascii_lowercase(),
+        subtype: ct.c_subtype.as_deref().unwrap_or_default().to_ascii_lowercase(),
         params: ct
             .attributes
             .unwrap_or_default()
@@ -445,7 +433,7 @@ pub fn decode_value(raw_value: &str) -> String {
 }
 
 /// RFC 5322 §2.2.3 unfolding (CRLF before whitespace removed), then trimming.
-fn unfold(raw_value: &str) -> String {
+pub fn unfold(raw_value: &str) -> String {
     let mut out = String::with_capacity(raw_value.len());
     for piece in raw_value.split('\n') {
         out.push_str(piece.strip_suffix('\r').unwrap_or(piece));
@@ -562,7 +550,10 @@ mod tests {
         assert_eq!(view.edited_header(), None);
         view.add_header(HeaderField::new("X-New", "v"), false);
         view.remove_headers(&[2]);
-        assert_eq!(view.edited_header().unwrap(), b"X-New: v\r\nA: 1\r\n\r\n".to_vec());
+        assert_eq!(
+            view.edited_header().unwrap(),
+            b"X-New: v\r\nA: 1\r\n\r\n".to_vec()
+        );
         assert_eq!(view.raw_body(), b"body");
     }
 

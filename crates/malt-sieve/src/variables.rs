@@ -72,11 +72,7 @@ impl ScriptVariables {
             Some(key) => (true, key),
             None => (self.global_names.contains(name), name),
         };
-        let scope = if is_global {
-            globals
-        } else {
-            &mut self.locals
-        };
+        let scope = if is_global { globals } else { &mut self.locals };
         if !scope.values.contains_key(key) && defined >= limits.max_variables {
             return Err(format!(
                 "too many variables: at most {} may be defined",
@@ -97,9 +93,7 @@ impl ScriptVariables {
                     match part {
                         StrPart::Text(t) => out.push_str(t),
                         StrPart::Variable(name) => out.push_str(self.get(globals, name)),
-                        StrPart::Match(n) => {
-                            out.push_str(self.matches.get(*n).map_or("", String::as_str))
-                        }
+                        StrPart::Match(n) => out.push_str(self.matches.get(*n).map_or("", String::as_str)),
                     }
                     if out.len() > limits.max_string_len {
                         break;

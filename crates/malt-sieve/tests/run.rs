@@ -760,6 +760,12 @@ fn reject_cases() -> Vec<Case> {
             Err("conflicts"),
         ),
         case(
+            "a vacation that sends nothing still conflicts with reject",
+            "require [\"reject\", \"vacation\"]; vacation \"away\"; reject \"no\";",
+            Err("conflicts"),
+        )
+        .with_message(LIST),
+        case(
             "two rejects conflict",
             "require \"reject\"; reject \"a\"; reject \"b\";",
             Err("conflicts"),

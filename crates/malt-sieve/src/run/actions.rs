@@ -23,6 +23,9 @@ pub(super) struct ActionList {
     actions: Vec<Action>,
     implicit_keep: bool,
     discarded: bool,
+    /// Vacation actions taken, including those that send nothing (the action was still taken:
+    /// it counts against the limit and conflicts with `reject`, as in Pigeonhole).
+    vacations: usize,
 }
 
 impl Default for ActionList {
@@ -31,6 +34,7 @@ impl Default for ActionList {
             actions: Vec::new(),
             implicit_keep: true,
             discarded: false,
+            vacations: 0,
         }
     }
 }
@@ -121,7 +125,8 @@ impl ActionList {
     }
 
     pub(super) fn reject(&mut self, reason: String, extended: bool, limits: &Limits) -> Result<(), String> {
-        if let Some(other) = self.actions.iter().find_map(conflicts_with_reject) {
+        let vacation = (self.vacations > 0).then_some("vacation");
+        if let Some(other) = vacation.or_else(|| self.actions.iter().find_map(conflicts_with_reject)) {
             return Err(format!(
                 "reject conflicts with the earlier {other} action (RFC 5429 §2.1.1)"
             ));
@@ -141,17 +146,13 @@ impl ActionList {
         limits: &Limits,
     ) -> Result<(), String> {
         self.refuse_after_reject("vacation")?;
-        let taken = self
-            .actions
-            .iter()
-            .filter(|a| matches!(a, Action::Vacation(_)))
-            .count();
-        if taken >= limits.max_vacation_responses {
+        if self.vacations >= limits.max_vacation_responses {
             return Err(format!(
                 "too many vacation actions: at most {} allowed",
                 limits.max_vacation_responses
             ));
         }
+        self.vacations += 1;
         match response {
             Some(response) => self.push(Action::Vacation(response), limits),
             None => Ok(()),

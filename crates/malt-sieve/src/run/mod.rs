@@ -35,7 +35,7 @@ mod vacation;
 use crate::input::{Context, RunInput};
 use crate::ir::{Command, CommandKind, Extension, Position, Script, Str, StringList};
 use crate::limits::Limits;
-use crate::matching::{Matched, Matcher};
+use crate::matching::{self, Matched};
 use crate::message::MessageView;
 use crate::outcome::{DuplicateMark, Outcome, RuntimeError};
 use crate::variables::{Scope, ScriptVariables};
@@ -98,7 +98,6 @@ struct Interpreter<'r> {
     /// The imap4flags internal variable (RFC 5232 §3).
     flags: Vec<String>,
     globals: Scope,
-    matcher: Matcher,
     instructions: u64,
     /// Scripts being included, outermost first (RFC 6609 §3.2 forbids loops).
     include_chain: Vec<include::ScriptKey>,
@@ -122,7 +121,6 @@ impl<'r> Interpreter<'r> {
             actions: ActionList::default(),
             flags: Vec::new(),
             globals: Scope::default(),
-            matcher: Matcher::default(),
             instructions: 0,
             include_chain: Vec::new(),
             included: Vec::new(),
@@ -284,10 +282,8 @@ impl<'r> Interpreter<'r> {
         keys: &StringList,
     ) -> Result<bool, String> {
         let keys = self.expand_list(frame, keys);
-        let matched = self
-            .matcher
-            .matches(spec, values, count, &keys, frame.captures)
-            .map_err(|e| e.to_string())?;
+        let matched =
+            matching::matches(spec, values, count, &keys, frame.captures).map_err(|e| e.to_string())?;
         if let Matched::Yes(Some(captures)) = &matched {
             frame.vars.set_matches(captures.clone());
         }

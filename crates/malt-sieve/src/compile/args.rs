@@ -305,14 +305,14 @@ impl<'t> Positionals<'t> {
         match self.args.get(self.index) {
             None => Some(()),
             Some(extra) => {
+                let count = match self.index {
+                    0 => "no positional arguments".to_owned(),
+                    1 => "1 positional argument".to_owned(),
+                    n => format!("{n} positional arguments"),
+                };
                 cx.error(
                     extra.pos,
-                    format!(
-                        "{} takes {} positional argument{}, but more were found",
-                        self.what,
-                        self.index,
-                        if self.index == 1 { "" } else { "s" }
-                    ),
+                    format!("{} takes {count}, but more were found", self.what),
                 );
                 None
             }
@@ -631,5 +631,6 @@ fn regex_error(err: &regex::Error) -> String {
         .rev()
         .find_map(|line| line.trim().strip_prefix("error: "))
         .unwrap_or(text.lines().last().unwrap_or("invalid"))
+        .trim_end_matches('.')
         .to_owned()
 }

@@ -561,7 +561,7 @@ const INVALID: &[(&str, u32, u32, &str)] = &[
         "require \"regex\"; if header :regex \"a\" [\"ok\", \"a{99999999}\"] {}",
         1,
         46,
-        "invalid regular expression 'a{99999999}': Compiled regex exceeds size limit of 10485760 bytes",
+        "invalid regular expression 'a{99999999}': it is too complex",
     ),
     (
         "if address :user \"from\" \"b\" {}",
@@ -1409,4 +1409,19 @@ fn limits_apply_through_compile() {
         "blocks and tests are nested too deeply (at most 3 levels)"
     );
     assert!(compile("t", "if true { if true { if true {} } }", &limits).is_ok());
+}
+
+#[test]
+fn regex_keys_have_a_cost_budget_per_script() {
+    // Each `\w{40}` is affordable alone; a script may not pile up many of them.
+    let script = |n: usize| {
+        let keys = vec!["\"\\\\w{40}\""; n].join(", ");
+        format!("require \"regex\"; if header :regex \"subject\" [{keys}] {{}}")
+    };
+    compiled(&script(12));
+    let errors = errors(&script(13));
+    assert_eq!(
+        errors.errors[0].message,
+        "the regular expressions of this script are too complex all together"
+    );
 }

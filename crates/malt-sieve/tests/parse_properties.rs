@@ -162,3 +162,25 @@ proptest! {
         prop_assert_eq!(run(&source, &limits).is_ok(), source.len() <= max_script_size);
     }
 }
+
+/// Inputs built to make a careless scanner quadratic (every `${` opening a reference or an
+/// encoded character that never closes, in strings at the default length limit): they compile
+/// or fail like any other script.
+#[test]
+fn pathological_strings_are_handled() {
+    let limits = Limits::default();
+    let half = limits.max_string_len / 2;
+    for filler in ["${", "${hex:", "${unicode:", "${a.", "${0"] {
+        let text = filler.repeat(half / filler.len());
+        let source = format!(
+            "require [\"variables\", \"encoded-character\"]; set \"v\" \"{text}\"; set \"w\" text:\n{text}\n.\n;"
+        );
+        let script = compile("p", &source, &limits).unwrap();
+        assert_eq!(script.commands.len(), 2);
+    }
+    let open_comment = format!("keep; /*{}", "*".repeat(limits.max_script_size - 10));
+    assert_eq!(
+        compile("p", &open_comment, &limits).unwrap_err().errors[0].message,
+        "unterminated bracket comment"
+    );
+}

@@ -6,11 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use malt_sieve::input::{Context, Envelope, EnvironmentInfo, RunInput, Scores};
-use malt_sieve::ir::{Script, ScriptLocation};
+use common::EmptyWorld;
+use malt_sieve::input::{Envelope, EnvironmentInfo, RunInput, Scores};
 use malt_sieve::limits::Limits;
 use malt_sieve::{compile, run};
 
@@ -77,25 +76,14 @@ fn message() -> Vec<u8> {
     m.into_bytes()
 }
 
-struct World;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-impl Context for World {
-    fn mailbox_exists(&self, _: &str) -> bool {
-        true
-    }
-    fn special_use_mailbox(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn duplicate_seen(&self, _: &str, _: &str) -> bool {
-        false
-    }
-    fn include(&self, _: ScriptLocation, _: &str) -> Option<Arc<Script>> {
-        None
-    }
-    fn now(&self) -> (i64, i32) {
-        (1_750_000_000, 0)
-    }
-}
+/// Every mailbox exists (the script files with `:create` anyway).
+const WORLD: EmptyWorld = EmptyWorld {
+    mailboxes_exist: true,
+    now: (1_750_000_000, 0),
+};
 
 fn main() {
     let limits = Limits::default();
@@ -115,21 +103,21 @@ fn main() {
         environment: &environment,
         scores: Scores::default(),
     };
-    let outcome = run(&script, &input, &World, &limits).unwrap();
+    let outcome = run(&script, &input, &WORLD, &limits).unwrap();
     assert!(!outcome.actions.is_empty());
 
     // Warm up, then time whole batches for about two seconds. The figure is per second of
     // this thread's CPU time (other work on a shared machine does not count), or of wall
     // time where Linux's schedstat is not available.
     for _ in 0..200 {
-        black_box(run(&script, black_box(&input), &World, &limits).unwrap());
+        black_box(run(&script, black_box(&input), &WORLD, &limits).unwrap());
     }
     let mut runs: u64 = 0;
     let start = Instant::now();
     let cpu_start = thread_cpu_ns();
     while start.elapsed() < Duration::from_secs(2) {
         for _ in 0..100 {
-            black_box(run(&script, black_box(&input), &World, &limits).unwrap());
+            black_box(run(&script, black_box(&input), &WORLD, &limits).unwrap());
         }
         runs += 100;
     }

@@ -16,10 +16,11 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
-use malt_sieve::input::{Context, Envelope, EnvironmentInfo, RunInput, Scores};
-use malt_sieve::ir::{Script, ScriptLocation};
+mod common;
+
+use common::EmptyWorld;
+use malt_sieve::input::{Envelope, EnvironmentInfo, RunInput, Scores};
 use malt_sieve::limits::Limits;
 use malt_sieve::outcome::Action;
 use malt_sieve::{compile, run};
@@ -272,26 +273,11 @@ const DIFFERENCES: &[Difference] = &[
 // ---------------------------------------------------------------------------------------------
 // Running both
 
-/// A Context with no mailboxes, includes or duplicate memory, at a fixed time.
-struct Nothing;
-
-impl Context for Nothing {
-    fn mailbox_exists(&self, _: &str) -> bool {
-        false
-    }
-    fn special_use_mailbox(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn duplicate_seen(&self, _: &str, _: &str) -> bool {
-        false
-    }
-    fn include(&self, _: ScriptLocation, _: &str) -> Option<Arc<Script>> {
-        None
-    }
-    fn now(&self) -> (i64, i32) {
-        (1_700_000_000, 0)
-    }
-}
+/// No mailboxes, includes or duplicate memory: as `sieve-test` sees the world.
+const NOTHING: EmptyWorld = EmptyWorld {
+    mailboxes_exist: false,
+    now: (1_700_000_000, 0),
+};
 
 /// Malt's actions, in the canonical form (sorted).
 fn malt(script: &str, message: &str) -> Vec<String> {
@@ -314,7 +300,7 @@ fn malt(script: &str, message: &str) -> Vec<String> {
         environment: &environment,
         scores: Scores::default(),
     };
-    let outcome = match run(&script, &input, &Nothing, &limits) {
+    let outcome = match run(&script, &input, &NOTHING, &limits) {
         Ok(outcome) => outcome,
         Err(_) => return vec!["ERROR".into()],
     };

@@ -240,6 +240,7 @@ impl<'r> Interpreter<'r> {
                 variable,
             } => self.extract_text(frame, *first, modifiers, variable),
             CommandKind::Error { message } => Err(self.expand(frame, message)),
+            // Handled by `exec`, which never passes them here.
             CommandKind::If { .. }
             | CommandKind::Stop
             | CommandKind::Return

@@ -145,7 +145,7 @@ fn cached_regex(pattern: &str, fold_case: bool) -> Result<Regex, MatchError> {
 }
 
 /// Compile a `:regex` key (draft-ietf-sieve-regex §3), bounded in size.
-pub fn compile_regex(pattern: &str, fold_case: bool) -> Result<Regex, MatchError> {
+fn compile_regex(pattern: &str, fold_case: bool) -> Result<Regex, MatchError> {
     RegexBuilder::new(pattern)
         .case_insensitive(fold_case)
         .size_limit(REGEX_SIZE_LIMIT)
@@ -326,16 +326,6 @@ pub fn quote_wildcards(text: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// Whether a match type is usable with a comparator (RFC 4790: `i;ascii-numeric` offers only
-/// equality and ordering).
-pub fn supported(spec: &MatchSpec) -> bool {
-    !(spec.comparator == Comparator::AsciiNumeric
-        && matches!(
-            spec.match_type,
-            MatchType::Contains | MatchType::Matches | MatchType::Regex
-        ))
 }
 
 #[cfg(test)]

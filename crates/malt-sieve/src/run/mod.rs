@@ -53,9 +53,7 @@ pub fn run(
     let mut frame = Frame::new(script);
     // `stop`, `return` or the end of the script all end the run the same way.
     interpreter.exec_block(&mut frame, &script.commands)?;
-    interpreter
-        .finish()
-        .map_err(|message| located(script, Position::default(), message))
+    Ok(interpreter.finish())
 }
 
 /// How a block ended.
@@ -132,13 +130,12 @@ impl<'r> Interpreter<'r> {
     }
 
     /// The outcome once the script ended without error.
-    fn finish(mut self) -> Result<Outcome, String> {
-        let flags = std::mem::take(&mut self.flags);
-        Ok(Outcome {
-            actions: self.actions.finish(flags, self.limits)?,
+    fn finish(self) -> Outcome {
+        Outcome {
             edited_header: self.message.edited_header(),
+            actions: self.actions.finish(self.flags),
             duplicates: self.duplicates,
-        })
+        }
     }
 
     fn exec_block(&mut self, frame: &mut Frame<'_>, commands: &[Command]) -> Result<Flow, RuntimeError> {

@@ -1,6 +1,6 @@
 //! Writing element trees as XML.
 //!
-//! Namespaces: the well-known ones ([`crate::name::ROOT_PREFIXES`]) get their prefixes where
+//! Namespaces: the well-known ones (`name::ROOT_PREFIXES`) get their prefixes where
 //! the root declares them; any other namespace is made the default namespace of the element that
 //! uses it (`<color xmlns="urn:x">`), and an element without a namespace under such a default
 //! writes `xmlns=""`. Attributes of other namespaces get a prefix declared on their element.

@@ -10,7 +10,8 @@
 //!
 //! Invariants of every request:
 //! - `/.well-known/caldav` and `/.well-known/carddav` redirect to `/dav/` (RFC 6764 §5) without
-//!   authentication; `OPTIONS` answers without authentication; everything else is authenticated
+//!   authentication, with `307` so that the method and body are kept (a client library that
+//!   follows a `301` drops the PROPFIND body, turning it into `allprop`); `OPTIONS` answers without authentication; everything else is authenticated
 //!   first ([`auth`]), then the path is resolved for that user only ([`resource`]).
 //! - The body is read only after authentication, and at most [`DavSettings::max_body`] octets
 //!   (413 beyond); XML bodies are parsed with [`DavSettings::xml`]'s limits (400 with the
@@ -143,9 +144,9 @@ pub fn router(dav: Dav) -> Router {
         .with_state(dav)
 }
 
-/// RFC 6764 §5: the context path of the service, by a redirect.
+/// RFC 6764 §5: the context path of the service, by a redirect that keeps method and body.
 async fn well_known() -> Response {
-    let mut r = StatusCode::MOVED_PERMANENTLY.into_response();
+    let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
     r.headers_mut()
         .insert(header::LOCATION, HeaderValue::from_static(path::DAV_ROOT));
     r

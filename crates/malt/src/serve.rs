@@ -149,8 +149,13 @@ fn handlers(
         Protocol::Submission,
         Arc::new(malt_smtp::SubmissionHandler::new(core.clone(), auth.clone())),
     );
-    map.insert(Protocol::Pop3, Arc::new(malt_pop3::Pop3Handler::new(core, auth)));
-    let http = router(HttpState::new(store_health_check(storage.store.clone())));
+    map.insert(
+        Protocol::Pop3,
+        Arc::new(malt_pop3::Pop3Handler::new(core, auth.clone())),
+    );
+    // `/healthz` and `/metrics`, and CalDAV/CardDAV on every other path.
+    let dav = malt_dav::Dav::new(storage.store.clone(), auth, malt_dav::DavSettings::default());
+    let http = router(HttpState::new(store_health_check(storage.store.clone()))).merge(malt_dav::router(dav));
     map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));
     map
 }

@@ -11,11 +11,29 @@ async fn options_and_well_known_need_no_login() {
     let r = send(env.http, None, "OPTIONS", "/dav/calendars/x/", &[], b"").await;
     assert_eq!(r.status, 200);
     let dav = r.header("dav").unwrap();
-    for class in ["1", "3", "access-control", "calendar-access", "addressbook", "extended-mkcol"] {
+    for class in [
+        "1",
+        "3",
+        "access-control",
+        "calendar-access",
+        "addressbook",
+        "extended-mkcol",
+    ] {
         assert!(dav.split(", ").any(|c| c == class), "{dav}");
     }
     let allow = r.header("allow").unwrap();
-    for m in ["PROPFIND", "PROPPATCH", "MKCOL", "MKCALENDAR", "REPORT", "COPY", "MOVE", "PUT", "DELETE", "GET"] {
+    for m in [
+        "PROPFIND",
+        "PROPPATCH",
+        "MKCOL",
+        "MKCALENDAR",
+        "REPORT",
+        "COPY",
+        "MOVE",
+        "PUT",
+        "DELETE",
+        "GET",
+    ] {
         assert!(allow.contains(m), "{allow}");
     }
     for wk in ["/.well-known/caldav", "/.well-known/carddav"] {
@@ -36,7 +54,15 @@ async fn basic_login_main_and_app_password() {
     assert!(challenge.starts_with("Basic realm=\"Malt\""), "{challenge}");
 
     let wrong = basic(USER, "wrong");
-    let r = send(env.http, None, "PROPFIND", "/dav/", &[("depth", "0"), ("authorization", &wrong)], b"").await;
+    let r = send(
+        env.http,
+        None,
+        "PROPFIND",
+        "/dav/",
+        &[("depth", "0"), ("authorization", &wrong)],
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 401);
 
     let r = env.dav("PROPFIND", "/dav/", &[("depth", "0")], "").await;
@@ -45,14 +71,43 @@ async fn basic_login_main_and_app_password() {
     // An app password works as the main one does (the shared authenticator).
     let secret = malt_core::auth::app_password::generate();
     let hash = malt_core::auth::app_password::hash(&secret);
-    env.core.storage().store.app_password_add(env.account.id, "phone", &hash).await.unwrap();
+    env.core
+        .storage()
+        .store
+        .app_password_add(env.account.id, "phone", &hash)
+        .await
+        .unwrap();
     let app = basic(USER, &secret);
-    let r = send(env.http, None, "PROPFIND", "/dav/", &[("depth", "0"), ("authorization", &app)], b"").await;
+    let r = send(
+        env.http,
+        None,
+        "PROPFIND",
+        "/dav/",
+        &[("depth", "0"), ("authorization", &app)],
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 207, "{}", r.text());
 
-    let bearer = send(env.http, None, "PROPFIND", "/dav/", &[("depth", "0"), ("authorization", "Bearer abc")], b"").await;
+    let bearer = send(
+        env.http,
+        None,
+        "PROPFIND",
+        "/dav/",
+        &[("depth", "0"), ("authorization", "Bearer abc")],
+        b"",
+    )
+    .await;
     assert_eq!(bearer.status, 401);
-    let garbage = send(env.http, None, "PROPFIND", "/dav/", &[("authorization", "Basic !!")], b"").await;
+    let garbage = send(
+        env.http,
+        None,
+        "PROPFIND",
+        "/dav/",
+        &[("authorization", "Basic !!")],
+        b"",
+    )
+    .await;
     assert_eq!(garbage.status, 400);
 }
 
@@ -60,7 +115,15 @@ async fn basic_login_main_and_app_password() {
 async fn plaintext_from_a_remote_client_is_refused_without_tls() {
     let env = start().await;
     let good = basic(USER, PASS);
-    let r = send(env.proxied, Some("192.0.2.7"), "PROPFIND", "/dav/", &[("depth", "0"), ("authorization", &good)], b"").await;
+    let r = send(
+        env.proxied,
+        Some("192.0.2.7"),
+        "PROPFIND",
+        "/dav/",
+        &[("depth", "0"), ("authorization", &good)],
+        b"",
+    )
+    .await;
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(r.text().contains("TLS"));
     // No password was checked: no failure counted, no verification run.
@@ -73,7 +136,15 @@ async fn failures_are_rate_limited() {
     let wrong = basic(USER, "nope");
     let mut statuses = Vec::new();
     for _ in 0..12 {
-        let r = send(env.http, None, "PROPFIND", "/dav/", &[("depth", "0"), ("authorization", &wrong)], b"").await;
+        let r = send(
+            env.http,
+            None,
+            "PROPFIND",
+            "/dav/",
+            &[("depth", "0"), ("authorization", &wrong)],
+            b"",
+        )
+        .await;
         statuses.push(r.status);
     }
     // AuthSettings::default(): 10 failures per account in the window, then 503 with Retry-After.

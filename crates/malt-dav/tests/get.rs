@@ -28,9 +28,17 @@ async fn get_head_and_not_modified() {
     let r = env.dav("GET", &path, &[("if-none-match", "\"other\"")], "").await;
     assert_eq!(r.status, 200);
 
-    assert_eq!(env.dav("GET", &format!("{CAL}missing.ics"), &[], "").await.status, 404);
+    assert_eq!(
+        env.dav("GET", &format!("{CAL}missing.ics"), &[], "").await.status,
+        404
+    );
     assert_eq!(env.dav("GET", CAL, &[], "").await.status, 405);
-    assert_eq!(env.dav("GET", "/dav/calendars/bob@example.org/calendar/e.ics", &[], "").await.status, 403);
+    assert_eq!(
+        env.dav("GET", "/dav/calendars/bob@example.org/calendar/e.ics", &[], "")
+            .await
+            .status,
+        403
+    );
 
     let card = vcard("c1", "Carl");
     env.put(&format!("{BOOK}c1.vcf"), "text/vcard", &card).await;

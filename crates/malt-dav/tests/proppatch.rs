@@ -25,17 +25,44 @@ async fn sets_and_removes_live_and_dead_properties() {
         .propfind(CAL, "0", "<D:displayname/><C:calendar-description/><I:calendar-color/><I:calendar-order/><X:flavour xmlns:X=\"urn:example:x\"/><D:sync-token/>")
         .await;
     assert_eq!(prop(&ms, CAL, &dav("displayname")).unwrap().text(), "Work");
-    assert_eq!(prop(&ms, CAL, &caldav("calendar-description")).unwrap().text(), "Meetings");
-    assert_eq!(prop(&ms, CAL, &Name::new(APPLE_ICAL, "calendar-color")).unwrap().text(), "#FF0000FF");
-    assert_eq!(prop(&ms, CAL, &Name::new(APPLE_ICAL, "calendar-order")).unwrap().text(), "3");
+    assert_eq!(
+        prop(&ms, CAL, &caldav("calendar-description")).unwrap().text(),
+        "Meetings"
+    );
+    assert_eq!(
+        prop(&ms, CAL, &Name::new(APPLE_ICAL, "calendar-color"))
+            .unwrap()
+            .text(),
+        "#FF0000FF"
+    );
+    assert_eq!(
+        prop(&ms, CAL, &Name::new(APPLE_ICAL, "calendar-order"))
+            .unwrap()
+            .text(),
+        "3"
+    );
     let dead = prop(&ms, CAL, &Name::new("urn:example:x", "flavour")).unwrap();
-    assert!(dead.child("urn:example:x", "sweet").is_some() && dead.text() == "yes", "kept as sent");
+    assert!(
+        dead.child("urn:example:x", "sweet").is_some() && dead.text() == "yes",
+        "kept as sent"
+    );
     // A property change moves the sync token (and the CTag).
-    assert_ne!(prop(&ms, CAL, &dav("sync-token")), prop(&before, CAL, &dav("sync-token")));
+    assert_ne!(
+        prop(&ms, CAL, &dav("sync-token")),
+        prop(&before, CAL, &dav("sync-token"))
+    );
 
-    let body = format!(r#"<D:propertyupdate {NS}><D:remove><D:prop><X:flavour/><I:calendar-color/></D:prop></D:remove></D:propertyupdate>"#);
+    let body = format!(
+        r#"<D:propertyupdate {NS}><D:remove><D:prop><X:flavour/><I:calendar-color/></D:prop></D:remove></D:propertyupdate>"#
+    );
     env.dav("PROPPATCH", CAL, &[], &body).await.multistatus();
-    let ms = env.propfind(CAL, "0", "<I:calendar-color/><X:flavour xmlns:X=\"urn:example:x\"/>").await;
+    let ms = env
+        .propfind(
+            CAL,
+            "0",
+            "<I:calendar-color/><X:flavour xmlns:X=\"urn:example:x\"/>",
+        )
+        .await;
     assert_eq!(propstat(&ms, CAL, 404).unwrap().props.len(), 2);
 }
 
@@ -51,15 +78,28 @@ async fn protected_properties_fail_the_whole_update() {
     let forbidden = propstat(&ms, CAL, 403).unwrap();
     assert_eq!(forbidden.props.len(), 1);
     assert_eq!(forbidden.error[0].name, dav("cannot-modify-protected-property"));
-    let failed: Vec<String> = propstat(&ms, CAL, 424).unwrap().props.into_iter().map(|p| p.name.local).collect();
+    let failed: Vec<String> = propstat(&ms, CAL, 424)
+        .unwrap()
+        .props
+        .into_iter()
+        .map(|p| p.name.local)
+        .collect();
     assert!(failed.contains(&"displayname".to_owned()), "{failed:?}");
     let ms = env.propfind(CAL, "0", "<D:displayname/>").await;
-    assert_eq!(prop(&ms, CAL, &dav("displayname")).unwrap().text(), "Calendar", "nothing changed");
+    assert_eq!(
+        prop(&ms, CAL, &dav("displayname")).unwrap().text(),
+        "Calendar",
+        "nothing changed"
+    );
 
     // A bad calendar-order is a conflict; objects have no writable properties.
-    let body = format!(r#"<D:propertyupdate {NS}><D:set><D:prop><I:calendar-order>high</I:calendar-order></D:prop></D:set></D:propertyupdate>"#);
+    let body = format!(
+        r#"<D:propertyupdate {NS}><D:set><D:prop><I:calendar-order>high</I:calendar-order></D:prop></D:set></D:propertyupdate>"#
+    );
     let ms = env.dav("PROPPATCH", CAL, &[], &body).await.multistatus();
     assert!(propstat(&ms, CAL, 409).is_some());
-    let r = env.dav("PROPPATCH", CAL, &[], "<D:propertyupdate xmlns:D=\"DAV:\"/>").await;
+    let r = env
+        .dav("PROPPATCH", CAL, &[], "<D:propertyupdate xmlns:D=\"DAV:\"/>")
+        .await;
     assert_eq!(r.status, 400);
 }

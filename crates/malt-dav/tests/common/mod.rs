@@ -1,7 +1,13 @@
 //! Shared by the integration tests: `malt-testkit`'s environment (real listeners on port 0, a
 //! SQLite store, one account) serving the DAV router over HTTP, and a small HTTP/1.1 client
 //! (hyper) that speaks to it through a real socket.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -52,7 +58,9 @@ pub async fn start_with(settings: DavSettings) -> Env {
         let dav = Dav::new(p.core.storage().store.clone(), p.auth.clone(), settings);
         Arc::new(HttpHandler::new(malt_dav::router(dav))) as Arc<dyn Handler>
     };
-    malt_testkit::start_with(Protocol::Http, tweak, handler).await.into()
+    malt_testkit::start_with(Protocol::Http, tweak, handler)
+        .await
+        .into()
 }
 
 /// An HTTP answer.
@@ -90,7 +98,11 @@ impl Reply {
     /// Asserts the status and that the error body names `condition`.
     pub fn assert_condition(&self, status: u16, condition: Name) {
         assert_eq!(self.status, status, "{}", self.text());
-        assert!(self.conditions().contains(&condition), "{condition} not in {}", self.text());
+        assert!(
+            self.conditions().contains(&condition),
+            "{condition} not in {}",
+            self.text()
+        );
     }
 }
 
@@ -115,7 +127,9 @@ pub async fn send(
         let header = format!("PROXY TCP4 {remote} 127.0.0.1 40000 80\r\n");
         stream.write_all(header.as_bytes()).await.unwrap();
     }
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
     tokio::spawn(conn);
     let mut req = Request::builder()
         .method(method)
@@ -132,7 +146,11 @@ pub async fn send(
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-    Reply { status, headers, body }
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl Env {
@@ -150,12 +168,15 @@ impl Env {
         let body = format!(
             r#"<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CR="urn:ietf:params:xml:ns:carddav" xmlns:CS="http://calendarserver.org/ns/" xmlns:I="http://apple.com/ns/ical/"><D:prop>{props}</D:prop></D:propfind>"#
         );
-        self.dav("PROPFIND", path, &[("depth", depth)], &body).await.multistatus()
+        self.dav("PROPFIND", path, &[("depth", depth)], &body)
+            .await
+            .multistatus()
     }
 
     /// PUT of `body` with `content_type`; returns the reply.
     pub async fn put(&self, path: &str, content_type: &str, body: &str) -> Reply {
-        self.dav("PUT", path, &[("content-type", content_type)], body).await
+        self.dav("PUT", path, &[("content-type", content_type)], body)
+            .await
     }
 
     /// PUT of an event that must be created; returns its ETag.
@@ -187,29 +208,39 @@ pub fn todo(uid: &str, summary: &str) -> String {
 
 /// A vCard 3.0.
 pub fn vcard(uid: &str, name: &str) -> String {
-    format!("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nN:{name};;;;\r\nEMAIL:{uid}@example.org\r\nEND:VCARD\r\n")
+    format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nN:{name};;;;\r\nEMAIL:{uid}@example.org\r\nEND:VCARD\r\n"
+    )
 }
 
 /// The propstat of `response` with `status`, if any.
 pub fn propstat(ms: &Multistatus, href: &str, status: u16) -> Option<PropStat> {
     let r = ms.responses.iter().find(|r| r.href == href)?;
     match &r.body {
-        malt_dav_proto::response::ResponseBody::PropStats(ps) => ps.iter().find(|p| p.status == status).cloned(),
+        malt_dav_proto::response::ResponseBody::PropStats(ps) => {
+            ps.iter().find(|p| p.status == status).cloned()
+        }
         malt_dav_proto::response::ResponseBody::Status(_) => None,
     }
 }
 
 /// The value (element) of property `name` in the 200 propstat of `href`.
 pub fn prop(ms: &Multistatus, href: &str, name: &Name) -> Option<Element> {
-    propstat(ms, href, 200)?.props.into_iter().find(|p| &p.name == name)
+    propstat(ms, href, 200)?
+        .props
+        .into_iter()
+        .find(|p| &p.name == name)
 }
 
 /// The status of a status-only response for `href`.
 pub fn status_of(ms: &Multistatus, href: &str) -> Option<u16> {
-    ms.responses.iter().find(|r| r.href == href).and_then(|r| match r.body {
-        malt_dav_proto::response::ResponseBody::Status(s) => Some(s),
-        malt_dav_proto::response::ResponseBody::PropStats(_) => None,
-    })
+    ms.responses
+        .iter()
+        .find(|r| r.href == href)
+        .and_then(|r| match r.body {
+            malt_dav_proto::response::ResponseBody::Status(s) => Some(s),
+            malt_dav_proto::response::ResponseBody::PropStats(_) => None,
+        })
 }
 
 /// The hrefs of a multistatus, in order.

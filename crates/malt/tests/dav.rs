@@ -26,20 +26,13 @@ fn serve(malt: &Malt) -> (Server, String) {
 
 /// Runs `script` with Debian's Python (where `python3-caldav` lives); returns stdout.
 fn debian_python(script: &str, url: &str) -> String {
-    let out = Command::new("/usr/bin/python3")
-        .arg("-c")
-        .arg(script)
-        .env("URL", url)
-        .env("DAV_USER", USER)
-        .output()
-        .expect("Debian's /usr/bin/python3 (apt-get install python3-caldav)");
-    assert!(
-        out.status.success(),
-        "python failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::python_in(
+        Command::new("/usr/bin/python3")
+            .arg("-c")
+            .arg(script)
+            .env("URL", url)
+            .env("DAV_USER", USER),
+    )
 }
 
 const CALDAV_SCRIPT: &str = r#"

@@ -3,7 +3,12 @@
 //! `vdirsyncer`. Both start from the user name and password only (discovery from
 //! `/.well-known/caldav`, or from the server's root for vdirsyncer). `.ci/run` installs both;
 //! without them these tests fail.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -69,13 +69,21 @@ async fn create_replace_and_conditions() {
 #[tokio::test]
 async fn caldav_preconditions() {
     let env = start().await;
-    let r = env
-        .put(
-            &format!("{CAL}bad.ics"),
-            "text/calendar",
-            "BEGIN:VCALENDAR\r\nnonsense",
-        )
-        .await;
+    let auth = basic(USER, PASS);
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "text/calendar"),
+    ];
+    let not_utf8 = b"BEGIN:VCALENDAR\r\nX:\xff\r\nEND:VCALENDAR\r\n";
+    let r = send(
+        env.http,
+        None,
+        "PUT",
+        &format!("{CAL}bad.ics"),
+        &headers,
+        not_utf8,
+    )
+    .await;
     r.assert_condition(403, caldav("valid-calendar-data"));
     let r = env
         .put(&format!("{CAL}t.ics"), "text/calendar", &todo("t", "a task"))

@@ -192,10 +192,16 @@ impl Env {
     }
 }
 
-/// A VCALENDAR holding one VEVENT with `uid` and the extra `lines` (CRLF-separated).
+/// A VCALENDAR holding one VEVENT with `uid` and the extra `lines` (CRLF-separated); a
+/// DTSTART on 2026-01-01 unless `lines` has one.
 pub fn event(uid: &str, lines: &str) -> String {
+    let start = if lines.contains("DTSTART") {
+        ""
+    } else {
+        "DTSTART:20260101T100000Z\r\n"
+    };
     format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n{lines}END:VEVENT\r\nEND:VCALENDAR\r\n"
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n{start}{lines}END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
 }
 

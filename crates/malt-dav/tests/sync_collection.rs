@@ -118,3 +118,15 @@ async fn limits_cut_pages_that_continue() {
     assert_eq!(seen, (0..5).map(|i| format!("{BOOK}{i}.vcf")).collect::<Vec<_>>());
     assert_eq!(pages, 3);
 }
+
+#[tokio::test]
+async fn data_in_the_report() {
+    let env = start().await;
+    let a = format!("{CAL}a.ics");
+    let body_a = event("a", "");
+    env.put_event(&a, &body_a).await;
+    let req = r#"<D:sync-collection xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:sync-token/><D:prop><D:getetag/><C:calendar-data/></D:prop></D:sync-collection>"#;
+    let ms = env.report(CAL, "0", req).await.multistatus();
+    assert_eq!(prop(&ms, &a, &caldav("calendar-data")).unwrap().text(), body_a);
+    assert!(prop(&ms, &a, &dav("getetag")).is_some());
+}

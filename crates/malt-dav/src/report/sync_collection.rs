@@ -7,22 +7,32 @@
 //! token is an initial sync (§3.4). Changed members come with their requested properties,
 //! deleted ones as 404 (§3.5); a cut page ends with a 507 response for the collection with
 //! `DAV:number-of-matches-within-limits` (§3.6) and the token of what was reported. Only
-//! `Depth: 0` is allowed on the request (§3.2).
+//! `Depth: 0` is allowed on the request (§3.2). A request that names `calendar-data` or
+//! `address-data` gets the changed objects' data too (read in one store call).
 
 use axum::response::Response;
 use malt_dav_proto::Name;
-use malt_dav_proto::request::SyncCollection;
+use malt_dav_proto::request::{PropRequest, SyncCollection};
 use malt_dav_proto::response::{Multistatus, Response as DavResponse};
-use malt_store::{DavCollection, ModSeq};
+use malt_store::{DavCollection, DavCollectionKind, ModSeq};
 
 use crate::error::{DavError, DavResult};
 use crate::method::{Depth, depth, multistatus};
 use crate::path::object_href;
 use crate::props::{href, propstats};
+use crate::report::{object_response, text};
 use crate::resource::Resource;
 use crate::{Ctx, DavRequest};
 
 const TOKEN_PREFIX: &str = "urn:x-malt:sync:";
+
+/// The property that carries an object's data in a collection of `kind`.
+fn data_property(kind: DavCollectionKind) -> Name {
+    match kind {
+        DavCollectionKind::Calendar => Name::caldav("calendar-data"),
+        DavCollectionKind::AddressBook => Name::carddav("address-data"),
+    }
+}
 
 /// The token of a collection as it is now (`DAV:sync-token`).
 pub fn sync_token(c: &DavCollection) -> String {
@@ -60,14 +70,26 @@ pub async fn handle(
         .min(ctx.settings().sync_page);
     let changes = ctx.store().dav_changes(c.id, since, limit).await?;
     let user = &ctx.account.address;
-    let mut responses: Vec<DavResponse> = changes
-        .changed
-        .into_iter()
-        .map(|info| {
-            let res = Resource::Object(c.clone(), info);
-            DavResponse::propstats(href(ctx, &res), propstats(ctx, &res, &s.prop, &|_| None))
-        })
-        .collect();
+    let data_name = data_property(c.kind);
+    let wants_data = matches!(&s.prop, PropRequest::Prop(names) if names.contains(&data_name));
+    let mut responses: Vec<DavResponse> = if wants_data {
+        // Some clients fetch the changed data in the sync report itself: one read for all.
+        let names: Vec<String> = changes.changed.into_iter().map(|i| i.name).collect();
+        let objects = ctx.store().dav_object_multiget(c.id, &names).await?;
+        objects
+            .iter()
+            .map(|o| object_response(ctx, c, o, Some(&s.prop), Some((&data_name, text(o)))))
+            .collect()
+    } else {
+        changes
+            .changed
+            .into_iter()
+            .map(|info| {
+                let res = Resource::Object(c.clone(), info);
+                DavResponse::propstats(href(ctx, &res), propstats(ctx, &res, &s.prop, &|_| None))
+            })
+            .collect()
+    };
     responses.extend(
         changes
             .deleted

@@ -25,7 +25,7 @@ mod control;
 mod errors;
 mod regex_keys;
 mod strings;
-mod syntax;
+pub(crate) mod syntax;
 
 use std::collections::BTreeSet;
 

@@ -131,6 +131,25 @@ async fn plaintext_from_a_remote_client_is_refused_without_tls() {
 }
 
 #[tokio::test]
+async fn plaintext_without_tls_when_configured() {
+    let env = start_configured(malt_dav::DavSettings::default(), |c| {
+        c.auth.allow_plaintext_without_tls = true;
+    })
+    .await;
+    let good = basic(USER, PASS);
+    let r = send(
+        env.proxied,
+        Some("192.0.2.7"),
+        "PROPFIND",
+        "/dav/",
+        &[("depth", "0"), ("authorization", &good)],
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 207, "{}", r.text());
+}
+
+#[tokio::test]
 async fn failures_are_rate_limited() {
     let env = start().await;
     let wrong = basic(USER, "nope");

@@ -47,12 +47,18 @@ pub async fn start() -> Env {
 /// Starts the DAV service with `settings`: listener `http` plain, `https` implicit TLS,
 /// `http-proxied` plain behind a PROXY header (a remote client).
 pub async fn start_with(settings: DavSettings) -> Env {
+    start_configured(settings, |_| {}).await
+}
+
+/// As [`start_with`], letting the test adjust the configuration too.
+pub async fn start_configured(settings: DavSettings, adjust: impl FnOnce(&mut Config)) -> Env {
     let tweak = |c: &mut Config| {
         for l in &mut c.listeners {
             if l.tls == TlsMode::StartTls {
                 l.tls = TlsMode::None;
             }
         }
+        adjust(c);
     };
     let handler = async move |p: &malt_testkit::TestParts| {
         let dav = Dav::new(p.core.storage().store.clone(), p.auth.clone(), settings);

@@ -19,6 +19,7 @@ mod acl;
 mod ops;
 mod queue;
 mod schema;
+mod sieve;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};

@@ -15,6 +15,7 @@ pub mod conformance;
 pub mod error;
 pub mod maintenance;
 pub mod meta;
+pub mod sieve;
 pub mod store;
 pub mod types;
 
@@ -25,6 +26,7 @@ pub use blob::BlobStore;
 pub use changes::ChangeFeed;
 pub use error::{Result, StoreError};
 pub use meta::*;
+pub use sieve::*;
 pub use store::Store;
 pub use types::*;
 

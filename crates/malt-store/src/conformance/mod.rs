@@ -26,6 +26,7 @@ mod mailboxes;
 mod messages;
 mod metadata;
 mod queue;
+mod sieve;
 
 pub use queue::claim_race;
 
@@ -66,6 +67,8 @@ pub async fn run_all(storage: &Storage) {
     delegation::delegations(storage).await;
     dkim::dkim_keys(storage).await;
     dedup::dedup(storage).await;
+    sieve::scripts(storage).await;
+    sieve::vacation(storage).await;
     // Last: everything the checks above left behind must be consistent.
     messages::consistency(storage).await;
 }

@@ -1,8 +1,9 @@
 //! Users' Sieve scripts as ManageSieve (RFC 5804) and `malt sieve` manage them: the one place that
 //! decides whether a script may be stored — its name (RFC 5804 §1.6), its size and the account's
 //! script count (`[sieve] max_script_size`, `max_scripts`: RFC 5804 §1.3 `QUOTA/MAXSIZE`,
-//! `QUOTA/MAXSCRIPTS`), and whether it compiles (RFC 5804 §2.6: a script is checked before it is
-//! stored) — and that maps the store's answers onto the errors the protocol reports.
+//! `QUOTA/MAXSCRIPTS`), and whether it compiles with the engine (`malt_sieve::compile`, with the
+//! configured limits; RFC 5804 §2.6: a script is checked before it is stored) — and that maps the
+//! store's answers onto the errors the protocol reports.
 //!
 //! Invariants:
 //! - Nothing is stored that does not compile with the configured engine limits; a failed check
@@ -16,6 +17,8 @@
 use std::sync::Arc;
 
 use malt_config::SieveConfig;
+use malt_sieve::CompileErrors;
+use malt_sieve::ir::{Command, CommandKind, Position, Script};
 use malt_sieve::limits::Limits;
 use malt_store::{AccountId, SievePutOutcome, SieveScript, SieveScriptInfo, Store, StoreError};
 
@@ -165,8 +168,13 @@ impl SieveScripts {
     /// CHECKSCRIPT).
     pub fn check(&self, name: &str, source: &str) -> Result<Checked, ScriptError> {
         self.check_size(source.len())?;
-        check_script(name, source).map_err(|error| ScriptError::Invalid { errors: vec![error] })?;
-        Ok(Checked { warnings: Vec::new() })
+        let limits = &self.policy.limits;
+        let script = malt_sieve::compile(name, source, limits).map_err(|e| ScriptError::Invalid {
+            errors: compile_errors(&e),
+        })?;
+        Ok(Checked {
+            warnings: redirect_warnings(&script, limits.max_redirects),
+        })
     }
 
     /// Checks and stores a script, creating or replacing it (RFC 5804 §2.6 PUTSCRIPT). An active
@@ -246,35 +254,70 @@ impl SieveScripts {
 /// The Sieve extensions the engine supports, space-separated: ManageSieve's `SIEVE` capability
 /// (RFC 5804 §1.7).
 pub fn sieve_capabilities() -> String {
-    malt_sieve::ir::Extension::ALL
-        .iter()
-        .map(|(_, name)| *name)
-        .collect::<Vec<_>>()
-        .join(" ")
+    malt_sieve::capabilities()
 }
 
-/// Stand-in for the engine's compile (until `malt_sieve::compile` lands): refuses unbalanced
-/// braces, naming the line and column.
-fn check_script(_name: &str, source: &str) -> Result<(), String> {
-    let mut open: Vec<(usize, usize)> = Vec::new();
-    for (line_no, line) in source.lines().enumerate() {
-        for (col, c) in line.chars().enumerate() {
-            match c {
-                '{' => open.push((line_no + 1, col + 1)),
-                '}' if open.pop().is_none() => {
-                    return Err(format!(
-                        "line {}, column {}: error: unexpected '}}'.",
-                        line_no + 1,
-                        col + 1
-                    ));
-                }
-                _ => {}
-            }
-        }
+/// The engine's errors as users read them, one per line, without the script's name (which the
+/// caller knows): `line 3, column 5: error: unknown command 'fileinfo'.`, as Pigeonhole's
+/// `sievec` words them.
+fn compile_errors(e: &CompileErrors) -> Vec<String> {
+    let mut lines: Vec<String> = e
+        .errors
+        .iter()
+        .map(|error| match error.line {
+            0 => format!("error: {}.", error.message),
+            line => format!("line {line}, column {}: error: {}.", error.column, error.message),
+        })
+        .collect();
+    if e.truncated {
+        lines.push(format!(
+            "error: too many errors, only the first {} are shown.",
+            e.errors.len()
+        ));
     }
-    match open.pop() {
-        Some((line, col)) => Err(format!("line {line}, column {col}: error: block is not closed.")),
-        None => Ok(()),
+    lines
+}
+
+/// Most warnings reported for one script.
+const MAX_WARNINGS: usize = 10;
+
+/// RFC 5804 §2.6's example warning: each `redirect` past `max_redirects` in the script (in source
+/// order, whichever branch it is in) may take a message over the limit, which fails the run at
+/// delivery (the message is then kept, RFC 5228 §2.10.6).
+fn redirect_warnings(script: &Script, max_redirects: usize) -> Vec<String> {
+    let mut redirects = Vec::new();
+    collect_redirects(&script.commands, &mut redirects);
+    redirects
+        .iter()
+        .skip(max_redirects)
+        .take(MAX_WARNINGS)
+        .map(|pos| {
+            format!(
+                "line {}: the server's redirect limit is {max_redirects}, this redirect might not be \
+                 carried out (the message would be kept instead).",
+                pos.line
+            )
+        })
+        .collect()
+}
+
+/// The positions of every `redirect` in `commands` and the blocks they hold (the compiler bounded
+/// the nesting).
+fn collect_redirects(commands: &[Command], out: &mut Vec<Position>) {
+    for command in commands {
+        match &command.kind {
+            CommandKind::Redirect { .. } => out.push(command.pos),
+            CommandKind::If { branches, otherwise } => {
+                for (_, block) in branches {
+                    collect_redirects(block, out);
+                }
+                if let Some(block) = otherwise {
+                    collect_redirects(block, out);
+                }
+            }
+            CommandKind::ForEveryPart { body, .. } => collect_redirects(body, out),
+            _ => {}
+        }
     }
 }
 

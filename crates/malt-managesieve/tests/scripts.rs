@@ -15,8 +15,15 @@ use common::start;
 const KEEP: &str = "keep;\r\n";
 const SPAM: &str =
     "require \"fileinto\";\r\nif header :contains \"subject\" \"spam\" {\r\n  fileinto \"Junk\";\r\n}\r\n";
-/// Does not compile: the block is never closed.
-const BROKEN: &str = "require \"fileinto\";\r\nif true {\r\n  keep;\r\n";
+/// Does not compile: an unknown command on line 3.
+const BROKEN: &str = "require \"fileinto\";\r\nif true {\r\n  fileinfo \"Junk\";\r\n}\r\n";
+/// Two errors (`fileinto` without its `require`, RFC 5228 §3.2, and an unknown command): the
+/// answer is a literal of two lines.
+const TWO_ERRORS: &str = "if true {\r\n  fileinto \"Junk\";\r\n}\r\nfoo;\r\n";
+/// Six redirects when the limit is four: stored, with two warnings.
+const REDIRECTS: &str = "redirect \"a@example.net\";\r\nredirect \"b@example.net\";\r\n\
+                         redirect \"c@example.net\";\r\nredirect \"d@example.net\";\r\n\
+                         if true { redirect \"e@example.net\"; }\r\nredirect \"f@example.net\";\r\n";
 
 #[tokio::test]
 async fn putscript_and_getscript() {
@@ -61,11 +68,16 @@ async fn putscript_refuses_what_does_not_compile() {
     let env = start().await;
     let mut c = env.logged_in().await;
     let r = c.put("broken", BROKEN).await;
-    assert!(
-        r.status.starts_with("NO \"line 2"),
-        "the error names its line: {r:?}"
+    assert_eq!(
+        r.status, "NO \"line 3, column 3: error: unknown command 'fileinfo'.\"",
+        "the engine's error, with line and column"
     );
     assert!(env.stored().await.is_empty(), "nothing stored");
+    // Several errors: one per line, sent as a literal (RFC 5804 §4 allows either form).
+    let r = c.put("two", TWO_ERRORS).await;
+    let want = "line 2, column 3: error: the fileinto command requires the \"fileinto\" extension \
+                (add it to require).\nline 4, column 1: error: unknown command 'foo'.";
+    assert_eq!(r.status, format!("NO {{{}}}\r\n{want}", want.len()));
     // A broken replacement leaves the stored script alone.
     assert!(c.put("s", KEEP).await.is_ok());
     assert!(c.put("s", BROKEN).await.status.starts_with("NO"));
@@ -93,8 +105,31 @@ async fn checkscript_stores_nothing() {
     let r = c
         .cmd(&format!("CHECKSCRIPT {{{}+}}\r\n{BROKEN}", BROKEN.len()))
         .await;
-    assert!(r.status.starts_with("NO \"line 2"), "{r:?}");
+    assert_eq!(
+        r.status,
+        "NO \"line 3, column 3: error: unknown command 'fileinfo'.\""
+    );
+    let r = c
+        .cmd(&format!("CHECKSCRIPT {{{}+}}\r\n{REDIRECTS}", REDIRECTS.len()))
+        .await;
+    assert!(r.status.starts_with("OK (WARNINGS) "), "{r:?}");
     assert!(env.stored().await.is_empty());
+}
+
+#[tokio::test]
+async fn putscript_warns_about_redirects_past_the_limit() {
+    let env = start().await;
+    let mut c = env.logged_in().await;
+    let r = c.put("fwd", REDIRECTS).await;
+    let want = "line 5: the server's redirect limit is 4, this redirect might not be carried out \
+                (the message would be kept instead).\nline 6: the server's redirect limit is 4, this \
+                redirect might not be carried out (the message would be kept instead).";
+    assert_eq!(r.status, format!("OK (WARNINGS) {{{}}}\r\n{want}", want.len()));
+    assert_eq!(
+        env.source("fwd").await.as_deref(),
+        Some(REDIRECTS),
+        "stored despite the warnings"
+    );
 }
 
 #[tokio::test]

@@ -15,7 +15,11 @@ use common::*;
 const USER: &str = "u@example.com";
 const SPAM: &str =
     "require \"fileinto\";\nif header :contains \"subject\" \"spam\" {\n  fileinto \"Junk\";\n}\n";
-const BROKEN: &str = "require \"fileinto\";\nif true {\n  keep;\n";
+/// An unknown command on line 3, and `redirect` written without its argument on line 4.
+const BROKEN: &str = "require \"fileinto\";\nif true {\n  fileinfo \"Junk\";\n  redirect;\n}\n";
+/// Compiles, but with more redirects than the configured limit (2): stored with a warning.
+const FORWARD: &str =
+    "redirect \"a@example.net\";\nredirect \"b@example.net\";\nredirect \"c@example.net\";\n";
 
 #[test]
 fn put_list_get_activate_delete() {
@@ -100,11 +104,15 @@ fn scripts_that_do_not_compile_are_refused() {
     let m = Malt::new();
     m.with_user(USER);
     let e = m.fails(&["sieve", "put", USER, "broken", "-"], BROKEN.as_bytes());
-    assert!(e.contains("script not stored, it does not compile"), "{e}");
     assert!(
-        e.contains("broken: line 2, column"),
-        "the error names line and column: {e}"
+        e.starts_with("malt: script not stored, it does not compile:\n"),
+        "{e}"
     );
+    assert!(
+        e.contains("broken: line 3, column 3: error: unknown command 'fileinfo'.\n"),
+        "each error with its line and column: {e}"
+    );
+    assert!(e.contains("broken: line 4, column 3: error: "), "{e}");
     assert_eq!(m.ok(&["sieve", "list", USER], b""), "");
     let e = m.fails(&["sieve", "put", USER, "bin", "-"], b"keep;\xff\n");
     assert!(e.contains("not UTF-8"), "{e}");
@@ -113,8 +121,39 @@ fn scripts_that_do_not_compile_are_refused() {
     let file = m.dir.path().join("broken.sieve");
     std::fs::write(&file, BROKEN).unwrap();
     let e = m.fails(&["sieve", "check", file.to_str().unwrap()], b"");
-    assert!(e.contains(&format!("{}: line 2, column", file.display())), "{e}");
+    assert!(
+        e.starts_with("malt: invalid script, it does not compile:\n"),
+        "{e}"
+    );
+    let want = format!("{}: line 3, column 3: error: unknown command", file.display());
+    assert!(e.contains(&want), "{e}");
     assert_eq!(m.ok(&["sieve", "check"], SPAM.as_bytes()), "stdin: valid\n");
+}
+
+#[test]
+fn warnings_are_printed_and_the_script_stored() {
+    let m = Malt::new();
+    m.with_user(USER);
+    let config = m.config("[sieve]\nmax_redirects = 2\n");
+    let out = m.run(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "sieve",
+            "put",
+            USER,
+            "fwd",
+            "-",
+        ],
+        FORWARD.as_bytes(),
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "fwd: warning: line 3: the server's redirect limit is 2, this redirect might not be carried \
+         out (the message would be kept instead).\n"
+    );
+    assert_eq!(m.ok(&["sieve", "get", USER, "fwd"], b""), FORWARD);
 }
 
 #[test]

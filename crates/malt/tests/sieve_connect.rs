@@ -20,7 +20,7 @@ use common::*;
 
 const USER: &str = "u@example.com";
 const SPAM: &str = "require [\"fileinto\", \"imap4flags\"];\r\nif header :contains \"subject\" \"spam\" {\r\n  fileinto :flags \"\\\\Seen\" \"Junk\";\r\n  stop;\r\n}\r\n";
-const BROKEN: &str = "if true {\r\n  keep;\r\n";
+const BROKEN: &str = "if true {\r\n  fileinfo \"Junk\";\r\n}\r\n";
 
 /// Runs `sieve-connect` against `addr` as the test user (password on fd 0) with `args`.
 fn sieve_connect(addr: SocketAddr, args: &[&str]) -> Output {
@@ -122,7 +122,8 @@ fn sieve_connect_manages_scripts() {
     );
     assert!(!bad.status.success(), "{}", describe(&bad));
     assert!(
-        String::from_utf8_lossy(&bad.stderr).contains("line 1"),
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("NO \"line 2, column 3: error: unknown command 'fileinfo'.\""),
         "the compile error reaches the user: {}",
         describe(&bad)
     );

@@ -64,12 +64,13 @@ fn read_source(file: Option<&PathBuf>) -> anyhow::Result<String> {
     String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("the script is not UTF-8 text"))
 }
 
-/// A script error as the CLI reports it: compile errors one per line, prefixed with the name.
-fn refusal(name: &str, e: ScriptError) -> anyhow::Error {
+/// A script error as the CLI reports it: `what` happened, then the compile errors one per line,
+/// prefixed with the name as `sievec` does.
+fn refusal(what: &str, name: &str, e: ScriptError) -> anyhow::Error {
     match e {
         ScriptError::Invalid { errors } => {
             let lines: Vec<String> = errors.iter().map(|l| format!("{name}: {l}")).collect();
-            anyhow::anyhow!("script not stored, it does not compile:\n{}", lines.join("\n"))
+            anyhow::anyhow!("{what}, it does not compile:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{other}"),
     }
@@ -101,7 +102,7 @@ pub async fn run(g: &GlobalOpts, cmd: SieveCmd) -> anyhow::Result<()> {
             let (outcome, checked) = scripts
                 .put(account.id, &name, &source, now)
                 .await
-                .map_err(|e| refusal(&name, e))?;
+                .map_err(|e| refusal("script not stored", &name, e))?;
             for w in &checked.warnings {
                 eprintln!("{name}: warning: {w}");
             }
@@ -117,7 +118,9 @@ pub async fn run(g: &GlobalOpts, cmd: SieveCmd) -> anyhow::Result<()> {
                 .as_ref()
                 .filter(|p| p.as_os_str() != "-")
                 .map_or_else(|| "stdin".to_owned(), |p| p.display().to_string());
-            let checked = scripts.check(&name, &source).map_err(|e| refusal(&name, e))?;
+            let checked = scripts
+                .check(&name, &source)
+                .map_err(|e| refusal("invalid script", &name, e))?;
             for w in &checked.warnings {
                 eprintln!("{name}: warning: {w}");
             }

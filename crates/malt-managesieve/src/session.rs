@@ -104,8 +104,10 @@ impl Io {
                     return Input::Frame(std::mem::replace(&mut self.buf, rest));
                 }
                 Ok(Frame::Incomplete { need }) => {
-                    if let Err(end) = self.fill(ctx, need.saturating_sub(self.buf.len())).await {
-                        return end;
+                    while self.buf.len() < need {
+                        if let Err(end) = self.fill(ctx, need - self.buf.len()).await {
+                            return end;
+                        }
                     }
                 }
                 Err(FrameError::LineTooLong) => return Input::Unframeable,

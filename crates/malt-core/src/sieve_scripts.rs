@@ -94,9 +94,10 @@ pub enum ScriptError {
     /// The new name is taken (RFC 5804 §2.11). ManageSieve: `NO (ALREADYEXISTS)`.
     #[error("a script {0:?} already exists")]
     AlreadyExists(String),
-    /// The store failed: the server's fault, logged. ManageSieve: `NO (TRYLATER)`.
-    #[error("the script store is unavailable: {0}")]
-    Unavailable(StoreError),
+    /// The store (or the compile task) failed: the server's fault, logged. ManageSieve:
+    /// `NO (TRYLATER)`.
+    #[error("the server cannot do this now: {0}")]
+    Unavailable(String),
 }
 
 impl ScriptError {
@@ -107,7 +108,7 @@ impl ScriptError {
             StoreError::NotFound(_) => ScriptError::NotFound(name.to_owned()),
             StoreError::Conflict(_) => ScriptError::Active(name.to_owned()),
             StoreError::AlreadyExists(_) => ScriptError::AlreadyExists(name.to_owned()),
-            other => ScriptError::Unavailable(other),
+            other => ScriptError::Unavailable(other.to_string()),
         }
     }
 }
@@ -152,7 +153,7 @@ impl SieveScripts {
         self.store
             .sieve_list(account)
             .await
-            .map_err(ScriptError::Unavailable)
+            .map_err(|e| ScriptError::Unavailable(e.to_string()))
     }
 
     /// One script with its source.
@@ -165,16 +166,23 @@ impl SieveScripts {
     }
 
     /// Whether `source` is a script this server would store: size, then compile (RFC 5804 §2.12
-    /// CHECKSCRIPT).
-    pub fn check(&self, name: &str, source: &str) -> Result<Checked, ScriptError> {
+    /// CHECKSCRIPT). Compiling a large script takes milliseconds of CPU: it runs on the blocking
+    /// pool, not on a session's runtime thread.
+    pub async fn check(&self, name: &str, source: &str) -> Result<Checked, ScriptError> {
         self.check_size(source.len())?;
-        let limits = &self.policy.limits;
-        let script = malt_sieve::compile(name, source, limits).map_err(|e| ScriptError::Invalid {
-            errors: compile_errors(&e),
-        })?;
-        Ok(Checked {
-            warnings: redirect_warnings(&script, limits.max_redirects),
+        let policy = self.policy.clone();
+        let (name, source) = (name.to_owned(), source.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let limits = &policy.limits;
+            let script = malt_sieve::compile(&name, &source, limits).map_err(|e| ScriptError::Invalid {
+                errors: compile_errors(&e),
+            })?;
+            Ok(Checked {
+                warnings: redirect_warnings(&script, limits.max_redirects),
+            })
         })
+        .await
+        .map_err(|e| ScriptError::Unavailable(format!("script check: {e}")))?
     }
 
     /// Checks and stores a script, creating or replacing it (RFC 5804 §2.6 PUTSCRIPT). An active
@@ -187,7 +195,7 @@ impl SieveScripts {
         now: i64,
     ) -> Result<(SievePutOutcome, Checked), ScriptError> {
         malt_store::sieve_script_name(name).map_err(|e| ScriptError::from_store(e, name))?;
-        let checked = self.check(name, source)?;
+        let checked = self.check(name, source).await?;
         let outcome = self
             .store
             .sieve_put(account, name, source, self.policy.max_scripts, now)

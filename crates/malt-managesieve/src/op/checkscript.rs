@@ -8,7 +8,7 @@ use crate::session::{Io, Next, Session};
 use super::{checked_ok, reply, script_error};
 
 pub(crate) async fn run(s: &mut Session, io: &mut Io, script: &str) -> io::Result<Next> {
-    match s.scripts.check("script", script) {
+    match s.scripts.check("script", script).await {
         Ok(checked) => reply(io, &checked_ok(&checked, "Script is valid.")).await,
         Err(e) => reply(io, &script_error(&e)).await,
     }

@@ -81,11 +81,11 @@ pub(crate) fn script_error(e: &ScriptError) -> Vec<u8> {
         ScriptError::NotFound(_) => Some(Code::Nonexistent),
         ScriptError::Active(_) => Some(Code::Active),
         ScriptError::AlreadyExists(_) => Some(Code::AlreadyExists),
-        ScriptError::Unavailable(store) => {
-            tracing::warn!(error = %store, "script store failed");
+        ScriptError::Unavailable(why) => {
+            tracing::warn!(error = %why, "script operation failed");
             return proto::no(
                 Some(&Code::TryLater),
-                "The script store is unavailable, try again later.",
+                "Temporary server failure, try again later.",
             );
         }
     };

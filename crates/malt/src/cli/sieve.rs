@@ -120,6 +120,7 @@ pub async fn run(g: &GlobalOpts, cmd: SieveCmd) -> anyhow::Result<()> {
                 .map_or_else(|| "stdin".to_owned(), |p| p.display().to_string());
             let checked = scripts
                 .check(&name, &source)
+                .await
                 .map_err(|e| refusal("invalid script", &name, e))?;
             for w in &checked.warnings {
                 eprintln!("{name}: warning: {w}");

@@ -141,12 +141,16 @@ async fn messages_from_before_the_prefix_migration_have_none() {
             .unwrap();
         (account, inbox)
     };
-    // Back to version 5, as a database written before the prefix (and the later migrations).
+    // Back to version 5, as a database written before the prefix existed: the later migrations
+    // (7, the Sieve scripts; 8, the DAV tables) undone too.
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
-            "DROP TABLE sieve_scripts; DROP TABLE vacation_sent; \
-             ALTER TABLE message_meta DROP COLUMN prefix; PRAGMA user_version = 5;",
+            "ALTER TABLE message_meta DROP COLUMN prefix; \
+             DROP TABLE sieve_scripts; DROP TABLE vacation_sent; \
+             DROP TABLE dav_spans; DROP TABLE dav_tombstones; DROP TABLE dav_object_content; \
+             DROP TABLE dav_objects; DROP TABLE dav_collections; \
+             ALTER TABLE journal DROP COLUMN collection_id; PRAGMA user_version = 5;",
         )
         .unwrap();
     }
@@ -165,7 +169,7 @@ async fn messages_from_before_the_prefix_migration_have_none() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 7, "every later migration applied too");
+    assert_eq!(version, 8, "every migration applied");
 }
 
 /// Many concurrent appends are grouped into few transactions and all succeed; a failing job in

@@ -18,6 +18,7 @@
 )]
 
 mod acl;
+mod dav;
 mod dedup;
 mod delegation;
 mod directory;
@@ -30,6 +31,7 @@ mod sieve;
 
 pub use queue::claim_race;
 
+use crate::dav::*;
 use crate::types::*;
 use crate::{MessageMeta, SortFields, Storage, Store, StoreError};
 
@@ -69,6 +71,15 @@ pub async fn run_all(storage: &Storage) {
     dedup::dedup(storage).await;
     sieve::scripts(storage).await;
     sieve::vacation(storage).await;
+    dav::collections(storage).await;
+    dav::defaults(storage).await;
+    dav::objects(storage).await;
+    dav::quota(storage).await;
+    dav::spans(storage).await;
+    dav::moves(storage).await;
+    dav::changes(storage).await;
+    dav::journal_and_cascade(storage).await;
+    dav::concurrent_puts(storage).await;
     // Last: everything the checks above left behind must be consistent.
     messages::consistency(storage).await;
 }

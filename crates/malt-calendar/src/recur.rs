@@ -244,7 +244,7 @@ fn add_duration(start: &When, d: &ICalendarDuration, floating: Tz) -> i64 {
 
 /// An RDATE: a start, or a period with its own end.
 #[derive(Debug, Clone)]
-enum RDate<'a> {
+pub(crate) enum RDate<'a> {
     At(When),
     Until(When, When),
     For(When, &'a ICalendarDuration),
@@ -460,7 +460,7 @@ impl<'a> Times<'a> {
 }
 
 /// Start and end of a FREEBUSY or RDATE period.
-fn period_bounds(period: &RDate<'_>, floating: Tz) -> Option<(i64, i64)> {
+pub(crate) fn period_bounds(period: &RDate<'_>, floating: Tz) -> Option<(i64, i64)> {
     match period {
         RDate::Until(s, e) => Some((s.instant(floating), e.instant(floating))),
         RDate::For(s, d) => Some((s.instant(floating), add_duration(s, d, floating))),
@@ -481,8 +481,8 @@ fn add_days(start: &When, days: i64, floating: Tz) -> i64 {
     )
 }
 
-/// The values of an RDATE or FREEBUSY property.
-fn rdates<'a>(entry: &'a ICalendarEntry, zones: &TzResolver<&str>) -> Vec<RDate<'a>> {
+/// The values of an RDATE or FREEBUSY property (dates and periods).
+pub(crate) fn rdates<'a>(entry: &'a ICalendarEntry, zones: &TzResolver<&str>) -> Vec<RDate<'a>> {
     entry
         .values
         .iter()

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: building objects and reading instants.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use malt_calendar::CalendarObject;

@@ -286,10 +286,11 @@ impl<'a> Times<'a> {
                 }
                 ICalendarProperty::RecurrenceId => {
                     t.recurrence_id = single();
-                    t.this_and_future = entry.params.iter().any(|p| {
-                        p.name == ICalendarParameterName::Range
-                            && !matches!(p.value.as_text(), Some(v) if !v.eq_ignore_ascii_case("THISANDFUTURE"))
-                    });
+                    // THISANDFUTURE is the only RANGE value (RFC 5545 §3.2.13).
+                    t.this_and_future = entry
+                        .params
+                        .iter()
+                        .any(|p| p.name == ICalendarParameterName::Range);
                 }
                 ICalendarProperty::Rrule => {
                     if let Some(ICalendarValue::RecurrenceRule(rule)) = entry.values.first() {
@@ -543,7 +544,8 @@ fn expand_master(
         period_end: None,
     }];
     for rule in &master.rrules {
-        let budget = MAX_INSTANCES.saturating_sub(candidates.len());
+        // The total is capped once the set is sorted (in `expand`).
+        let budget = MAX_INSTANCES;
         let starts = rule_starts(rule, &dtstart, floating, stop, budget);
         complete &= starts.exhausted;
         candidates.extend(starts.locals.into_iter().map(|local| Candidate {

@@ -24,6 +24,7 @@
 use std::cell::OnceCell;
 
 use calcard::common::timezone::Tz;
+use calcard::icalendar::timezone::TzResolver;
 use calcard::icalendar::{ICalendar, ICalendarComponent, ICalendarEntry, ICalendarValue};
 
 use crate::object::CalendarObject;
@@ -93,6 +94,7 @@ impl CompFilter {
 pub fn matches(object: &CalendarObject, filter: &CompFilter, floating: Tz) -> bool {
     let evaluation = Evaluation {
         object,
+        zones: object.calendar().build_tz_resolver(),
         floating,
         expansion: OnceCell::new(),
         until: filter.horizon(),
@@ -108,6 +110,7 @@ pub fn matches(object: &CalendarObject, filter: &CompFilter, floating: Tz) -> bo
 
 struct Evaluation<'a> {
     object: &'a CalendarObject,
+    zones: TzResolver<&'a str>,
     floating: Tz,
     expansion: OnceCell<Expansion>,
     until: Option<i64>,
@@ -136,7 +139,7 @@ impl Evaluation<'_> {
         filter
             .prop_filters
             .iter()
-            .all(|p| prop_filter_matches(component, p, self.floating))
+            .all(|p| prop_filter_matches(component, p, &self.zones, self.floating))
             && filter
                 .comp_filters
                 .iter()
@@ -204,7 +207,12 @@ fn type_is(component: &ICalendarComponent, name: &str) -> bool {
     component.component_type.as_str().eq_ignore_ascii_case(name)
 }
 
-fn prop_filter_matches(component: &ICalendarComponent, filter: &PropFilter, floating: Tz) -> bool {
+fn prop_filter_matches(
+    component: &ICalendarComponent,
+    filter: &PropFilter,
+    zones: &TzResolver<&str>,
+    floating: Tz,
+) -> bool {
     let mut properties = component
         .entries
         .iter()
@@ -215,7 +223,7 @@ fn prop_filter_matches(component: &ICalendarComponent, filter: &PropFilter, floa
     properties.any(|entry| {
         filter
             .time_range
-            .is_none_or(|range| property_overlaps(entry, &range, floating))
+            .is_none_or(|range| property_overlaps(entry, &range, zones, floating))
             && filter
                 .text_match
                 .as_ref()
@@ -244,14 +252,17 @@ fn param_filter_matches(entry: &ICalendarEntry, filter: &ParamFilter) -> bool {
 }
 
 /// A date property against a time-range: a DATE-TIME is an instant, a DATE its whole day.
-fn property_overlaps(entry: &ICalendarEntry, range: &TimeRange, floating: Tz) -> bool {
-    let no_zones = ICalendar::default();
-    let zones = no_zones.build_tz_resolver();
+fn property_overlaps(
+    entry: &ICalendarEntry,
+    range: &TimeRange,
+    zones: &TzResolver<&str>,
+    floating: Tz,
+) -> bool {
     entry
         .values
         .iter()
         .filter_map(ICalendarValue::as_partial_date_time)
-        .filter_map(|v| When::of_value(v, entry, &zones))
+        .filter_map(|v| When::of_value(v, entry, zones))
         .any(|w| {
             let at = w.instant(floating);
             if w.is_date {

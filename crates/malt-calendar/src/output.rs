@@ -12,6 +12,7 @@
 //! relies on it); their depth is the source's, bounded by [`crate::object::MAX_DEPTH`].
 
 use calcard::common::timezone::Tz;
+use calcard::icalendar::timezone::TzResolver;
 use calcard::icalendar::{
     ICalendar, ICalendarComponent, ICalendarEntry, ICalendarParameterName, ICalendarProperty, ICalendarValue,
 };
@@ -32,6 +33,7 @@ const RECURRENCE_PROPERTIES: [ICalendarProperty; 4] = [
 /// RFC 4791 §9.6.5: the instances of `object` overlapping `range`, one component each, in UTC.
 pub fn expand_instances(object: &CalendarObject, range: &TimeRange, floating: Tz) -> ICalendar {
     let source = object.calendar();
+    let zones = source.build_tz_resolver();
     let expansion = expand(object, floating, range.end);
     let recurring = expansion.occurrences.len() > 1
         || expansion.occurrences.iter().any(|o| o.overridden)
@@ -45,9 +47,9 @@ pub fn expand_instances(object: &CalendarObject, range: &TimeRange, floating: Tz
         let Some(component) = source.components.get(occurrence.component) else {
             continue;
         };
-        let instance = instance_component(component, occurrence, recurring, floating);
+        let instance = instance_component(component, occurrence, recurring, &zones, floating);
         let id = push_tree(&mut out, source, instance, &component.component_ids, &|e| {
-            in_utc(e, floating)
+            in_utc(e, &zones, floating)
         });
         if let Some(root) = out.components.first_mut() {
             root.component_ids.push(id);
@@ -61,6 +63,7 @@ pub fn limit_recurrence_set(object: &CalendarObject, range: &TimeRange, floating
     let source = object.calendar();
     let expansion = expand(object, floating, range.end);
     let master = object.master().and(object.members().first().copied());
+    let zones = source.build_tz_resolver();
     let keep = |index: usize| -> bool {
         if !object.members().contains(&index) || master == Some(index) {
             return true;
@@ -71,7 +74,6 @@ pub fn limit_recurrence_set(object: &CalendarObject, range: &TimeRange, floating
         let rid = component
             .property(&ICalendarProperty::RecurrenceId)
             .and_then(|e| {
-                let zones = source.build_tz_resolver();
                 let when = When::of_entry(e, &zones)?;
                 let this_and_future = e.params.iter().any(|p| p.name == ICalendarParameterName::Range);
                 Some((when.instant(floating), this_and_future))
@@ -123,6 +125,7 @@ fn instance_component(
     component: &ICalendarComponent,
     occurrence: &Occurrence,
     recurring: bool,
+    zones: &TzResolver<&str>,
     floating: Tz,
 ) -> ICalendarComponent {
     let instant_value = |at: i64| -> ICalendarValue {
@@ -149,7 +152,7 @@ fn instance_component(
                 params: date_params(entry, occurrence.all_day),
                 values: vec![instant_value(at)],
             },
-            None => in_utc(entry, floating),
+            None => in_utc(entry, zones, floating),
         });
     }
     if recurring {
@@ -189,17 +192,15 @@ fn date_params(entry: &ICalendarEntry, all_day: bool) -> Vec<calcard::icalendar:
 }
 
 /// `entry` with its zoned DATE-TIME values in UTC (and the TZID dropped); others unchanged.
-fn in_utc(entry: &ICalendarEntry, floating: Tz) -> ICalendarEntry {
+fn in_utc(entry: &ICalendarEntry, zones: &TzResolver<&str>, floating: Tz) -> ICalendarEntry {
     let Some(_) = crate::when::tzid(entry) else {
         return entry.clone();
     };
-    let no_zones = ICalendar::default();
-    let zones = no_zones.build_tz_resolver();
     let values = entry
         .values
         .iter()
         .map(|v| match v {
-            ICalendarValue::PartialDateTime(dt) if dt.has_time() => When::of_value(dt, entry, &zones)
+            ICalendarValue::PartialDateTime(dt) if dt.has_time() => When::of_value(dt, entry, zones)
                 .map_or_else(
                     || v.clone(),
                     |w| ICalendarValue::PartialDateTime(Box::new(utc_value(w.instant(floating)))),

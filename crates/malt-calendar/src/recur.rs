@@ -630,7 +630,7 @@ fn expand_master(
         occurrences.push(occurrence);
     }
     for (o, (oi, ot)) in overrides.iter().enumerate() {
-        if !used.get(o).copied().unwrap_or(true) && !ot.this_and_future {
+        if !used.get(o).copied().unwrap_or(true) {
             occurrences.extend(ot.own_occurrences(*oi, kind, floating, true));
         }
     }

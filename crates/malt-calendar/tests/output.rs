@@ -137,3 +137,17 @@ fn free_busy_periods_are_clipped_and_vfreebusy_objects_count() {
         }]
     );
 }
+
+#[test]
+fn a_vtimezone_known_by_its_location_converts_to_utc() {
+    // The TZID names no zone; X-LIC-LOCATION does (as Evolution and Thunderbird write it).
+    let o = object(
+        "BEGIN:VTIMEZONE\nTZID:Office time\nX-LIC-LOCATION:Europe/Berlin\nBEGIN:STANDARD\nDTSTART:19701025T030000\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nEND:STANDARD\nEND:VTIMEZONE\n\
+         BEGIN:VEVENT\nUID:z\nDTSTAMP:20240101T000000Z\nDTSTART;TZID=Office time:20240701T090000\nDTEND;TZID=Office time:20240701T100000\nEND:VEVENT",
+    );
+    let range = TimeRange::new(utc(2024, 7, 1, 0, 0), utc(2024, 7, 2, 0, 0));
+    let text = expand_instances(&o, &range, Tz::UTC).to_string();
+    assert!(text.contains("DTSTART:20240701T070000Z"), "{text}");
+    assert!(text.contains("DTEND:20240701T080000Z"), "{text}");
+    assert!(!text.contains("RECURRENCE-ID"), "{text}");
+}

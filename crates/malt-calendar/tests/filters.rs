@@ -249,3 +249,36 @@ fn todo_queries_follow_the_todo_table() {
         Tz::UTC
     ));
 }
+
+#[test]
+fn journal_and_freebusy_time_ranges() {
+    // VJOURNAL: a DATE is its whole day; no DTSTART never matches.
+    let dated =
+        object("BEGIN:VJOURNAL\nUID:j\nDTSTAMP:20240101T000000Z\nDTSTART;VALUE=DATE:20240110\nEND:VJOURNAL");
+    let undated = object("BEGIN:VJOURNAL\nUID:k\nDTSTAMP:20240101T000000Z\nSUMMARY:x\nEND:VJOURNAL");
+    let evening = TimeRange::new(utc(2024, 1, 10, 20, 0), utc(2024, 1, 10, 21, 0));
+    assert!(matches(&dated, &query("VJOURNAL", Some(evening)), Tz::UTC));
+    assert!(!matches(
+        &dated,
+        &query(
+            "VJOURNAL",
+            Some(TimeRange::new(utc(2024, 1, 11, 0, 0), utc(2024, 1, 12, 0, 0)))
+        ),
+        Tz::UTC
+    ));
+    assert!(!matches(&undated, &query("VJOURNAL", Some(evening)), Tz::UTC));
+    assert!(matches(&undated, &query("VJOURNAL", None), Tz::UTC));
+    // VFREEBUSY: DTSTART/DTEND with an inclusive end, else its FREEBUSY periods.
+    let window = object(
+        "BEGIN:VFREEBUSY\nUID:f\nDTSTAMP:20240101T000000Z\nDTSTART:20240110T080000Z\nDTEND:20240110T180000Z\nEND:VFREEBUSY",
+    );
+    let at_end = TimeRange::new(utc(2024, 1, 10, 18, 0), utc(2024, 1, 10, 19, 0));
+    assert!(matches(&window, &query("VFREEBUSY", Some(at_end)), Tz::UTC));
+    let periods = object(
+        "BEGIN:VFREEBUSY\nUID:g\nDTSTAMP:20240101T000000Z\nFREEBUSY:20240110T080000Z/PT1H,20240110T150000Z/PT1H\nEND:VFREEBUSY",
+    );
+    let between = TimeRange::new(utc(2024, 1, 10, 10, 0), utc(2024, 1, 10, 14, 0));
+    assert!(!matches(&periods, &query("VFREEBUSY", Some(between)), Tz::UTC));
+    let second = TimeRange::new(utc(2024, 1, 10, 15, 30), utc(2024, 1, 10, 15, 45));
+    assert!(matches(&periods, &query("VFREEBUSY", Some(second)), Tz::UTC));
+}

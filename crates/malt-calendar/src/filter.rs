@@ -54,12 +54,30 @@ pub struct PropFilter {
     pub param_filters: Vec<ParamFilter>,
 }
 
-/// A `CALDAV:param-filter`.
+/// A `CALDAV:param-filter` (and `CARDDAV:param-filter`, which has the same form).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ParamFilter {
     pub name: String,
     pub is_not_defined: bool,
     pub text_match: Option<TextMatch>,
+}
+
+impl ParamFilter {
+    /// The filter against the values (as text, `None` when a value has none) of the parameters
+    /// of its name on one property — CalDAV's and CardDAV's param-filter alike.
+    pub(crate) fn matches_values<'a>(
+        &self,
+        mut values: impl Iterator<Item = Option<std::borrow::Cow<'a, str>>>,
+    ) -> bool {
+        if self.is_not_defined {
+            return values.next().is_none();
+        }
+        values.any(|value| {
+            self.text_match
+                .as_ref()
+                .is_none_or(|m| value.is_some_and(|text| m.matches(&text)))
+        })
+    }
 }
 
 impl CompFilter {
@@ -236,19 +254,13 @@ fn prop_filter_matches(
 }
 
 fn param_filter_matches(entry: &ICalendarEntry, filter: &ParamFilter) -> bool {
-    let mut params = entry
-        .params
-        .iter()
-        .filter(|p| p.name.as_str().eq_ignore_ascii_case(&filter.name));
-    if filter.is_not_defined {
-        return params.next().is_none();
-    }
-    params.any(|p| {
-        filter
-            .text_match
-            .as_ref()
-            .is_none_or(|m| p.value.clone().into_text().is_some_and(|text| m.matches(&text)))
-    })
+    filter.matches_values(
+        entry
+            .params
+            .iter()
+            .filter(|p| p.name.as_str().eq_ignore_ascii_case(&filter.name))
+            .map(|p| p.value.clone().into_text()),
+    )
 }
 
 /// A date property against a time-range: a DATE-TIME is an instant, a DATE its whole day.

@@ -9,7 +9,7 @@
 //! - Filters (§10.5): `filter` combines its prop-filters by `test` (anyof by default); a
 //!   prop-filter matches when `is-not-defined` and no such property exists, when it is empty and
 //!   one exists, or when some property of that name satisfies its text-matches and
-//!   param-filters combined by its own `test`; a param-filter as in CalDAV. Text matches use
+//!   param-filters combined by its own `test`; a param-filter is CalDAV's [`ParamFilter`]. Text matches use
 //!   [`crate::text`], whose default collation for CardDAV is `i;unicode-casemap`.
 //!
 //! Invariant: input is at most [`MAX_VCARD_BYTES`]; matching is linear in the card's size.
@@ -17,6 +17,7 @@
 use calcard::vcard::{VCard, VCardEntry, VCardValue, VCardVersion};
 use calcard::{Entry, Parser};
 
+use crate::filter::ParamFilter;
 use crate::object::{ObjectError, Precondition};
 use crate::text::{TextMatch, written_value};
 
@@ -159,15 +160,7 @@ pub struct CardPropFilter {
     pub is_not_defined: bool,
     pub test: Test,
     pub text_matches: Vec<TextMatch>,
-    pub param_filters: Vec<CardParamFilter>,
-}
-
-/// A `CARDDAV:param-filter`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CardParamFilter {
-    pub name: String,
-    pub is_not_defined: bool,
-    pub text_match: Option<TextMatch>,
+    pub param_filters: Vec<ParamFilter>,
 }
 
 impl AddressbookFilter {
@@ -196,27 +189,20 @@ impl CardPropFilter {
         properties.any(|entry| {
             let text = property_text(entry);
             let texts = self.text_matches.iter().map(|m| m.matches(&text));
-            let params = self.param_filters.iter().map(|p| p.matches(entry));
+            let params = self.param_filters.iter().map(|p| param_filter_matches(entry, p));
             self.test.combine(texts.chain(params))
         })
     }
 }
 
-impl CardParamFilter {
-    fn matches(&self, entry: &VCardEntry) -> bool {
-        let mut params = entry
+fn param_filter_matches(entry: &VCardEntry, filter: &ParamFilter) -> bool {
+    filter.matches_values(
+        entry
             .params
             .iter()
-            .filter(|p| p.name.as_str().eq_ignore_ascii_case(&self.name));
-        if self.is_not_defined {
-            return params.next().is_none();
-        }
-        params.any(|p| {
-            self.text_match
-                .as_ref()
-                .is_none_or(|m| m.matches(&p.value.clone().into_text()))
-        })
-    }
+            .filter(|p| p.name.as_str().eq_ignore_ascii_case(&filter.name))
+            .map(|p| Some(p.value.clone().into_text())),
+    )
 }
 
 /// The value of a vCard property as text: text components joined by `;` (structured values

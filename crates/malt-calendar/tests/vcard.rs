@@ -2,8 +2,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use malt_calendar::Precondition;
+use malt_calendar::filter::ParamFilter;
 use malt_calendar::text::{Collation, MatchType, TextMatch};
-use malt_calendar::vcard::{AddressbookFilter, CardParamFilter, CardPropFilter, Test, VCardObject, Version};
+use malt_calendar::vcard::{AddressbookFilter, CardPropFilter, Test, VCardObject, Version};
 
 const V3: &str = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c1\r\nFN:Cyrus Daboo\r\nN:Daboo;Cyrus;;;\r\nEMAIL;TYPE=work:cyrus@example.com\r\nTEL;TYPE=cell:+1-555-0100\r\nEND:VCARD\r\n";
 const V4: &str = "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:c2\r\nFN:Émilie Durand\r\nEMAIL;TYPE=home:emilie@example.org\r\nEND:VCARD\r\n";
@@ -95,10 +96,10 @@ fn addressbook_query_filters() {
         test: Test::AnyOf,
         prop_filters: vec![CardPropFilter {
             name: "EMAIL".into(),
-            param_filters: vec![CardParamFilter {
+            param_filters: vec![ParamFilter {
                 name: "TYPE".into(),
                 text_match: Some(text("work", MatchType::Equals)),
-                ..CardParamFilter::default()
+                ..ParamFilter::default()
             }],
             ..CardPropFilter::default()
         }],

@@ -4,11 +4,11 @@
 //! select (VEVENT by DTEND / DURATION / DATE, VTODO by DTSTART / DURATION / DUE / COMPLETED /
 //! CREATED, VJOURNAL by DTSTART, VFREEBUSY by DTSTART+DTEND or FREEBUSY periods), with the
 //! instants filled in. [`TimeTest::overlaps`] is the table's condition; [`TimeTest::support`] is
-//! the smallest closed interval outside which no range can match, which is what the occurrence
-//! span of the store's index is made of.
+//! the span outside which no range can match, which is what the occurrence span of the store's
+//! index is made of.
 //!
-//! Invariant: `overlaps(r)` implies that `r` meets `support()` — `r.start <= support.end` and
-//! `r.end >= support.start` (a property test checks it).
+//! Invariant: `overlaps(r)` implies `support().meets(r)` — `support.start < r.end` and
+//! `support.end >= r.start` (a property test checks it).
 
 /// A `CALDAV:time-range` (RFC 4791 §9.9): `[start, end)` in Unix seconds, either side open when
 /// absent.
@@ -75,8 +75,10 @@ pub enum TimeTest {
     Never,
 }
 
-/// A closed interval `[start, end]` of Unix seconds; `end` `None` is unbounded after, `start`
-/// `i64::MIN` unbounded before. The occurrence span of an object is one.
+/// The occurrence span of an instance or an object, Unix seconds: `end` `None` is unbounded
+/// after, `start` `i64::MIN` unbounded before. Its contract is the store's index test
+/// (`malt_store::DavSpan::is_candidate`, the same two fields): a range `[rs, re)` can match only
+/// if `start < re` and `end >= rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     pub start: i64,
@@ -84,10 +86,9 @@ pub struct Span {
 }
 
 impl Span {
-    /// Can a range that meets no point of the span be ignored? This is the test the store's
-    /// index makes: `range.start <= span.end AND range.end >= span.start`.
+    /// Is `range` a candidate: `start < range.end AND end >= range.start`?
     pub fn meets(&self, range: &TimeRange) -> bool {
-        range.hi() >= self.start && self.end.is_none_or(|end| range.lo() <= end)
+        self.start < range.hi() && self.end.is_none_or(|end| end >= range.lo())
     }
 
     /// The smallest span holding both.
@@ -128,22 +129,26 @@ impl TimeTest {
         }
     }
 
-    /// The closed interval outside which [`TimeTest::overlaps`] is false; `None` for
-    /// [`TimeTest::Never`].
+    /// The span outside which [`TimeTest::overlaps`] is false (by [`Span::meets`]); `None` for
+    /// [`TimeTest::Never`]. The VTODO rows that match a range ending exactly at a date
+    /// (`end >= DUE`, ...) start one second before it, as `meets` compares starts strictly.
     pub fn support(&self) -> Option<Span> {
-        let closed = |a: i64, b: i64| Span {
+        let span = |a: i64, b: i64| Span {
             start: a.min(b),
             end: Some(a.max(b)),
         };
+        let inclusive = |a: i64, b: i64| Span {
+            start: a.min(b).saturating_sub(1),
+            end: Some(a.max(b)),
+        };
         Some(match *self {
-            TimeTest::Overlap { start, end }
-            | TimeTest::ClosedEnd { start, end }
-            | TimeTest::TodoStartDuration { start, end } => closed(start, end),
-            TimeTest::TodoStartDue { start, due } => closed(start, due),
-            TimeTest::Instant { at } => closed(at, at),
-            TimeTest::TodoDue { due } => closed(due, due),
-            TimeTest::TodoCreatedCompleted { created, completed } => closed(created, completed),
-            TimeTest::TodoCompleted { completed } => closed(completed, completed),
+            TimeTest::Overlap { start, end } | TimeTest::ClosedEnd { start, end } => span(start, end),
+            TimeTest::Instant { at } => span(at, at),
+            TimeTest::TodoStartDuration { start, end } => inclusive(start, end),
+            TimeTest::TodoStartDue { start, due } => inclusive(start, due),
+            TimeTest::TodoDue { due } => inclusive(due, due),
+            TimeTest::TodoCreatedCompleted { created, completed } => inclusive(created, completed),
+            TimeTest::TodoCompleted { completed } => inclusive(completed, completed),
             TimeTest::TodoCreated { created } => Span {
                 start: created,
                 end: None,

@@ -15,7 +15,7 @@
 //! - [`outcome`]: the actions a run produced;
 //! - [`input`]: what a run is given — envelope, message, [`input::Context`];
 //! - [`limits::Limits`]: every bound on script size, nesting, instructions, actions;
-//! - `rules`: script generation from a simple rule list (for the web UI).
+//! - [`rules`]: script generation from a simple rule list (for the web UI).
 //!
 //! Invariants: no function of this crate panics on any input; every loop and recursion is bounded
 //! by [`limits::Limits`]; the interpreter never fails open (a run-time error is an `Err`, and the
@@ -31,6 +31,7 @@ pub mod matching;
 pub mod message;
 pub mod outcome;
 mod parse;
+pub mod rules;
 mod run;
 pub mod variables;
 

@@ -83,6 +83,25 @@ impl When {
     }
 }
 
+/// The floating zone named by an IANA id (`CALDAV:timezone-id`, RFC 7809 §5.2; Windows names
+/// are understood too).
+pub fn zone_of_id(id: &str) -> Option<Tz> {
+    id.parse::<Tz>().ok().filter(|z| !z.is_floating())
+}
+
+/// The floating zone given as a VCALENDAR with one VTIMEZONE (`CALDAV:calendar-timezone`,
+/// `CALDAV:timezone`, RFC 4791 §5.2.2, §9.8): the zone its TZID or `X-LIC-LOCATION` names. At most
+/// [`crate::object::MAX_OBJECT_BYTES`] are read.
+pub fn zone_of_vcalendar(text: &str) -> Option<Tz> {
+    if text.len() > crate::object::MAX_OBJECT_BYTES {
+        return None;
+    }
+    match calcard::Parser::new(text).entry() {
+        calcard::Entry::ICalendar(ical) => ical.timezones().find_map(|c| c.timezone()).map(|(_, zone)| zone),
+        _ => None,
+    }
+}
+
 /// The `TZID` parameter of a property, if any.
 pub fn tzid(entry: &ICalendarEntry) -> Option<&str> {
     entry
@@ -164,6 +183,18 @@ mod tests {
         let ny = Tz::Tz(chrono_tz::America::New_York);
         let at = local_to_instant(local(2007, 11, 4, 1, 30), ny);
         assert_eq!(at, local(2007, 11, 4, 5, 30).and_utc().timestamp());
+    }
+
+    #[test]
+    fn query_zones_by_id_and_by_vtimezone() {
+        assert_eq!(zone_of_id("Europe/Paris"), Some(Tz::Tz(chrono_tz::Europe::Paris)));
+        assert_eq!(zone_of_id("Nowhere/Atlantis"), None);
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:US-Eastern\r\nX-LIC-LOCATION:America/New_York\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n";
+        assert_eq!(
+            zone_of_vcalendar(text),
+            Some(Tz::Tz(chrono_tz::America::New_York))
+        );
+        assert_eq!(zone_of_vcalendar("garbage"), None);
     }
 
     #[test]

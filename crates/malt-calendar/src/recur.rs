@@ -11,9 +11,10 @@
 //! Each instance carries the §9.9 [`TimeTest`] its properties select and its own start and end.
 //!
 //! Bounds (constants, no configuration): at most [`MAX_INSTANCES`] instances per expansion, and
-//! no instance more than [`HORIZON_DAYS`] after DTSTART. An expansion cut by either (or by the
-//! `until` the caller asked for) says so (`complete == false`): its span is then unbounded after,
-//! so the store's index never hides the object from a later range.
+//! no instance more than [`HORIZON_DAYS`] after DTSTART (nor after [`LAST_INSTANT`]). An
+//! expansion cut by either (or by the `until` the caller asked for) says so (`complete ==
+//! false`): its span is then unbounded after, so the store's index never hides the object from a
+//! later range.
 //!
 //! Deviations, deliberate: a DTSTART that the RRULE does not generate is still the first
 //! instance (RFC 5545 leaves this undefined; libical does the same), and COUNT then counts the
@@ -39,6 +40,9 @@ use crate::when::{DAY, When, instant_to_local, local_to_instant};
 pub const MAX_INSTANCES: usize = 10_000;
 /// No instance is generated more than this many days (200 years) after DTSTART.
 pub const HORIZON_DAYS: i64 = 73_050;
+/// 9999-12-31T23:59:59Z: iCalendar years have four digits (RFC 5545 §3.3.4), and no instance
+/// is generated after it.
+pub const LAST_INSTANT: i64 = 253_402_300_799;
 /// The largest UTC offset in use (UTC+14): a floating time is within this of its UTC reading in
 /// any zone, so spans of objects with floating times are widened by it.
 pub const MAX_UTC_OFFSET: i64 = 14 * 3600;
@@ -525,7 +529,9 @@ fn expand_master(
         };
     };
     let first = dtstart.instant(floating);
-    let horizon = first.saturating_add(HORIZON_DAYS.saturating_mul(DAY));
+    let horizon = first
+        .saturating_add(HORIZON_DAYS.saturating_mul(DAY))
+        .min(LAST_INSTANT);
     // A THISANDFUTURE override that moves instances earlier may bring later ones into range.
     let earliest_shift = overrides
         .iter()

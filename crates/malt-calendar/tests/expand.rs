@@ -273,3 +273,25 @@ fn span_of_a_finite_rule_covers_first_start_to_last_end() {
     let j = object("BEGIN:VJOURNAL\nUID:j\nDTSTAMP:20240101T000000Z\nSUMMARY:note\nEND:VJOURNAL");
     assert_eq!(occurrence_span(&j), None);
 }
+
+#[test]
+fn extreme_years_and_sizes_stay_bounded() {
+    for lines in [
+        "DTSTART:99991231T235959Z\nRRULE:FREQ=SECONDLY",
+        "DTSTART:00010101T000000Z\nRRULE:FREQ=YEARLY;INTERVAL=65535",
+        "DTSTART:20240101T000000Z\nDURATION:P4294967295W\nRRULE:FREQ=DAILY;COUNT=3",
+        "DTSTART:20240101T000000Z\nRRULE:FREQ=MONTHLY;BYMONTHDAY=31;BYMONTH=2",
+        "DTSTART;TZID=Nowhere/Atlantis:20240101T000000\nRRULE:FREQ=WEEKLY;BYSETPOS=-366;BYDAY=MO",
+    ] {
+        let o = object(&format!(
+            "BEGIN:VEVENT\nUID:x\nDTSTAMP:20240101T000000Z\n{lines}\nEND:VEVENT"
+        ));
+        let expansion = expand(&o, Tz::UTC, None);
+        assert!(expansion.occurrences.len() <= MAX_INSTANCES, "{lines}");
+        assert!(
+            !expansion.occurrences.is_empty(),
+            "{lines}: DTSTART is always an instance"
+        );
+        let _ = occurrence_span(&o);
+    }
+}

@@ -1,4 +1,4 @@
-//! Expansion speed: a weekly event in a time zone over a year (52 instances, one override, one
+//! Expansion speed (figures in docs/dav-calendar.md): a weekly event in a time zone over a year (52 instances, one override, one
 //! EXDATE), and the occurrence span of a daily event with no end (expanded to MAX_INSTANCES).
 //! `cargo bench -p malt-calendar --bench expand` prints the figures; no criterion, a timed loop.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -270,6 +270,8 @@ struct Times<'a> {
     exdates: Vec<When>,
     freebusy: Vec<RDate<'a>>,
     has_floating: bool,
+    /// Seconds from DTSTART to DTEND and to DUE, in the expansion's floating zone.
+    lengths: std::cell::OnceCell<[Option<i64>; 2]>,
 }
 
 impl<'a> Times<'a> {
@@ -324,6 +326,20 @@ impl<'a> Times<'a> {
         t
     }
 
+    /// Seconds from `dtstart` to `end` (DTEND or DUE), computed once per expansion.
+    fn length_to(&self, end: &When, dtstart: &When, floating: Tz) -> i64 {
+        let slot = if Some(*end) == self.due { 1 } else { 0 };
+        let lengths = self.lengths.get_or_init(|| {
+            let start = dtstart.instant(floating);
+            [self.dtend, self.due].map(|e| e.map(|e| e.instant(floating).saturating_sub(start)))
+        });
+        lengths
+            .get(slot)
+            .copied()
+            .flatten()
+            .unwrap_or_else(|| end.instant(floating).saturating_sub(dtstart.instant(floating)))
+    }
+
     /// The instance of this component that starts at `start` (DTSTART for the master, a
     /// generated start, or the shifted start of a THISANDFUTURE override). DTEND and DUE keep
     /// their distance from DTSTART: in days for DATE pairs, in seconds otherwise.
@@ -340,9 +356,7 @@ impl<'a> Times<'a> {
                     let days = (end.local - dt.local).num_days();
                     add_days(&st, days, floating)
                 }
-                (Some(st), Some(dt)) => st
-                    .instant(floating)
-                    .saturating_add(end.instant(floating).saturating_sub(dt.instant(floating))),
+                (Some(_), Some(dt)) => s.unwrap_or(0).saturating_add(self.length_to(end, &dt, floating)),
                 _ => end.instant(floating),
             }
         };
@@ -728,8 +742,11 @@ fn rule_starts(
     let over_budget = locals.len() > budget;
     locals.truncate(budget);
     let counted_out = rule.count.is_some_and(|c| locals.len() >= c as usize);
+    // Only the day of margin can hold starts after `stop`, at the end (starts are in order).
     let generated = locals.len();
-    locals.retain(|l| local_to_instant(*l, zone) <= stop);
+    while locals.last().is_some_and(|l| local_to_instant(*l, zone) > stop) {
+        locals.pop();
+    }
     let dropped = locals.len() < generated;
     RuleStarts {
         locals,

@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
     let range = TimeRange::new(1_700_000_000, 1_800_000_000);
     let query = CompFilter {
         name: "VCALENDAR".into(),
-        comp_filters: vec![CompFilter { time_range: Some(range), ..CompFilter::named(object.kind().name()) }],
+        comp_filters: vec![CompFilter {
+            time_range: Some(range),
+            ..CompFilter::named(object.kind().name())
+        }],
         ..CompFilter::default()
     };
     let _ = matches(&object, &query, Tz::Tz(chrono_tz::Europe::Paris));

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use malt_config::{Config, Protocol};
 use malt_core::sender_auth::SenderAuthenticator;
+use malt_core::sieve_scripts::{ScriptPolicy, SieveScripts};
 use malt_core::{AuthSettings, Authenticator, DeliveryOptions, MailCore, MailSettings};
 use malt_server::http::{HttpHandler, HttpState, router, store_health_check};
 use malt_server::placeholder::placeholder;
@@ -149,6 +150,11 @@ fn handlers(
         Protocol::Submission,
         Arc::new(malt_smtp::SubmissionHandler::new(core.clone(), auth.clone())),
     );
+    let scripts = SieveScripts::new(storage.store.clone(), ScriptPolicy::from_config(&config.sieve));
+    map.insert(
+        Protocol::ManageSieve,
+        Arc::new(malt_managesieve::ManageSieveHandler::new(scripts, auth.clone())),
+    );
     map.insert(
         Protocol::Pop3,
         Arc::new(malt_pop3::Pop3Handler::new(core, auth.clone())),
@@ -191,8 +197,8 @@ fn delivery_options(config: &Config) -> DeliveryOptions {
     }
 }
 
-/// Removes unreferenced blobs and expired duplicate-suppression records every
-/// `maintenance.gc_interval_secs`.
+/// Removes unreferenced blobs, expired duplicate-suppression records and vacation records whose
+/// period ended, every `maintenance.gc_interval_secs`.
 async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
     let interval = Duration::from_secs(config.maintenance.gc_interval_secs.max(60));
     let grace = Duration::from_secs(config.maintenance.gc_grace_secs);
@@ -210,6 +216,11 @@ async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
         match malt_core::dedup::purge(&*storage.store, now, config.delivery.dedup_window_secs).await {
             Ok(n) => tracing::info!(removed = n, "dedup purge"),
             Err(e) => tracing::warn!(error = %e, "dedup purge failed"),
+        }
+        // Vacation responses whose period has ended (RFC 5230 §4.2).
+        match storage.store.vacation_purge(now).await {
+            Ok(n) => tracing::info!(removed = n, "vacation purge"),
+            Err(e) => tracing::warn!(error = %e, "vacation purge failed"),
         }
     }
 }

@@ -1,21 +1,24 @@
-//! What the server reads in the resources clients store: the checks of a PUT (RFC 4791 §4.1,
-//! §5.3.2.1; RFC 6352 §5.1, §6.3.2.1), the UID, component and occurrence span the store keeps,
-//! and the evaluation of report filters.
+//! What the server reads in the resources clients store, through `malt-calendar` (iCalendar and
+//! vCard over calcard): the checks of a PUT (RFC 4791 §4.1, §5.3.2.1; RFC 6352 §5.1,
+//! §6.3.2.1), the UID, component and occurrence span the store keeps, report filters
+//! (RFC 4791 §9.7, RFC 6352 §10.5), `expand` and `limit-recurrence-set` (RFC 4791 §9.6.5-6),
+//! vCard versions on request (RFC 6352 §10.4) and free-busy (RFC 4791 §7.10).
 //!
-//! Interim: until `malt-calendar` (iCalendar/vCard over calcard, recurrence expansion, filters)
-//! lands, resources are checked for their structure only (one VCALENDAR holding one kind of
-//! component with one UID; one VCARD with a VERSION), every calendar object gets the span that
-//! overlaps every range, and filters keep every candidate.
+//! Invariants: a filter is converted once per report, then evaluated per candidate; a
+//! collation the server does not know is refused before any evaluation
+//! (`supported-collation`, RFC 4791 §7.5.1, RFC 6352 §8.3); stored objects that no longer
+//! parse (stored before a stricter check) never match a filter and are returned as stored.
 
-use malt_dav_proto::request::{AddressDataRequest, CalendarDataRequest, CardFilter, CompFilter, CompTest};
-use malt_dav_proto::time::format_utc;
-use malt_store::{DavComponent, DavObject, DavSpan};
-
-/// Longest content line after unfolding, and most lines, read from one resource.
-const MAX_LINE: usize = 256 * 1024;
-const MAX_LINES: usize = 200_000;
-/// Deepest BEGIN/END nesting read.
-const MAX_DEPTH: usize = 8;
+use malt_calendar::filter::{CompFilter, ParamFilter, PropFilter};
+use malt_calendar::freebusy::{busy_periods, freebusy_calendar};
+use malt_calendar::output::{expand_instances, limit_recurrence_set};
+use malt_calendar::text::{Collation, MatchType, TextMatch};
+use malt_calendar::timerange::TimeRange;
+use malt_calendar::vcard::{AddressbookFilter, CardPropFilter, Test, VCardObject, Version};
+use malt_calendar::when::{zone_of_id, zone_of_vcalendar};
+use malt_calendar::{CalendarObject, ComponentKind, Precondition, Tz, occurrence_span};
+use malt_dav_proto::request as q;
+use malt_store::{DavCollection, DavComponent, DavObject, DavSpan};
 
 /// What a PUT of a calendar object resource stores besides the content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,224 +28,230 @@ pub struct CalendarInfo {
     pub span: Option<DavSpan>,
 }
 
-/// Why a resource was refused: the precondition to name and a reason for people.
+/// Why a resource was refused: the precondition's element name (in the collection's namespace)
+/// and a reason for the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid(pub String);
-
-/// One content line: name (upper case) and value (RFC 5545 §3.1, RFC 6350 §3.3).
-struct Line {
-    name: String,
-    value: String,
+pub struct Refusal {
+    pub condition: &'static str,
+    pub reason: String,
 }
 
-/// The unfolded content lines of `bytes`.
-fn lines(bytes: &[u8]) -> Result<Vec<Line>, Invalid> {
-    let text = std::str::from_utf8(bytes).map_err(|_| Invalid("not UTF-8".into()))?;
-    let mut unfolded: Vec<String> = Vec::new();
-    for raw in text.split('\n') {
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        if let Some(cont) = raw.strip_prefix([' ', '\t']) {
-            let last = unfolded
-                .last_mut()
-                .ok_or_else(|| Invalid("starts with a folded line".into()))?;
-            if last.len() + cont.len() > MAX_LINE {
-                return Err(Invalid("a content line is too long".into()));
-            }
-            last.push_str(cont);
-        } else if !raw.is_empty() {
-            if unfolded.len() >= MAX_LINES {
-                return Err(Invalid("too many lines".into()));
-            }
-            unfolded.push(raw.to_owned());
+impl From<malt_calendar::ObjectError> for Refusal {
+    fn from(e: malt_calendar::ObjectError) -> Refusal {
+        Refusal {
+            condition: e.precondition.element_name(),
+            reason: e.reason,
         }
     }
-    unfolded
-        .into_iter()
-        .map(|l| {
-            // The name ends at the first `;` (parameters) or `:` (value).
-            let end = l
-                .find([';', ':'])
-                .ok_or_else(|| Invalid(format!("`{l}` has no value")))?;
-            let (name, rest) = l.split_at(end);
-            let colon = rest
-                .find(':')
-                .ok_or_else(|| Invalid(format!("`{l}` has no value")))?;
-            let value = rest.get(colon + 1..).unwrap_or_default().to_owned();
-            Ok(Line {
-                name: name.to_ascii_uppercase(),
-                value,
-            })
-        })
-        .collect()
 }
 
-/// The components directly inside the outermost `outer` component: (name, UID) of each,
-/// checking that BEGIN and END nest.
-/// Components by name, with their UID when they have one.
-type Components = Vec<(String, Option<String>)>;
+/// A collation named in a filter that the server does not support (`supported-collation`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedCollation(pub String);
 
-fn top_components(bytes: &[u8], outer: &str) -> Result<(Components, Vec<Line>), Invalid> {
-    let lines = lines(bytes)?;
-    let mut stack: Vec<String> = Vec::new();
-    let mut out: Components = Vec::new();
-    let mut outer_lines = Vec::new();
-    let mut seen_outer = false;
-    for line in lines {
-        match line.name.as_str() {
-            "BEGIN" => {
-                let name = line.value.trim().to_ascii_uppercase();
-                if stack.is_empty() {
-                    if seen_outer || name != outer {
-                        return Err(Invalid(format!("not one {outer} object")));
-                    }
-                    seen_outer = true;
-                } else if stack.len() == 1 {
-                    out.push((name.clone(), None));
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(Invalid("components nest too deep".into()));
-                }
-                stack.push(name);
-            }
-            "END" => {
-                let name = line.value.trim().to_ascii_uppercase();
-                if stack.pop().as_deref() != Some(name.as_str()) {
-                    return Err(Invalid(format!("END:{name} does not close its component")));
-                }
-            }
-            _ if stack.is_empty() => return Err(Invalid("content outside the object".into())),
-            "UID" if stack.len() == 2 => {
-                if let Some(last) = out.last_mut() {
-                    last.1 = Some(line.value.trim().to_owned());
-                }
-            }
-            _ if stack.len() == 1 => outer_lines.push(line),
-            _ => {}
+/// Checks a calendar object resource and reads what the store keeps: UID, component, and the
+/// occurrence span (recurrences expanded, time zones resolved) for the time-range index.
+pub fn calendar(bytes: &[u8]) -> Result<CalendarInfo, Refusal> {
+    let object = CalendarObject::parse(bytes)?;
+    let component = match object.kind() {
+        ComponentKind::Event => DavComponent::Event,
+        ComponentKind::Todo => DavComponent::Todo,
+        ComponentKind::Journal => DavComponent::Journal,
+        other => {
+            return Err(Refusal {
+                condition: Precondition::SupportedCalendarComponent.element_name(),
+                reason: format!("{} resources are not stored", other.name()),
+            });
         }
-    }
-    if !stack.is_empty() || !seen_outer {
-        return Err(Invalid(format!("{outer} is not closed")));
-    }
-    Ok((out, outer_lines))
-}
-
-/// Checks a calendar object resource (RFC 4791 §4.1: one VCALENDAR, components of one type
-/// besides VTIMEZONE, one UID shared by all of them) and reads what the store keeps.
-pub fn calendar(bytes: &[u8]) -> Result<CalendarInfo, Invalid> {
-    let (components, _) = top_components(bytes, "VCALENDAR")?;
-    let mut kind: Option<(DavComponent, String)> = None;
-    for (name, uid) in components.into_iter().filter(|(n, _)| n != "VTIMEZONE") {
-        let component = match name.as_str() {
-            "VEVENT" => DavComponent::Event,
-            "VTODO" => DavComponent::Todo,
-            "VJOURNAL" => DavComponent::Journal,
-            other => return Err(Invalid(format!("{other} cannot be stored"))),
-        };
-        let uid = uid.ok_or_else(|| Invalid(format!("{name} without UID")))?;
-        match &kind {
-            None => kind = Some((component, uid)),
-            Some((c, u)) if *c == component && *u == uid => {}
-            Some(_) => return Err(Invalid("more than one component type or UID".into())),
-        }
-    }
-    let (component, uid) = kind.ok_or_else(|| Invalid("no VEVENT, VTODO or VJOURNAL".into()))?;
+    };
     Ok(CalendarInfo {
-        uid,
+        uid: object.uid().to_owned(),
         component,
-        span: Some(DavSpan {
-            start: i64::MIN,
-            end: None,
+        span: occurrence_span(&object).map(|s| DavSpan {
+            start: s.start,
+            end: s.end,
         }),
     })
 }
 
-/// Checks a vCard (RFC 6352 §5.1: one vCard, with a VERSION) and returns its UID, if any.
-pub fn vcard(bytes: &[u8]) -> Result<Option<String>, Invalid> {
-    let (components, lines) = top_components(bytes, "VCARD")?;
-    if !components.is_empty() {
-        return Err(Invalid("a vCard holds no components".into()));
-    }
-    if !lines.iter().any(|l| l.name == "VERSION") {
-        return Err(Invalid("no VERSION".into()));
-    }
-    Ok(lines
-        .into_iter()
-        .find(|l| l.name == "UID")
-        .map(|l| l.value.trim().to_owned()))
+/// Checks a vCard and returns its UID, if any.
+pub fn vcard(bytes: &[u8]) -> Result<Option<String>, Refusal> {
+    let card = VCardObject::parse(bytes)?;
+    Ok(Some(card.uid().to_owned()).filter(|u| !u.is_empty()))
 }
 
-/// Whether a calendar object matches a `calendar-query` filter (RFC 4791 §9.7). Interim: the
-/// component names of the first two levels only.
-pub fn calendar_matches(object: &DavObject, filter: &CompFilter) -> bool {
-    if !filter.name.eq_ignore_ascii_case("VCALENDAR") {
-        return false;
-    }
-    let CompTest::Defined { comps, .. } = &filter.test else {
-        return false;
+/// The zone floating times are read in (RFC 4791 §9.8, RFC 7809 §5.2): the query's, else the
+/// calendar's `calendar-timezone`, else UTC.
+pub fn floating_zone(query: Option<&q::QueryTimezone>, c: &DavCollection) -> Tz {
+    let of_query = match query {
+        Some(q::QueryTimezone::Id(id)) => zone_of_id(id),
+        Some(q::QueryTimezone::Calendar(text)) => zone_of_vcalendar(text),
+        None => None,
     };
-    comps.iter().all(|f| {
-        let same = f.name.eq_ignore_ascii_case(object.component.name());
-        match f.test {
-            CompTest::IsNotDefined => !same,
-            CompTest::Defined { .. } => same,
-        }
+    of_query
+        .or_else(|| c.props.timezone.as_deref().and_then(zone_of_vcalendar))
+        .unwrap_or(Tz::UTC)
+}
+
+fn time_range(r: &q::TimeRange) -> TimeRange {
+    TimeRange {
+        start: r.start,
+        end: r.end,
+    }
+}
+
+fn text_match(m: &q::TextMatch) -> Result<TextMatch, UnsupportedCollation> {
+    let collation = match &m.collation {
+        q::Collation::AsciiCasemap => Collation::AsciiCasemap,
+        q::Collation::Octet => Collation::Octet,
+        q::Collation::UnicodeCasemap => Collation::UnicodeCasemap,
+        q::Collation::Other(name) => return Err(UnsupportedCollation(name.clone())),
+    };
+    let match_type = match m.match_type {
+        q::MatchType::Equals => MatchType::Equals,
+        q::MatchType::Contains => MatchType::Contains,
+        q::MatchType::StartsWith => MatchType::StartsWith,
+        q::MatchType::EndsWith => MatchType::EndsWith,
+    };
+    Ok(TextMatch {
+        value: m.text.clone(),
+        collation,
+        match_type,
+        negate: m.negate,
     })
 }
 
-/// The `calendar-data` a report returns for `object` when it asks for less than the whole
-/// object (RFC 4791 §9.6); `None`: the whole object. Interim: always the whole object.
-pub fn calendar_data(_object: &DavObject, _request: &CalendarDataRequest) -> Option<String> {
-    None
+fn param_filter(p: &q::ParamFilter) -> Result<ParamFilter, UnsupportedCollation> {
+    Ok(match &p.test {
+        q::ParamTest::IsNotDefined => ParamFilter {
+            name: p.name.clone(),
+            is_not_defined: true,
+            text_match: None,
+        },
+        q::ParamTest::Defined(m) => ParamFilter {
+            name: p.name.clone(),
+            is_not_defined: false,
+            text_match: m.as_ref().map(text_match).transpose()?,
+        },
+    })
 }
 
-/// Whether a vCard matches an `addressbook-query` filter (RFC 6352 §10.5). Interim: every one.
-pub fn card_matches(_object: &DavObject, _filter: &CardFilter) -> bool {
-    true
+fn prop_filter(p: &q::PropFilter) -> Result<PropFilter, UnsupportedCollation> {
+    Ok(match &p.test {
+        q::PropTest::IsNotDefined => PropFilter {
+            name: p.name.clone(),
+            is_not_defined: true,
+            ..PropFilter::default()
+        },
+        q::PropTest::Defined {
+            time_range: r,
+            text_match: m,
+            params,
+        } => PropFilter {
+            name: p.name.clone(),
+            is_not_defined: false,
+            time_range: r.as_ref().map(time_range),
+            text_match: m.as_ref().map(text_match).transpose()?,
+            param_filters: params.iter().map(param_filter).collect::<Result<_, _>>()?,
+        },
+    })
 }
 
-/// The `address-data` for `object` in another vCard version or with fewer properties
-/// (RFC 6352 §10.4); `None`: as stored. Interim: always as stored.
-pub fn address_data(_object: &DavObject, _request: &AddressDataRequest) -> Option<String> {
-    None
+/// A `calendar-query` filter in `malt-calendar`'s form.
+pub fn calendar_filter(f: &q::CompFilter) -> Result<CompFilter, UnsupportedCollation> {
+    Ok(match &f.test {
+        q::CompTest::IsNotDefined => CompFilter {
+            name: f.name.clone(),
+            is_not_defined: true,
+            ..CompFilter::default()
+        },
+        q::CompTest::Defined {
+            time_range: r,
+            props,
+            comps,
+        } => CompFilter {
+            name: f.name.clone(),
+            is_not_defined: false,
+            time_range: r.as_ref().map(time_range),
+            prop_filters: props.iter().map(prop_filter).collect::<Result<_, _>>()?,
+            comp_filters: comps.iter().map(calendar_filter).collect::<Result<_, _>>()?,
+        },
+    })
 }
 
-/// The VFREEBUSY answering a free-busy query over `objects` for `[start, end)` (RFC 4791
-/// §7.10). Interim: without busy periods.
-pub fn free_busy(_objects: &[DavObject], start: i64, end: i64) -> String {
-    let utc = |t: i64| format_utc(t).unwrap_or_default();
-    format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Malt//CalDAV//EN\r\nBEGIN:VFREEBUSY\r\nDTSTART:{}\r\nDTEND:{}\r\nEND:VFREEBUSY\r\nEND:VCALENDAR\r\n",
-        utc(start),
-        utc(end)
-    )
+/// Whether a stored calendar object matches `filter` (RFC 4791 §9.7).
+pub fn calendar_matches(object: &DavObject, filter: &CompFilter, floating: Tz) -> bool {
+    CalendarObject::parse(&object.content).is_ok_and(|o| malt_calendar::filter::matches(&o, filter, floating))
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
+/// The `calendar-data` for `object` when the report asks for `expand` or
+/// `limit-recurrence-set` (RFC 4791 §9.6.5, §9.6.6); `None`: the object as stored.
+pub fn calendar_data(object: &DavObject, request: &q::CalendarDataRequest, floating: Tz) -> Option<String> {
+    let range = request
+        .expand
+        .as_ref()
+        .or(request.limit_recurrence_set.as_ref())?;
+    let parsed = CalendarObject::parse(&object.content).ok()?;
+    let out = if request.expand.is_some() {
+        expand_instances(&parsed, &time_range(range), floating)
+    } else {
+        limit_recurrence_set(&parsed, &time_range(range), floating)
+    };
+    Some(out.to_string())
+}
 
-    #[test]
-    fn calendar_objects() {
-        let ok = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\n b\r\nDTSTART:20260101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-        let info = calendar(ok.as_bytes()).unwrap();
-        assert_eq!((info.uid.as_str(), info.component), ("ab", DavComponent::Event));
-        for bad in [
-            "",
-            "BEGIN:VCARD\r\nEND:VCARD\r\n",
-            "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
-            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\nBEGIN:VTODO\r\nUID:a\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
-            "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VTODO\r\nEND:VCALENDAR\r\n",
-        ] {
-            assert!(calendar(bad.as_bytes()).is_err(), "{bad:?}");
-        }
-    }
+/// An `addressbook-query` filter in `malt-calendar`'s form.
+pub fn card_filter(f: &q::CardFilter) -> Result<AddressbookFilter, UnsupportedCollation> {
+    let test = |t: q::FilterTest| match t {
+        q::FilterTest::AnyOf => Test::AnyOf,
+        q::FilterTest::AllOf => Test::AllOf,
+    };
+    let prop = |p: &q::CardPropFilter| -> Result<CardPropFilter, UnsupportedCollation> {
+        Ok(match &p.test {
+            q::CardPropTest::IsNotDefined => CardPropFilter {
+                name: p.name.clone(),
+                is_not_defined: true,
+                ..CardPropFilter::default()
+            },
+            q::CardPropTest::Defined {
+                test: t,
+                text_matches,
+                params,
+            } => CardPropFilter {
+                name: p.name.clone(),
+                is_not_defined: false,
+                test: test(*t),
+                text_matches: text_matches.iter().map(text_match).collect::<Result<_, _>>()?,
+                param_filters: params.iter().map(param_filter).collect::<Result<_, _>>()?,
+            },
+        })
+    };
+    Ok(AddressbookFilter {
+        test: test(f.test),
+        prop_filters: f.props.iter().map(prop).collect::<Result<_, _>>()?,
+    })
+}
 
-    #[test]
-    fn vcards() {
-        let ok = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nUID:u1\r\nEND:VCARD\r\n";
-        assert_eq!(vcard(ok.as_bytes()).unwrap().as_deref(), Some("u1"));
-        assert!(vcard(b"BEGIN:VCARD\r\nFN:A\r\nEND:VCARD\r\n").is_err());
-    }
+/// Whether a stored vCard matches `filter` (RFC 6352 §10.5).
+pub fn card_matches(object: &DavObject, filter: &AddressbookFilter) -> bool {
+    VCardObject::parse(&object.content).is_ok_and(|c| filter.matches(&c))
+}
+
+/// The `address-data` for `object` in the vCard version the report asks for (RFC 6352
+/// §10.4); `None`: as stored (no version asked, the same version, or an unknown one).
+pub fn address_data(object: &DavObject, request: &q::AddressDataRequest) -> Option<String> {
+    let version = Version::from_name(request.version.as_deref()?)?;
+    let card = VCardObject::parse(&object.content).ok()?;
+    (card.version() != version).then(|| card.to_version(version))
+}
+
+/// The VCALENDAR with one VFREEBUSY answering a free-busy query over `objects` for
+/// `[start, end)` (RFC 4791 §7.10), stamped `now`.
+pub fn free_busy(objects: &[DavObject], start: i64, end: i64, floating: Tz, now: i64) -> String {
+    let periods = objects
+        .iter()
+        .filter_map(|o| CalendarObject::parse(&o.content).ok())
+        .flat_map(|o| busy_periods(&o, start, end, floating))
+        .collect();
+    freebusy_calendar(periods, start, end, now).to_string()
 }

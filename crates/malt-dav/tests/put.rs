@@ -85,6 +85,15 @@ async fn caldav_preconditions() {
     )
     .await;
     r.assert_condition(403, caldav("valid-calendar-data"));
+    // Well-formed iCalendar that is not one calendar object resource (two UIDs, RFC 4791 §4.1).
+    let two_uids = event("one", "").replace(
+        "END:VCALENDAR",
+        "BEGIN:VEVENT\r\nUID:two\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260102T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR",
+    );
+    let r = env
+        .put(&format!("{CAL}two.ics"), "text/calendar", &two_uids)
+        .await;
+    r.assert_condition(403, caldav("valid-calendar-object-resource"));
     let r = env
         .put(&format!("{CAL}t.ics"), "text/calendar", &todo("t", "a task"))
         .await;

@@ -51,7 +51,7 @@ pub fn prepare(
             if media.as_deref().is_some_and(|m| m != "text/calendar") {
                 return Err(DavError::precondition(Name::new(ns, "supported-calendar-data")));
             }
-            let info = content::calendar(content).map_err(|e| invalid(ns, "valid-calendar-data", &e.0))?;
+            let info = content::calendar(content).map_err(|e| refused(ns, &e))?;
             if !c.props.components.contains(&info.component) {
                 return Err(DavError::precondition(Name::new(
                     ns,
@@ -67,7 +67,7 @@ pub fn prepare(
             {
                 return Err(DavError::precondition(Name::new(ns, "supported-address-data")));
             }
-            let uid = content::vcard(content).map_err(|e| invalid(ns, "valid-address-data", &e.0))?;
+            let uid = content::vcard(content).map_err(|e| refused(ns, &e))?;
             (uid, DavComponent::Card, None)
         }
     };
@@ -80,9 +80,9 @@ pub fn prepare(
     })
 }
 
-fn invalid(ns: &str, local: &str, why: &str) -> DavError {
-    tracing::debug!(reason = why, "{local}");
-    DavError::precondition(Name::new(ns, local))
+fn refused(ns: &str, r: &content::Refusal) -> DavError {
+    tracing::debug!(reason = %r.reason, "{}", r.condition);
+    DavError::precondition(Name::new(ns, r.condition))
 }
 
 /// The answer to a store write: 201 or 204 with the ETag, 412, or `no-uid-conflict`.

@@ -9,7 +9,7 @@ use malt_dav_proto::response::{Multistatus, Response as DavResponse};
 use malt_dav_proto::{Element, Name};
 use malt_store::DavCollection;
 
-use super::calendar_query::candidates;
+use super::calendar_query::{candidates, unsupported_collation};
 use super::{object_response, text};
 use crate::error::DavResult;
 use crate::method::multistatus;
@@ -18,12 +18,13 @@ use crate::resource::Resource;
 use crate::{Ctx, content};
 
 pub async fn handle(ctx: &Ctx, c: &DavCollection, q: &AddressbookQuery) -> DavResult<Response> {
+    let filter = content::card_filter(&q.filter).map_err(|e| unsupported_collation(CARDDAV, &e))?;
     let objects = candidates(ctx, c, None).await?;
     let limit = q
         .limit
         .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
     let data_name = Name::new(CARDDAV, "address-data");
-    let mut matching = objects.iter().filter(|o| content::card_matches(o, &q.filter));
+    let mut matching = objects.iter().filter(|o| content::card_matches(o, &filter));
     let mut responses: Vec<DavResponse> = matching
         .by_ref()
         .take(limit)

@@ -12,7 +12,7 @@ use malt_dav_proto::response::Multistatus;
 use malt_store::{DavCollection, DavObject};
 
 use super::{object_response, text};
-use crate::error::DavResult;
+use crate::error::{DavError, DavResult};
 use crate::method::multistatus;
 use crate::{Ctx, content};
 
@@ -53,17 +53,26 @@ pub async fn candidates(
     })
 }
 
+/// `supported-collation` (RFC 4791 §7.5.1, RFC 6352 §8.3) for a collation the server does not
+/// know.
+pub fn unsupported_collation(ns: &str, c: &content::UnsupportedCollation) -> DavError {
+    tracing::debug!(collation = %c.0, "unsupported collation");
+    DavError::precondition(Name::new(ns, "supported-collation"))
+}
+
 pub async fn handle(ctx: &Ctx, c: &DavCollection, q: &CalendarQuery) -> DavResult<Response> {
+    let filter = content::calendar_filter(&q.filter).map_err(|e| unsupported_collation(CALDAV, &e))?;
+    let floating = content::floating_zone(q.timezone.as_ref(), c);
     let objects = candidates(ctx, c, candidate_range(q)).await?;
     let data_name = Name::new(CALDAV, "calendar-data");
     let responses = objects
         .iter()
-        .filter(|o| content::calendar_matches(o, &q.filter))
+        .filter(|o| content::calendar_matches(o, &filter, floating))
         .map(|o| {
             let data = q.calendar_data.as_ref().map(|d| {
                 (
                     &data_name,
-                    content::calendar_data(o, d).unwrap_or_else(|| text(o)),
+                    content::calendar_data(o, d, floating).unwrap_or_else(|| text(o)),
                 )
             });
             object_response(ctx, c, o, q.prop.as_ref(), data)

@@ -15,7 +15,10 @@ use crate::{Ctx, content};
 pub async fn handle(ctx: &Ctx, c: &DavCollection, range: &TimeRange) -> DavResult<Response> {
     let (start, end) = range.bounds();
     let objects = candidates(ctx, c, Some((start, end))).await?;
-    let body = content::free_busy(&objects, start, end);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let body = content::free_busy(&objects, start, end, content::floating_zone(None, c), now);
     let mut r = Response::new(Body::from(body));
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -5,6 +5,20 @@
 mod common;
 use common::*;
 
+/// PROPFIND of the root with `authorization`, through `addr` (after a PROXY header claiming
+/// `proxy_from`, when given).
+async fn root_as(addr: std::net::SocketAddr, proxy_from: Option<&str>, authorization: &str) -> Reply {
+    send(
+        addr,
+        proxy_from,
+        "PROPFIND",
+        "/dav/",
+        &[("depth", "0"), ("authorization", authorization)],
+        b"",
+    )
+    .await
+}
+
 #[tokio::test]
 async fn options_and_well_known_need_no_login() {
     let env = start().await;
@@ -54,15 +68,7 @@ async fn basic_login_main_and_app_password() {
     assert!(challenge.starts_with("Basic realm=\"Malt\""), "{challenge}");
 
     let wrong = basic(USER, "wrong");
-    let r = send(
-        env.http,
-        None,
-        "PROPFIND",
-        "/dav/",
-        &[("depth", "0"), ("authorization", &wrong)],
-        b"",
-    )
-    .await;
+    let r = root_as(env.http, None, &wrong).await;
     assert_eq!(r.status, 401);
 
     let r = env.dav("PROPFIND", "/dav/", &[("depth", "0")], "").await;
@@ -78,26 +84,10 @@ async fn basic_login_main_and_app_password() {
         .await
         .unwrap();
     let app = basic(USER, &secret);
-    let r = send(
-        env.http,
-        None,
-        "PROPFIND",
-        "/dav/",
-        &[("depth", "0"), ("authorization", &app)],
-        b"",
-    )
-    .await;
+    let r = root_as(env.http, None, &app).await;
     assert_eq!(r.status, 207, "{}", r.text());
 
-    let bearer = send(
-        env.http,
-        None,
-        "PROPFIND",
-        "/dav/",
-        &[("depth", "0"), ("authorization", "Bearer abc")],
-        b"",
-    )
-    .await;
+    let bearer = root_as(env.http, None, "Bearer abc").await;
     assert_eq!(bearer.status, 401);
     let garbage = send(
         env.http,
@@ -115,15 +105,7 @@ async fn basic_login_main_and_app_password() {
 async fn plaintext_from_a_remote_client_is_refused_without_tls() {
     let env = start().await;
     let good = basic(USER, PASS);
-    let r = send(
-        env.proxied,
-        Some("192.0.2.7"),
-        "PROPFIND",
-        "/dav/",
-        &[("depth", "0"), ("authorization", &good)],
-        b"",
-    )
-    .await;
+    let r = root_as(env.proxied, Some("192.0.2.7"), &good).await;
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(r.text().contains("TLS"));
     // No password was checked: no failure counted, no verification run.
@@ -137,15 +119,7 @@ async fn plaintext_without_tls_when_configured() {
     })
     .await;
     let good = basic(USER, PASS);
-    let r = send(
-        env.proxied,
-        Some("192.0.2.7"),
-        "PROPFIND",
-        "/dav/",
-        &[("depth", "0"), ("authorization", &good)],
-        b"",
-    )
-    .await;
+    let r = root_as(env.proxied, Some("192.0.2.7"), &good).await;
     assert_eq!(r.status, 207, "{}", r.text());
 }
 
@@ -155,15 +129,7 @@ async fn failures_are_rate_limited() {
     let wrong = basic(USER, "nope");
     let mut statuses = Vec::new();
     for _ in 0..12 {
-        let r = send(
-            env.http,
-            None,
-            "PROPFIND",
-            "/dav/",
-            &[("depth", "0"), ("authorization", &wrong)],
-            b"",
-        )
-        .await;
+        let r = root_as(env.http, None, &wrong).await;
         statuses.push(r.status);
     }
     // AuthSettings::default(): 10 failures per account in the window, then 503 with Retry-After.

@@ -139,7 +139,9 @@ impl DavRequest {
 pub fn router(dav: Dav) -> Router {
     Router::new()
         .route("/.well-known/caldav", axum::routing::any(well_known))
+        .route("/.well-known/caldav/", axum::routing::any(well_known))
         .route("/.well-known/carddav", axum::routing::any(well_known))
+        .route("/.well-known/carddav/", axum::routing::any(well_known))
         .fallback(serve)
         .with_state(dav)
 }

@@ -50,7 +50,11 @@ async fn options_and_well_known_need_no_login() {
     ] {
         assert!(allow.contains(m), "{allow}");
     }
-    for wk in ["/.well-known/caldav", "/.well-known/carddav", "/.well-known/caldav/"] {
+    for wk in [
+        "/.well-known/caldav",
+        "/.well-known/carddav",
+        "/.well-known/caldav/",
+    ] {
         let r = send(env.http, None, "PROPFIND", wk, &[], b"").await;
         assert_eq!(r.status, 307, "{wk}");
         assert_eq!(r.header("location").as_deref(), Some("/dav/"));

@@ -586,6 +586,36 @@ impl Config {
             return Err(bad("timeouts.handshake_secs", "must be at least 1"));
         }
 
+        // [delivery]
+        let d = &self.delivery;
+        if d.srs_max_age_days == 0 || d.srs_max_age_days > 1000 {
+            return Err(bad(
+                "delivery.srs_max_age_days",
+                format!(
+                    "{} is not within 1..=1000 (the timestamp wraps after 1024 days)",
+                    d.srs_max_age_days
+                ),
+            ));
+        }
+        if let Some(domain) = &d.srs_domain
+            && (domain.is_empty()
+                || !domain.contains('.')
+                || domain
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '@'))
+        {
+            return Err(bad(
+                "delivery.srs_domain",
+                format!("{domain:?} is not a domain name"),
+            ));
+        }
+        if d.srs_secret_file
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            return Err(bad("delivery.srs_secret_file", "must not be empty"));
+        }
+
         // [outbound]
         let out = &self.outbound;
         if let Some(helo) = &out.helo_name
@@ -795,6 +825,8 @@ mod tests {
         assert!(c.mail_auth.verify && c.mail_auth.dkim_sign);
         assert_eq!(c.mail_auth.verify_timeout_secs, 10);
         assert_eq!(c.delivery.dedup_window_secs, 86_400);
+        assert!(c.delivery.srs && c.delivery.srs_domain.is_none() && c.delivery.srs_secret_file.is_none());
+        assert_eq!(c.delivery.srs_max_age_days, 21);
         assert_eq!(c.outbound, OutboundConfig::default());
         assert_eq!(
             (
@@ -918,6 +950,14 @@ mod tests {
             (
                 "[store]\nblob_dir = \"\"".into(),
                 "store.blob_dir: must not be empty",
+            ),
+            (
+                "[delivery]\nsrs_max_age_days = 0".into(),
+                "delivery.srs_max_age_days: 0 is not within 1..=1000",
+            ),
+            (
+                "[delivery]\nsrs_domain = \"a b.example\"".into(),
+                "delivery.srs_domain: \"a b.example\" is not a domain name",
             ),
             ("[tls]\ncert = \"/c\"".into(), "tls.cert: set but tls.key is not"),
             ("[tls]\nkey = \"/k\"".into(), "tls.key: set but tls.cert is not"),

@@ -60,6 +60,9 @@ pub struct DeliveryOptions {
     pub dkim_sign: bool,
     /// Decides each account's copy at final delivery ([`crate::filter`]); `None`: everything to INBOX.
     pub filter: Option<Arc<dyn crate::filter::DeliveryFilter>>,
+    /// Rewrites the envelope sender of redirected mail, and turns bounces to rewritten addresses
+    /// back ([`crate::srs`]); `None`: redirects keep the original sender.
+    pub srs: Option<Arc<crate::srs::Srs>>,
 }
 
 impl Default for DeliveryOptions {
@@ -70,6 +73,7 @@ impl Default for DeliveryOptions {
             dedup_window_secs: 0,
             dkim_sign: true,
             filter: None,
+            srs: None,
         }
     }
 }

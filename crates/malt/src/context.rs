@@ -3,10 +3,13 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use malt_config::{Config, StoreBackend};
-use malt_core::mail::{MailCore, MailSettings};
+use malt_core::mail::{DeliveryOptions, MailCore, MailSettings};
+use malt_core::sender_auth::SenderAuthenticator;
+use malt_core::srs::Srs;
 use malt_core::storage::{BackendChoice, open_storage};
 use malt_store::Storage;
 
@@ -67,6 +70,55 @@ pub async fn storage(config: &Config) -> anyhow::Result<Storage> {
     open_storage(backend, blob_dir)
         .await
         .context("cannot open the store")
+}
+
+/// `[mail_auth]` and `[delivery]` for the delivery pipelines (`malt serve`, `malt deliver`). A
+/// resolver that cannot be set up (no `/etc/resolv.conf` and no `[dns] servers`) turns
+/// verification off, with an error in the log; an SRS secret that cannot be read or created is
+/// an error.
+pub fn delivery_options(config: &Config) -> anyhow::Result<DeliveryOptions> {
+    let sender_auth = if config.mail_auth.verify {
+        match SenderAuthenticator::new(
+            &config.dns.servers,
+            Duration::from_secs(config.mail_auth.verify_timeout_secs),
+        ) {
+            Ok(v) => Some(Arc::new(v)),
+            Err(e) => {
+                tracing::error!(error = %e, "sender authentication disabled");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Ok(DeliveryOptions {
+        sender_auth,
+        dedup_window_secs: config.delivery.dedup_window_secs,
+        dkim_sign: config.mail_auth.dkim_sign,
+        // The Sieve engine plugs in here (crate::filter in malt-core).
+        filter: None,
+        srs: srs(config)?.map(Arc::new),
+    })
+}
+
+/// The SRS rewriter of `[delivery]`, when `srs` is on.
+fn srs(config: &Config) -> anyhow::Result<Option<Srs>> {
+    let d = &config.delivery;
+    if !d.srs {
+        return Ok(None);
+    }
+    let path = d
+        .srs_secret_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("srs.key"));
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory of {}", path.display()))?;
+    }
+    let domain = d.srs_domain.as_deref().unwrap_or(&config.hostname);
+    let srs = Srs::load_or_create(&path, domain, d.srs_max_age_days)
+        .with_context(|| format!("cannot read or create the SRS secret {}", path.display()))?;
+    Ok(Some(srs))
 }
 
 /// Everything a CLI command needs.

@@ -21,7 +21,11 @@
 //! by [`limits::Limits`]; the interpreter never fails open (a run-time error is an `Err`, and the
 //! caller keeps the message, RFC 5228 §2.10.6).
 
+pub mod compile;
 pub mod input;
 pub mod ir;
 pub mod limits;
 pub mod outcome;
+mod parse;
+
+pub use compile::{CompileError, CompileErrors, capabilities, compile};

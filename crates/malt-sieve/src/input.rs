@@ -49,6 +49,17 @@ pub struct Scores {
     pub virus: Option<u8>,
 }
 
+/// What one run is given besides the script: the message as received, its envelope, the
+/// environment and the pipeline's spam/virus scores.
+#[derive(Debug, Clone, Copy)]
+pub struct RunInput<'a> {
+    /// The message, header and body, exactly as received.
+    pub message: &'a [u8],
+    pub envelope: &'a Envelope,
+    pub environment: &'a EnvironmentInfo,
+    pub scores: Scores,
+}
+
 /// Everything a run may ask of the world. All methods are cheap to call and never block for
 /// long (the caller prefetches what it can).
 pub trait Context {

@@ -21,11 +21,18 @@
 //! by [`limits::Limits`]; the interpreter never fails open (a run-time error is an `Err`, and the
 //! caller keeps the message, RFC 5228 §2.10.6).
 
+pub mod address;
 pub mod compile;
+pub mod datetime;
 pub mod input;
 pub mod ir;
 pub mod limits;
+pub mod matching;
+pub mod message;
 pub mod outcome;
 mod parse;
+mod run;
+pub mod variables;
 
 pub use compile::{CompileError, CompileErrors, capabilities, compile};
+pub use run::run;

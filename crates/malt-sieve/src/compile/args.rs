@@ -8,7 +8,7 @@
 //! Invariant: every function here that returns `None` has reported why through
 //! [`Compiler::error`]; the caller just stops building that node.
 
-use super::Compiler;
+use super::{Compiler, regex_keys};
 use crate::ir::{
     AddressPart, Comparator, Extension, Index, MatchSpec, MatchType, MimeOption, MimeOpts, Position, RelOp,
     Str,
@@ -305,14 +305,14 @@ impl<'t> Positionals<'t> {
         match self.args.get(self.index) {
             None => Some(()),
             Some(extra) => {
+                let count = match self.index {
+                    0 => "no positional arguments".to_owned(),
+                    1 => "1 positional argument".to_owned(),
+                    n => format!("{n} positional arguments"),
+                };
                 cx.error(
                     extra.pos,
-                    format!(
-                        "{} takes {} positional argument{}, but more were found",
-                        self.what,
-                        self.index,
-                        if self.index == 1 { "" } else { "s" }
-                    ),
+                    format!("{} takes {count}, but more were found", self.what),
                 );
                 None
             }
@@ -522,8 +522,9 @@ impl Compiler {
         Some(op)
     }
 
-    /// Checks that the constant keys of a `:regex` match compile (regex draft §3); keys with
-    /// variables are checked when the interpreter expands them.
+    /// Checks that the constant keys of a `:regex` match compile (regex draft §3), within the
+    /// cost bounds of [`regex_keys`]; keys with variables are checked when the interpreter
+    /// expands them.
     pub(super) fn check_regex_keys(
         &mut self,
         spec: &MatchSpec,
@@ -533,16 +534,28 @@ impl Compiler {
         if spec.match_type != MatchType::Regex {
             return Some(());
         }
+        let case_insensitive = spec.comparator == Comparator::AsciiCasemap;
         let mut ok = true;
         for (lit, key) in lits.iter().zip(keys) {
-            if let Str::Literal(pattern) = key
-                && let Err(err) = regex::RegexBuilder::new(pattern).build()
-            {
-                self.error(
-                    lit.pos,
-                    format!("invalid regular expression '{pattern}': {}", regex_error(&err)),
-                );
-                ok = false;
+            let Str::Literal(pattern) = key else { continue };
+            match regex_keys::check_pattern(pattern, case_insensitive) {
+                Ok(cost) => {
+                    self.regex_cost = self.regex_cost.saturating_add(cost);
+                    if self.regex_cost > regex_keys::MAX_SCRIPT_COST {
+                        self.error(
+                            lit.pos,
+                            "the regular expressions of this script are too complex all together",
+                        );
+                        ok = false;
+                    }
+                }
+                Err(reason) => {
+                    self.error(
+                        lit.pos,
+                        format!("invalid regular expression '{pattern}': {reason}"),
+                    );
+                    ok = false;
+                }
             }
         }
         ok.then_some(())
@@ -622,14 +635,4 @@ fn group_of(specs: &[&[TagSpec]], name: &str) -> Option<&'static str> {
         .flat_map(|s| s.iter())
         .find(|s| s.name == name)
         .and_then(|s| s.group)
-}
-
-/// The one-line reason of a regex error (its `Display` spans several lines with a caret).
-fn regex_error(err: &regex::Error) -> String {
-    let text = err.to_string();
-    text.lines()
-        .rev()
-        .find_map(|line| line.trim().strip_prefix("error: "))
-        .unwrap_or(text.lines().last().unwrap_or("invalid"))
-        .to_owned()
 }

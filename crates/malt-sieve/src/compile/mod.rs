@@ -7,7 +7,8 @@
 //! commands and tests; [`control`] the structure (`require`, blocks, `if` chains, `ihave`,
 //! `include`, `foreverypart`); [`actions`] the action commands; [`conditions`] the tests;
 //! [`args`] the matching of arguments; [`strings`] the string forms (`encoded-character`,
-//! `${...}`); [`syntax`] the checks of addresses, header names, zones.
+//! `${...}`); [`syntax`] the checks of addresses, header names, zones; [`regex_keys`] the
+//! bounded check of `:regex` keys.
 //!
 //! Invariants: a compile error never stops the walk (up to [`MAX_ERRORS`] are reported), but a
 //! script with any error yields no [`ir::Script`]; every builder that returns `None` has
@@ -22,6 +23,7 @@ mod args;
 mod conditions;
 mod control;
 mod errors;
+mod regex_keys;
 mod strings;
 mod syntax;
 
@@ -82,6 +84,8 @@ struct Compiler {
     reported_unknown: BTreeSet<String>,
     /// The names of the enclosing `foreverypart` loops, innermost last (RFC 5703 §3).
     loops: Vec<Option<String>>,
+    /// The estimated cost of the constant `:regex` keys checked so far (see [`regex_keys`]).
+    regex_cost: u64,
 }
 
 /// A command or test name and the extension it belongs to.

@@ -146,28 +146,31 @@ pub(super) fn decode_encoded_characters(text: &str) -> Result<String, String> {
 }
 
 /// One encoded sequence at the start of `inner` (the text after `${`): its octets and the
-/// text after its `}`, or `None` when it is not one.
+/// text after its `}`, or `None` when it is not one. Scans only as far as the sequence's own
+/// characters go, so decoding a string is linear in its length.
 fn encoded_sequence(inner: &str) -> Result<Option<(Vec<u8>, &str)>, String> {
-    let Some((kind, body_and_rest)) = inner.split_once(':') else {
+    let has_prefix = |prefix: &str| {
+        inner
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    let (is_hex, rest) = if has_prefix("hex:") {
+        (true, inner.get(4..).unwrap_or(""))
+    } else if has_prefix("unicode:") {
+        (false, inner.get(8..).unwrap_or(""))
+    } else {
         return Ok(None);
     };
-    let is_hex = kind.eq_ignore_ascii_case("hex");
-    if !is_hex && !kind.eq_ignore_ascii_case("unicode") {
-        return Ok(None);
-    }
-    let Some((body, after)) = body_and_rest.split_once('}') else {
+    let body_len = rest
+        .find(|c: char| !(c.is_ascii_hexdigit() || is_blank(c)))
+        .unwrap_or(rest.len());
+    let Some((body, after_body)) = rest.split_at_checked(body_len) else {
         return Ok(None);
     };
-    if !body
-        .chars()
-        .all(|c| c.is_ascii_hexdigit() || matches!(c, ' ' | '\t' | '\r' | '\n'))
-    {
+    let Some(after) = after_body.strip_prefix('}') else {
         return Ok(None);
-    }
-    let items: Vec<&str> = body
-        .split([' ', '\t', '\r', '\n'])
-        .filter(|item| !item.is_empty())
-        .collect();
+    };
+    let items: Vec<&str> = body.split(is_blank).filter(|item| !item.is_empty()).collect();
     if items.is_empty() || (is_hex && items.iter().any(|item| item.len() > 2)) {
         return Ok(None);
     }
@@ -184,6 +187,11 @@ fn encoded_sequence(inner: &str) -> Result<Option<(Vec<u8>, &str)>, String> {
         }
     }
     Ok(Some((bytes, after)))
+}
+
+/// RFC 5228 §2.4.2.4 `blank = WSP / CRLF` (a lone CR or LF is taken as a line end too).
+fn is_blank(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
 /// Splits `text` at its variable references (RFC 5229 §3):
@@ -205,8 +213,16 @@ pub(super) fn split_template(text: &str, global_namespace: bool) -> Result<Str, 
         let (before, from_dollar) = rest.split_at_checked(start).unwrap_or((rest, ""));
         literal.push_str(before);
         let inner = from_dollar.get(2..).unwrap_or("");
-        let reference = match inner.split_once('}') {
-            Some((name, after)) => variable_reference(name, global_namespace)?.map(|p| (p, after)),
+        // A reference's name holds only identifier characters, digits and dots: scanning
+        // stops at the first other character, so splitting is linear in the text.
+        let name_len = inner
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(inner.len());
+        let reference = match inner.split_at_checked(name_len) {
+            Some((name, after)) => match after.strip_prefix('}') {
+                Some(after) => variable_reference(name, global_namespace)?.map(|p| (p, after)),
+                None => None,
+            },
             None => None,
         };
         match reference {

@@ -230,6 +230,11 @@ struct Delivery<'a> {
     rcpt: &'a str,
     auth: Option<&'a AuthResults>,
     dedup_key: Option<&'a str>,
+    /// Put the trace headers before each copy (`malt deliver` does not).
+    trace: bool,
+    /// Where a keep stores the copy instead of INBOX (`malt deliver --mailbox`, as dovecot-lda's
+    /// `-m`); INBOX when that mailbox does not exist.
+    keep_into: Option<&'a str>,
 }
 
 impl Delivery<'_> {
@@ -490,9 +495,18 @@ impl MailCore {
                 stores.push(StoreInto::inbox(Flags::default()));
             }
         }
+        if let Some(mailbox) = d.keep_into {
+            for s in stores.iter_mut().filter(|s| s.mailbox == "INBOX") {
+                s.mailbox = mailbox.to_owned();
+            }
+        }
         let mut edited = edited_header.map(|h| SharedBlob::new(with_header(&h, &shared.raw)));
         let blob = edited.as_mut().unwrap_or(shared);
-        let prefix = trace_headers_with(d.env, d.rcpt, d.authentication_results());
+        let prefix = if d.trace {
+            trace_headers_with(d.env, d.rcpt, d.authentication_results())
+        } else {
+            String::new()
+        };
         let appended = match self
             .store_copies(account, &stores, blob, prefix.as_bytes(), d.env.received_at)
             .await
@@ -646,10 +660,36 @@ impl MailCore {
                 rcpt,
                 auth: auth.as_ref(),
                 dedup_key: dedup_key.as_deref(),
+                trace: true,
+                keep_into: None,
             };
             out.push(self.deliver_one(&d, &mut blob).await);
         }
         out
+    }
+
+    /// Local delivery of `raw` to `address` as `malt deliver` does it (dovecot-lda's role): the
+    /// same pipeline, filters included, without trace headers (the message is stored as given)
+    /// and without duplicate suppression; a keep goes into `keep_into` when given and present.
+    pub async fn deliver(
+        &self,
+        env: &Envelope,
+        address: &str,
+        raw: &[u8],
+        keep_into: Option<&str>,
+    ) -> Outcome {
+        if self.check_size(raw.len()).is_err() {
+            return Outcome::TooBig;
+        }
+        let d = Delivery {
+            env,
+            rcpt: address,
+            auth: None,
+            dedup_key: None,
+            trace: false,
+            keep_into,
+        };
+        self.deliver_one(&d, &mut SharedBlob::new(raw)).await
     }
 
     async fn deliver_one(&self, d: &Delivery<'_>, blob: &mut SharedBlob<'_>) -> Outcome {

@@ -50,7 +50,7 @@ impl ParsedAddress {
 }
 
 /// One part of a mailbox.
-pub fn mailbox_part(mailbox: &Mailbox, part: AddressPart) -> Option<String> {
+fn mailbox_part(mailbox: &Mailbox, part: AddressPart) -> Option<String> {
     match part {
         AddressPart::All => Some(mailbox.all()),
         AddressPart::LocalPart => Some(mailbox.local.clone()),

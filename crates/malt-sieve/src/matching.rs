@@ -12,12 +12,12 @@
 //!   the match and its groups.
 //!
 //! Invariants: `:matches` runs in O(value × pattern) time (one remembered star, no exponential
-//! backtracking); regexes are compiled once per run per (pattern, case) and bounded in size;
+//! backtracking); regexes are bounded in size and compiled once per thread per (pattern, case);
 //! nothing panics.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 use regex::{Regex, RegexBuilder};
 
@@ -25,7 +25,7 @@ use crate::ir::{Comparator, MatchSpec, MatchType, RelOp};
 
 /// Largest compiled regex accepted (bytes of the compiled program).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
-/// Most regexes one run keeps compiled.
+/// Most regexes one thread keeps compiled.
 const REGEX_CACHE_LIMIT: usize = 256;
 
 /// The outcome of matching a value list against keys.
@@ -51,99 +51,101 @@ pub struct MatchError {
     pub reason: String,
 }
 
-/// Matches values against keys; holds the regexes compiled during one run.
-#[derive(Debug, Default)]
-pub struct Matcher {
-    regexes: HashMap<(String, bool), Regex>,
+thread_local! {
+    /// Regexes compiled on this thread, kept across runs: a script's patterns are compiled once
+    /// per thread rather than once per message. At most [`REGEX_CACHE_LIMIT`] are kept.
+    static REGEXES: RefCell<HashMap<(String, bool), Regex>> = RefCell::new(HashMap::new());
 }
 
-impl Matcher {
-    /// Does any value match any key (RFC 5228 §2.7.1)? For `:count`, `count` is what is
-    /// compared (the caller knows what the test counts, RFC 5231 §4.2).
-    pub fn matches(
-        &mut self,
-        spec: &MatchSpec,
-        values: &[String],
-        count: usize,
-        keys: &[String],
-        want_captures: bool,
-    ) -> Result<Matched, MatchError> {
-        if let MatchType::Count(op) = spec.match_type {
-            let count = count.to_string();
-            let hit = keys.iter().any(|key| relation(spec.comparator, &count, key, op));
-            return Ok(if hit { Matched::Yes(None) } else { Matched::No });
-        }
-        for value in values {
-            for key in keys {
-                if let Some(found) = self.match_one(spec, value, key, want_captures)? {
-                    return Ok(found);
-                }
+/// Does any value match any key (RFC 5228 §2.7.1)? For `:count`, `count` is what is compared
+/// (the caller knows what the test counts, RFC 5231 §4.2).
+pub fn matches(
+    spec: &MatchSpec,
+    values: &[String],
+    count: usize,
+    keys: &[String],
+    want_captures: bool,
+) -> Result<Matched, MatchError> {
+    if let MatchType::Count(op) = spec.match_type {
+        let count = count.to_string();
+        let hit = keys.iter().any(|key| relation(spec.comparator, &count, key, op));
+        return Ok(if hit { Matched::Yes(None) } else { Matched::No });
+    }
+    for value in values {
+        for key in keys {
+            if let Some(found) = match_one(spec, value, key, want_captures)? {
+                return Ok(found);
             }
         }
-        Ok(Matched::No)
     }
+    Ok(Matched::No)
+}
 
-    /// One value against one key; `None` when they do not match.
-    fn match_one(
-        &mut self,
-        spec: &MatchSpec,
-        value: &str,
-        key: &str,
-        want_captures: bool,
-    ) -> Result<Option<Matched>, MatchError> {
-        let cmp = spec.comparator;
-        let hit = match &spec.match_type {
-            MatchType::Is => equal(cmp, value, key),
-            MatchType::Contains => contains(cmp, value, key),
-            MatchType::Value(op) => relation(cmp, value, key, *op),
-            MatchType::Count(_) => false,
-            MatchType::Matches => {
-                let Some(spans) = glob(cmp, value, key) else {
-                    return Ok(None);
-                };
-                let captures =
-                    want_captures.then(|| {
-                        let chars: Vec<char> = value.chars().collect();
-                        std::iter::once(value.to_string())
-                            .chain(spans.iter().map(|&(start, end)| {
-                                chars.get(start..end).unwrap_or_default().iter().collect()
-                            }))
-                            .collect()
-                    });
-                return Ok(Some(Matched::Yes(captures)));
-            }
-            MatchType::Regex => {
-                let regex = self.regex(key, cmp != Comparator::Octet)?;
-                let Some(found) = regex.captures(value) else {
-                    return Ok(None);
-                };
-                let captures = want_captures.then(|| {
-                    found
-                        .iter()
-                        .map(|group| group.map_or_else(String::new, |g| g.as_str().to_string()))
-                        .collect()
-                });
-                return Ok(Some(Matched::Yes(captures)));
-            }
-        };
-        Ok(hit.then_some(Matched::Yes(None)))
-    }
-
-    /// The compiled regex for `pattern`, case-insensitive unless the comparator is `i;octet`.
-    fn regex(&mut self, pattern: &str, fold_case: bool) -> Result<&Regex, MatchError> {
-        let key = (pattern.to_string(), fold_case);
-        if self.regexes.len() >= REGEX_CACHE_LIMIT && !self.regexes.contains_key(&key) {
-            self.regexes.clear();
+/// One value against one key; `None` when they do not match.
+fn match_one(
+    spec: &MatchSpec,
+    value: &str,
+    key: &str,
+    want_captures: bool,
+) -> Result<Option<Matched>, MatchError> {
+    let cmp = spec.comparator;
+    let hit = match &spec.match_type {
+        MatchType::Is => equal(cmp, value, key),
+        MatchType::Contains => contains(cmp, value, key),
+        MatchType::Value(op) => relation(cmp, value, key, *op),
+        MatchType::Count(_) => false,
+        MatchType::Matches => {
+            let Some(spans) = glob(cmp, value, key) else {
+                return Ok(None);
+            };
+            let captures = want_captures.then(|| {
+                let chars: Vec<char> = value.chars().collect();
+                std::iter::once(value.to_string())
+                    .chain(
+                        spans
+                            .iter()
+                            .map(|&(start, end)| chars.get(start..end).unwrap_or_default().iter().collect()),
+                    )
+                    .collect()
+            });
+            return Ok(Some(Matched::Yes(captures)));
         }
-        Ok(match self.regexes.entry(key) {
-            Entry::Occupied(cached) => cached.into_mut(),
-            Entry::Vacant(slot) => slot.insert(compile_regex(pattern, fold_case)?),
-        })
+        MatchType::Regex => {
+            let regex = cached_regex(key, cmp != Comparator::Octet)?;
+            let Some(found) = regex.captures(value) else {
+                return Ok(None);
+            };
+            let captures = want_captures.then(|| {
+                found
+                    .iter()
+                    .map(|group| group.map_or_else(String::new, |g| g.as_str().to_string()))
+                    .collect()
+            });
+            return Ok(Some(Matched::Yes(captures)));
+        }
+    };
+    Ok(hit.then_some(Matched::Yes(None)))
+}
+
+/// The compiled regex for `pattern`, case-insensitive unless the comparator is `i;octet`.
+fn cached_regex(pattern: &str, fold_case: bool) -> Result<Regex, MatchError> {
+    let key = (pattern.to_string(), fold_case);
+    if let Some(regex) = REGEXES.with(|cache| cache.borrow().get(&key).cloned()) {
+        return Ok(regex);
     }
+    let regex = compile_regex(pattern, fold_case)?;
+    REGEXES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= REGEX_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key, regex.clone());
+    });
+    Ok(regex)
 }
 
 /// Compile a `:regex` key (draft-ietf-sieve-regex §3), bounded in size.
-pub fn compile_regex(pattern: &str, fold_case: bool) -> Result<Regex, MatchError> {
+fn compile_regex(pattern: &str, fold_case: bool) -> Result<Regex, MatchError> {
     RegexBuilder::new(pattern)
         .case_insensitive(fold_case)
         .size_limit(REGEX_SIZE_LIMIT)
@@ -167,14 +169,10 @@ pub fn equal(cmp: Comparator, a: &str, b: &str) -> bool {
 pub fn contains(cmp: Comparator, haystack: &str, needle: &str) -> bool {
     match cmp {
         Comparator::Octet => haystack.contains(needle),
-        Comparator::AsciiCasemap => {
-            let needle = needle.as_bytes();
-            needle.is_empty()
-                || haystack
-                    .as_bytes()
-                    .windows(needle.len())
-                    .any(|w| w.eq_ignore_ascii_case(needle))
-        }
+        // Folding both sides first lets the substring search run at memchr speed.
+        Comparator::AsciiCasemap => haystack
+            .to_ascii_lowercase()
+            .contains(&needle.to_ascii_lowercase()),
         Comparator::AsciiNumeric => false,
     }
 }
@@ -330,16 +328,6 @@ pub fn quote_wildcards(text: &str) -> String {
     out
 }
 
-/// Whether a match type is usable with a comparator (RFC 4790: `i;ascii-numeric` offers only
-/// equality and ordering).
-pub fn supported(spec: &MatchSpec) -> bool {
-    !(spec.comparator == Comparator::AsciiNumeric
-        && matches!(
-            spec.match_type,
-            MatchType::Contains | MatchType::Matches | MatchType::Regex
-        ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,15 +344,14 @@ mod tests {
     }
 
     fn captures(value: &str, key: &str) -> Option<Vec<String>> {
-        match Matcher::default()
-            .matches(
-                &spec(Comparator::AsciiCasemap, MatchType::Matches),
-                &strings(&[value]),
-                1,
-                &strings(&[key]),
-                true,
-            )
-            .unwrap()
+        match matches(
+            &spec(Comparator::AsciiCasemap, MatchType::Matches),
+            &strings(&[value]),
+            1,
+            &strings(&[key]),
+            true,
+        )
+        .unwrap()
         {
             Matched::Yes(c) => c,
             Matched::No => None,
@@ -427,27 +414,26 @@ mod tests {
 
     #[test]
     fn relational_value_and_count() {
-        let mut m = Matcher::default();
         let numeric = spec(Comparator::AsciiNumeric, MatchType::Value(RelOp::Gt));
         assert!(
-            m.matches(&numeric, &strings(&["10"]), 1, &strings(&["9"]), false)
+            matches(&numeric, &strings(&["10"]), 1, &strings(&["9"]), false)
                 .unwrap()
                 .is_match()
         );
         let count = spec(Comparator::AsciiNumeric, MatchType::Count(RelOp::Eq));
         assert!(
-            m.matches(&count, &[], 0, &strings(&["0"]), false)
+            matches(&count, &[], 0, &strings(&["0"]), false)
                 .unwrap()
                 .is_match()
         );
         assert!(
-            !m.matches(&count, &[], 2, &strings(&["1", "3"]), false)
+            !matches(&count, &[], 2, &strings(&["1", "3"]), false)
                 .unwrap()
                 .is_match()
         );
         let ne = spec(Comparator::AsciiCasemap, MatchType::Value(RelOp::Ne));
         assert!(
-            !m.matches(&ne, &strings(&["A"]), 1, &strings(&["a"]), false)
+            !matches(&ne, &strings(&["A"]), 1, &strings(&["a"]), false)
                 .unwrap()
                 .is_match()
         );
@@ -455,28 +441,22 @@ mod tests {
 
     #[test]
     fn regex_matches_and_captures() {
-        let mut m = Matcher::default();
         let re = spec(Comparator::AsciiCasemap, MatchType::Regex);
-        let got = m
-            .matches(
-                &re,
-                &strings(&["Order 1234 shipped"]),
-                1,
-                &strings(&["order ([0-9]+)"]),
-                true,
-            )
-            .unwrap();
+        let got = matches(
+            &re,
+            &strings(&["Order 1234 shipped"]),
+            1,
+            &strings(&["order ([0-9]+)"]),
+            true,
+        )
+        .unwrap();
         assert_eq!(got, Matched::Yes(Some(strings(&["Order 1234", "1234"]))));
         let octet = spec(Comparator::Octet, MatchType::Regex);
         assert_eq!(
-            m.matches(&octet, &strings(&["Order"]), 1, &strings(&["order"]), true)
-                .unwrap(),
+            matches(&octet, &strings(&["Order"]), 1, &strings(&["order"]), true).unwrap(),
             Matched::No
         );
-        assert!(
-            m.matches(&re, &strings(&["x"]), 1, &strings(&["("]), false)
-                .is_err()
-        );
+        assert!(matches(&re, &strings(&["x"]), 1, &strings(&["("]), false).is_err());
     }
 
     #[test]

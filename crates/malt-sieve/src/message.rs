@@ -10,8 +10,12 @@
 //!   tests on the top level see `editheader` edits;
 //! - the tree stops at [`Limits::max_mime_depth`] and no part's content is longer than
 //!   [`Limits::max_body_scan`] bytes (cut at a character boundary);
+//! - the MIME tree is built only when a test asks for it, and at most once per run;
 //! - nothing here panics, whatever the bytes.
 
+use std::cell::OnceCell;
+
+use mail_parser::decoders::html::html_to_text;
 use mail_parser::{HeaderValue, MessageParser, PartType, parsers::MessageStream};
 
 use crate::limits::Limits;
@@ -116,48 +120,71 @@ pub struct MessageView<'a> {
     raw: &'a [u8],
     headers: Vec<HeaderField>,
     body_offset: usize,
-    parts: Vec<MimePart>,
     edited: bool,
+    max_mime_depth: usize,
+    max_body_scan: usize,
+    /// The MIME tree, built the first time a test needs it (most scripts read headers only).
+    parts: OnceCell<Vec<MimePart>>,
+    /// The text of every text part, HTML turned into text (`body :text`), built once.
+    texts: OnceCell<Vec<String>>,
 }
 
 impl<'a> MessageView<'a> {
-    /// Parse `raw` (a whole message) within `limits`.
+    /// Parse the header of `raw` (a whole message); the body waits until a test needs it.
     pub fn parse(raw: &'a [u8], limits: &Limits) -> MessageView<'a> {
-        let parsed = MessageParser::new().parse(raw);
-        let Some(message) = parsed else {
-            // No header at all: the whole message is a text/plain body.
-            return MessageView {
-                raw,
-                headers: Vec::new(),
-                body_offset: 0,
-                parts: vec![MimePart {
-                    headers: Vec::new(),
-                    media_type: MediaType::text_plain(),
-                    content: PartContent::Text(cut_text(text_of(raw), limits.max_body_scan)),
-                    children: Vec::new(),
-                }],
-                edited: false,
-            };
-        };
-        let root = message.parts.first();
-        let headers = root.map_or_else(Vec::new, |part| read_headers(part, raw));
-        let body_offset = root.map_or(raw.len(), |part| part.offset_body as usize);
-        let mut builder = TreeBuilder {
-            parts: Vec::new(),
-            limits,
-        };
-        builder.add_message(&message, 0);
-        let mut parts = builder.parts;
-        if let Some(root) = parts.first_mut() {
-            root.headers.clear();
-        }
+        let root = MessageParser::new().parse_headers(raw);
+        let root_part = root.as_ref().and_then(|m| m.parts.first());
         MessageView {
             raw,
-            headers,
-            body_offset: body_offset.min(raw.len()),
-            parts,
+            headers: root_part.map_or_else(Vec::new, |part| read_headers(part, raw)),
+            body_offset: root_part.map_or(0, |part| body_offset(part, raw)),
             edited: false,
+            max_mime_depth: limits.max_mime_depth,
+            max_body_scan: limits.max_body_scan,
+            parts: OnceCell::new(),
+            texts: OnceCell::new(),
         }
+    }
+
+    /// The MIME tree of the message as received.
+    fn tree(&self) -> &[MimePart] {
+        self.parts.get_or_init(|| {
+            let mut builder = TreeBuilder {
+                parts: Vec::new(),
+                max_mime_depth: self.max_mime_depth,
+                max_body_scan: self.max_body_scan,
+            };
+            match MessageParser::new().parse(self.raw) {
+                Some(message) => {
+                    builder.add_message(&message, 0);
+                }
+                // No header at all: the whole message is a text/plain body.
+                None => builder.parts.push(MimePart {
+                    headers: Vec::new(),
+                    media_type: MediaType::text_plain(),
+                    content: PartContent::Text(cut_text(text_of(self.raw), self.max_body_scan)),
+                    children: Vec::new(),
+                }),
+            }
+            if let Some(root) = builder.parts.first_mut() {
+                root.headers.clear();
+            }
+            builder.parts
+        })
+    }
+
+    /// The text of every `text/*` part, HTML turned into text (RFC 5173 `:text`).
+    pub fn texts(&self) -> &[String] {
+        self.texts.get_or_init(|| {
+            self.tree()
+                .iter()
+                .filter_map(|part| match &part.content {
+                    PartContent::Text(text) if part.media_type.kind == "text" => Some(text.clone()),
+                    PartContent::Html(html) => Some(html_to_text(html)),
+                    _ => None,
+                })
+                .collect()
+        })
     }
 
     /// The message size in octets, as received (RFC 5228 §5.9).
@@ -233,12 +260,12 @@ impl<'a> MessageView<'a> {
 
     /// Every MIME part; index 0 is the message itself.
     pub fn parts(&self) -> &[MimePart] {
-        &self.parts
+        self.tree()
     }
 
     /// One part.
     pub fn part(&self, index: usize) -> Option<&MimePart> {
-        self.parts.get(index)
+        self.tree().get(index)
     }
 
     /// The header fields of a part (the message's own, edits included, for part 0).
@@ -246,7 +273,7 @@ impl<'a> MessageView<'a> {
         if index == 0 {
             &self.headers
         } else {
-            self.parts.get(index).map_or(&[], |p| p.headers.as_slice())
+            self.tree().get(index).map_or(&[], |p| p.headers.as_slice())
         }
     }
 
@@ -255,7 +282,7 @@ impl<'a> MessageView<'a> {
         let mut out = Vec::new();
         let mut stack = vec![index];
         while let Some(next) = stack.pop() {
-            if let Some(part) = self.parts.get(next) {
+            if let Some(part) = self.tree().get(next) {
                 out.push(next);
                 stack.extend(part.children.iter().rev());
             }
@@ -265,19 +292,20 @@ impl<'a> MessageView<'a> {
 }
 
 /// Builds the flat part list from mail-parser's messages (nested messages included).
-struct TreeBuilder<'l> {
+struct TreeBuilder {
     parts: Vec<MimePart>,
-    limits: &'l Limits,
+    max_mime_depth: usize,
+    max_body_scan: usize,
 }
 
-impl TreeBuilder<'_> {
+impl TreeBuilder {
     /// Add the message's root part (and its subtree) at `depth`; returns its index.
     fn add_message(&mut self, message: &mail_parser::Message<'_>, depth: usize) -> Option<usize> {
         self.add_part(message, 0, depth)
     }
 
     fn add_part(&mut self, message: &mail_parser::Message<'_>, id: usize, depth: usize) -> Option<usize> {
-        if depth > self.limits.max_mime_depth {
+        if depth > self.max_mime_depth {
             return None;
         }
         let raw = message.raw_message.as_ref();
@@ -289,7 +317,7 @@ impl TreeBuilder<'_> {
             .find(|h| h.is("content-type"))
             .and_then(|h| parse_media_type(&h.raw_value))
             .unwrap_or_else(MediaType::text_plain);
-        let max = self.limits.max_body_scan;
+        let max = self.max_body_scan;
         let content = match &part.body {
             PartType::Text(text) => PartContent::Text(cut_text(text.to_string(), max)),
             PartType::Html(text) => PartContent::Html(cut_text(text.to_string(), max)),
@@ -363,6 +391,25 @@ fn read_headers(part: &mail_parser::MessagePart<'_>, raw: &[u8]) -> Vec<HeaderFi
             Some(HeaderField::read(name.trim(), value, field))
         })
         .collect()
+}
+
+/// Where the body starts: after the last header field and the empty line (RFC 5322 §2.1).
+fn body_offset(root: &mail_parser::MessagePart<'_>, raw: &[u8]) -> usize {
+    let header_end = root
+        .headers
+        .iter()
+        .map(|h| h.offset_end as usize)
+        .max()
+        .unwrap_or(0)
+        .min(raw.len());
+    let rest = raw.get(header_end..).unwrap_or_default();
+    if rest.starts_with(b"\r\n") {
+        header_end + 2
+    } else if rest.starts_with(b"\n") {
+        header_end + 1
+    } else {
+        header_end
+    }
 }
 
 /// The text before the first boundary line and after the closing one (RFC 2046 §5.1.1).

@@ -149,7 +149,7 @@ fn quote_regex(value: &str) -> String {
 }
 
 /// Percent-encode all but RFC 3986 §2.3 unreserved characters (RFC 5435 §7 `:encodeurl`).
-pub fn encode_url(value: &str) -> String {
+fn encode_url(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {

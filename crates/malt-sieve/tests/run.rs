@@ -517,6 +517,15 @@ fn core_cases() -> Vec<Case> {
             ..Limits::default()
         }),
         case(
+            "the implicit keep is not counted against the action limit",
+            "require [\"fileinto\", \"copy\"]; fileinto :copy \"Work\";",
+            Ok(&["fileinto Work", "keep"]),
+        )
+        .with_limits(Limits {
+            max_actions: 1,
+            ..Limits::default()
+        }),
+        case(
             "action limit",
             "require \"fileinto\"; fileinto \"A\"; fileinto \"B\"; fileinto \"C\";",
             Err("too many actions"),

@@ -44,13 +44,21 @@ impl ActionList {
     pub(super) fn keep(&mut self, flags: Vec<String>, limits: &Limits) -> Result<(), String> {
         self.refuse_after_reject("keep")?;
         self.implicit_keep = false;
-        for action in &mut self.actions {
-            if let Action::Keep { flags: existing } = action {
+        match self.existing_keep() {
+            Some(existing) => {
                 merge_flags(existing, flags);
-                return Ok(());
+                Ok(())
             }
+            None => self.push(Action::Keep { flags }, limits),
         }
-        self.push(Action::Keep { flags }, limits)
+    }
+
+    /// The flags of the keep already taken, if any.
+    fn existing_keep(&mut self) -> Option<&mut Vec<String>> {
+        self.actions.iter_mut().find_map(|action| match action {
+            Action::Keep { flags } => Some(flags),
+            _ => None,
+        })
     }
 
     pub(super) fn file_into(
@@ -179,11 +187,15 @@ impl ActionList {
         self.push(Action::Notify(notification), limits)
     }
 
-    /// The final list: the implicit keep added (with the internal flags, RFC 5232 §3), a
-    /// `Discard` only when nothing stores the message.
-    pub(super) fn finish(mut self, flags: Vec<String>, limits: &Limits) -> Result<Vec<Action>, String> {
+    /// The final list: the implicit keep added (with the internal flags, RFC 5232 §3; it is
+    /// not an action the script took, so no limit applies), a `Discard` only when nothing
+    /// stores the message.
+    pub(super) fn finish(mut self, flags: Vec<String>) -> Vec<Action> {
         if self.implicit_keep {
-            self.keep(flags, limits)?;
+            match self.existing_keep() {
+                Some(existing) => merge_flags(existing, flags),
+                None => self.actions.push(Action::Keep { flags }),
+            }
         }
         let stored = self
             .actions
@@ -192,7 +204,7 @@ impl ActionList {
         if self.discarded && !stored {
             self.actions.push(Action::Discard);
         }
-        Ok(self.actions)
+        self.actions
     }
 
     fn push(&mut self, action: Action, limits: &Limits) -> Result<(), String> {
@@ -309,7 +321,7 @@ mod tests {
         .unwrap();
         list.file_into("a".into(), vec![], false, None, false, &limits())
             .unwrap();
-        let actions = list.finish(vec![], &limits()).unwrap();
+        let actions = list.finish(vec![]);
         assert_eq!(
             actions,
             [
@@ -336,7 +348,7 @@ mod tests {
             .unwrap();
         list.redirect("a@b.c".into(), true, &limits()).unwrap();
         list.redirect("a@B.C".into(), true, &limits()).unwrap();
-        let actions = list.finish(vec!["\\Seen".into()], &limits()).unwrap();
+        let actions = list.finish(vec!["\\Seen".into()]);
         assert_eq!(
             actions,
             [
@@ -361,7 +373,7 @@ mod tests {
         assert!(list.reject("again".into(), true, &limits()).is_err());
         list.discard();
         assert_eq!(
-            list.finish(vec![], &limits()).unwrap(),
+            list.finish(vec![]),
             [
                 Action::Reject {
                     reason: "no".into(),

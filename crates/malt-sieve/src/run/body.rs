@@ -6,8 +6,6 @@
 //! without MIME structure is one text/plain part (RFC 2045 §5.2); `body` reads the whole
 //! message even inside `foreverypart`, as Pigeonhole does.
 
-use mail_parser::decoders::html::html_to_text;
-
 use super::{Frame, Interpreter};
 use crate::ir::{BodyTransform, MatchSpec, StringList};
 use crate::message::{MediaType, PartContent, cut_text, text_of};
@@ -35,26 +33,13 @@ impl Interpreter<'_> {
                 text_of(self.message.raw_body()),
                 self.limits.max_body_scan,
             )],
-            BodyTransform::Text => self.body_text(),
+            BodyTransform::Text => self.message.texts().to_vec(),
             BodyTransform::Content(types) => {
                 let types = self.expand_list(frame, types);
                 self.body_content(&types)
             }
         };
         self.match_values(frame, spec, &values, values.len(), keys)
-    }
-
-    /// The text of every text/* part, HTML turned into text.
-    fn body_text(&self) -> Vec<String> {
-        self.message
-            .parts()
-            .iter()
-            .filter_map(|part| match &part.content {
-                PartContent::Text(text) if part.media_type.kind == "text" => Some(text.clone()),
-                PartContent::Html(html) => Some(html_to_text(html)),
-                _ => None,
-            })
-            .collect()
     }
 
     /// The decoded content of the parts whose type is listed.

@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use super::headers::select_index;
 use super::{Frame, Interpreter};
 use crate::ir::{Index, MatchSpec, Str, StringList};
+use crate::matching;
 use crate::message::HeaderField;
 
 /// Fields no script may add or remove.
@@ -74,9 +75,7 @@ impl Interpreter<'_> {
         for (position, value) in select_index(occurrences, index) {
             let hit = match &patterns {
                 None => true,
-                Some(patterns) => self
-                    .matcher
-                    .matches(spec, &[value], 1, patterns, false)
+                Some(patterns) => matching::matches(spec, &[value], 1, patterns, false)
                     .map_err(|e| e.to_string())?
                     .is_match(),
             };

@@ -9,7 +9,7 @@ use mail_parser::decoders::html::html_to_text;
 
 use super::{Flow, Frame, Interpreter, located};
 use crate::ir::{Command, Modifier, Position};
-use crate::message::{PartContent, cut_text};
+use crate::message::PartContent;
 use crate::outcome::RuntimeError;
 use crate::variables::apply_modifiers;
 
@@ -67,7 +67,7 @@ impl Interpreter<'_> {
         };
         let text = match first.and_then(|n| usize::try_from(n).ok()) {
             Some(n) => text.chars().take(n).collect(),
-            None => cut_text(text, self.limits.max_string_len),
+            None => text,
         };
         let value = apply_modifiers(text, modifiers);
         frame.vars.set(&mut self.globals, variable, value, self.limits)

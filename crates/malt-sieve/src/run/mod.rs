@@ -35,7 +35,7 @@ mod vacation;
 use crate::input::{Context, RunInput};
 use crate::ir::{Command, CommandKind, Extension, Position, Script, Str, StringList};
 use crate::limits::Limits;
-use crate::matching::{Matched, Matcher};
+use crate::matching::{self, Matched};
 use crate::message::MessageView;
 use crate::outcome::{DuplicateMark, Outcome, RuntimeError};
 use crate::variables::{Scope, ScriptVariables};
@@ -53,9 +53,7 @@ pub fn run(
     let mut frame = Frame::new(script);
     // `stop`, `return` or the end of the script all end the run the same way.
     interpreter.exec_block(&mut frame, &script.commands)?;
-    interpreter
-        .finish()
-        .map_err(|message| located(script, Position::default(), message))
+    Ok(interpreter.finish())
 }
 
 /// How a block ended.
@@ -98,7 +96,6 @@ struct Interpreter<'r> {
     /// The imap4flags internal variable (RFC 5232 §3).
     flags: Vec<String>,
     globals: Scope,
-    matcher: Matcher,
     instructions: u64,
     /// Scripts being included, outermost first (RFC 6609 §3.2 forbids loops).
     include_chain: Vec<include::ScriptKey>,
@@ -122,7 +119,6 @@ impl<'r> Interpreter<'r> {
             actions: ActionList::default(),
             flags: Vec::new(),
             globals: Scope::default(),
-            matcher: Matcher::default(),
             instructions: 0,
             include_chain: Vec::new(),
             included: Vec::new(),
@@ -134,13 +130,12 @@ impl<'r> Interpreter<'r> {
     }
 
     /// The outcome once the script ended without error.
-    fn finish(mut self) -> Result<Outcome, String> {
-        let flags = std::mem::take(&mut self.flags);
-        Ok(Outcome {
-            actions: self.actions.finish(flags, self.limits)?,
+    fn finish(self) -> Outcome {
+        Outcome {
             edited_header: self.message.edited_header(),
+            actions: self.actions.finish(self.flags),
             duplicates: self.duplicates,
-        })
+        }
     }
 
     fn exec_block(&mut self, frame: &mut Frame<'_>, commands: &[Command]) -> Result<Flow, RuntimeError> {
@@ -242,6 +237,7 @@ impl<'r> Interpreter<'r> {
                 variable,
             } => self.extract_text(frame, *first, modifiers, variable),
             CommandKind::Error { message } => Err(self.expand(frame, message)),
+            // Handled by `exec`, which never passes them here.
             CommandKind::If { .. }
             | CommandKind::Stop
             | CommandKind::Return
@@ -284,10 +280,8 @@ impl<'r> Interpreter<'r> {
         keys: &StringList,
     ) -> Result<bool, String> {
         let keys = self.expand_list(frame, keys);
-        let matched = self
-            .matcher
-            .matches(spec, values, count, &keys, frame.captures)
-            .map_err(|e| e.to_string())?;
+        let matched =
+            matching::matches(spec, values, count, &keys, frame.captures).map_err(|e| e.to_string())?;
         if let Matched::Yes(Some(captures)) = &matched {
             frame.vars.set_matches(captures.clone());
         }

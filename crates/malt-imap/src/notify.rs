@@ -482,6 +482,7 @@ mod tests {
             mailbox_id: mailbox,
             kind,
             uids: UidSet::default(),
+            collection_id: None,
         }
     }
 

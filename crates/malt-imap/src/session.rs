@@ -588,8 +588,10 @@ pub(crate) fn observe(s: &mut Session, e: &JournalEntry) -> bool {
     let mut selected = None;
     let mut hit = false;
     // The selected mailbox may be another account's (RFC 4314): its OWNER's entries count.
+    // Calendar and address book changes (`collection_id`) are none of IMAP's business.
     if let (State::Selected { view, .. }, Some(access)) = (&mut s.state, s.access.as_mut())
         && e.account_id == access.owner
+        && e.collection_id.is_none()
     {
         selected = Some(view.mailbox_id);
         if e.mailbox_id.is_none_or(|m| m == view.mailbox_id) {

@@ -21,11 +21,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use futures_util::future::{join, join_all, join3};
 use malt_store::{
-    Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult, Domain,
-    FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message,
-    MessageMeta, MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq,
-    NewAccount, NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store,
-    StoreError, Uid, UidSet, flag, metadata_check, metadata_name,
+    Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult,
+    DavChanges, DavCollection, DavCollectionId, DavCollectionPatch, DavDeleteOutcome, DavObject,
+    DavObjectInfo, DavPutOutcome, Domain, EtagCondition, FlagOp, FlagUpdate, Flags, Group, HeaderBlock,
+    JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta, MessageSummary, MetadataEntry,
+    MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount, NewDavCollection, NewDavObject,
+    NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store, StoreError,
+    Uid, UidSet, flag, metadata_check, metadata_name,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
@@ -33,6 +35,7 @@ use tokio_postgres::{Row, Statement};
 use crate::{PgStore, pg_err};
 
 mod acl;
+mod dav;
 mod queue;
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
@@ -259,9 +262,9 @@ const LOCK_SQL: &str = "WITH a AS (UPDATE accounts SET modseq = modseq + 1 WHERE
 /// Journal rows of one operation and the NOTIFY of the highest id, in one statement. Journal
 /// ids are increasing per account because every writer holds the account row lock here; there
 /// is no global order (see the crate docs).
-const JOURNAL_SQL: &str = "WITH j AS (INSERT INTO journal (account_id, modseq, mailbox_id, kind, uids) \
-     SELECT $1, $2, c.m, c.k, c.u FROM unnest($3::bigint[], $4::text[], $5::text[]) \
-     WITH ORDINALITY AS c(m, k, u, o) ORDER BY c.o RETURNING id) \
+const JOURNAL_SQL: &str = "WITH j AS (INSERT INTO journal (account_id, modseq, mailbox_id, kind, uids, collection_id) \
+     SELECT $1, $2, c.m, c.k, c.u, c.c FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[]) \
+     WITH ORDINALITY AS c(m, k, u, c, o) ORDER BY c.o RETURNING id) \
      SELECT pg_notify('malt_changes', max(id)::text) FROM j";
 
 /// Counter deltas and `highest_modseq` of several mailboxes.
@@ -416,6 +419,7 @@ struct Change {
     mailbox: Option<MailboxId>,
     kind: ChangeKind,
     uids: UidSet,
+    collection: Option<DavCollectionId>,
 }
 
 impl Change {
@@ -424,6 +428,7 @@ impl Change {
             mailbox,
             kind,
             uids: UidSet::default(),
+            collection: None,
         }
     }
 
@@ -432,6 +437,17 @@ impl Change {
             mailbox: Some(mailbox),
             kind,
             uids: UidSet::from_uids(uids),
+            collection: None,
+        }
+    }
+
+    /// A change of a DAV collection (no mailbox, no UIDs).
+    fn dav(collection: DavCollectionId, kind: ChangeKind) -> Change {
+        Change {
+            mailbox: None,
+            kind,
+            uids: UidSet::default(),
+            collection: Some(collection),
         }
     }
 }
@@ -443,6 +459,7 @@ struct JournalRows {
     mailboxes: Vec<Option<i64>>,
     kinds: Vec<&'static str>,
     uids: Vec<String>,
+    collections: Vec<Option<i64>>,
 }
 
 /// Counter and journal bookkeeping of a STORE: one mailbox's unseen delta and one FlagsChanged
@@ -468,6 +485,7 @@ impl JournalRows {
             mailboxes: changes.iter().map(|c| c.mailbox).collect(),
             kinds: changes.iter().map(|c| c.kind.as_str()).collect(),
             uids: changes.iter().map(|c| c.uids.to_imap()).collect(),
+            collections: changes.iter().map(|c| c.collection).collect(),
         }
     }
 
@@ -478,6 +496,7 @@ impl JournalRows {
             &self.mailboxes,
             &self.kinds,
             &self.uids,
+            &self.collections,
         ]
     }
 }
@@ -2526,13 +2545,123 @@ impl Store for PgStore {
         self.dedup_forget_impl(account, message_id).await
     }
 
+    // ---- Calendars and address books (see `store_impl/dav.rs`) ------------------------------
+
+    async fn dav_collections_create(
+        &self,
+        account: AccountId,
+        new: Vec<NewDavCollection>,
+    ) -> Result<Vec<DavCollection>> {
+        self.dav_collections_create_impl(account, new).await
+    }
+
+    async fn dav_collection_list(&self, account: AccountId) -> Result<Vec<DavCollection>> {
+        self.dav_collection_list_impl(account).await
+    }
+
+    async fn dav_collection_get(&self, account: AccountId, name: &str) -> Result<Option<DavCollection>> {
+        self.dav_collection_get_impl(account, name).await
+    }
+
+    async fn dav_collection_by_id(&self, id: DavCollectionId) -> Result<Option<DavCollection>> {
+        self.dav_collection_by_id_impl(id).await
+    }
+
+    async fn dav_collection_update(
+        &self,
+        account: AccountId,
+        id: DavCollectionId,
+        patch: &DavCollectionPatch,
+    ) -> Result<DavCollection> {
+        self.dav_collection_update_impl(account, id, patch).await
+    }
+
+    async fn dav_collection_delete(&self, account: AccountId, id: DavCollectionId) -> Result<()> {
+        self.dav_collection_delete_impl(account, id).await
+    }
+
+    async fn dav_object_put(
+        &self,
+        account: AccountId,
+        collection: DavCollectionId,
+        object: NewDavObject,
+        condition: EtagCondition,
+    ) -> Result<DavPutOutcome> {
+        self.dav_object_put_impl(account, collection, object, condition)
+            .await
+    }
+
+    async fn dav_object_get(&self, collection: DavCollectionId, name: &str) -> Result<Option<DavObject>> {
+        self.dav_object_get_impl(collection, name).await
+    }
+
+    async fn dav_object_by_uid(&self, collection: DavCollectionId, uid: &str) -> Result<Option<DavObject>> {
+        self.dav_object_by_uid_impl(collection, uid).await
+    }
+
+    async fn dav_object_multiget(
+        &self,
+        collection: DavCollectionId,
+        names: &[String],
+    ) -> Result<Vec<DavObject>> {
+        self.dav_object_multiget_impl(collection, names).await
+    }
+
+    async fn dav_object_list(&self, collection: DavCollectionId) -> Result<Vec<DavObjectInfo>> {
+        self.dav_object_list_impl(collection).await
+    }
+
+    async fn dav_object_delete(
+        &self,
+        account: AccountId,
+        collection: DavCollectionId,
+        name: &str,
+        condition: EtagCondition,
+    ) -> Result<DavDeleteOutcome> {
+        self.dav_object_delete_impl(account, collection, name, condition)
+            .await
+    }
+
+    async fn dav_object_move(
+        &self,
+        account: AccountId,
+        from: DavCollectionId,
+        name: &str,
+        to: DavCollectionId,
+        new_name: &str,
+        source: EtagCondition,
+        overwrite: bool,
+    ) -> Result<DavPutOutcome> {
+        self.dav_object_move_impl(account, from, name, to, new_name, source, overwrite)
+            .await
+    }
+
+    async fn dav_objects_in_span(
+        &self,
+        collection: DavCollectionId,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<DavObject>> {
+        self.dav_objects_in_span_impl(collection, start, end).await
+    }
+
+    async fn dav_changes(
+        &self,
+        collection: DavCollectionId,
+        since: ModSeq,
+        limit: u32,
+    ) -> Result<DavChanges> {
+        self.dav_changes_impl(collection, since, limit).await
+    }
+
     // ---- Journal -------------------------------------------------------------------------
 
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>> {
         let client = self.client().await?;
         let st = client
             .prepare_cached(
-                "SELECT id, account_id, modseq, mailbox_id, kind, uids FROM journal WHERE id > $1 ORDER BY id LIMIT $2",
+                "SELECT id, account_id, modseq, mailbox_id, kind, uids, collection_id FROM journal WHERE id > $1 \
+                 ORDER BY id LIMIT $2",
             )
             .await
             .map_err(|e| pg_err(e, "journal"))?;
@@ -2553,6 +2682,7 @@ impl Store for PgStore {
                     .ok_or_else(|| StoreError::Backend(format!("unknown journal kind {kind:?}")))?,
                 uids: UidSet::parse_imap(&uids)
                     .ok_or_else(|| StoreError::Backend(format!("bad journal uid set {uids:?}")))?,
+                collection_id: r.get(6),
             });
         }
         Ok(out)
@@ -2648,13 +2778,16 @@ impl Store for PgStore {
         let rows = tx
             .query(
                 "SELECT a.id, a.address, a.used_bytes, a.message_count, a.modseq, \
-                 COALESCE(s.size, 0), COALESCE(s.n, 0), \
-                 GREATEST(COALESCE(s.max_modseq, 0), COALESCE(b.max_modseq, 0)) \
+                 COALESCE(s.size, 0) + COALESCE(d.size, 0), COALESCE(s.n, 0), \
+                 GREATEST(COALESCE(s.max_modseq, 0), COALESCE(b.max_modseq, 0), COALESCE(d.max_modseq, 0)) \
                  FROM accounts a \
                  LEFT JOIN (SELECT account_id, sum(size)::bigint AS size, count(*) AS n, max(modseq) AS max_modseq \
                             FROM messages GROUP BY account_id) s ON s.account_id = a.id \
                  LEFT JOIN (SELECT account_id, max(highest_modseq) AS max_modseq FROM mailboxes \
                             GROUP BY account_id) b ON b.account_id = a.id \
+                 LEFT JOIN (SELECT c.account_id, sum(o.size)::bigint AS size, max(c.highest_modseq) AS max_modseq \
+                            FROM dav_collections c LEFT JOIN dav_objects o ON o.collection_id = c.id \
+                            GROUP BY c.account_id) d ON d.account_id = a.id \
                  ORDER BY a.id",
                 &[],
             )
@@ -2676,10 +2809,11 @@ impl Store for PgStore {
             }
             if modseq < max_modseq {
                 report.problems.push(format!(
-                    "account {id} ({address}): modseq {modseq} is below a mailbox's {max_modseq}"
+                    "account {id} ({address}): modseq {modseq} is below a mailbox's or collection's {max_modseq}"
                 ));
             }
         }
+        dav::check(&tx, &mut report).await?;
         tx.commit().await.map_err(|e| pg_err(e, "commit"))?;
         Ok(report)
     }

@@ -16,6 +16,7 @@
 //!   future has returned survives power loss.
 
 mod acl;
+mod dav;
 mod ops;
 mod queue;
 mod schema;

@@ -35,7 +35,7 @@ const DEFAULT_MAILBOXES: &[(&str, Option<SpecialUse>)] = &[
     ("Archive", Some(SpecialUse::Archive)),
 ];
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -341,7 +341,7 @@ fn remove_messages(tx: &Transaction<'_>, mailbox: MailboxId, modseq: ModSeq, row
     Ok(())
 }
 
-fn check_quota(acc: &Account, needed: u64) -> R<()> {
+pub(crate) fn check_quota(acc: &Account, needed: u64) -> R<()> {
     if let Some(limit) = acc.quota_bytes
         && acc.used_bytes.saturating_add(needed) > limit
     {
@@ -354,7 +354,7 @@ fn check_quota(acc: &Account, needed: u64) -> R<()> {
     Ok(())
 }
 
-fn add_account_usage(tx: &Transaction<'_>, account: AccountId, bytes: i64, count: i64) -> R<()> {
+pub(crate) fn add_account_usage(tx: &Transaction<'_>, account: AccountId, bytes: i64, count: i64) -> R<()> {
     tx.prepare_cached(
         "UPDATE accounts SET used_bytes = used_bytes + ?2, message_count = message_count + ?3 WHERE id = ?1",
     )?
@@ -1843,12 +1843,153 @@ impl Store for SqliteStore {
             .await
     }
 
+    // ---- Calendars and address books (see `dav.rs`) -----------------------------------------
+
+    async fn dav_collections_create(
+        &self,
+        account: AccountId,
+        mut new: Vec<NewDavCollection>,
+    ) -> Result<Vec<DavCollection>> {
+        for n in &mut new {
+            n.validate()?;
+        }
+        self.write(move |tx| crate::dav::collections_create(tx, account, &new))
+            .await
+    }
+
+    async fn dav_collection_list(&self, account: AccountId) -> Result<Vec<DavCollection>> {
+        self.read(move |tx| crate::dav::collection_list(tx, account))
+            .await
+    }
+
+    async fn dav_collection_get(&self, account: AccountId, name: &str) -> Result<Option<DavCollection>> {
+        let name = name.to_owned();
+        self.read(move |tx| crate::dav::collection_get(tx, account, &name))
+            .await
+    }
+
+    async fn dav_collection_by_id(&self, id: DavCollectionId) -> Result<Option<DavCollection>> {
+        self.read(move |tx| crate::dav::collection_row(tx, id)).await
+    }
+
+    async fn dav_collection_update(
+        &self,
+        account: AccountId,
+        id: DavCollectionId,
+        patch: &DavCollectionPatch,
+    ) -> Result<DavCollection> {
+        let patch = patch.clone();
+        self.write(move |tx| crate::dav::collection_update(tx, account, id, &patch))
+            .await
+    }
+
+    async fn dav_collection_delete(&self, account: AccountId, id: DavCollectionId) -> Result<()> {
+        self.write(move |tx| crate::dav::collection_delete(tx, account, id))
+            .await
+    }
+
+    async fn dav_object_put(
+        &self,
+        account: AccountId,
+        collection: DavCollectionId,
+        mut object: NewDavObject,
+        condition: EtagCondition,
+    ) -> Result<DavPutOutcome> {
+        object.validate()?;
+        // Hash before entering the writer: keep its critical path short.
+        let etag = dav_etag(&object.content);
+        self.write(move |tx| crate::dav::object_put(tx, account, collection, &object, &etag, &condition))
+            .await
+    }
+
+    async fn dav_object_get(&self, collection: DavCollectionId, name: &str) -> Result<Option<DavObject>> {
+        let name = name.to_owned();
+        self.read(move |tx| crate::dav::object_get(tx, collection, &name))
+            .await
+    }
+
+    async fn dav_object_by_uid(&self, collection: DavCollectionId, uid: &str) -> Result<Option<DavObject>> {
+        let uid = uid.to_owned();
+        self.read(move |tx| crate::dav::object_by_uid(tx, collection, &uid))
+            .await
+    }
+
+    async fn dav_object_multiget(
+        &self,
+        collection: DavCollectionId,
+        names: &[String],
+    ) -> Result<Vec<DavObject>> {
+        let names = names.to_vec();
+        self.read(move |tx| crate::dav::object_multiget(tx, collection, &names))
+            .await
+    }
+
+    async fn dav_object_list(&self, collection: DavCollectionId) -> Result<Vec<DavObjectInfo>> {
+        self.read(move |tx| crate::dav::object_list(tx, collection)).await
+    }
+
+    async fn dav_object_delete(
+        &self,
+        account: AccountId,
+        collection: DavCollectionId,
+        name: &str,
+        condition: EtagCondition,
+    ) -> Result<DavDeleteOutcome> {
+        let name = name.to_owned();
+        self.write(move |tx| crate::dav::object_delete(tx, account, collection, &name, &condition))
+            .await
+    }
+
+    async fn dav_object_move(
+        &self,
+        account: AccountId,
+        from: DavCollectionId,
+        name: &str,
+        to: DavCollectionId,
+        new_name: &str,
+        source: EtagCondition,
+        overwrite: bool,
+    ) -> Result<DavPutOutcome> {
+        dav_name_check("object name", new_name)?;
+        let request = crate::dav::MoveRequest {
+            from,
+            name: name.to_owned(),
+            to,
+            new_name: new_name.to_owned(),
+            source,
+            overwrite,
+        };
+        self.write(move |tx| crate::dav::object_move(tx, account, &request))
+            .await
+    }
+
+    async fn dav_objects_in_span(
+        &self,
+        collection: DavCollectionId,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<DavObject>> {
+        self.read(move |tx| crate::dav::objects_in_span(tx, collection, start, end))
+            .await
+    }
+
+    async fn dav_changes(
+        &self,
+        collection: DavCollectionId,
+        since: ModSeq,
+        limit: u32,
+    ) -> Result<DavChanges> {
+        self.read(move |tx| crate::dav::changes(tx, collection, since, limit))
+            .await
+    }
+
     // ---- Journal -------------------------------------------------------------------------
 
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>> {
         self.read(move |tx| {
             let mut st = tx.prepare_cached(
-                "SELECT id, account_id, modseq, mailbox_id, kind, uids FROM journal WHERE id > ?1 ORDER BY id LIMIT ?2",
+                "SELECT id, account_id, modseq, mailbox_id, kind, uids, collection_id FROM journal \
+                 WHERE id > ?1 ORDER BY id LIMIT ?2",
             )?;
             let rows = st.query_map(params![after, limit], |r| {
                 Ok((
@@ -1858,16 +1999,25 @@ impl Store for SqliteStore {
                     r.get::<_, Option<i64>>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
                 ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, account_id, modseq, mailbox_id, kind, uids) = row?;
+                let (id, account_id, modseq, mailbox_id, kind, uids, collection_id) = row?;
                 let kind = ChangeKind::parse(&kind)
                     .ok_or_else(|| E(StoreError::Backend(format!("journal {id}: unknown kind {kind}"))))?;
                 let uids = UidSet::parse_imap(&uids)
                     .ok_or_else(|| E(StoreError::Backend(format!("journal {id}: bad uid set {uids}"))))?;
-                out.push(JournalEntry { id, account_id, modseq: modseq as u64, mailbox_id, kind, uids });
+                out.push(JournalEntry {
+                    id,
+                    account_id,
+                    modseq: modseq as u64,
+                    mailbox_id,
+                    kind,
+                    uids,
+                    collection_id,
+                });
             }
             Ok(out)
         })
@@ -1945,12 +2095,17 @@ impl Store for SqliteStore {
                 }
             }
 
-            // Account counters against their messages; account modseq above every mailbox's.
+            // Account counters against their messages and DAV objects; account modseq above every
+            // mailbox's and collection's.
             let mut st = tx.prepare(
                 "SELECT a.id, a.address, a.used_bytes, a.message_count, a.modseq, \
-                        COALESCE((SELECT sum(m.size) FROM messages m WHERE m.account_id = a.id), 0), \
+                        COALESCE((SELECT sum(m.size) FROM messages m WHERE m.account_id = a.id), 0) \
+                        + COALESCE((SELECT sum(o.size) FROM dav_objects o JOIN dav_collections c \
+                                    ON c.id = o.collection_id WHERE c.account_id = a.id), 0), \
                         (SELECT count(*) FROM messages m WHERE m.account_id = a.id), \
-                        COALESCE((SELECT max(highest_modseq) FROM mailboxes b WHERE b.account_id = a.id), 0) \
+                        max(COALESCE((SELECT max(highest_modseq) FROM mailboxes b WHERE b.account_id = a.id), 0), \
+                            COALESCE((SELECT max(highest_modseq) FROM dav_collections c \
+                                      WHERE c.account_id = a.id), 0)) \
                  FROM accounts a",
             )?;
             let rows = st.query_map([], |r| {
@@ -1970,9 +2125,11 @@ impl Store for SqliteStore {
                     report.problems.push(format!("{what}: message_count {cnt}, counted {n}"));
                 }
                 if modseq < max_ms {
-                    report.problems.push(format!("{what}: modseq {modseq} below a mailbox's {max_ms}"));
+                    report.problems.push(format!("{what}: modseq {modseq} below a mailbox's or collection's {max_ms}"));
                 }
             }
+
+            crate::dav::check(tx, &mut report)?;
 
             // Messages filed under a mailbox of another account.
             let stray = count(

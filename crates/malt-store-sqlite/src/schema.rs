@@ -273,6 +273,93 @@ CREATE TABLE message_headers (
     r#"
 ALTER TABLE message_meta ADD COLUMN prefix BLOB;
 "#,
+    // 7: reserved for the Sieve scripts (branch `managesieve`); replaced by them on merge.
+    "",
+    // 8: calendars and address books (CalDAV RFC 4791, CardDAV RFC 6352); see `dav.rs`.
+    r#"
+-- A collection of an account. `components`: the supported-calendar-component-set as
+-- `VEVENT,VTODO` (empty for address books); `dead_props`: JSON object of the properties with no
+-- meaning to the server, Clark name -> XML text. `highest_modseq` is the sync token and CTag.
+CREATE TABLE dav_collections (
+    id             INTEGER PRIMARY KEY,
+    account_id     INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    kind           TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    display_name   TEXT,
+    description    TEXT,
+    color          TEXT,
+    sort_order     INTEGER,
+    components     TEXT NOT NULL,
+    timezone       TEXT,
+    dead_props     TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    highest_modseq INTEGER NOT NULL,
+    UNIQUE (account_id, name)
+);
+
+-- An object (one iCalendar or vCard resource). Its content lives in `dav_object_content`, so
+-- that listings, sync reports and span queries read small rows. `first_start`/`last_end` are
+-- the occurrence span (NULL `first_start`: none; NULL `last_end`: no end).
+CREATE TABLE dav_objects (
+    id            INTEGER PRIMARY KEY,
+    collection_id INTEGER NOT NULL REFERENCES dav_collections(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    uid           TEXT,
+    etag          TEXT NOT NULL,
+    component     TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    first_start   INTEGER,
+    last_end      INTEGER,
+    modseq        INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    UNIQUE (collection_id, name)
+);
+-- CalDAV no-uid-conflict (RFC 4791 §5.3.2.1): NULLs are distinct, so UID-less objects pass.
+CREATE UNIQUE INDEX dav_objects_uid ON dav_objects(collection_id, uid);
+CREATE INDEX dav_objects_modseq ON dav_objects(collection_id, modseq);
+
+CREATE TABLE dav_object_content (
+    object_id INTEGER PRIMARY KEY REFERENCES dav_objects(id) ON DELETE CASCADE,
+    content   BLOB NOT NULL
+);
+
+-- Names deleted (or moved away), for sync-collection (RFC 6578); removed when the name is used
+-- again.
+CREATE TABLE dav_tombstones (
+    collection_id INTEGER NOT NULL REFERENCES dav_collections(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    modseq        INTEGER NOT NULL,
+    PRIMARY KEY (collection_id, name)
+) WITHOUT ROWID;
+CREATE INDEX dav_tombstones_modseq ON dav_tombstones(collection_id, modseq);
+
+-- The span index (RFC 4791 §9.9 time-range queries): an R*Tree over (collection, time), one
+-- entry per object with a span, keyed by the object's id. R*Tree coordinates are 32-bit floats
+-- rounded outwards, so it finds a superset that the query then filters on the exact columns.
+-- No end is 9e18 (past any i64 time a client can send). Kept by triggers, which also fire for
+-- rows that foreign-key cascades delete.
+CREATE VIRTUAL TABLE dav_spans USING rtree(id, collection_lo, collection_hi, start_lo, end_hi);
+CREATE TRIGGER dav_spans_insert AFTER INSERT ON dav_objects WHEN NEW.first_start IS NOT NULL
+BEGIN
+    INSERT INTO dav_spans VALUES (NEW.id, NEW.collection_id, NEW.collection_id, NEW.first_start,
+                                  COALESCE(NEW.last_end, 9e18));
+END;
+CREATE TRIGGER dav_spans_update AFTER UPDATE OF collection_id, first_start, last_end ON dav_objects
+BEGIN
+    DELETE FROM dav_spans WHERE id = OLD.id;
+    INSERT INTO dav_spans SELECT NEW.id, NEW.collection_id, NEW.collection_id, NEW.first_start,
+                                 COALESCE(NEW.last_end, 9e18)
+                          WHERE NEW.first_start IS NOT NULL;
+END;
+CREATE TRIGGER dav_spans_delete AFTER DELETE ON dav_objects
+BEGIN
+    DELETE FROM dav_spans WHERE id = OLD.id;
+END;
+
+-- The DAV collection of a `dav_*` journal entry.
+ALTER TABLE journal ADD COLUMN collection_id INTEGER;
+"#,
 ];
 
 /// Applies the pending migrations. Idempotent; safe against a concurrent opener.

@@ -166,6 +166,7 @@ mod tests {
             mailbox_id: None,
             kind: ChangeKind::FlagsChanged,
             uids: UidSet::default(),
+            collection_id: None,
         }
     }
 

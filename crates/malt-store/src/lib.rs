@@ -5,6 +5,7 @@
 //!   (scale-out); both pass the one [`conformance`] suite (feature `conformance`).
 //! - [`BlobStore`]: message bodies, content-addressed, compressed, immutable.
 //! - [`ChangeFeed`]: committed journal entries, in commit order, to every subscriber.
+//! - [`dav`]: calendars and address books (CalDAV/CardDAV collections and objects).
 //!
 //! Protocols never see SQL: they call the mail core in `malt-core`, which calls this API.
 
@@ -12,6 +13,7 @@ pub mod blob;
 pub mod changes;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod dav;
 pub mod error;
 pub mod maintenance;
 pub mod meta;
@@ -23,6 +25,7 @@ use std::time::Duration;
 
 pub use blob::BlobStore;
 pub use changes::ChangeFeed;
+pub use dav::*;
 pub use error::{Result, StoreError};
 pub use meta::*;
 pub use store::Store;

@@ -17,9 +17,11 @@
 //! - A message is `prefix ++ blob` ([`Message::prefix`]): many messages may share one blob, each
 //!   with its own prefix; sizes, metadata and header blocks describe the whole.
 //! - Addresses and domain names are stored lower-case; lookups are case-insensitive.
+//! - Calendars and address books follow the same journal and quota rules (see [`crate::dav`]).
 
 use async_trait::async_trait;
 
+use crate::dav::*;
 use crate::error::Result;
 use crate::types::*;
 
@@ -243,6 +245,136 @@ pub trait Store: Send + Sync + 'static {
     /// The account's metadata, counted over all its targets.
     async fn metadata_usage(&self, account: AccountId) -> Result<MetadataUsage>;
 
+    // ---- Calendars and address books (CalDAV RFC 4791, CardDAV RFC 6352) ---------------------
+    //
+    // The rules are in `crate::dav`'s module doc. Writes take the account (whose lock and modseq
+    // they use) and refuse a collection of another account with `NotFound`; reads take the
+    // collection id alone (access was checked by the caller). Every change journals a `Dav*`
+    // entry with `collection_id` set and raises the collection's `highest_modseq`.
+
+    /// Creates collections, all or none, with one modseq and one `DavCollectionCreated` entry
+    /// each. `AlreadyExists` when the account has a collection of one of the names (or two share
+    /// one); `Invalid` for a bad name ([`crate::dav_name_check`]) or properties
+    /// ([`DavCollectionProps::validate`]). Returned in the order given.
+    async fn dav_collections_create(
+        &self,
+        account: AccountId,
+        new: Vec<NewDavCollection>,
+    ) -> Result<Vec<DavCollection>>;
+    /// Creates one collection (MKCOL, RFC 5689; MKCALENDAR, RFC 4791 §5.3.1), as
+    /// [`Store::dav_collections_create`].
+    async fn dav_collection_create(
+        &self,
+        account: AccountId,
+        new: NewDavCollection,
+    ) -> Result<DavCollection> {
+        self.dav_collections_create(account, vec![new])
+            .await?
+            .pop()
+            .ok_or_else(|| crate::StoreError::Backend("collection create returned nothing".into()))
+    }
+    /// The account's collections, ordered by name (byte-wise).
+    async fn dav_collection_list(&self, account: AccountId) -> Result<Vec<DavCollection>>;
+    /// By name (exact).
+    async fn dav_collection_get(&self, account: AccountId, name: &str) -> Result<Option<DavCollection>>;
+    async fn dav_collection_by_id(&self, id: DavCollectionId) -> Result<Option<DavCollection>>;
+    /// PROPPATCH: applies `patch` ([`DavCollectionProps::patched`]) atomically, validates the
+    /// result (`Invalid`: nothing changes) and returns the collection as it now is. Takes a
+    /// modseq and journals `DavCollectionChanged` (the CTag changes).
+    async fn dav_collection_update(
+        &self,
+        account: AccountId,
+        id: DavCollectionId,
+        patch: &DavCollectionPatch,
+    ) -> Result<DavCollection>;
+    /// Deletes a collection with its objects and tombstones; their sizes leave the quota.
+    async fn dav_collection_delete(&self, account: AccountId, id: DavCollectionId) -> Result<()>;
+
+    /// Creates the default collections ([`DAV_DEFAULT_COLLECTIONS`]) of the kinds the account has
+    /// none of — "calendar" and "tasks" when it has no calendar, "contacts" when it has no
+    /// address book — in one transaction, and returns every collection of the account.
+    /// Idempotent, and safe when called concurrently: a reader sees all the defaults or none (a
+    /// caller that loses the race finds them created). A collection the user deleted comes back
+    /// only when none of its kind is left. Writes nothing when nothing is missing.
+    async fn dav_ensure_defaults(&self, account: AccountId) -> Result<Vec<DavCollection>> {
+        let existing = self.dav_collection_list(account).await?;
+        let missing = dav_defaults_missing(&existing);
+        if missing.is_empty() {
+            return Ok(existing);
+        }
+        match self.dav_collections_create(account, missing).await {
+            Ok(_) | Err(crate::StoreError::AlreadyExists(_)) => self.dav_collection_list(account).await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// PUT (RFC 4918 §9.7, RFC 4791 §5.3.2, RFC 6352 §6.3.2): creates or replaces the object
+    /// `object.name` if `condition` holds for its current ETag, all in one transaction. Quota is
+    /// checked for the growth (`OverQuota`); a replacement keeps `created_at`. `Invalid` as
+    /// [`NewDavObject::validate`] says.
+    async fn dav_object_put(
+        &self,
+        account: AccountId,
+        collection: DavCollectionId,
+        object: NewDavObject,
+        condition: EtagCondition,
+    ) -> Result<DavPutOutcome>;
+    async fn dav_object_get(&self, collection: DavCollectionId, name: &str) -> Result<Option<DavObject>>;
+    /// The object with this UID, if any (scheduling and iMIP find events by UID).
+    async fn dav_object_by_uid(&self, collection: DavCollectionId, uid: &str) -> Result<Option<DavObject>>;
+    /// Multiget (RFC 4791 §7.9, RFC 6352 §8.7): the objects of `names` that exist, by name, in
+    /// one read.
+    async fn dav_object_multiget(
+        &self,
+        collection: DavCollectionId,
+        names: &[String],
+    ) -> Result<Vec<DavObject>>;
+    /// Every object of the collection without content, by name.
+    async fn dav_object_list(&self, collection: DavCollectionId) -> Result<Vec<DavObjectInfo>>;
+    /// DELETE: removes the object if `condition` holds, leaving a tombstone. `NotFound` when the
+    /// condition holds but there is no such object (so `If-Match` on a missing object is
+    /// `PreconditionFailed`, RFC 7232 §3.1).
+    async fn dav_object_delete(
+        &self,
+        account: AccountId,
+        collection: DavCollectionId,
+        name: &str,
+        condition: EtagCondition,
+    ) -> Result<DavDeleteOutcome>;
+    /// MOVE (RFC 4918 §9.9) of one object to `to`/`new_name` (another collection of the same
+    /// account, or a new name in the same one), in one transaction: `source` is checked against
+    /// the object (`NotFound` when it does not exist and `source` holds); an existing
+    /// destination is replaced only with `overwrite` (else `PreconditionFailed`, the
+    /// `Overwrite: F` rule). UID conflicts are checked in the destination, the object itself
+    /// and the replaced one excluded. One modseq: the source gets a tombstone, the destination
+    /// the object with its content, ETag and `created_at`. Quota is unchanged but for a replaced
+    /// destination's size, which is released.
+    #[allow(clippy::too_many_arguments)]
+    async fn dav_object_move(
+        &self,
+        account: AccountId,
+        from: DavCollectionId,
+        name: &str,
+        to: DavCollectionId,
+        new_name: &str,
+        source: EtagCondition,
+        overwrite: bool,
+    ) -> Result<DavPutOutcome>;
+    /// The objects with a span that is a candidate for `[start, end)` ([`DavSpan::is_candidate`]),
+    /// by name, found through an index of the spans (RFC 4791 §9.9), not by reading every object.
+    async fn dav_objects_in_span(
+        &self,
+        collection: DavCollectionId,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<DavObject>>;
+    /// sync-collection (RFC 6578 §3.2): what changed after `since`, at most about `limit`
+    /// entries (see [`dav_changes_page`]). `NotFound` for an unknown collection. Whether
+    /// `since` is a token this collection gave out (not above its `highest_modseq`) is the
+    /// caller's check (`valid-sync-token`).
+    async fn dav_changes(&self, collection: DavCollectionId, since: ModSeq, limit: u32)
+    -> Result<DavChanges>;
+
     // ---- Journal -------------------------------------------------------------------------
     /// Journal entries with `id > after`, ascending, at most `limit` (the change tailer).
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>>;
@@ -339,9 +471,11 @@ pub trait Store: Send + Sync + 'static {
     async fn dedup_forget(&self, account: AccountId, message_id: &str) -> Result<()>;
 
     // ---- Maintenance ---------------------------------------------------------------------
-    /// Every blob id referenced by a message or a queued message (for `malt gc` and `malt check`).
+    /// Every blob id referenced by a message or a queued message (for `malt gc` and `malt check`;
+    /// DAV objects are stored inline and reference none).
     async fn referenced_blobs(&self) -> Result<Vec<String>>;
-    /// Checks counters (mailbox counts and sizes, account usage and modseq, UIDNEXT above every
-    /// UID) and reports problems; the blob check is done by [`crate::check`].
+    /// Checks counters (mailbox counts and sizes, account usage — messages plus DAV objects — and
+    /// modseq, UIDNEXT above every UID, the DAV span index) and reports problems; the blob check
+    /// is done by [`crate::check`].
     async fn check_consistency(&self) -> Result<CheckReport>;
 }

@@ -459,6 +459,16 @@ pub enum ChangeKind {
     /// The access control list of a mailbox changed (RFC 4314); `mailbox_id` names it, the
     /// entry belongs to the mailbox's owner.
     AclChanged,
+    /// A DAV collection (calendar, address book) was created; `collection_id` names it.
+    DavCollectionCreated,
+    /// A DAV collection's properties changed (PROPPATCH).
+    DavCollectionChanged,
+    /// A DAV collection was deleted with its objects.
+    DavCollectionDeleted,
+    /// Objects of a DAV collection were created or replaced.
+    DavObjectsChanged,
+    /// Objects of a DAV collection were deleted (or moved away).
+    DavObjectsDeleted,
 }
 
 impl ChangeKind {
@@ -474,6 +484,11 @@ impl ChangeKind {
             ChangeKind::AccountChanged => "account_changed",
             ChangeKind::Metadata => "metadata",
             ChangeKind::AclChanged => "acl_changed",
+            ChangeKind::DavCollectionCreated => "dav_collection_created",
+            ChangeKind::DavCollectionChanged => "dav_collection_changed",
+            ChangeKind::DavCollectionDeleted => "dav_collection_deleted",
+            ChangeKind::DavObjectsChanged => "dav_objects_changed",
+            ChangeKind::DavObjectsDeleted => "dav_objects_deleted",
         }
     }
 
@@ -489,6 +504,11 @@ impl ChangeKind {
             "account_changed" => ChangeKind::AccountChanged,
             "metadata" => ChangeKind::Metadata,
             "acl_changed" => ChangeKind::AclChanged,
+            "dav_collection_created" => ChangeKind::DavCollectionCreated,
+            "dav_collection_changed" => ChangeKind::DavCollectionChanged,
+            "dav_collection_deleted" => ChangeKind::DavCollectionDeleted,
+            "dav_objects_changed" => ChangeKind::DavObjectsChanged,
+            "dav_objects_deleted" => ChangeKind::DavObjectsDeleted,
             _ => return None,
         })
     }
@@ -506,6 +526,9 @@ pub struct JournalEntry {
     pub kind: ChangeKind,
     /// UIDs concerned (messages added, changed, expunged); empty for mailbox-level changes.
     pub uids: UidSet,
+    /// The DAV collection of a `Dav*` entry (then `mailbox_id` is `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection_id: Option<crate::dav::DavCollectionId>,
 }
 
 /// Quota usage of an account (RFC 9208 STORAGE and MESSAGE resources).

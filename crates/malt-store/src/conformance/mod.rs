@@ -18,6 +18,7 @@
 )]
 
 mod acl;
+mod dav;
 mod dedup;
 mod delegation;
 mod directory;
@@ -29,6 +30,7 @@ mod queue;
 
 pub use queue::claim_race;
 
+use crate::dav::*;
 use crate::types::*;
 use crate::{MessageMeta, SortFields, Storage, Store, StoreError};
 
@@ -66,6 +68,15 @@ pub async fn run_all(storage: &Storage) {
     delegation::delegations(storage).await;
     dkim::dkim_keys(storage).await;
     dedup::dedup(storage).await;
+    dav::collections(storage).await;
+    dav::defaults(storage).await;
+    dav::objects(storage).await;
+    dav::quota(storage).await;
+    dav::spans(storage).await;
+    dav::moves(storage).await;
+    dav::changes(storage).await;
+    dav::journal_and_cascade(storage).await;
+    dav::concurrent_puts(storage).await;
     // Last: everything the checks above left behind must be consistent.
     messages::consistency(storage).await;
 }

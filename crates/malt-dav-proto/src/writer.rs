@@ -1,0 +1,304 @@
+//! Writing element trees as XML.
+//!
+//! Namespaces: the well-known ones (`name::ROOT_PREFIXES`) get their prefixes where
+//! the root declares them; any other namespace is made the default namespace of the element that
+//! uses it (`<color xmlns="urn:x">`), and an element without a namespace under such a default
+//! writes `xmlns=""`. Attributes of other namespaces get a prefix declared on their element.
+//! So every name a reader resolves is the name in the tree, whatever the tree holds.
+//!
+//! Escaping: `&`, `<`, `>` in text; also `"`, tab, LF in attribute values; CR everywhere as
+//! `&#13;` (so the CRLF of iCalendar and vCard data survives the reader's line-end
+//! normalisation). Characters XML cannot carry at all (controls other than tab, LF, CR; U+FFFE,
+//! U+FFFF) are written as U+FFFD.
+
+use crate::name::{Name, ROOT_PREFIXES, XML};
+use crate::reader::is_xml_char;
+use crate::tree::{Element, Node};
+
+/// The XML declaration every document starts with.
+pub(crate) const DECLARATION: &[u8] = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+
+/// The namespaces in scope where an element is written.
+#[derive(Clone, Copy)]
+pub(crate) struct Scope<'a> {
+    /// Prefixes declared by an ancestor (the root).
+    pub(crate) prefixes: &'a [(&'a str, &'a str)],
+    /// The default namespace in scope (empty: none).
+    pub(crate) default: &'a str,
+}
+
+impl<'a> Scope<'a> {
+    /// The scope under a root that declared every [`ROOT_PREFIXES`] and no default namespace.
+    pub(crate) const ROOT: Scope<'static> = Scope {
+        prefixes: ROOT_PREFIXES,
+        default: "",
+    };
+
+    fn prefix(&self, ns: &str) -> Option<&'a str> {
+        self.prefixes.iter().find(|(_, uri)| *uri == ns).map(|(p, _)| *p)
+    }
+}
+
+/// Text content, escaped.
+pub(crate) fn text(out: &mut Vec<u8>, s: &str) {
+    escape(out, s, false);
+}
+
+fn escape(out: &mut Vec<u8>, s: &str, attribute: bool) {
+    for c in s.chars() {
+        match c {
+            '&' => out.extend_from_slice(b"&amp;"),
+            '<' => out.extend_from_slice(b"&lt;"),
+            '>' => out.extend_from_slice(b"&gt;"),
+            '\r' => out.extend_from_slice(b"&#13;"),
+            '"' if attribute => out.extend_from_slice(b"&quot;"),
+            '\n' if attribute => out.extend_from_slice(b"&#10;"),
+            '\t' if attribute => out.extend_from_slice(b"&#9;"),
+            c if !is_xml_char(c) => out.extend_from_slice("\u{FFFD}".as_bytes()),
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+}
+
+fn attribute(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.push(b' ');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"=\"");
+    escape(out, value, true);
+    out.push(b'"');
+}
+
+/// Writes the start tag of `e` (without the closing `>`), with `declare` declared on it; returns
+/// the qualified name to close it with and the default namespace of its content.
+fn open<'e>(
+    out: &mut Vec<u8>,
+    e: &'e Element,
+    scope: Scope<'_>,
+    declare: &[(&str, &str)],
+) -> (String, Option<&'e str>) {
+    let (qname, new_default) = match scope.prefix(&e.name.ns).or_else(|| declared(declare, &e.name.ns)) {
+        Some(p) => (format!("{p}:{}", e.name.local), None),
+        None if e.name.ns == scope.default => (e.name.local.clone(), None),
+        None => (e.name.local.clone(), Some(e.name.ns.as_str())),
+    };
+    out.push(b'<');
+    out.extend_from_slice(qname.as_bytes());
+    for (p, uri) in declare {
+        attribute(out, &format!("xmlns:{p}"), uri);
+    }
+    if let Some(ns) = new_default {
+        attribute(out, "xmlns", ns);
+    }
+    for (i, a) in e.attrs.iter().enumerate() {
+        let n = &a.name;
+        let qualified = if n.ns.is_empty() {
+            n.local.clone()
+        } else if n.ns == XML {
+            format!("xml:{}", n.local)
+        } else if let Some(p) = scope.prefix(&n.ns).or_else(|| declared(declare, &n.ns)) {
+            format!("{p}:{}", n.local)
+        } else {
+            let p = format!("a{i}");
+            attribute(out, &format!("xmlns:{p}"), &n.ns);
+            format!("{p}:{}", n.local)
+        };
+        attribute(out, &qualified, &a.value);
+    }
+    (qname, new_default)
+}
+
+fn declared<'d>(declare: &[(&'d str, &str)], ns: &str) -> Option<&'d str> {
+    declare.iter().find(|(_, uri)| *uri == ns).map(|(p, _)| *p)
+}
+
+/// Writes `e` and its content in `scope`, declaring `declare` on it.
+pub(crate) fn element(out: &mut Vec<u8>, e: &Element, scope: Scope<'_>, declare: &[(&str, &str)]) {
+    let (qname, new_default) = open(out, e, scope, declare);
+    if e.children.is_empty() {
+        out.extend_from_slice(b"/>");
+        return;
+    }
+    out.push(b'>');
+    let inner = Scope {
+        prefixes: scope.prefixes,
+        default: new_default.unwrap_or(scope.default),
+    };
+    let mut merged_prefixes: Vec<(&str, &str)>;
+    let inner = if declare.is_empty() {
+        inner
+    } else {
+        merged_prefixes = scope.prefixes.to_vec();
+        merged_prefixes.extend_from_slice(declare);
+        Scope {
+            prefixes: &merged_prefixes,
+            default: inner.default,
+        }
+    };
+    for n in &e.children {
+        match n {
+            Node::Text(t) => text(out, t),
+            Node::Element(c) => element(out, c, inner, &[]),
+        }
+    }
+    out.extend_from_slice(b"</");
+    out.extend_from_slice(qname.as_bytes());
+    out.push(b'>');
+}
+
+/// The well-known namespaces used anywhere in `e` (element or attribute names), with their
+/// prefixes, in [`ROOT_PREFIXES`] order.
+fn used_prefixes(e: &Element) -> Vec<(&'static str, &'static str)> {
+    fn visit(e: &Element, used: &mut [bool]) {
+        let names = std::iter::once(&e.name).chain(e.attrs.iter().map(|a| &a.name));
+        for n in names {
+            if let Some(i) = ROOT_PREFIXES.iter().position(|(_, uri)| *uri == n.ns)
+                && let Some(flag) = used.get_mut(i)
+            {
+                *flag = true;
+            }
+        }
+        for c in e.elements() {
+            visit(c, used);
+        }
+    }
+    let mut used = vec![false; ROOT_PREFIXES.len()];
+    visit(e, &mut used);
+    ROOT_PREFIXES
+        .iter()
+        .zip(used)
+        .filter(|(_, u)| *u)
+        .map(|(p, _)| *p)
+        .collect()
+}
+
+/// `e` as a standalone XML fragment (no declaration), declaring only the namespaces it uses:
+/// the stored form of a dead property, which [`crate::parse_document`] reads back as `e`.
+pub fn element_to_xml(e: &Element) -> String {
+    let mut out = Vec::new();
+    let declare = used_prefixes(e);
+    element(
+        &mut out,
+        e,
+        Scope {
+            prefixes: &[],
+            default: "",
+        },
+        &declare,
+    );
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A whole document whose root is `root`, every well-known namespace declared on it.
+pub fn document(root: &Element) -> Vec<u8> {
+    let mut out = DECLARATION.to_vec();
+    element(
+        &mut out,
+        root,
+        Scope {
+            prefixes: &[],
+            default: "",
+        },
+        ROOT_PREFIXES,
+    );
+    out
+}
+
+/// Opens the root element `name` (declaring every well-known namespace) for a document written
+/// piece by piece; returns the qualified name to close it with.
+pub(crate) fn open_root(out: &mut Vec<u8>, name: &Name) -> String {
+    out.extend_from_slice(DECLARATION);
+    let root = Element::new(name.clone());
+    let (qname, _) = open(
+        out,
+        &root,
+        Scope {
+            prefixes: &[],
+            default: "",
+        },
+        ROOT_PREFIXES,
+    );
+    out.push(b'>');
+    qname
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::name::{CALDAV, DAV};
+    use crate::reader::{Limits, parse_document};
+    use crate::tree::Attribute;
+
+    fn round_trip(e: &Element) {
+        let fragment = element_to_xml(e);
+        assert_eq!(
+            &parse_document(fragment.as_bytes(), &Limits::default()).unwrap(),
+            e,
+            "{fragment}"
+        );
+        let doc = document(e);
+        assert_eq!(&parse_document(&doc, &Limits::default()).unwrap(), e);
+    }
+
+    #[test]
+    fn namespaces_of_every_kind() {
+        let e = Element::new(Name::new("urn:x", "color"))
+            .with_child(Element::new(Name::new("", "plain")).with_text("a"))
+            .with_child(Element::new(Name::new("urn:x", "same")))
+            .with_child(Element::new(Name::new("urn:y", "other")).with_child(Element::new(Name::dav("href"))))
+            .with_child(Element::new(Name::caldav("comp")).with_attr("name", "VEVENT"));
+        round_trip(&e);
+        let fragment = element_to_xml(&e);
+        assert!(
+            fragment.starts_with("<color xmlns:D=\"DAV:\" xmlns:C=\""),
+            "{fragment}"
+        );
+        assert!(fragment.contains("<plain xmlns=\"\">a</plain>"), "{fragment}");
+    }
+
+    #[test]
+    fn escaping() {
+        let e = Element::new(Name::dav("x"))
+            .with_text("a<b>&c\r\nd\u{1}\"'")
+            .with_attr("q", "\"<&>\t\n\r'");
+        let fragment = element_to_xml(&e);
+        assert_eq!(
+            fragment,
+            "<D:x xmlns:D=\"DAV:\" q=\"&quot;&lt;&amp;&gt;&#9;&#10;&#13;'\">a&lt;b&gt;&amp;c&#13;\nd\u{FFFD}\"'</D:x>"
+        );
+        let back = parse_document(fragment.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(
+            back.text(),
+            "a<b>&c\r\nd\u{FFFD}\"'",
+            "CR survives; a control character cannot"
+        );
+        assert_eq!(back.attr("q"), Some("\"<&>\t\n\r'"));
+    }
+
+    #[test]
+    fn namespaced_attributes() {
+        let mut e = Element::new(Name::new("urn:x", "p"));
+        e.attrs = vec![
+            Attribute {
+                name: Name::new("urn:z", "a"),
+                value: "1".into(),
+            },
+            Attribute {
+                name: Name::new(XML, "lang"),
+                value: "en".into(),
+            },
+            Attribute {
+                name: Name::new(DAV, "b"),
+                value: "2".into(),
+            },
+            Attribute {
+                name: Name::new(CALDAV, "c"),
+                value: "3".into(),
+            },
+        ];
+        round_trip(&e);
+    }
+}

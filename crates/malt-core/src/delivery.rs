@@ -422,10 +422,19 @@ impl MailCore {
         false
     }
 
-    /// Records the duplicate-tracking entries of a delivered message (RFC 7352 §3).
+    /// Records the duplicate-tracking entries of a delivered message (RFC 7352 §3: only once it
+    /// is delivered, so a failed delivery's retry is not taken for a duplicate).
     async fn record_duplicates(&self, account: &Account, records: &[DuplicateRecord]) {
-        // STAGE: the store's duplicate memory lands with the Sieve storage work.
-        let _ = (account, records);
+        for r in records {
+            if let Err(e) = self
+                .storage()
+                .store
+                .sieve_duplicate_record(account.id, &r.key, r.until)
+                .await
+            {
+                tracing::warn!(account = %account.address, error = %e, "cannot record a duplicate-tracking entry");
+            }
+        }
     }
 
     /// Queues a reject notice (RFC 5429 §2.1, [`compose::reject_notice`]) to the envelope sender

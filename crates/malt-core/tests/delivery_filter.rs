@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use malt_core::delivery::{Envelope, Outcome};
-use malt_core::filter::{DeliveryFilter, FilterDecision, FilterInput, Outgoing, StoreInto};
+use malt_core::filter::{DeliveryFilter, DuplicateRecord, FilterDecision, FilterInput, Outgoing, StoreInto};
 use malt_core::mail::{DeliveryOptions, MailCore, MailSettings};
 use malt_core::srs::Srs;
 use malt_store::{Flags, SpecialUse, UidSet, flag};
@@ -470,6 +470,46 @@ async fn a_copy_that_fails_sends_nothing() {
     assert!(
         queue(&core).await.is_empty(),
         "outgoing mail only once the copies are durable"
+    );
+}
+
+#[tokio::test]
+async fn duplicate_records_are_made_only_for_a_delivered_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (core, filter) = setup(&dir).await;
+    let store = core.storage().store.clone();
+    let bob = store.account_by_address("bob@mail.test").await.unwrap().unwrap();
+    let record = |key: &str| DuplicateRecord {
+        key: key.into(),
+        until: i64::MAX,
+    };
+    filter.set(
+        "bob@mail.test",
+        FilterDecision {
+            stores: vec![into("INBOX", Flags::default())],
+            duplicates: vec![record("delivered")],
+            ..FilterDecision::default()
+        },
+    );
+    let env = envelope("alice@origin.example");
+    core.deliver_message(&env, &["bob@mail.test".to_owned()], MSG)
+        .await;
+    assert!(store.sieve_duplicate_seen(bob.id, "delivered", 0).await.unwrap());
+
+    store.account_set_quota(bob.id, Some(10)).await.unwrap();
+    filter.set(
+        "bob@mail.test",
+        FilterDecision {
+            stores: vec![into("INBOX", Flags::default())],
+            duplicates: vec![record("failed")],
+            ..FilterDecision::default()
+        },
+    );
+    core.deliver_message(&env, &["bob@mail.test".to_owned()], MSG)
+        .await;
+    assert!(
+        !store.sieve_duplicate_seen(bob.id, "failed", 0).await.unwrap(),
+        "the retry must not be taken for a duplicate"
     );
 }
 

@@ -154,7 +154,8 @@ fn handlers(
     map
 }
 
-/// Removes unreferenced blobs and expired duplicate-suppression records every
+/// Removes unreferenced blobs, expired duplicate-suppression records and ended Sieve
+/// duplicate-tracking records every
 /// `maintenance.gc_interval_secs`.
 async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
     let interval = Duration::from_secs(config.maintenance.gc_interval_secs.max(60));
@@ -173,6 +174,10 @@ async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
         match malt_core::dedup::purge(&*storage.store, now, config.delivery.dedup_window_secs).await {
             Ok(n) => tracing::info!(removed = n, "dedup purge"),
             Err(e) => tracing::warn!(error = %e, "dedup purge failed"),
+        }
+        match storage.store.sieve_duplicate_purge(now).await {
+            Ok(n) => tracing::info!(removed = n, "Sieve duplicate-tracking purge"),
+            Err(e) => tracing::warn!(error = %e, "Sieve duplicate-tracking purge failed"),
         }
     }
 }

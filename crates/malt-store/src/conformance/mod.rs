@@ -27,6 +27,7 @@ mod mailboxes;
 mod messages;
 mod metadata;
 mod queue;
+mod sieve_duplicate;
 
 pub use queue::claim_race;
 
@@ -68,6 +69,7 @@ pub async fn run_all(storage: &Storage) {
     delegation::delegations(storage).await;
     dkim::dkim_keys(storage).await;
     dedup::dedup(storage).await;
+    sieve_duplicate::sieve_duplicates(storage).await;
     dav::collections(storage).await;
     dav::defaults(storage).await;
     dav::objects(storage).await;

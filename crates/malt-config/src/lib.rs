@@ -17,7 +17,8 @@
 //! `docs/config.md` documents every key; `malt.example.toml` is a working example (parsed by a unit test).
 //!
 //! Layout: `listener.rs` holds `[[listener]]`; `smtp.rs` the mail transport sections (`[smtp]`,
-//! `[mail_auth]`, `[delivery]`, `[queue]`, `[outbound]`); this file the rest, loading and validation.
+//! `[mail_auth]`, `[delivery]`, `[queue]`, `[outbound]`); `sieve.rs` `[sieve]`; this file the rest,
+//! loading and validation.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
@@ -26,9 +27,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 mod listener;
+mod sieve;
 mod smtp;
 
 pub use listener::*;
+pub use sieve::*;
 pub use smtp::*;
 
 /// Why a configuration could not be loaded. The `Display` text is meant for the operator, as is.
@@ -133,6 +136,8 @@ pub struct Config {
     pub smtp: SmtpConfig,
     /// Outbound SMTP delivery (the SMTP client).
     pub outbound: OutboundConfig,
+    /// Users' Sieve scripts: quota, engine limits, global scripts.
+    pub sieve: SieveConfig,
 }
 
 impl Default for Config {
@@ -155,6 +160,7 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             smtp: SmtpConfig::default(),
             outbound: OutboundConfig::default(),
+            sieve: SieveConfig::default(),
         }
     }
 }
@@ -689,6 +695,9 @@ impl Config {
         {
             return Err(bad("smtp.postmaster", "must be an address"));
         }
+
+        // [sieve]
+        self.sieve.validate()?;
         Ok(())
     }
 }
@@ -1398,5 +1407,41 @@ mod tests {
         assert!(err("[outbound]\ndata_timeout_secs = 0\n").contains("outbound.data_timeout_secs"));
         assert!(err("[outbound]\nhelo_name = \"a b\"\n").contains("outbound.helo_name"));
         assert!(err("[outbound]\ndns_servers = []\n").contains("dns_servers"));
+    }
+
+    #[test]
+    fn sieve_section() {
+        let c = Config::from_toml_str("").unwrap();
+        assert_eq!(c.sieve, SieveConfig::default());
+        assert_eq!(
+            (
+                c.sieve.max_scripts,
+                c.sieve.max_script_size,
+                c.sieve.max_redirects
+            ),
+            (32, 1 << 20, 4)
+        );
+        let c = Config::from_toml_str(
+            "[sieve]\nmax_scripts = 5\nmax_script_size = 4096\nmax_redirects = 2\n\
+             before = [\"/etc/malt/sieve/spam.sieve\"]\nafter = [\"/a.sieve\", \"/b.sieve\"]\n\
+             global_dir = \"/etc/malt/sieve/global\"\n",
+        )
+        .unwrap();
+        assert_eq!((c.sieve.max_scripts, c.sieve.max_script_size), (5, 4096));
+        assert_eq!(c.sieve.before, vec![PathBuf::from("/etc/malt/sieve/spam.sieve")]);
+        assert_eq!(c.sieve.after.len(), 2);
+        assert_eq!(c.sieve.global_dir, Some(PathBuf::from("/etc/malt/sieve/global")));
+        assert_eq!(
+            err("[sieve]\nmax_scripts = 0\n"),
+            "config: sieve.max_scripts: must be at least 1"
+        );
+        assert!(err("[sieve]\nmax_instructions = 0\n").contains("sieve.max_instructions"));
+        assert!(
+            err("[sieve]\nmin_vacation_seconds = 10\nmax_vacation_seconds = 5\n")
+                .contains("sieve.min_vacation_seconds: 10 is above")
+        );
+        assert!(err("[sieve]\nafter = [\"/a\", \"\"]\n").contains("sieve.after[1]"));
+        assert!(err("[sieve]\nglobal_dir = \"\"\n").contains("sieve.global_dir"));
+        assert!(err("[sieve]\nmax_scrips = 1\n").contains("unknown field `max_scrips`"));
     }
 }

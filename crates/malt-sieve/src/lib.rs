@@ -17,7 +17,7 @@
 //! - [`mailto`]: `mailto:` URIs, the `enotify` method (for the interpreter and for the caller
 //!   that sends notifications);
 //! - [`limits::Limits`]: every bound on script size, nesting, instructions, actions;
-//! - `rules`: script generation from a simple rule list (for the web UI).
+//! - [`rules`]: script generation from a simple rule list (for the web UI).
 //!
 //! Invariants: no function of this crate panics on any input; every loop and recursion is bounded
 //! by [`limits::Limits`]; the interpreter never fails open (a run-time error is an `Err`, and the
@@ -34,6 +34,7 @@ pub mod matching;
 pub mod message;
 pub mod outcome;
 mod parse;
+pub mod rules;
 mod run;
 pub mod variables;
 

@@ -574,13 +574,19 @@ const INVALID: &[(&str, u32, u32, &str)] = &[
         "redirect \"foo\";",
         1,
         10,
-        "invalid redirect address 'foo': 'foo' has no '@'",
+        "invalid redirect address 'foo' (expected one address, such as \"alice@example.org\")",
     ),
     (
         "redirect \"a b@c\";",
         1,
         10,
-        "invalid redirect address 'a b@c': invalid local part 'a b'",
+        "invalid redirect address 'a b@c' (expected one address, such as \"alice@example.org\")",
+    ),
+    (
+        "redirect \"a@example.org, b@example.org\";",
+        1,
+        10,
+        "invalid redirect address 'a@example.org, b@example.org' (expected one address, such as \"alice@example.org\")",
     ),
     (
         "if address \"subject\" \"x\" {}",
@@ -647,7 +653,7 @@ const INVALID: &[(&str, u32, u32, &str)] = &[
         "require \"vacation\"; vacation :from \"foo\" \"x\";",
         1,
         36,
-        "invalid vacation :from address 'foo': 'foo' has no '@'",
+        "invalid vacation :from address 'foo' (expected one address, such as \"alice@example.org\")",
     ),
     (
         "require \"enotify\"; notify :importance \"4\" \"mailto:x@y\";",

@@ -19,7 +19,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, V4_QUEUE),
     (5, V5_HEADERS),
     (6, V6_PREFIX),
-    // 7: the Sieve scripts (branch `managesieve`).
+    (7, V7_SIEVE),
     (8, V8_DAV),
     (9, V9_SIEVE_DUPLICATES),
 ];
@@ -286,6 +286,32 @@ CREATE TABLE message_headers (
 /// default: adding it rewrites no rows. NULL: none.
 const V6_PREFIX: &str = r#"
 ALTER TABLE message_meta ADD COLUMN prefix bytea;
+"#;
+
+/// Per-account Sieve scripts (RFC 5228, managed over ManageSieve, RFC 5804), at most one active
+/// (a partial unique index, which is also the delivery's one-probe read of it), and the vacation
+/// responder's memory (RFC 5230 §4.2): responses sent to `sender` (lower-case) for `handle`,
+/// covering the period up to `expires_at`.
+const V7_SIEVE: &str = r#"
+CREATE TABLE sieve_scripts (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name text COLLATE "C" NOT NULL,
+    source text NOT NULL,
+    size bigint NOT NULL,
+    active boolean NOT NULL DEFAULT false,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (account_id, name)
+);
+CREATE UNIQUE INDEX sieve_scripts_active ON sieve_scripts (account_id) WHERE active;
+
+CREATE TABLE vacation_sent (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    handle text NOT NULL,
+    sender text NOT NULL,
+    expires_at bigint NOT NULL,
+    PRIMARY KEY (account_id, handle, sender)
+);
+CREATE INDEX vacation_sent_expires ON vacation_sent (expires_at);
 "#;
 
 /// Calendars and address books (CalDAV RFC 4791, CardDAV RFC 6352); see `store_impl/dav.rs`.

@@ -37,6 +37,7 @@ use crate::{PgStore, pg_err};
 mod acl;
 mod dav;
 mod queue;
+mod sieve;
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
 type Param<'a> = &'a (dyn ToSql + Sync);
@@ -2555,6 +2556,57 @@ impl Store for PgStore {
 
     async fn dedup_forget(&self, account: AccountId, message_id: &str) -> Result<()> {
         self.dedup_forget_impl(account, message_id).await
+    }
+
+    async fn sieve_list(&self, account: AccountId) -> Result<Vec<malt_store::SieveScriptInfo>> {
+        self.sieve_list_impl(account).await
+    }
+
+    async fn sieve_get(&self, account: AccountId, name: &str) -> Result<Option<malt_store::SieveScript>> {
+        self.sieve_get_impl(account, name).await
+    }
+
+    async fn sieve_put(
+        &self,
+        account: AccountId,
+        name: &str,
+        source: &str,
+        max_scripts: usize,
+        now: i64,
+    ) -> Result<malt_store::SievePutOutcome> {
+        self.sieve_put_impl(account, name, source, max_scripts, now).await
+    }
+
+    async fn sieve_delete(&self, account: AccountId, name: &str) -> Result<()> {
+        self.sieve_delete_impl(account, name).await
+    }
+
+    async fn sieve_rename(&self, account: AccountId, from: &str, to: &str) -> Result<()> {
+        self.sieve_rename_impl(account, from, to).await
+    }
+
+    async fn sieve_activate(&self, account: AccountId, name: Option<&str>) -> Result<()> {
+        self.sieve_activate_impl(account, name).await
+    }
+
+    async fn sieve_active(&self, account: AccountId) -> Result<Option<malt_store::SieveScript>> {
+        self.sieve_active_impl(account).await
+    }
+
+    async fn vacation_check_and_record(
+        &self,
+        account: AccountId,
+        handle: &str,
+        sender: &str,
+        until_unix_secs: i64,
+        now: i64,
+    ) -> Result<bool> {
+        self.vacation_check_and_record_impl(account, handle, sender, until_unix_secs, now)
+            .await
+    }
+
+    async fn vacation_purge(&self, now: i64) -> Result<u64> {
+        self.vacation_purge_impl(now).await
     }
 
     // ---- Calendars and address books (see `store_impl/dav.rs`) ------------------------------

@@ -20,6 +20,7 @@ mod dav;
 mod ops;
 mod queue;
 mod schema;
+mod sieve;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};

@@ -1860,6 +1860,73 @@ impl Store for SqliteStore {
             .await
     }
 
+    // ---- Sieve scripts and vacation records (see `sieve.rs`) --------------------------------
+
+    async fn sieve_list(&self, account: AccountId) -> Result<Vec<SieveScriptInfo>> {
+        self.read(move |tx| crate::sieve::list(tx, account)).await
+    }
+
+    async fn sieve_get(&self, account: AccountId, name: &str) -> Result<Option<SieveScript>> {
+        let name = sieve_script_name(name)?.to_owned();
+        self.read(move |tx| crate::sieve::get(tx, account, &name)).await
+    }
+
+    async fn sieve_put(
+        &self,
+        account: AccountId,
+        name: &str,
+        source: &str,
+        max_scripts: usize,
+        now: i64,
+    ) -> Result<SievePutOutcome> {
+        let name = sieve_script_name(name)?.to_owned();
+        let source = source.to_owned();
+        self.write(move |tx| crate::sieve::put(tx, account, &name, &source, max_scripts, now))
+            .await
+    }
+
+    async fn sieve_delete(&self, account: AccountId, name: &str) -> Result<()> {
+        let name = sieve_script_name(name)?.to_owned();
+        self.write(move |tx| crate::sieve::delete(tx, account, &name))
+            .await
+    }
+
+    async fn sieve_rename(&self, account: AccountId, from: &str, to: &str) -> Result<()> {
+        let from = sieve_script_name(from)?.to_owned();
+        let to = sieve_script_name(to)?.to_owned();
+        self.write(move |tx| crate::sieve::rename(tx, account, &from, &to))
+            .await
+    }
+
+    async fn sieve_activate(&self, account: AccountId, name: Option<&str>) -> Result<()> {
+        let name = name.map(sieve_script_name).transpose()?.map(str::to_owned);
+        self.write(move |tx| crate::sieve::activate(tx, account, name.as_deref()))
+            .await
+    }
+
+    async fn sieve_active(&self, account: AccountId) -> Result<Option<SieveScript>> {
+        self.read(move |tx| crate::sieve::active(tx, account)).await
+    }
+
+    async fn vacation_check_and_record(
+        &self,
+        account: AccountId,
+        handle: &str,
+        sender: &str,
+        until_unix_secs: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let (handle, sender) = vacation_key(handle, sender)?;
+        self.write(move |tx| {
+            crate::sieve::vacation_check_and_record(tx, account, &handle, &sender, until_unix_secs, now)
+        })
+        .await
+    }
+
+    async fn vacation_purge(&self, now: i64) -> Result<u64> {
+        self.write(move |tx| crate::sieve::vacation_purge(tx, now)).await
+    }
+
     // ---- Calendars and address books (see `dav.rs`) -----------------------------------------
 
     async fn dav_collections_create(

@@ -91,7 +91,7 @@ fn fk_as_not_found(what: String) -> impl FnOnce(rusqlite::Error) -> E {
     }
 }
 
-fn account_exists(tx: &Transaction<'_>, account: AccountId) -> R<()> {
+pub(crate) fn account_exists(tx: &Transaction<'_>, account: AccountId) -> R<()> {
     tx.prepare_cached("SELECT 1 FROM accounts WHERE id = ?1")?
         .query_row([account], |_| Ok(()))
         .optional()?

@@ -273,8 +273,32 @@ CREATE TABLE message_headers (
     r#"
 ALTER TABLE message_meta ADD COLUMN prefix BLOB;
 "#,
-    // 7: reserved for the Sieve scripts (branch `managesieve`); replaced by them on merge.
-    "",
+    // 7: per-account Sieve scripts (RFC 5228, managed over ManageSieve, RFC 5804), at most one
+    // active, and the vacation responder's memory (RFC 5230 §4.2).
+    r#"
+CREATE TABLE sieve_scripts (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    active     INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name)
+) WITHOUT ROWID;
+-- At most one active script per account; the delivery's read of it is one index probe.
+CREATE UNIQUE INDEX sieve_scripts_active ON sieve_scripts(account_id) WHERE active = 1;
+
+-- Vacation responses sent: to `sender` (lower-case) for `handle`, covering the period up
+-- to `expires_at`.
+CREATE TABLE vacation_sent (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    handle     TEXT NOT NULL,
+    sender     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, handle, sender)
+) WITHOUT ROWID;
+CREATE INDEX vacation_sent_expires ON vacation_sent(expires_at);
+"#,
     // 8: calendars and address books (CalDAV RFC 4791, CardDAV RFC 6352); see `dav.rs`.
     r#"
 -- A collection of an account. `components`: the supported-calendar-component-set as

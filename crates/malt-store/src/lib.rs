@@ -17,6 +17,7 @@ pub mod dav;
 pub mod error;
 pub mod maintenance;
 pub mod meta;
+pub mod sieve;
 pub mod store;
 pub mod types;
 
@@ -28,6 +29,7 @@ pub use changes::ChangeFeed;
 pub use dav::*;
 pub use error::{Result, StoreError};
 pub use meta::*;
+pub use sieve::*;
 pub use store::Store;
 pub use types::*;
 

@@ -23,6 +23,7 @@ use async_trait::async_trait;
 
 use crate::dav::*;
 use crate::error::Result;
+use crate::sieve::*;
 use crate::types::*;
 
 /// The metadata store: accounts, directory, mailboxes, messages, journal.
@@ -480,6 +481,60 @@ pub trait Store: Send + Sync + 'static {
     /// delivery that recorded it and then failed calls this, so the sender's retry is not taken
     /// for a duplicate. `Invalid` as for [`Store::dedup_check_and_record`].
     async fn dedup_forget(&self, account: AccountId, message_id: &str) -> Result<()>;
+
+    // ---- Sieve scripts (RFC 5228; managed over ManageSieve, RFC 5804) -----------------------
+    //
+    // See `crate::sieve` for the invariants. Names are checked by [`sieve_script_name`]
+    // (`Invalid` otherwise); listing or writing the scripts of an unknown account is
+    // `NotFound`. Every write of an account's
+    // scripts is serialised with the others of that account, so `max_scripts` and "one active"
+    // hold under concurrency.
+
+    /// The account's scripts, ordered by name (byte-wise).
+    async fn sieve_list(&self, account: AccountId) -> Result<Vec<SieveScriptInfo>>;
+    /// One script with its source, `None` when absent.
+    async fn sieve_get(&self, account: AccountId, name: &str) -> Result<Option<SieveScript>>;
+    /// Creates a script or replaces its source (keeping its active flag), setting `updated_at`
+    /// to `now`. A new name when the account has `max_scripts` scripts or more stores nothing
+    /// and answers [`SievePutOutcome::TooManyScripts`]; replacing is always allowed. Compiling
+    /// and size limits are the caller's.
+    async fn sieve_put(
+        &self,
+        account: AccountId,
+        name: &str,
+        source: &str,
+        max_scripts: usize,
+        now: i64,
+    ) -> Result<SievePutOutcome>;
+    /// Deletes a script: `NotFound` when absent, `Conflict` when it is the active one (RFC 5804
+    /// §2.10).
+    async fn sieve_delete(&self, account: AccountId, name: &str) -> Result<()>;
+    /// Renames a script, keeping its source and active flag: `NotFound` when `from` is absent,
+    /// `AlreadyExists` when `to` exists (RFC 5804 §2.11). Renaming to the same name is `Ok`.
+    async fn sieve_rename(&self, account: AccountId, from: &str, to: &str) -> Result<()>;
+    /// Makes `name` the active script, or (with `None`) deactivates every script, atomically
+    /// (RFC 5804 §2.8). `NotFound` for an unknown name (and nothing changes).
+    async fn sieve_activate(&self, account: AccountId, name: Option<&str>) -> Result<()>;
+    /// The active script with its source, if any: what every delivery asks, one indexed read.
+    async fn sieve_active(&self, account: AccountId) -> Result<Option<SieveScript>>;
+
+    // ---- Vacation responses sent (RFC 5230 §4.2, RFC 6131) ---------------------------------
+    /// Whether a vacation response to `sender` for `handle` may be sent now, atomically: true
+    /// when no response was recorded for them, or the recorded one's period ended (its
+    /// `until` is at or before `now`); the response is then recorded as covering the period up
+    /// to `until_unix_secs`. False (a response within the period) changes nothing. The key is
+    /// [`vacation_key`] of the pair (`Invalid` otherwise); `NotFound` for an unknown account;
+    /// records go with the account. Concurrent calls for one key: exactly one gets true.
+    async fn vacation_check_and_record(
+        &self,
+        account: AccountId,
+        handle: &str,
+        sender: &str,
+        until_unix_secs: i64,
+        now: i64,
+    ) -> Result<bool>;
+    /// Removes the records whose period ended at or before `now`; returns how many.
+    async fn vacation_purge(&self, now: i64) -> Result<u64>;
 
     // ---- Maintenance ---------------------------------------------------------------------
     /// Every blob id referenced by a message or a queued message (for `malt gc` and `malt check`;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use malt_config::{Config, Protocol};
+use malt_core::sieve_scripts::{ScriptPolicy, SieveScripts};
 use malt_core::{AuthSettings, Authenticator, MailCore, MailSettings};
 use malt_server::http::{HttpHandler, HttpState, router, store_health_check};
 use malt_server::placeholder::placeholder;
@@ -148,15 +149,19 @@ fn handlers(
         Protocol::Submission,
         Arc::new(malt_smtp::SubmissionHandler::new(core.clone(), auth.clone())),
     );
+    let scripts = SieveScripts::new(storage.store.clone(), ScriptPolicy::from_config(&config.sieve));
+    map.insert(
+        Protocol::ManageSieve,
+        Arc::new(malt_managesieve::ManageSieveHandler::new(scripts, auth.clone())),
+    );
     map.insert(Protocol::Pop3, Arc::new(malt_pop3::Pop3Handler::new(core, auth)));
     let http = router(HttpState::new(store_health_check(storage.store.clone())));
     map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));
     map
 }
 
-/// Removes unreferenced blobs, expired duplicate-suppression records and ended Sieve
-/// duplicate-tracking records every
-/// `maintenance.gc_interval_secs`.
+/// Removes unreferenced blobs, expired duplicate-suppression records, vacation records and Sieve
+/// duplicate-tracking records whose period ended, every `maintenance.gc_interval_secs`.
 async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
     let interval = Duration::from_secs(config.maintenance.gc_interval_secs.max(60));
     let grace = Duration::from_secs(config.maintenance.gc_grace_secs);
@@ -175,6 +180,12 @@ async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
             Ok(n) => tracing::info!(removed = n, "dedup purge"),
             Err(e) => tracing::warn!(error = %e, "dedup purge failed"),
         }
+        // Vacation responses whose period has ended (RFC 5230 §4.2).
+        match storage.store.vacation_purge(now).await {
+            Ok(n) => tracing::info!(removed = n, "vacation purge"),
+            Err(e) => tracing::warn!(error = %e, "vacation purge failed"),
+        }
+        // Sieve duplicate-tracking records whose period has ended (RFC 7352).
         match storage.store.sieve_duplicate_purge(now).await {
             Ok(n) => tracing::info!(removed = n, "Sieve duplicate-tracking purge"),
             Err(e) => tracing::warn!(error = %e, "Sieve duplicate-tracking purge failed"),

@@ -51,7 +51,7 @@ fn zero_config_listens_on_the_default_ports_with_a_self_signed_certificate() {
     // Data directory and certificate in ./malt-data.
     assert!(malt.dir.path().join("malt-data/malt.db").exists());
     assert!(malt.dir.path().join("malt-data/tls/cert.pem").exists());
-    // IMAP, POP3, LMTP, SMTP and submission answer; protocols that have not landed yet say so.
+    // IMAP, POP3, LMTP, SMTP, submission and ManageSieve answer.
     let greeting = |port: u16| {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -66,7 +66,9 @@ fn zero_config_listens_on_the_default_ports_with_a_self_signed_certificate() {
         let g = greeting(smtp);
         assert!(g.starts_with("220 ") && g.contains(" ESMTP Malt ready"), "{g}");
     }
-    assert!(greeting(4190).starts_with("BYE (UNAVAILABLE)") || greeting(4190).contains("not available"));
+    // ManageSieve greets with its capabilities (RFC 5804 §1.7), the first being IMPLEMENTATION.
+    let g = greeting(4190);
+    assert_eq!(g, "\"IMPLEMENTATION\" \"Malt ManageSieve\"\r\n");
     let (status, body) = http_get("127.0.0.1:8080".parse().unwrap(), "/healthz");
     assert_eq!((status, body.trim()), (200, "ok"));
 

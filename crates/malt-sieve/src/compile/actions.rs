@@ -4,14 +4,14 @@
 //! `notify` (RFC 5435), `setflag`/`addflag`/`removeflag` (RFC 5232), `set` (RFC 5229),
 //! `addheader`/`deleteheader` (RFC 5293), `extracttext` (RFC 5703 §7) and `error` (RFC 5463 §5).
 //!
-//! Invariants: constant addresses (`redirect`, `vacation :from`) are valid RFC 5322 mailboxes;
+//! Invariants: constant addresses (`redirect`, `vacation :from`) are single RFC 5322 mailboxes;
 //! constant header names are valid field names; `vacation :days` is converted to seconds; `set`
 //! and `extracttext` modifiers are kept in the order they apply (RFC 5229 §4.1: highest
 //! precedence first), at most one per precedence; `extracttext` only inside `foreverypart`.
 
 use super::Compiler;
 use super::args::{Args, COMPARATOR, MATCH_TYPE, TagSpec};
-use super::syntax::{check_mailbox, is_field_name};
+use super::syntax::is_field_name;
 use crate::ir::{CommandKind, Extension, FlagOp, Modifier, Notify, Str, StringList, Vacation};
 use crate::parse::{CommandNode, StringLit};
 
@@ -117,13 +117,17 @@ impl Compiler {
         })
     }
 
-    /// An address argument; a constant one must be a valid mailbox.
+    /// An address argument; a constant one must be one RFC 5322 mailbox (`a@b.c` or
+    /// `Name <a@b.c>`), as the interpreter reads it.
     fn mailbox_address(&mut self, lit: &StringLit, what: &str) -> Option<Str> {
         let address = self.string(lit)?;
         if let Str::Literal(text) = &address
-            && let Err(reason) = check_mailbox(text)
+            && crate::address::parse_single(text).is_none()
         {
-            self.error(lit.pos, format!("invalid {what} '{text}': {reason}"));
+            self.error(
+                lit.pos,
+                format!("invalid {what} '{text}' (expected one address, such as \"alice@example.org\")"),
+            );
             return None;
         }
         Some(address)

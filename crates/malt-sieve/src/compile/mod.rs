@@ -4,10 +4,10 @@
 //! name the line and column, as Pigeonhole's `sievec` does.
 //!
 //! Layout: this file holds the entry points, the compiler's state and the table of known
-//! commands and tests; [`control`] the structure (`require`, blocks, `if` chains, `ihave`,
-//! `include`, `foreverypart`); [`actions`] the action commands; [`conditions`] the tests;
-//! [`args`] the matching of arguments; [`strings`] the string forms (`encoded-character`,
-//! `${...}`); [`syntax`] the checks of addresses, header names, zones; [`regex_keys`] the
+//! commands and tests; `control` the structure (`require`, blocks, `if` chains, `ihave`,
+//! `include`, `foreverypart`); `actions` the action commands; `conditions` the tests;
+//! `args` the matching of arguments; `strings` the string forms (`encoded-character`,
+//! `${...}`); `syntax` the checks of addresses, header names, zones; `regex_keys` the
 //! bounded check of `:regex` keys.
 //!
 //! Invariants: a compile error never stops the walk (up to [`MAX_ERRORS`] are reported), but a
@@ -25,7 +25,7 @@ mod control;
 mod errors;
 mod regex_keys;
 mod strings;
-mod syntax;
+pub(crate) mod syntax;
 
 use std::collections::BTreeSet;
 
@@ -84,7 +84,7 @@ struct Compiler {
     reported_unknown: BTreeSet<String>,
     /// The names of the enclosing `foreverypart` loops, innermost last (RFC 5703 §3).
     loops: Vec<Option<String>>,
-    /// The estimated cost of the constant `:regex` keys checked so far (see [`regex_keys`]).
+    /// The estimated cost of the constant `:regex` keys checked so far (see `regex_keys`).
     regex_cost: u64,
 }
 
@@ -98,12 +98,9 @@ const fn known(name: &'static str, needs: Option<Extension>) -> Known {
     Known { name, needs }
 }
 
-/// Every command (RFC 5228 §3, §4 and the extensions).
+/// Every command (RFC 5228 §3, §4 and the extensions) but `require`, `if`, `elsif` and `else`,
+/// which `control` handles as the structure of a block.
 const COMMANDS: &[Known] = &[
-    known("require", None),
-    known("if", None),
-    known("elsif", None),
-    known("else", None),
     known("stop", None),
     known("keep", None),
     known("discard", None),

@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::headers::select_index;
 use super::{Frame, Interpreter};
+use crate::compile::syntax::is_field_name;
 use crate::ir::{Index, MatchSpec, Str, StringList};
 use crate::matching;
 use crate::message::HeaderField;
@@ -98,11 +99,6 @@ impl Interpreter<'_> {
 
 fn is_protected(name: &str) -> bool {
     PROTECTED.iter().any(|p| p.eq_ignore_ascii_case(name))
-}
-
-/// RFC 5322 §3.6.8: printable ASCII except colon, at least one character.
-fn is_field_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':')
 }
 
 /// A value ready for the wire: line breaks turned into spaces, non-ASCII text as RFC 2047

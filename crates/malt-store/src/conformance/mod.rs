@@ -27,6 +27,7 @@ mod mailboxes;
 mod messages;
 mod metadata;
 mod queue;
+mod sieve;
 mod sieve_duplicate;
 
 pub use queue::claim_race;
@@ -69,6 +70,8 @@ pub async fn run_all(storage: &Storage) {
     delegation::delegations(storage).await;
     dkim::dkim_keys(storage).await;
     dedup::dedup(storage).await;
+    sieve::scripts(storage).await;
+    sieve::vacation(storage).await;
     sieve_duplicate::sieve_duplicates(storage).await;
     dav::collections(storage).await;
     dav::defaults(storage).await;

@@ -17,6 +17,7 @@ mod import;
 mod mbox;
 mod password_input;
 mod queue;
+mod sieve;
 mod user;
 
 use clap::{Parser, Subcommand};
@@ -76,6 +77,9 @@ pub enum Command {
     /// The outbound queue: list, show, flush, retry, hold, release, delete.
     #[command(subcommand)]
     Queue(queue::QueueCmd),
+    /// Users' Sieve filters (RFC 5228): list, get, put, check, activate, rename, delete.
+    #[command(subcommand)]
+    Sieve(sieve::SieveCmd),
     /// Remove blobs no message references (and stale temporary files).
     Gc(gc::GcArgs),
     /// Check the store: every message's blob exists and matches its hash, counters agree.
@@ -103,6 +107,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(c) => import::run(g, c).await,
         Command::Export(c) => export::run(g, c).await,
         Command::Queue(c) => queue::run(g, c).await,
+        Command::Sieve(c) => sieve::run(g, c).await,
         Command::Gc(a) => gc::run(g, a).await,
         Command::Check => check::run(g).await,
     }

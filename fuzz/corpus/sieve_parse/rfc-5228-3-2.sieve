@@ -1,0 +1,5 @@
+require ["fileinto", "reject"];
+require "envelope";
+if envelope :all :is "from" "tim@example.com" {
+    discard;
+}

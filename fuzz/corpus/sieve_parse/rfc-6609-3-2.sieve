@@ -1,0 +1,7 @@
+require ["include"];
+
+include :personal "always_allow";
+include :global "spam_tests";
+include :personal "spam_tests";
+include :personal "mailing_lists";
+include :once :optional "maybe";

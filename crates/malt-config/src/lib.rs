@@ -1421,13 +1421,15 @@ mod tests {
             ),
             (32, 1 << 20, 4)
         );
+        assert!(c.sieve.enabled, "Sieve runs at delivery by default");
         let c = Config::from_toml_str(
-            "[sieve]\nmax_scripts = 5\nmax_script_size = 4096\nmax_redirects = 2\n\
+            "[sieve]\nenabled = false\nmax_scripts = 5\nmax_script_size = 4096\nmax_redirects = 2\n\
              before = [\"/etc/malt/sieve/spam.sieve\"]\nafter = [\"/a.sieve\", \"/b.sieve\"]\n\
              global_dir = \"/etc/malt/sieve/global\"\n",
         )
         .unwrap();
         assert_eq!((c.sieve.max_scripts, c.sieve.max_script_size), (5, 4096));
+        assert!(!c.sieve.enabled);
         assert_eq!(c.sieve.before, vec![PathBuf::from("/etc/malt/sieve/spam.sieve")]);
         assert_eq!(c.sieve.after.len(), 2);
         assert_eq!(c.sieve.global_dir, Some(PathBuf::from("/etc/malt/sieve/global")));

@@ -413,13 +413,23 @@ impl MailCore {
     }
 
     /// The vacation memory (RFC 5230 §4.2): whether `to` was not yet answered for `once.handle`
-    /// within its period, recording the answer when not. A store error answers no: better one
-    /// reply missing than a flood.
+    /// within its period, recording the answer when not (one atomic store operation). A store
+    /// error answers no: better one reply missing than a flood.
     async fn first_in_period(&self, account: &Account, once: &OncePer, to: &str) -> bool {
-        // STAGE: the store's vacation memory (`vacation_check_and_record`) lands with the Sieve
-        // storage work; until then every reply with a memory key is held back.
-        let _ = (account, once, to);
-        false
+        let now = now();
+        let until = now.saturating_add(i64::try_from(once.period_secs).unwrap_or(i64::MAX));
+        match self
+            .storage()
+            .store
+            .vacation_check_and_record(account.id, &once.handle, to, until, now)
+            .await
+        {
+            Ok(first) => first,
+            Err(e) => {
+                tracing::warn!(account = %account.address, error = %e, "vacation memory unavailable; no reply");
+                false
+            }
+        }
     }
 
     /// Records the duplicate-tracking entries of a delivered message (RFC 7352 §3: only once it

@@ -17,6 +17,7 @@
 //! - [`srs`]: the Sender Rewriting Scheme for forwarded mail;
 //! - [`sender_auth`]: SPF, DKIM, DMARC and ARC verification of incoming mail (`Authentication-Results`);
 //! - [`sending`]: who may send as which address (submission's sender rules);
+//! - [`sieve`]: Sieve at final delivery (the [`filter::DeliveryFilter`] that runs users' scripts);
 //! - [`sieve_scripts`]: users' Sieve scripts as ManageSieve and the CLI manage them (checks, quota);
 //! - [`storage`]: opening the configured store backend and blob store;
 //! - [`submission`]: the header fix-ups of message submission (RFC 6409 §8).
@@ -37,6 +38,7 @@ pub mod mail;
 pub mod queue;
 pub mod sender_auth;
 pub mod sending;
+pub mod sieve;
 pub mod sieve_scripts;
 pub mod srs;
 pub mod storage;

@@ -93,7 +93,7 @@ fn mail_core(storage: &malt_store::Storage, config: &Config) -> anyhow::Result<M
             max_message_size: config.limits.max_message_size,
         },
     )
-    .with_delivery_options(context::delivery_options(config)?))
+    .with_delivery_options(context::delivery_options(config, storage)?))
 }
 
 /// Starts the outbound queue runner (`malt-queue`) with the SMTP client (`malt-outbound`);

@@ -48,7 +48,7 @@ pub async fn run(g: &GlobalOpts, args: DeliverArgs) -> anyhow::Result<()> {
     let core = ctx
         .core
         .clone()
-        .with_delivery_options(context::delivery_options(&ctx.config)?);
+        .with_delivery_options(context::delivery_options(&ctx.config, &ctx.storage)?);
     let received_at = malt_core::mail::now();
     let env = Envelope {
         return_path: args.from.unwrap_or_else(|| return_path(&raw)),

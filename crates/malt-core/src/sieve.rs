@@ -19,13 +19,14 @@
 //!    first label, `host`, `location` "MDA", `phase` "during", `remote-ip`, `name` "Malt") and
 //!    the spam scores (below).
 //!
-//! spamtest (RFC 5235): when the message did not come through this server's MX (LMTP from a front
-//! MTA, the queue, `malt deliver`), a front filter's `X-Spam-Score: S` (SpamAssassin/rspamd
-//! points) counts: `spamtest` is `1 + round(0.9 × S)` and `:percent` `round(10 × S)`, S taken
-//! within 0..=10. Mail the MX received (the header would be the sender's own) is scored from the
+//! spamtest (RFC 5235): for mail handed over by LMTP (a front MTA and its filter) or to `malt
+//! deliver` (an MTA's pipe), a front filter's `X-Spam-Score: S` (SpamAssassin/rspamd points)
+//! counts: `spamtest` is `1 + round(0.9 × S)` and `:percent` `round(10 × S)`, S taken within
+//! 0..=10. Mail the MX verified (where the header would be the sender's own) is scored from the
 //! MX's verdicts instead: DMARC fail with policy reject 9 (`:percent` 89), quarantine 7 (67), none
 //! 5 (44); SPF fail without a passing DKIM signature 5 (44); otherwise 1 (0: tested, not spam).
-//! Otherwise the message is untested (`0`). virustest is always untested: Malt has no scanner.
+//! Anything else (submission, the queue, the MX without verification) is untested (`0`).
+//! virustest is always untested: Malt has no scanner.
 //!
 //! Invariants: a run-time error (RFC 5228 §2.10.6), a user script that no longer compiles, or a
 //! store error while preparing the run keeps the message in INBOX and logs why: the filter never
@@ -390,13 +391,17 @@ fn scores(input: &FilterInput<'_>) -> Scores {
             let percent = (u16::from(value - 1) * 100 + 4) / 9;
             (Some(value), u8::try_from(percent).ok())
         }
-        None => match spam_score_header(input.message) {
-            Some(points) => (
-                Some(1 + round_to_u8(points * 0.9)),
-                Some(round_to_u8(points * 10.0)),
-            ),
-            None => (None, None),
-        },
+        // Only a front MTA (LMTP) or the MTA piping into `malt deliver` vouches for the header.
+        None if matches!(input.envelope.protocol.as_str(), "LMTP" | "LOCAL") => {
+            match spam_score_header(input.message) {
+                Some(points) => (
+                    Some(1 + round_to_u8(points * 0.9)),
+                    Some(round_to_u8(points * 10.0)),
+                ),
+                None => (None, None),
+            }
+        }
+        None => (None, None),
     };
     Scores {
         spam,
@@ -446,7 +451,7 @@ mod tests {
             helo: "mx.b.example".into(),
             remote: IpAddr::from([192, 0, 2, 1]),
             hostname: "mail.test".into(),
-            protocol: "ESMTP".into(),
+            protocol: "LMTP".into(),
             id: "T".into(),
             received_at: 0,
             verify_sender: true,
@@ -471,7 +476,15 @@ mod tests {
     }
 
     fn scored(message: &[u8], auth: Option<&AuthResults>) -> (Option<u8>, Option<u8>) {
-        let (account, envelope) = (account(), envelope());
+        scored_via(message, auth, "LMTP")
+    }
+
+    fn scored_via(message: &[u8], auth: Option<&AuthResults>, protocol: &str) -> (Option<u8>, Option<u8>) {
+        let account = account();
+        let envelope = Envelope {
+            protocol: protocol.into(),
+            ..envelope()
+        };
         let s = scores(&FilterInput {
             account: &account,
             envelope: &envelope,

@@ -249,3 +249,52 @@ print("ok")
     assert!(out.contains("ok"), "imaplib: {out}");
     assert!(server.terminate(Duration::from_secs(30)).success());
 }
+
+/// `malt deliver` (an MTA's local delivery agent) runs the script too: a fileinto lands in its
+/// mailbox, a reject exits 77 (EX_NOPERM) with the reason for the MTA's bounce, `--mailbox` is
+/// where a keep goes.
+#[tokio::test(flavor = "multi_thread")]
+async fn malt_deliver_runs_the_script() {
+    let m = Malt::new();
+    m.with_user("bob@example.com");
+    let script = r#"require ["fileinto", "mailbox", "reject"];
+if header :contains "subject" "spam" { reject "Not here."; }
+elsif header :contains "subject" "[list]" { fileinto :create "Lists"; }
+"#;
+    m.ok(
+        &["sieve", "put", "bob@example.com", "main", "-"],
+        script.as_bytes(),
+    );
+    m.ok(&["sieve", "activate", "bob@example.com", "main"], b"");
+    let msg = |subject: &str| format!("From: carol@example.com\r\nSubject: {subject}\r\n\r\nHi.\r\n");
+
+    m.ok(
+        &["deliver", "--to", "bob@example.com"],
+        msg("[list] news").as_bytes(),
+    );
+    let out = m.run(&["deliver", "--to", "bob@example.com"], msg("spam").as_bytes());
+    assert_eq!(out.status.code(), Some(77));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "malt deliver: Not here."
+    );
+    m.ok(
+        &["deliver", "--to", "bob@example.com", "--mailbox", "Archive"],
+        msg("hello").as_bytes(),
+    );
+
+    let storage = m.storage().await;
+    let bob = storage
+        .store
+        .account_by_address("bob@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let count = async |name: &str| {
+        let mb = storage.store.mailbox_get(bob.id, name).await.unwrap().unwrap();
+        mb.message_count
+    };
+    assert_eq!(count("Lists").await, 1);
+    assert_eq!(count("Archive").await, 1);
+    assert_eq!(count("INBOX").await, 0, "the rejected one is nowhere");
+}

@@ -116,7 +116,7 @@ pub fn header_block(message: &[u8]) -> &[u8] {
 }
 
 /// A MIME boundary `=_malt_<kind>_<random>` that occurs in none of `parts`.
-pub fn boundary_for(kind: &str, parts: &[&[u8]]) -> String {
+fn boundary_for(kind: &str, parts: &[&[u8]]) -> String {
     loop {
         let b = format!(
             "=_malt_{kind}_{:016x}{:016x}",
@@ -135,6 +135,82 @@ pub fn boundary_for(kind: &str, parts: &[&[u8]]) -> String {
 /// `7bit` for ASCII content, else `8bit`.
 pub fn transfer_encoding(content: &[u8]) -> &'static str {
     if content.is_ascii() { "7bit" } else { "8bit" }
+}
+
+/// The header of a notice from this server's mail system (a DSN, a reject notice), ending in
+/// CRLF, without the content type: `From: Mail Delivery System <MAILER-DAEMON@hostname>`, `To:
+/// <to>`, the subject (RFC 2047 encoded when needed), `Date`, `Message-ID`, `Auto-Submitted:
+/// auto-replied` (RFC 3834 §5: nothing answers it automatically), `In-Reply-To` when given,
+/// `MIME-Version`.
+pub fn notice_header(
+    hostname: &str,
+    to: &str,
+    subject: &str,
+    date: i64,
+    message_id: &str,
+    in_reply_to: Option<&str>,
+) -> String {
+    let mut h = String::new();
+    field(
+        &mut h,
+        "From",
+        &format!("Mail Delivery System <MAILER-DAEMON@{hostname}>"),
+    );
+    field(&mut h, "To", &format!("<{to}>"));
+    field(&mut h, "Subject", &encode_text(subject));
+    field(&mut h, "Date", &rfc5322_date(date));
+    field(&mut h, "Message-ID", message_id);
+    field(&mut h, "Auto-Submitted", "auto-replied");
+    if let Some(id) = in_reply_to {
+        field(&mut h, "In-Reply-To", &bracketed(id));
+    }
+    field(&mut h, "MIME-Version", "1.0");
+    h
+}
+
+/// One part of a [`multipart_report`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReportPart<'a> {
+    /// `Content-Description`, if any.
+    pub description: Option<&'a str>,
+    pub content_type: &'a str,
+    pub content: &'a [u8],
+}
+
+/// A report (RFC 6522 `multipart/report`): `header` (complete fields ending in CRLF, without the
+/// content type), then the parts in order, each with its `Content-Transfer-Encoding`, separated by
+/// a boundary `=_malt_<kind>_…` that occurs in none of them. A part's content is kept as it is
+/// (a line end is added when it has none at its end).
+pub fn multipart_report(header: &str, report_type: &str, kind: &str, parts: &[ReportPart<'_>]) -> Vec<u8> {
+    let contents: Vec<&[u8]> = parts.iter().map(|p| p.content).collect();
+    let boundary = boundary_for(kind, &contents);
+    let mut out = String::from(header);
+    let _ = write!(
+        out,
+        "Content-Type: multipart/report; report-type={report_type};\r\n\tboundary=\"{boundary}\"\r\n\r\n\
+         This is a MIME-encapsulated message.\r\n\r\n"
+    );
+    let mut out = out.into_bytes();
+    for part in parts {
+        let mut h = format!("--{boundary}\r\n");
+        if let Some(d) = part.description {
+            let _ = write!(h, "Content-Description: {d}\r\n");
+        }
+        let _ = write!(
+            h,
+            "Content-Type: {}\r\nContent-Transfer-Encoding: {}\r\n\r\n",
+            part.content_type,
+            transfer_encoding(part.content)
+        );
+        out.extend_from_slice(h.as_bytes());
+        out.extend_from_slice(part.content);
+        if !part.content.ends_with(b"\n") {
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    out
 }
 
 /// `text` with every line ending in CRLF (bare LF and bare CR become CRLF), ending in CRLF.
@@ -277,53 +353,30 @@ pub fn reject_notice(n: &RejectNotice<'_>) -> Vec<u8> {
         "Disposition",
         "automatic-action/MDN-sent-automatically; deleted",
     );
-    let boundary = boundary_for("mdn", &[returned, text.as_bytes(), report.as_bytes()]);
-
-    let mut h = String::new();
-    field(
-        &mut h,
-        "From",
-        &format!("Mail Delivery System <MAILER-DAEMON@{}>", n.hostname),
-    );
-    field(&mut h, "To", &format!("<{}>", n.to));
     let subject = format!("Rejected: {}", subject.as_deref().unwrap_or("your message"));
-    field(&mut h, "Subject", &encode_text(&subject));
-    field(&mut h, "Date", &rfc5322_date(n.now));
-    field(&mut h, "Message-ID", &new_message_id(n.hostname, n.now));
-    field(&mut h, "Auto-Submitted", "auto-replied");
-    if let Some(id) = &message_id {
-        field(&mut h, "In-Reply-To", &bracketed(id));
-    }
-    field(&mut h, "MIME-Version", "1.0");
-    let _ = write!(
-        h,
-        "Content-Type: multipart/report; report-type=disposition-notification;\r\n\
-         \tboundary=\"{boundary}\"\r\n\r\nThis is a MIME-encapsulated message.\r\n\r\n"
+    let h = notice_header(
+        n.hostname,
+        n.to,
+        &subject,
+        n.now,
+        &new_message_id(n.hostname, n.now),
+        message_id.as_deref(),
     );
-    let _ = write!(
-        h,
-        "--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Transfer-Encoding: {}\r\n\r\n{text}\r\n",
-        transfer_encoding(text.as_bytes())
-    );
-    let _ = write!(
-        h,
-        "--{boundary}\r\nContent-Type: message/disposition-notification\r\n\
-         Content-Transfer-Encoding: {}\r\n\r\n{report}\r\n",
-        transfer_encoding(report.as_bytes())
-    );
-    let _ = write!(
-        h,
-        "--{boundary}\r\nContent-Type: text/rfc822-headers\r\nContent-Transfer-Encoding: {}\r\n\r\n",
-        transfer_encoding(returned)
-    );
-    let mut out = h.into_bytes();
-    out.extend_from_slice(returned);
-    if !returned.ends_with(b"\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    out
+    let part = |content_type, content| ReportPart {
+        description: None,
+        content_type,
+        content,
+    };
+    multipart_report(
+        &h,
+        "disposition-notification",
+        "mdn",
+        &[
+            part("text/plain; charset=utf-8", text.as_bytes()),
+            part("message/disposition-notification", report.as_bytes()),
+            part("text/rfc822-headers", returned),
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -458,6 +511,10 @@ mod tests {
             .next()
             .unwrap();
         assert_eq!(text.matches(&format!("--{boundary}")).count(), 4);
+        assert!(
+            text.contains(&format!("Go away.\r\n\r\n--{boundary}\r\n")),
+            "{text}"
+        );
         assert!(text.ends_with(&format!("--{boundary}--\r\n")));
     }
 }

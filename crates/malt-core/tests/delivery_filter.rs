@@ -20,7 +20,7 @@ use malt_core::delivery::{Envelope, Outcome};
 use malt_core::filter::{DeliveryFilter, DuplicateRecord, FilterDecision, FilterInput, Outgoing, StoreInto};
 use malt_core::mail::{DeliveryOptions, MailCore, MailSettings};
 use malt_core::srs::Srs;
-use malt_store::{Flags, SpecialUse, UidSet, flag};
+use malt_store::{Account, Flags, SpecialUse, UidSet, flag};
 
 /// A filter that answers the decision set for the account (INBOX when none is set).
 #[derive(Debug, Default)]
@@ -68,7 +68,8 @@ fn envelope(from: &str) -> Envelope {
 const MSG: &[u8] = b"From: Alice <alice@origin.example>\r\nTo: bob@mail.test\r\nSubject: plans\r\n\
 Message-ID: <p1@origin.example>\r\n\r\nSee you at noon.\r\n";
 
-async fn setup(dir: &tempfile::TempDir) -> (MailCore, Arc<Fixed>) {
+/// A core with the fixed filter and SRS, and the account bob@mail.test.
+async fn setup(dir: &tempfile::TempDir) -> (MailCore, Arc<Fixed>, Account) {
     let filter = Arc::new(Fixed::default());
     let core = MailCore::new(common::storage(dir).await, MailSettings::default()).with_delivery_options(
         DeliveryOptions {
@@ -77,8 +78,20 @@ async fn setup(dir: &tempfile::TempDir) -> (MailCore, Arc<Fixed>) {
             ..DeliveryOptions::default()
         },
     );
-    common::account(core.storage(), "bob@mail.test", "pw").await;
-    (core, filter)
+    let bob = common::account(core.storage(), "bob@mail.test", "pw").await;
+    (core, filter, bob)
+}
+
+/// Delivers `raw` from `from` to `to`, one recipient.
+async fn deliver(core: &MailCore, from: &str, to: &str, raw: &[u8]) -> Outcome {
+    let mut out = core.deliver_message(&envelope(from), &[to.to_owned()], raw).await;
+    out.pop().unwrap()
+}
+
+fn redirect(address: &str) -> Outgoing {
+    Outgoing::Redirect {
+        address: address.into(),
+    }
 }
 
 fn into(mailbox: &str, flags: Flags) -> StoreInto {
@@ -122,14 +135,7 @@ async fn queue(core: &MailCore) -> Vec<(String, Vec<String>, String)> {
 #[tokio::test]
 async fn each_copy_gets_its_own_mailbox_and_flags() {
     let dir = tempfile::tempdir().unwrap();
-    let (core, filter) = setup(&dir).await;
-    let bob = core
-        .storage()
-        .store
-        .account_by_address("bob@mail.test")
-        .await
-        .unwrap()
-        .unwrap();
+    let (core, filter, bob) = setup(&dir).await;
     // New accounts have a \Junk mailbox (named Junk); renamed, it is found by its use.
     let junk = core.mailbox(bob.id, "Junk").await.unwrap().unwrap();
     assert_eq!(junk.role, Some(SpecialUse::Junk));
@@ -161,14 +167,8 @@ async fn each_copy_gets_its_own_mailbox_and_flags() {
             ..FilterDecision::default()
         },
     );
-    let out = core
-        .deliver_message(
-            &envelope("alice@origin.example"),
-            &["bob@mail.test".to_owned()],
-            MSG,
-        )
-        .await;
-    let Outcome::Delivered(appended) = &out[0] else {
+    let out = deliver(&core, "alice@origin.example", "bob@mail.test", MSG).await;
+    let Outcome::Delivered(appended) = &out else {
         panic!("{out:?}")
     };
     assert_eq!(appended.len(), 3, "INBOX, Lists/News, Junk Mail");
@@ -197,14 +197,7 @@ async fn each_copy_gets_its_own_mailbox_and_flags() {
 #[tokio::test]
 async fn a_special_use_mailbox_is_created_with_its_use() {
     let dir = tempfile::tempdir().unwrap();
-    let (core, filter) = setup(&dir).await;
-    let bob = core
-        .storage()
-        .store
-        .account_by_address("bob@mail.test")
-        .await
-        .unwrap()
-        .unwrap();
+    let (core, filter, bob) = setup(&dir).await;
     filter.set(
         "bob@mail.test",
         FilterDecision {
@@ -216,9 +209,7 @@ async fn a_special_use_mailbox_is_created_with_its_use() {
             ..FilterDecision::default()
         },
     );
-    let env = envelope("alice@origin.example");
-    core.deliver_message(&env, &["bob@mail.test".to_owned()], MSG)
-        .await;
+    deliver(&core, "alice@origin.example", "bob@mail.test", MSG).await;
     let old = core.mailbox(bob.id, "Old").await.unwrap().unwrap();
     assert_eq!(old.role, Some(SpecialUse::Flagged));
     // The second time the \Flagged mailbox is found by its use.
@@ -227,8 +218,7 @@ async fn a_special_use_mailbox_is_created_with_its_use() {
         .mailbox_rename(bob.id, old.id, "Attic")
         .await
         .unwrap();
-    core.deliver_message(&env, &["bob@mail.test".to_owned()], MSG)
-        .await;
+    deliver(&core, "alice@origin.example", "bob@mail.test", MSG).await;
     assert_eq!(mailbox(&core, "bob@mail.test", "Attic").await.len(), 2);
     assert!(core.mailbox(bob.id, "Old").await.unwrap().is_none());
 }
@@ -236,7 +226,7 @@ async fn a_special_use_mailbox_is_created_with_its_use() {
 #[tokio::test]
 async fn an_edited_message_is_stored_and_redirected_instead_of_the_original() {
     let dir = tempfile::tempdir().unwrap();
-    let (core, filter) = setup(&dir).await;
+    let (core, filter, _) = setup(&dir).await;
     common::account(core.storage(), "carol@mail.test", "pw").await;
     let edited = b"X-Filtered: yes\r\nSubject: [ext] plans\r\n\r\n".to_vec();
     filter.set(
@@ -244,9 +234,7 @@ async fn an_edited_message_is_stored_and_redirected_instead_of_the_original() {
         FilterDecision {
             stores: vec![into("INBOX", Flags::default())],
             edited_header: Some(edited.clone()),
-            outgoing: vec![Outgoing::Redirect {
-                address: "bob.home@remote.example".into(),
-            }],
+            outgoing: vec![redirect("bob.home@remote.example")],
             ..FilterDecision::default()
         },
     );
@@ -297,31 +285,18 @@ async fn an_edited_message_is_stored_and_redirected_instead_of_the_original() {
 #[tokio::test]
 async fn redirects_keep_the_sender_locally_and_the_null_sender_everywhere() {
     let dir = tempfile::tempdir().unwrap();
-    let (core, filter) = setup(&dir).await;
+    let (core, filter, _) = setup(&dir).await;
     filter.set(
         "bob@mail.test",
         FilterDecision {
-            outgoing: vec![
-                Outgoing::Redirect {
-                    address: "dave@MAIL.test".into(),
-                },
-                Outgoing::Redirect {
-                    address: "x@remote.example".into(),
-                },
-            ],
+            outgoing: vec![redirect("dave@MAIL.test"), redirect("x@remote.example")],
             ..FilterDecision::default()
         },
     );
-    let out = core
-        .deliver_message(
-            &envelope("alice@origin.example"),
-            &["bob@mail.test".to_owned()],
-            MSG,
-        )
-        .await;
+    let out = deliver(&core, "alice@origin.example", "bob@mail.test", MSG).await;
     assert_eq!(
         out,
-        [Outcome::Delivered(vec![])],
+        Outcome::Delivered(vec![]),
         "redirected only: accepted, nothing stored"
     );
     assert!(mailbox(&core, "bob@mail.test", "INBOX").await.is_empty());
@@ -335,8 +310,7 @@ async fn redirects_keep_the_sender_locally_and_the_null_sender_everywhere() {
     assert!(sender_of("x@remote.example").starts_with("SRS0="));
 
     // A bounce is redirected with the null sender (RFC 5321 §4.5.5), never rewritten.
-    core.deliver_message(&envelope(""), &["bob@mail.test".to_owned()], MSG)
-        .await;
+    deliver(&core, "", "bob@mail.test", MSG).await;
     let q = queue(&core).await;
     assert_eq!(q.iter().filter(|e| e.0.is_empty()).count(), 2);
 }
@@ -344,29 +318,18 @@ async fn redirects_keep_the_sender_locally_and_the_null_sender_everywhere() {
 #[tokio::test]
 async fn a_redirect_loop_is_kept_instead() {
     let dir = tempfile::tempdir().unwrap();
-    let (core, filter) = setup(&dir).await;
+    let (core, filter, _) = setup(&dir).await;
     filter.set(
         "bob@mail.test",
         FilterDecision {
-            outgoing: vec![Outgoing::Redirect {
-                address: "bob.home@remote.example".into(),
-            }],
+            outgoing: vec![redirect("bob.home@remote.example")],
             ..FilterDecision::default()
         },
     );
     // The message went through bob here before (it came back from bob.home).
     let looped = [&b"Delivered-To: BOB@mail.test\r\n"[..], MSG].concat();
-    let out = core
-        .deliver_message(
-            &envelope("alice@origin.example"),
-            &["bob@mail.test".to_owned()],
-            &looped,
-        )
-        .await;
-    assert!(
-        matches!(&out[0], Outcome::Delivered(a) if a.len() == 1),
-        "{out:?}"
-    );
+    let out = deliver(&core, "alice@origin.example", "bob@mail.test", &looped).await;
+    assert!(matches!(&out, Outcome::Delivered(a) if a.len() == 1), "{out:?}");
     assert!(queue(&core).await.is_empty(), "not redirected again");
     assert_eq!(
         mailbox(&core, "bob@mail.test", "INBOX").await.len(),
@@ -378,7 +341,7 @@ async fn a_redirect_loop_is_kept_instead() {
 #[tokio::test]
 async fn a_refusal_is_the_recipients_outcome_or_a_notice() {
     let dir = tempfile::tempdir().unwrap();
-    let (core, filter) = setup(&dir).await;
+    let (core, filter, _) = setup(&dir).await;
     common::account(core.storage(), "carol@mail.test", "pw").await;
     let reject = FilterDecision {
         reject: Some("No plans, thanks.".into()),
@@ -387,11 +350,8 @@ async fn a_refusal_is_the_recipients_outcome_or_a_notice() {
         ..FilterDecision::default()
     };
     filter.set("bob@mail.test", reject.clone());
-    let env = envelope("alice@origin.example");
-    let out = core
-        .deliver_message(&env, &["bob@mail.test".to_owned()], MSG)
-        .await;
-    assert_eq!(out, [Outcome::Rejected("No plans, thanks.".into())]);
+    let out = deliver(&core, "alice@origin.example", "bob@mail.test", MSG).await;
+    assert_eq!(out, Outcome::Rejected("No plans, thanks.".into()));
     assert!(mailbox(&core, "bob@mail.test", "INBOX").await.is_empty());
     assert!(queue(&core).await.is_empty(), "the protocol says it; no notice");
 
@@ -406,13 +366,8 @@ async fn a_refusal_is_the_recipients_outcome_or_a_notice() {
         .group_member_add("team@mail.test", "carol@mail.test")
         .await
         .unwrap();
-    let out = core
-        .deliver_message(&env, &["team@mail.test".to_owned()], MSG)
-        .await;
-    assert!(
-        matches!(&out[0], Outcome::Delivered(a) if a.len() == 1),
-        "{out:?}"
-    );
+    let out = deliver(&core, "alice@origin.example", "team@mail.test", MSG).await;
+    assert!(matches!(&out, Outcome::Delivered(a) if a.len() == 1), "{out:?}");
     let q = queue(&core).await;
     assert_eq!(q.len(), 1);
     let (from, to, notice) = &q[0];
@@ -428,22 +383,14 @@ async fn a_refusal_is_the_recipients_outcome_or_a_notice() {
     assert!(notice.contains("Subject: Rejected: plans\r\n"));
 
     // Never a notice to the null sender.
-    core.deliver_message(&envelope(""), &["team@mail.test".to_owned()], MSG)
-        .await;
+    deliver(&core, "", "team@mail.test", MSG).await;
     assert_eq!(queue(&core).await.len(), 1);
 }
 
 #[tokio::test]
 async fn a_copy_that_fails_sends_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (core, filter) = setup(&dir).await;
-    let bob = core
-        .storage()
-        .store
-        .account_by_address("bob@mail.test")
-        .await
-        .unwrap()
-        .unwrap();
+    let (core, filter, bob) = setup(&dir).await;
     core.storage()
         .store
         .account_set_quota(bob.id, Some(10))
@@ -453,20 +400,12 @@ async fn a_copy_that_fails_sends_nothing() {
         "bob@mail.test",
         FilterDecision {
             stores: vec![into("INBOX", Flags::default())],
-            outgoing: vec![Outgoing::Redirect {
-                address: "x@remote.example".into(),
-            }],
+            outgoing: vec![redirect("x@remote.example")],
             ..FilterDecision::default()
         },
     );
-    let out = core
-        .deliver_message(
-            &envelope("alice@origin.example"),
-            &["bob@mail.test".to_owned()],
-            MSG,
-        )
-        .await;
-    assert_eq!(out, [Outcome::OverQuota { permanent: true }]);
+    let out = deliver(&core, "alice@origin.example", "bob@mail.test", MSG).await;
+    assert_eq!(out, Outcome::OverQuota { permanent: true });
     assert!(
         queue(&core).await.is_empty(),
         "outgoing mail only once the copies are durable"
@@ -476,9 +415,8 @@ async fn a_copy_that_fails_sends_nothing() {
 #[tokio::test]
 async fn duplicate_records_are_made_only_for_a_delivered_message() {
     let dir = tempfile::tempdir().unwrap();
-    let (core, filter) = setup(&dir).await;
+    let (core, filter, bob) = setup(&dir).await;
     let store = core.storage().store.clone();
-    let bob = store.account_by_address("bob@mail.test").await.unwrap().unwrap();
     let record = |key: &str| DuplicateRecord {
         key: key.into(),
         until: i64::MAX,
@@ -491,9 +429,7 @@ async fn duplicate_records_are_made_only_for_a_delivered_message() {
             ..FilterDecision::default()
         },
     );
-    let env = envelope("alice@origin.example");
-    core.deliver_message(&env, &["bob@mail.test".to_owned()], MSG)
-        .await;
+    deliver(&core, "alice@origin.example", "bob@mail.test", MSG).await;
     assert!(store.sieve_duplicate_seen(bob.id, "delivered", 0).await.unwrap());
 
     store.account_set_quota(bob.id, Some(10)).await.unwrap();
@@ -505,8 +441,7 @@ async fn duplicate_records_are_made_only_for_a_delivered_message() {
             ..FilterDecision::default()
         },
     );
-    core.deliver_message(&env, &["bob@mail.test".to_owned()], MSG)
-        .await;
+    deliver(&core, "alice@origin.example", "bob@mail.test", MSG).await;
     assert!(
         !store.sieve_duplicate_seen(bob.id, "failed", 0).await.unwrap(),
         "the retry must not be taken for a duplicate"
@@ -516,7 +451,7 @@ async fn duplicate_records_are_made_only_for_a_delivered_message() {
 #[tokio::test]
 async fn bounces_to_srs_addresses_are_queued_for_the_original_sender() {
     let dir = tempfile::tempdir().unwrap();
-    let (core, _) = setup(&dir).await;
+    let (core, _, _) = setup(&dir).await;
     let srs = Srs::new([3; 32], "fwd.mail.test", 21);
     let address = srs.forward("alice@origin.example");
     let forged = address.replace("=alice@", "=mallory@");

@@ -25,7 +25,9 @@
 
 use std::fmt::Write as _;
 
-use malt_core::compose::{boundary_for, clean, field, header_block, transfer_encoding, typed_address};
+use malt_core::compose::{
+    ReportPart, clean, field, header_block, multipart_report, notice_header, typed_address,
+};
 use malt_core::delivery::rfc5322_date;
 use malt_store::DsnNotify;
 
@@ -261,73 +263,55 @@ pub fn build(r: &Report<'_>) -> Vec<u8> {
     let text = explanation(r);
     let status = delivery_status(r);
     let utf8 = !status.is_ascii();
-    let boundary = boundary_for("dsn", &[returned, text.as_bytes(), status.as_bytes()]);
 
-    let mut h = String::new();
-    field(
-        &mut h,
-        "From",
-        &format!("Mail Delivery System <MAILER-DAEMON@{}>", r.hostname),
+    let message_id = format!(
+        "<dsn.{:016x}{:08x}@{}>",
+        rand::random::<u64>(),
+        r.date,
+        r.hostname
     );
-    field(&mut h, "To", &format!("<{}>", r.to));
-    field(&mut h, "Subject", subject(&r.recipients));
-    field(&mut h, "Date", &rfc5322_date(r.date));
-    field(
-        &mut h,
-        "Message-ID",
-        &format!(
-            "<dsn.{:016x}{:08x}@{}>",
-            rand::random::<u64>(),
-            r.date,
-            r.hostname
-        ),
+    let h = notice_header(
+        r.hostname,
+        r.to,
+        subject(&r.recipients),
+        r.date,
+        &message_id,
+        None,
     );
-    field(&mut h, "Auto-Submitted", "auto-replied");
-    field(&mut h, "MIME-Version", "1.0");
-    let _ = write!(
-        h,
-        "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n\r\n"
-    );
-    h.push_str("This is a MIME-encapsulated message.\r\n\r\n");
-    let _ = write!(
-        h,
-        "--{boundary}\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Transfer-Encoding: {}\r\n\r\n{text}\r\n",
-        transfer_encoding(text.as_bytes())
-    );
-    let _ = write!(
-        h,
-        "--{boundary}\r\nContent-Description: Delivery report\r\nContent-Type: {}\r\n\
-         Content-Transfer-Encoding: {}\r\n\r\n{status}\r\n",
-        if utf8 {
-            "message/global-delivery-status"
-        } else {
-            "message/delivery-status"
-        },
-        transfer_encoding(status.as_bytes())
-    );
-    let _ = write!(
-        h,
-        "--{boundary}\r\nContent-Description: {}\r\nContent-Type: {}\r\nContent-Transfer-Encoding: {}\r\n\r\n",
-        if full {
-            "Undelivered Message"
-        } else {
-            "Undelivered Message Headers"
-        },
-        if full {
-            "message/rfc822"
-        } else {
-            "text/rfc822-headers"
-        },
-        transfer_encoding(returned)
-    );
-    let mut out = h.into_bytes();
-    out.extend_from_slice(returned);
-    if !returned.ends_with(b"\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    out
+    multipart_report(
+        &h,
+        "delivery-status",
+        "dsn",
+        &[
+            ReportPart {
+                description: Some("Notification"),
+                content_type: "text/plain; charset=utf-8",
+                content: text.as_bytes(),
+            },
+            ReportPart {
+                description: Some("Delivery report"),
+                content_type: if utf8 {
+                    "message/global-delivery-status"
+                } else {
+                    "message/delivery-status"
+                },
+                content: status.as_bytes(),
+            },
+            ReportPart {
+                description: Some(if full {
+                    "Undelivered Message"
+                } else {
+                    "Undelivered Message Headers"
+                }),
+                content_type: if full {
+                    "message/rfc822"
+                } else {
+                    "text/rfc822-headers"
+                },
+                content: returned,
+            },
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -13,10 +13,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
-use malt_testkit::{DnsServer, Record, SinkOptions, SmtpSink};
+use malt_testkit::{DnsServer, Record, SinkOptions};
 
 const SCRIPT: &str = r#"require ["fileinto", "imap4flags", "mailbox", "reject", "vacation"];
 if header :contains "subject" "spam" {
@@ -33,27 +33,6 @@ if header :contains "subject" "forward" {
 }
 vacation :days 1 :subject "Out of office" "I am away until Monday.";
 "#;
-
-async fn wait_for<F: AsyncFnMut() -> bool>(what: &str, mut cond: F) {
-    let start = Instant::now();
-    while !cond().await {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn sink() -> SmtpSink {
-    for _ in 0..100 {
-        if let Ok(s) = SmtpSink::try_start(SinkOptions::default()).await {
-            return s;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("cannot start the SMTP sink");
-}
 
 /// smtplib against the MX at `port`: sends each (subject, envelope sender, recipient) message,
 /// printing `subject: code` per message (250, or the refusal's code and text).
@@ -96,7 +75,7 @@ async fn a_script_files_flags_rejects_answers_and_redirects() {
         Record::a("mx.remote.example", "127.0.0.1"),
     ])
     .await;
-    let remote = sink().await;
+    let remote = sink(SinkOptions::default()).await;
     let m = Malt::new();
     m.with_user("bob@example.com");
     m.with_user("carol@example.com");

@@ -1,0 +1,35 @@
+//! The iCalendar and vCard model behind Malt's CalDAV (RFC 4791) and CardDAV (RFC 6352)
+//! service, with no I/O: parsing is calcard's (Apache-2.0 OR MIT), this crate adds what a
+//! server decides with it.
+//!
+//! - [`object`]: a calendar object resource parsed and checked (RFC 4791 §4.1), with the
+//!   precondition to report when it is refused;
+//! - [`when`]: DATE / DATE-TIME values, time zones (VTIMEZONE by id, IANA ids), floating times;
+//! - [`recur`]: recurrence expansion (RRULE, RDATE, EXDATE, overridden instances, bounded) and
+//!   the occurrence span the store indexes;
+//! - [`timerange`]: time ranges and the overlap table of RFC 4791 §9.9;
+//! - [`filter`]: `calendar-query` filters (comp-filter, prop-filter, param-filter, text-match)
+//!   and their evaluation;
+//! - [`text`]: collations and text matching shared by CalDAV and CardDAV;
+//! - [`output`]: `expand` and `limit-recurrence-set` (RFC 4791 §9.6.5, §9.6.6);
+//! - [`freebusy`]: free-busy computation (RFC 4791 §7.10);
+//! - [`vcard`]: vCard parsing and checks, 3.0 ⇄ 4.0 conversion and `addressbook-query`
+//!   filters (RFC 6352).
+//!
+//! Invariants: no function panics on any input; every loop over input is bounded by a
+//! documented constant ([`object::MAX_OBJECT_BYTES`], [`recur::MAX_INSTANCES`], ...).
+
+pub mod filter;
+pub mod freebusy;
+pub mod object;
+pub mod output;
+pub mod recur;
+pub mod text;
+pub mod timerange;
+pub mod vcard;
+pub mod when;
+
+pub use calcard::common::timezone::Tz;
+pub use object::{CalendarObject, ComponentKind, ObjectError, Precondition};
+pub use recur::{Expansion, Occurrence, expand, occurrence_span};
+pub use timerange::{Span, TimeRange, TimeTest};

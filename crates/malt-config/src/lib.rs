@@ -616,6 +616,36 @@ impl Config {
             return Err(bad("timeouts.handshake_secs", "must be at least 1"));
         }
 
+        // [delivery]
+        let d = &self.delivery;
+        if d.srs_max_age_days == 0 || d.srs_max_age_days > 1000 {
+            return Err(bad(
+                "delivery.srs_max_age_days",
+                format!(
+                    "{} is not within 1..=1000 (the timestamp wraps after 1024 days)",
+                    d.srs_max_age_days
+                ),
+            ));
+        }
+        if let Some(domain) = &d.srs_domain
+            && (domain.is_empty()
+                || !domain.contains('.')
+                || domain
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '@'))
+        {
+            return Err(bad(
+                "delivery.srs_domain",
+                format!("{domain:?} is not a domain name"),
+            ));
+        }
+        if d.srs_secret_file
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            return Err(bad("delivery.srs_secret_file", "must not be empty"));
+        }
+
         // [outbound]
         let out = &self.outbound;
         if let Some(helo) = &out.helo_name
@@ -839,6 +869,8 @@ mod tests {
         assert!(c.mail_auth.verify && c.mail_auth.dkim_sign);
         assert_eq!(c.mail_auth.verify_timeout_secs, 10);
         assert_eq!(c.delivery.dedup_window_secs, 86_400);
+        assert!(c.delivery.srs && c.delivery.srs_domain.is_none() && c.delivery.srs_secret_file.is_none());
+        assert_eq!(c.delivery.srs_max_age_days, 21);
         assert_eq!(c.outbound, OutboundConfig::default());
         assert_eq!(
             (
@@ -962,6 +994,14 @@ mod tests {
             (
                 "[store]\nblob_dir = \"\"".into(),
                 "store.blob_dir: must not be empty",
+            ),
+            (
+                "[delivery]\nsrs_max_age_days = 0".into(),
+                "delivery.srs_max_age_days: 0 is not within 1..=1000",
+            ),
+            (
+                "[delivery]\nsrs_domain = \"a b.example\"".into(),
+                "delivery.srs_domain: \"a b.example\" is not a domain name",
             ),
             ("[tls]\ncert = \"/c\"".into(), "tls.cert: set but tls.key is not"),
             ("[tls]\nkey = \"/k\"".into(), "tls.key: set but tls.cert is not"),
@@ -1424,13 +1464,15 @@ mod tests {
             ),
             (32, 1 << 20, 4)
         );
+        assert!(c.sieve.enabled, "Sieve runs at delivery by default");
         let c = Config::from_toml_str(
-            "[sieve]\nmax_scripts = 5\nmax_script_size = 4096\nmax_redirects = 2\n\
+            "[sieve]\nenabled = false\nmax_scripts = 5\nmax_script_size = 4096\nmax_redirects = 2\n\
              before = [\"/etc/malt/sieve/spam.sieve\"]\nafter = [\"/a.sieve\", \"/b.sieve\"]\n\
              global_dir = \"/etc/malt/sieve/global\"\n",
         )
         .unwrap();
         assert_eq!((c.sieve.max_scripts, c.sieve.max_script_size), (5, 4096));
+        assert!(!c.sieve.enabled);
         assert_eq!(c.sieve.before, vec![PathBuf::from("/etc/malt/sieve/spam.sieve")]);
         assert_eq!(c.sieve.after.len(), 2);
         assert_eq!(c.sieve.global_dir, Some(PathBuf::from("/etc/malt/sieve/global")));

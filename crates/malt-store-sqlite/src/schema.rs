@@ -384,6 +384,17 @@ END;
 -- The DAV collection of a `dav_*` journal entry.
 ALTER TABLE journal ADD COLUMN collection_id INTEGER;
 "#,
+    // 9: Sieve duplicate tracking (RFC 7352): the keys (a hash of handle and unique id) seen
+    // per account, each until the end of its period.
+    r#"
+CREATE TABLE sieve_duplicates (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key        TEXT NOT NULL,
+    until      INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key)
+) WITHOUT ROWID;
+CREATE INDEX sieve_duplicates_until ON sieve_duplicates(until);
+"#,
 ];
 
 /// Applies the pending migrations. Idempotent; safe against a concurrent opener.

@@ -294,3 +294,26 @@ pub fn message_ids(mbox: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// Waits until `cond` holds, polling every 100 ms; fails after 60 s naming `what`.
+pub async fn wait_for<F: AsyncFnMut() -> bool>(what: &str, mut cond: F) {
+    let start = Instant::now();
+    while !cond().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A recording SMTP server with `opts`, retried while its address is still taken.
+pub async fn sink(opts: malt_testkit::SinkOptions) -> malt_testkit::SmtpSink {
+    for _ in 0..100 {
+        if let Ok(s) = malt_testkit::SmtpSink::try_start(opts.clone()).await {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cannot start the sink on {}", opts.bind);
+}

@@ -13,6 +13,8 @@
 //! - [`text`]: collations and text matching shared by CalDAV and CardDAV;
 //! - [`output`]: `expand` and `limit-recurrence-set` (RFC 4791 §9.6.5, §9.6.6);
 //! - [`freebusy`]: free-busy computation (RFC 4791 §7.10);
+//! - [`itip`]: scheduling (iTIP RFC 5546 as CalDAV scheduling RFC 6638 uses it): the messages an
+//!   organiser's or attendee's change sends, and messages applied to copies;
 //! - [`vcard`]: vCard parsing and checks, 3.0 ⇄ 4.0 conversion and `addressbook-query`
 //!   filters (RFC 6352).
 //!
@@ -21,6 +23,7 @@
 
 pub mod filter;
 pub mod freebusy;
+pub mod itip;
 pub mod object;
 pub mod output;
 pub mod recur;

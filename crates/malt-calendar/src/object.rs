@@ -41,6 +41,15 @@ pub enum Precondition {
     MaxResourceSize,
     /// Not a valid vCard (RFC 6352 §6.3.2.1 `CARDDAV:valid-address-data`).
     ValidAddressData,
+    /// More attendees than the server schedules for (RFC 4791 §5.3.2.1
+    /// `CALDAV:max-attendees-per-instance`).
+    MaxAttendeesPerInstance,
+    /// The components of a scheduling object name different organisers (RFC 6638 §3.2.4.2
+    /// `CALDAV:same-organizer-in-all-components`).
+    SameOrganizerInAllComponents,
+    /// Not a valid iTIP message (RFC 6638 `CALDAV:valid-scheduling-message`, a scheduling outbox
+    /// POST's precondition).
+    ValidSchedulingMessage,
 }
 
 impl Precondition {
@@ -52,6 +61,9 @@ impl Precondition {
             Precondition::SupportedCalendarComponent => "supported-calendar-component",
             Precondition::MaxResourceSize => "max-resource-size",
             Precondition::ValidAddressData => "valid-address-data",
+            Precondition::MaxAttendeesPerInstance => "max-attendees-per-instance",
+            Precondition::SameOrganizerInAllComponents => "same-organizer-in-all-components",
+            Precondition::ValidSchedulingMessage => "valid-scheduling-message",
         }
     }
 }
@@ -280,7 +292,7 @@ fn invalid_data(reason: impl Into<String>) -> ObjectError {
 }
 
 /// Exactly one `VCALENDAR` and nothing else but blank lines.
-fn parse_single_calendar(text: &str) -> Result<ICalendar, ObjectError> {
+pub(crate) fn parse_single_calendar(text: &str) -> Result<ICalendar, ObjectError> {
     let mut parser = Parser::new(text);
     let ical = match parser.entry() {
         Entry::ICalendar(ical) => ical,
@@ -306,7 +318,7 @@ fn root(ical: &ICalendar) -> Result<&ICalendarComponent, ObjectError> {
 }
 
 /// Component count and nesting depth within the limits.
-fn check_shape(ical: &ICalendar) -> Result<(), ObjectError> {
+pub(crate) fn check_shape(ical: &ICalendar) -> Result<(), ObjectError> {
     if ical.components.len() > MAX_COMPONENTS {
         return Err(invalid_data(format!("more than {MAX_COMPONENTS} components")));
     }

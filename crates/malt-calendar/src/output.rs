@@ -222,7 +222,7 @@ fn in_utc(entry: &ICalendarEntry, zones: &TzResolver<&str>, floating: Tz) -> ICa
 
 /// Append `component` and copies of `source`'s components `children` (recursively, each entry
 /// passed through `map_entry`) to `out`; returns the new component's id.
-fn push_tree(
+pub(crate) fn push_tree(
     out: &mut ICalendar,
     source: &ICalendar,
     component: ICalendarComponent,

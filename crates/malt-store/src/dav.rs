@@ -46,6 +46,12 @@ pub enum DavCollectionKind {
     Calendar,
     /// A CardDAV address book collection (RFC 6352 §5.2).
     AddressBook,
+    /// A scheduling Inbox (RFC 6638 §2.2): the iTIP messages delivered to the account, in its
+    /// calendar home. Its objects have no UID (several messages may be about one event).
+    ScheduleInbox,
+    /// A scheduling Outbox (RFC 6638 §2.1): where the account's client POSTs free-busy
+    /// requests; it holds nothing.
+    ScheduleOutbox,
 }
 
 impl DavCollectionKind {
@@ -54,7 +60,15 @@ impl DavCollectionKind {
         match self {
             DavCollectionKind::Calendar => "calendar",
             DavCollectionKind::AddressBook => "addressbook",
+            DavCollectionKind::ScheduleInbox => "schedule-inbox",
+            DavCollectionKind::ScheduleOutbox => "schedule-outbox",
         }
+    }
+
+    /// Whether collections of this kind live in the calendar home (a calendar, a scheduling
+    /// inbox or outbox) rather than the address book home.
+    pub fn in_calendar_home(self) -> bool {
+        self != DavCollectionKind::AddressBook
     }
 
     /// Inverse of [`DavCollectionKind::as_str`].
@@ -62,6 +76,8 @@ impl DavCollectionKind {
         match s {
             "calendar" => Some(DavCollectionKind::Calendar),
             "addressbook" => Some(DavCollectionKind::AddressBook),
+            "schedule-inbox" => Some(DavCollectionKind::ScheduleInbox),
+            "schedule-outbox" => Some(DavCollectionKind::ScheduleOutbox),
             _ => None,
         }
     }
@@ -270,7 +286,8 @@ impl DefaultDavCollection {
     }
 }
 
-/// The default collections: a calendar of events, a task list and an address book.
+/// The default collections: a calendar of events, a task list, an address book, and the
+/// scheduling inbox and outbox (RFC 6638 §2.1, §2.2).
 pub const DAV_DEFAULT_COLLECTIONS: &[DefaultDavCollection] = &[
     DefaultDavCollection {
         kind: DavCollectionKind::Calendar,
@@ -290,14 +307,27 @@ pub const DAV_DEFAULT_COLLECTIONS: &[DefaultDavCollection] = &[
         display_name: "Contacts",
         components: &[],
     },
+    DefaultDavCollection {
+        kind: DavCollectionKind::ScheduleInbox,
+        name: "inbox",
+        display_name: "Inbox",
+        components: &[DavComponent::Event, DavComponent::Todo],
+    },
+    DefaultDavCollection {
+        kind: DavCollectionKind::ScheduleOutbox,
+        name: "outbox",
+        display_name: "Outbox",
+        components: &[DavComponent::Event, DavComponent::Todo],
+    },
 ];
 
 /// The defaults an account with these collections lacks: those of every kind it has no
-/// collection of ([`crate::Store::dav_ensure_defaults`]).
+/// collection of ([`crate::Store::dav_ensure_defaults`]), but for a name another collection
+/// already has (a calendar a user named "inbox" before scheduling existed stays theirs).
 pub fn dav_defaults_missing(existing: &[DavCollection]) -> Vec<NewDavCollection> {
     DAV_DEFAULT_COLLECTIONS
         .iter()
-        .filter(|d| !existing.iter().any(|c| c.kind == d.kind))
+        .filter(|d| !existing.iter().any(|c| c.kind == d.kind || c.name == d.name))
         .map(|d| d.to_new())
         .collect()
 }
@@ -645,7 +675,12 @@ mod tests {
         );
         assert_eq!(DavComponent::set_from_text(""), vec![]);
         assert_eq!(DavComponent::parse("vjournal"), Some(DavComponent::Journal));
-        for k in [DavCollectionKind::Calendar, DavCollectionKind::AddressBook] {
+        for k in [
+            DavCollectionKind::Calendar,
+            DavCollectionKind::AddressBook,
+            DavCollectionKind::ScheduleInbox,
+            DavCollectionKind::ScheduleOutbox,
+        ] {
             assert_eq!(DavCollectionKind::parse(k.as_str()), Some(k));
         }
     }

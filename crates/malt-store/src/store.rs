@@ -293,7 +293,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates the default collections ([`DAV_DEFAULT_COLLECTIONS`]) of the kinds the account has
     /// none of — "calendar" and "tasks" when it has no calendar, "contacts" when it has no
-    /// address book — in one transaction, and returns every collection of the account.
+    /// address book, "inbox" and "outbox" (RFC 6638) when it has none — in one transaction, and returns every collection of the account.
     /// Idempotent, and safe when called concurrently: a reader sees all the defaults or none (a
     /// caller that loses the race finds them created). A collection the user deleted comes back
     /// only when none of its kind is left. Writes nothing when nothing is missing.

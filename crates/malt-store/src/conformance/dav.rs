@@ -219,6 +219,16 @@ pub(super) async fn defaults(storage: &Storage) {
             ),
             ("contacts".to_owned(), DavCollectionKind::AddressBook, vec![]),
             (
+                "inbox".to_owned(),
+                DavCollectionKind::ScheduleInbox,
+                vec![DavComponent::Event, DavComponent::Todo]
+            ),
+            (
+                "outbox".to_owned(),
+                DavCollectionKind::ScheduleOutbox,
+                vec![DavComponent::Event, DavComponent::Todo]
+            ),
+            (
                 "tasks".to_owned(),
                 DavCollectionKind::Calendar,
                 vec![DavComponent::Todo]
@@ -233,7 +243,7 @@ pub(super) async fn defaults(storage: &Storage) {
     // A deleted default stays deleted while a collection of its kind is left.
     let tasks = all.iter().find(|c| c.name == "tasks").unwrap();
     s.dav_collection_delete(a.id, tasks.id).await.unwrap();
-    assert_eq!(s.dav_ensure_defaults(a.id).await.unwrap().len(), 2);
+    assert_eq!(s.dav_ensure_defaults(a.id).await.unwrap().len(), 4);
     let cal = all.iter().find(|c| c.name == "calendar").unwrap();
     s.dav_collection_delete(a.id, cal.id).await.unwrap();
     let again: Vec<String> = s
@@ -245,8 +255,27 @@ pub(super) async fn defaults(storage: &Storage) {
         .collect();
     assert_eq!(
         again,
-        ["calendar", "contacts", "tasks"],
+        ["calendar", "contacts", "inbox", "outbox", "tasks"],
         "no calendar left: both come back"
+    );
+
+    // A collection that holds a default's name keeps it: that default is not made.
+    let c = account(&*s, "davdefaults.test", "c").await;
+    s.dav_collection_create(c.id, calendar("inbox")).await.unwrap();
+    let names: Vec<(String, DavCollectionKind)> = s
+        .dav_ensure_defaults(c.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name, c.kind))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("contacts".to_owned(), DavCollectionKind::AddressBook),
+            ("inbox".to_owned(), DavCollectionKind::Calendar),
+            ("outbox".to_owned(), DavCollectionKind::ScheduleOutbox),
+        ]
     );
 
     // First access from several sessions at once: one set of defaults.
@@ -258,9 +287,9 @@ pub(super) async fn defaults(storage: &Storage) {
         })
         .collect();
     for t in tasks {
-        assert_eq!(t.await.unwrap().unwrap().len(), 3);
+        assert_eq!(t.await.unwrap().unwrap().len(), 5);
     }
-    assert_eq!(s.dav_collection_list(b.id).await.unwrap().len(), 3);
+    assert_eq!(s.dav_collection_list(b.id).await.unwrap().len(), 5);
 }
 
 pub(super) async fn objects(storage: &Storage) {

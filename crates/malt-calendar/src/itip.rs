@@ -16,6 +16,8 @@
 //!   organiser's copy ([`apply_reply`]); anything else is left for the user's client.
 //! - [`FreeBusyRequest`] and [`freebusy_reply`] (RFC 6638 §5, RFC 5546 §3.3): a VFREEBUSY REQUEST
 //!   answered by one REPLY per attendee.
+//! - [`schedule_tag_basis`]: what a Schedule-Tag is a hash of (RFC 6638 §3.2.10): the object
+//!   without answers, alarms and stamps.
 //! - [`set_schedule_status`]: the delivery outcome on the ATTENDEE (organiser's copy) or ORGANIZER
 //!   (attendee's copy), RFC 6638 §3.2.9 and §7.3.
 //!
@@ -34,6 +36,7 @@ mod attendee;
 mod freebusy;
 mod organizer;
 mod parts;
+mod tag;
 
 use std::fmt;
 
@@ -51,6 +54,7 @@ pub use attendee::{AttendeeApplied, apply_cancel, apply_request, attendee_reply}
 pub use freebusy::{FreeBusyRequest, freebusy_reply};
 pub use organizer::{OrganizerChanges, ReplyApplied, apply_reply, organizer_changes};
 pub use parts::{normalise_address, partstat};
+pub use tag::schedule_tag_basis;
 
 /// Most distinct attendees of an object the server schedules for: each is a message, and an
 /// object is at most [`crate::object::MAX_OBJECT_BYTES`] anyway.

@@ -55,8 +55,12 @@
 //! 4. then automatic messages (vacation, notifications) with the null reverse-path, each only when
 //!    the vacation memory allows it, and the duplicate-tracking records (RFC 7352).
 //!
+//! 5. then the iMIP message the mail carries, if any (a REPLY to one of the account's events, an
+//!    invitation or cancellation from an organiser elsewhere), is applied to the account's
+//!    calendar ([`crate::scheduling`]); the mail stays where step 2 put it.
+//!
 //! A failure in 2 or 3 gives the sender a temporary failure (the copies already stored may then
-//! arrive twice: preferred to a loss); a failure in 4 is only logged.
+//! arrive twice: preferred to a loss); a failure in 4 or 5 is only logged.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -540,6 +544,8 @@ impl MailCore {
         }
         self.send_auto(d, account, autos).await;
         self.record_duplicates(account, &duplicates).await;
+        // iMIP (RFC 6047): a calendar reply or invitation is applied once the mail is kept.
+        self.apply_imip(account, &blob.raw, d.auth).await;
         if stores.is_empty() && redirects.is_empty() {
             tracing::info!(account = %account.address, id = %d.env.id, "discarded by filter");
         }

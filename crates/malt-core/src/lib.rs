@@ -14,6 +14,8 @@
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
 //! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
 //! - [`queue`]: putting a message into the durable outbound queue;
+//! - [`scheduling`]: calendar scheduling deliveries (RFC 6638, iMIP RFC 6047): iTIP messages
+//!   to local users' inboxes and calendars or by mail, and iMIP mail applied at delivery;
 //! - [`srs`]: the Sender Rewriting Scheme for forwarded mail;
 //! - [`sender_auth`]: SPF, DKIM, DMARC and ARC verification of incoming mail (`Authentication-Results`);
 //! - [`sending`]: who may send as which address (submission's sender rules);
@@ -36,6 +38,7 @@ pub mod header;
 pub mod ingest;
 pub mod mail;
 pub mod queue;
+pub mod scheduling;
 pub mod sender_auth;
 pub mod sending;
 pub mod sieve;

@@ -37,9 +37,7 @@ pub fn schedule_tag_basis(object: &CalendarObject) -> String {
         .collect();
     for component in &mut ical.components {
         component.component_ids.retain(|id| !alarms.contains(id));
-        component
-            .entries
-            .retain(|e| e.name != ICalendarProperty::Dtstamp);
+        component.entries.retain(|e| e.name != ICalendarProperty::Dtstamp);
         for entry in component
             .entries
             .iter_mut()
@@ -69,7 +67,10 @@ mod tests {
 
     #[test]
     fn answers_alarms_and_stamps_do_not_count() {
-        let base = schedule_tag_basis(&object("ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:b@x.test", ""));
+        let base = schedule_tag_basis(&object(
+            "ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:b@x.test",
+            "",
+        ));
         let answered = object(
             "ATTENDEE;PARTSTAT=ACCEPTED;SCHEDULE-STATUS=2.0:mailto:b@x.test",
             "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nDESCRIPTION:x\r\nEND:VALARM\r\n",
@@ -86,7 +87,11 @@ mod tests {
             ("ATTENDEE:mailto:b@x.test", "SEQUENCE:1\r\n"),
             ("ATTENDEE:mailto:b@x.test", "LOCATION:Room 1\r\n"),
         ] {
-            assert_ne!(schedule_tag_basis(&object(attendee, extra)), base, "{attendee} {extra}");
+            assert_ne!(
+                schedule_tag_basis(&object(attendee, extra)),
+                base,
+                "{attendee} {extra}"
+            );
         }
     }
 }

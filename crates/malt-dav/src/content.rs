@@ -10,13 +10,14 @@
 //! parse (stored before a stricter check) never match a filter and are returned as stored.
 
 use malt_calendar::filter::{CompFilter, ParamFilter, PropFilter};
-use malt_calendar::freebusy::{busy_periods, freebusy_calendar};
+use malt_calendar::freebusy::freebusy_calendar;
 use malt_calendar::output::{expand_instances, limit_recurrence_set};
 use malt_calendar::text::{Collation, MatchType, TextMatch};
 use malt_calendar::timerange::TimeRange;
 use malt_calendar::vcard::{AddressbookFilter, CardPropFilter, Test, VCardObject, Version};
 use malt_calendar::when::{zone_of_id, zone_of_vcalendar};
-use malt_calendar::{CalendarObject, ComponentKind, Precondition, Tz, occurrence_span};
+use malt_calendar::{CalendarObject, Precondition, Tz};
+use malt_core::scheduling::{dav_component, dav_span};
 use malt_dav_proto::request as q;
 use malt_store::{DavCollection, DavComponent, DavObject, DavSpan};
 
@@ -53,24 +54,14 @@ pub struct UnsupportedCollation(pub String);
 /// occurrence span (recurrences expanded, time zones resolved) for the time-range index.
 pub fn calendar(bytes: &[u8]) -> Result<CalendarInfo, Refusal> {
     let object = CalendarObject::parse(bytes)?;
-    let component = match object.kind() {
-        ComponentKind::Event => DavComponent::Event,
-        ComponentKind::Todo => DavComponent::Todo,
-        ComponentKind::Journal => DavComponent::Journal,
-        other => {
-            return Err(Refusal {
-                condition: Precondition::SupportedCalendarComponent.element_name(),
-                reason: format!("{} resources are not stored", other.name()),
-            });
-        }
-    };
+    let component = dav_component(object.kind()).ok_or_else(|| Refusal {
+        condition: Precondition::SupportedCalendarComponent.element_name(),
+        reason: format!("{} resources are not stored", object.kind().name()),
+    })?;
     Ok(CalendarInfo {
         uid: object.uid().to_owned(),
         component,
-        span: occurrence_span(&object).map(|s| DavSpan {
-            start: s.start,
-            end: s.end,
-        }),
+        span: dav_span(&object),
     })
 }
 
@@ -248,10 +239,6 @@ pub fn address_data(object: &DavObject, request: &q::AddressDataRequest) -> Opti
 /// The VCALENDAR with one VFREEBUSY answering a free-busy query over `objects` for
 /// `[start, end)` (RFC 4791 §7.10), stamped `now`.
 pub fn free_busy(objects: &[DavObject], start: i64, end: i64, floating: Tz, now: i64) -> String {
-    let periods = objects
-        .iter()
-        .filter_map(|o| CalendarObject::parse(&o.content).ok())
-        .flat_map(|o| busy_periods(&o, start, end, floating))
-        .collect();
+    let periods = malt_core::scheduling::busy_of(objects, start, end, floating);
     freebusy_calendar(periods, start, end, now).to_string()
 }

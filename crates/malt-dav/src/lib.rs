@@ -6,6 +6,8 @@
 //! - [`auth`]: HTTP Basic through the shared authenticator (a seam for Bearer).
 //! - [`method`]: one file per method; [`report`]: one file per REPORT.
 //! - [`props`]: live properties; [`content`]: what the server reads in iCalendar and vCard data.
+//! - [`schedule`]: CalDAV scheduling (RFC 6638): implicit scheduling on PUT and DELETE,
+//!   Schedule-Tag, free-busy POSTs to the outbox.
 //! - [`error`]: statuses and precondition bodies.
 //!
 //! Invariants of every request:
@@ -26,18 +28,19 @@ pub mod path;
 pub mod props;
 pub mod report;
 pub mod resource;
+pub mod schedule;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use malt_core::Authenticator;
+use malt_core::{Authenticator, MailCore};
 use malt_dav_proto::Limits;
 use malt_server::http::Peer;
-use malt_store::{Account, Store};
+use malt_store::{Account, DavCollection, Store};
 use tracing::Instrument;
 
 use crate::error::{DavError, DavResult};
@@ -73,25 +76,22 @@ impl Default for DavSettings {
 }
 
 struct Inner {
-    store: Arc<dyn Store>,
+    core: MailCore,
     auth: Authenticator,
     settings: DavSettings,
 }
 
-/// The DAV service: the store, the authenticator and the settings. Cheap to clone.
+/// The DAV service: the mail core (its store, and the queue scheduling mails through), the
+/// authenticator and the settings. Cheap to clone.
 #[derive(Clone)]
 pub struct Dav {
     inner: Arc<Inner>,
 }
 
 impl Dav {
-    pub fn new(store: Arc<dyn Store>, auth: Authenticator, settings: DavSettings) -> Dav {
+    pub fn new(core: MailCore, auth: Authenticator, settings: DavSettings) -> Dav {
         Dav {
-            inner: Arc::new(Inner {
-                store,
-                auth,
-                settings,
-            }),
+            inner: Arc::new(Inner { core, auth, settings }),
         }
     }
 
@@ -100,15 +100,55 @@ impl Dav {
     }
 }
 
-/// What a handler gets besides its request: the service and the authenticated account.
+/// What a handler gets besides its request: the service and the authenticated account, and
+/// what one request reads of the account at most once (its collections, its calendar user
+/// addresses).
 pub struct Ctx {
     dav: Dav,
     pub account: Account,
+    collections: OnceLock<Vec<DavCollection>>,
+    addresses: OnceLock<Vec<String>>,
 }
 
 impl Ctx {
     pub fn store(&self) -> &dyn Store {
-        &*self.dav.inner.store
+        &*self.dav.inner.core.storage().store
+    }
+
+    pub fn core(&self) -> &MailCore {
+        &self.dav.inner.core
+    }
+
+    /// The account's collections, the defaults created first (`Store::dav_ensure_defaults`);
+    /// read once per request.
+    pub async fn collections(&self) -> DavResult<&[DavCollection]> {
+        if self.collections.get().is_none() {
+            let all = self.store().dav_ensure_defaults(self.account.id).await?;
+            let _ = self.collections.set(all);
+        }
+        Ok(self.collections.get().map(Vec::as_slice).unwrap_or_default())
+    }
+
+    /// The collections if [`Ctx::collections`] read them already in this request.
+    pub fn collections_read(&self) -> Option<&[DavCollection]> {
+        self.collections.get().map(Vec::as_slice)
+    }
+
+    /// The account's calendar user addresses (RFC 6638 §2.4.1); read once per request.
+    pub async fn addresses(&self) -> DavResult<&[String]> {
+        if self.addresses.get().is_none() {
+            let all = self.core().calendar_user_addresses(&self.account).await?;
+            let _ = self.addresses.set(all);
+        }
+        Ok(self.addresses.get().map(Vec::as_slice).unwrap_or_default())
+    }
+
+    /// The addresses if [`Ctx::addresses`] read them already, else the account's own.
+    pub fn addresses_read(&self) -> Vec<String> {
+        self.addresses
+            .get()
+            .cloned()
+            .unwrap_or_else(|| vec![self.account.address.to_lowercase()])
     }
 
     pub fn settings(&self) -> &DavSettings {
@@ -195,6 +235,8 @@ async fn serve_request(dav: Dav, req: Request) -> Response {
     let ctx = Ctx {
         dav: dav.clone(),
         account,
+        collections: OnceLock::new(),
+        addresses: OnceLock::new(),
     };
     let request = DavRequest {
         method: parts.method,
@@ -217,6 +259,7 @@ async fn dispatch(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         "DELETE" => method::delete::handle(ctx, req).await,
         "COPY" | "MOVE" => method::copymove::handle(ctx, req).await,
         "REPORT" => report::handle(ctx, req).await,
+        "POST" => schedule::post(ctx, req).await,
         _ => Err(DavError::status(
             StatusCode::NOT_IMPLEMENTED,
             format!("{} is not supported", req.method),

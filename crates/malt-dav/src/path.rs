@@ -68,11 +68,27 @@ pub fn encode_segment(s: &str) -> String {
 }
 
 fn home_segment(kind: DavCollectionKind) -> &'static str {
-    match kind {
-        DavCollectionKind::Calendar => "calendars",
+    match home_of(kind) {
         DavCollectionKind::AddressBook => "addressbooks",
+        _ => "calendars",
     }
 }
+
+/// The home a collection of `kind` lives in, named by the kind paths use for it: `Calendar`
+/// for calendars and the scheduling inbox and outbox (RFC 6638 §2), `AddressBook` for address
+/// books.
+pub fn home_of(kind: DavCollectionKind) -> DavCollectionKind {
+    if kind.in_calendar_home() {
+        DavCollectionKind::Calendar
+    } else {
+        DavCollectionKind::AddressBook
+    }
+}
+
+/// The scheduling inbox's name in the calendar home (`schedule-inbox-URL`, RFC 6638 §2.2.1).
+pub const INBOX: &str = "inbox";
+/// The scheduling outbox's name (`schedule-outbox-URL`, RFC 6638 §2.1.1).
+pub const OUTBOX: &str = "outbox";
 
 impl DavPath {
     /// What `path` (the path of a request URI, or of an href) names; `None`: nothing here.

@@ -9,6 +9,7 @@
 //!   in a 404 propstat when it was asked for by name, and left out otherwise.
 //! - Dead properties come back as the client set them (the stored element, RFC 4918 §4.2).
 
+use malt_core::scheduling::default_calendar;
 use malt_dav_proto::name::{APPLE_ICAL, CALDAV, CALENDARSERVER, CARDDAV, DAV};
 use malt_dav_proto::request::PropRequest;
 use malt_dav_proto::response::{PropStat, Response};
@@ -16,7 +17,7 @@ use malt_dav_proto::{Element, Limits, Name, parse_document};
 use malt_store::{DavCollection, DavCollectionKind, DavComponent, DavObjectInfo};
 
 use crate::Ctx;
-use crate::path::{PRINCIPALS, collection_href, home_href, principal_href};
+use crate::path::{INBOX, OUTBOX, PRINCIPALS, collection_href, home_href, principal_href};
 use crate::report::sync_collection::sync_token;
 use crate::resource::Resource;
 
@@ -44,6 +45,10 @@ pub const LIVE: &[(&str, &str)] = &[
     (CALDAV, "supported-calendar-component-set"),
     (CALDAV, "supported-calendar-data"),
     (CALDAV, "max-resource-size"),
+    (CALDAV, "schedule-inbox-URL"),
+    (CALDAV, "schedule-outbox-URL"),
+    (CALDAV, "calendar-user-type"),
+    (CALDAV, "schedule-default-calendar-URL"),
     (CARDDAV, "addressbook-home-set"),
     (CARDDAV, "addressbook-description"),
     (CARDDAV, "supported-address-data"),
@@ -142,8 +147,28 @@ fn privileges(kind: Option<DavCollectionKind>) -> Element {
         el(DAV, "unbind"),
         el(DAV, "read-current-user-privilege-set"),
     ];
-    if kind == Some(DavCollectionKind::Calendar) {
-        names.push(el(CALDAV, "read-free-busy"));
+    match kind {
+        Some(DavCollectionKind::Calendar) => names.push(el(CALDAV, "read-free-busy")),
+        // RFC 6638 §6.1: what may be delivered to the inbox; §6.2: what the outbox may send.
+        Some(DavCollectionKind::ScheduleInbox) => names.extend(
+            [
+                "schedule-deliver",
+                "schedule-deliver-invite",
+                "schedule-deliver-reply",
+                "schedule-query-freebusy",
+            ]
+            .map(|p| el(CALDAV, p)),
+        ),
+        Some(DavCollectionKind::ScheduleOutbox) => names.extend(
+            [
+                "schedule-send",
+                "schedule-send-invite",
+                "schedule-send-reply",
+                "schedule-send-freebusy",
+            ]
+            .map(|p| el(CALDAV, p)),
+        ),
+        _ => {}
     }
     Element::new(Name::dav("current-user-privilege-set"))
         .with_children(names.into_iter().map(|p| el(DAV, "privilege").with_child(p)))
@@ -169,6 +194,12 @@ fn reports(kind: DavCollectionKind) -> &'static [(&'static str, &'static str)] {
             (CARDDAV, "addressbook-query"),
             (DAV, "sync-collection"),
         ],
+        DavCollectionKind::ScheduleInbox => &[
+            (CALDAV, "calendar-multiget"),
+            (CALDAV, "calendar-query"),
+            (DAV, "sync-collection"),
+        ],
+        DavCollectionKind::ScheduleOutbox => &[],
     }
 }
 
@@ -191,11 +222,12 @@ fn collection_value(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element
             .map(|t| Element::new(name.clone()).with_text(t.clone()))
     };
     let calendar = c.kind == DavCollectionKind::Calendar;
+    let book = c.kind == DavCollectionKind::AddressBook;
     let ns = name.ns.as_str();
     match name.local.as_str() {
         "displayname" if ns == DAV => text(&c.props.display_name),
         "calendar-description" if ns == CALDAV && calendar => text(&c.props.description),
-        "addressbook-description" if ns == CARDDAV && !calendar => text(&c.props.description),
+        "addressbook-description" if ns == CARDDAV && book => text(&c.props.description),
         "calendar-timezone" if ns == CALDAV && calendar => text(&c.props.timezone),
         "calendar-color" if ns == APPLE_ICAL && calendar => text(&c.props.color),
         "calendar-order" if ns == APPLE_ICAL && calendar => c
@@ -217,14 +249,14 @@ fn collection_value(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element
                     .with_attr("version", "2.0"),
             ),
         ),
-        "supported-address-data" if ns == CARDDAV && !calendar => {
+        "supported-address-data" if ns == CARDDAV && book => {
             Some(Element::new(name.clone()).with_children(["3.0", "4.0"].map(|v| {
                 el(CARDDAV, "address-data-type")
                     .with_attr("content-type", "text/vcard")
                     .with_attr("version", v)
             })))
         }
-        "max-resource-size" if (ns == CALDAV && calendar) || (ns == CARDDAV && !calendar) => {
+        "max-resource-size" if (ns == CALDAV && calendar) || (ns == CARDDAV && book) => {
             Some(Element::new(name.clone()).with_text(ctx.settings().max_resource_size.to_string()))
         }
         "getctag" if ns == CALENDARSERVER => {
@@ -234,12 +266,28 @@ fn collection_value(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element
         "supported-report-set" if ns == DAV => Some(supported_reports(reports(c.kind))),
         "resourcetype" if ns == DAV => Some(Element::new(name.clone()).with_children([
             el(DAV, "collection"),
-            if calendar {
-                el(CALDAV, "calendar")
-            } else {
-                el(CARDDAV, "addressbook")
+            match c.kind {
+                DavCollectionKind::Calendar => el(CALDAV, "calendar"),
+                DavCollectionKind::AddressBook => el(CARDDAV, "addressbook"),
+                DavCollectionKind::ScheduleInbox => el(CALDAV, "schedule-inbox"),
+                DavCollectionKind::ScheduleOutbox => el(CALDAV, "schedule-outbox"),
             },
         ])),
+        // RFC 6638 §9.1: opaque unless the user set it (then it is their dead property).
+        "schedule-calendar-transp"
+            if ns == CALDAV && calendar && !c.props.dead.contains_key(&name.clark()) =>
+        {
+            Some(Element::new(name.clone()).with_child(el(CALDAV, "opaque")))
+        }
+        "schedule-default-calendar-URL" if ns == CALDAV && c.kind == DavCollectionKind::ScheduleInbox => {
+            let default = ctx
+                .collections_read()
+                .and_then(|all| default_calendar(all, DavComponent::Event))?;
+            Some(href_prop(
+                name,
+                collection_href(default.kind, &ctx.account.address, &default.name),
+            ))
+        }
         _ => None,
     }
 }
@@ -296,13 +344,14 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
         Resource::Root | Resource::Principals | Resource::Home(_) => {
             common("resourcetype").then(|| Element::new(name.clone()).with_child(el(DAV, "collection")))
         }
-        Resource::Principal => principal_value(user, name),
+        Resource::Principal => principal_value(ctx, name),
         Resource::Collection(c) => collection_value(ctx, c, name),
         Resource::Object(_, o) => object_value(o, name),
     }
 }
 
-fn principal_value(user: &str, name: &Name) -> Option<Element> {
+fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
+    let user = ctx.account.address.as_str();
     let n = name;
     if n.is(DAV, "resourcetype") {
         Some(Element::new(n.clone()).with_children([el(DAV, "collection"), el(DAV, "principal")]))
@@ -315,7 +364,25 @@ fn principal_value(user: &str, name: &Name) -> Option<Element> {
     } else if n.is(CARDDAV, "addressbook-home-set") {
         Some(href_prop(n, home_href(DavCollectionKind::AddressBook, user)))
     } else if n.is(CALDAV, "calendar-user-address-set") {
-        Some(href_prop(n, format!("mailto:{user}")))
+        Some(
+            Element::new(n.clone()).with_children(
+                ctx.addresses_read()
+                    .into_iter()
+                    .map(|a| Element::href(format!("mailto:{a}"))),
+            ),
+        )
+    } else if n.is(CALDAV, "calendar-user-type") {
+        Some(Element::new(n.clone()).with_text("INDIVIDUAL"))
+    } else if n.is(CALDAV, "schedule-inbox-URL") {
+        Some(href_prop(
+            n,
+            collection_href(DavCollectionKind::ScheduleInbox, user, INBOX),
+        ))
+    } else if n.is(CALDAV, "schedule-outbox-URL") {
+        Some(href_prop(
+            n,
+            collection_href(DavCollectionKind::ScheduleOutbox, user, OUTBOX),
+        ))
     } else if n.is(DAV, "supported-report-set") {
         Some(supported_reports(&[]))
     } else {

@@ -6,14 +6,15 @@
 //! - The default collections exist before anything under a home is looked at
 //!   (`Store::dav_ensure_defaults`, which writes nothing when they do), so a client's first
 //!   PROPFIND of its home finds a calendar, a task list and an address book.
-//! - A collection is found by name and kind: a calendar is never reached under
-//!   `/dav/addressbooks/` (names are unique per account across both kinds).
+//! - A collection is found by name and home: a calendar is never reached under
+//!   `/dav/addressbooks/` (names are unique per account across every kind); the scheduling
+//!   inbox and outbox are in the calendar home.
 
 use malt_store::{DavCollection, DavCollectionKind, DavObject, DavObjectInfo};
 
 use crate::Ctx;
 use crate::error::{DavError, DavResult};
-use crate::path::DavPath;
+use crate::path::{DavPath, home_of};
 
 /// Something that exists.
 #[derive(Debug, Clone)]
@@ -70,10 +71,15 @@ fn check_user(ctx: &Ctx, path: &DavPath) -> DavResult<()> {
     }
 }
 
-/// The collection `name` of kind `kind` of the requesting account (defaults created first).
-pub async fn collection(ctx: &Ctx, kind: DavCollectionKind, name: &str) -> DavResult<Option<DavCollection>> {
-    let all = ctx.store().dav_ensure_defaults(ctx.account.id).await?;
-    Ok(all.into_iter().find(|c| c.kind == kind && c.name == name))
+/// The collection `name` in the `home` (a path's kind: [`crate::path::home_of`]) of the
+/// requesting account (defaults created first).
+pub async fn collection(ctx: &Ctx, home: DavCollectionKind, name: &str) -> DavResult<Option<DavCollection>> {
+    Ok(ctx
+        .collections()
+        .await?
+        .iter()
+        .find(|c| home_of(c.kind) == home && c.name == name)
+        .cloned())
 }
 
 /// What `path` names for the requesting user.

@@ -56,7 +56,7 @@ async fn homes_list_the_default_collections() {
             "<D:resourcetype/><D:displayname/><C:supported-calendar-component-set/>",
         )
         .await;
-    assert_eq!(hrefs(&ms), vec![CAL_HOME, CAL, TASKS]);
+    assert_eq!(hrefs(&ms), vec![CAL_HOME, CAL, INBOX, OUTBOX, TASKS]);
     let comps = |href| {
         prop(&ms, href, &caldav("supported-calendar-component-set"))
             .unwrap()

@@ -156,7 +156,7 @@ fn handlers(
     );
     map.insert(
         Protocol::Pop3,
-        Arc::new(malt_pop3::Pop3Handler::new(core, auth.clone())),
+        Arc::new(malt_pop3::Pop3Handler::new(core.clone(), auth.clone())),
     );
     // `/healthz` and `/metrics`, and CalDAV/CardDAV on every other path.
     let dav_settings = malt_dav::DavSettings {
@@ -164,7 +164,7 @@ fn handlers(
         max_body: usize::try_from(config.dav.max_request_size).unwrap_or(usize::MAX),
         ..malt_dav::DavSettings::default()
     };
-    let dav = malt_dav::Dav::new(storage.store.clone(), auth, dav_settings);
+    let dav = malt_dav::Dav::new(core, auth, dav_settings);
     let http = router(HttpState::new(store_health_check(storage.store.clone()))).merge(malt_dav::router(dav));
     map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));
     map

@@ -23,8 +23,10 @@
 
 pub mod imip;
 
+use malt_calendar::freebusy::{BusyPeriod, busy_periods};
 use malt_calendar::itip::{self, Delivered, ItipMessage, Method, normalise_address};
-use malt_calendar::{CalendarObject, ComponentKind, occurrence_span};
+use malt_calendar::when::zone_of_vcalendar;
+use malt_calendar::{CalendarObject, ComponentKind, Tz, occurrence_span};
 use malt_store::{
     Account, DavCollection, DavCollectionKind, DavComponent, DavObject, DavPutOutcome, DavSpan,
     EtagCondition, NewDavObject, StoreError,
@@ -100,6 +102,30 @@ pub fn default_calendar(collections: &[DavCollection], component: DavComponent) 
         .or_else(|| collections.iter().find(takes))
 }
 
+/// The dead property a user sets to keep a calendar out of their free-busy time (RFC 6638 §9.1).
+pub const SCHEDULE_CALENDAR_TRANSP: &str = "{urn:ietf:params:xml:ns:caldav}schedule-calendar-transp";
+
+/// Whether a calendar's events count in its owner's free-busy time (RFC 6638 §9.1: opaque
+/// unless the user made it transparent).
+pub fn is_opaque(c: &DavCollection) -> bool {
+    c.kind == DavCollectionKind::Calendar
+        && !c
+            .props
+            .dead
+            .get(SCHEDULE_CALENDAR_TRANSP)
+            .is_some_and(|v| v.contains("transparent"))
+}
+
+/// The busy time of `objects` within `[start, end)` (RFC 4791 §7.10), floating times in
+/// `floating`; objects that no longer parse count for nothing.
+pub fn busy_of(objects: &[DavObject], start: i64, end: i64, floating: Tz) -> Vec<BusyPeriod> {
+    objects
+        .iter()
+        .filter_map(|o| CalendarObject::parse(&o.content).ok())
+        .flat_map(|o| busy_periods(&o, start, end, floating))
+        .collect()
+}
+
 /// The name of the default calendar ([`malt_store::DAV_DEFAULT_COLLECTIONS`]).
 const DEFAULT_CALENDAR: &str = "calendar";
 
@@ -140,6 +166,32 @@ impl MailCore {
                     out.push(address);
                 }
             }
+        }
+        Ok(out)
+    }
+
+    /// The busy time of `account` within `[start, end)` over its opaque calendars ([`is_opaque`]),
+    /// for a free-busy request (RFC 6638 §5); floating times in each calendar's time zone.
+    pub async fn busy_time(
+        &self,
+        account: &Account,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<BusyPeriod>, StoreError> {
+        let store = &self.storage().store;
+        let mut out = Vec::new();
+        for c in store.dav_ensure_defaults(account.id).await? {
+            if !is_opaque(&c) {
+                continue;
+            }
+            let floating = c
+                .props
+                .timezone
+                .as_deref()
+                .and_then(zone_of_vcalendar)
+                .unwrap_or(Tz::UTC);
+            let objects = store.dav_objects_in_span(c.id, start, end).await?;
+            out.extend(busy_of(&objects, start, end, floating));
         }
         Ok(out)
     }

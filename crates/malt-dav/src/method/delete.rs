@@ -1,10 +1,12 @@
 //! DELETE (RFC 4918 §9.6) of an object (with `If-Match`, RFC 9110 §13.1.1) or of a whole
-//! calendar or address book (its objects with it). Homes, principals and the root are not
-//! deleted (403).
+//! calendar or address book (its objects with it). Homes, principals, the root and the
+//! scheduling inbox and outbox are not deleted (403). Deleting a scheduling object resource
+//! cancels the event for its attendees, or declines it for an attendee
+//! ([`crate::schedule::delete`], RFC 6638 §3.2).
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use malt_store::{DavDeleteOutcome, StoreError};
+use malt_store::{DavCollection, DavCollectionKind, DavDeleteOutcome, EtagCondition, StoreError};
 
 use super::condition;
 use crate::error::{DavError, DavResult};
@@ -21,15 +23,13 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         _ => return Err(DavError::not_found()),
     };
     match resource {
-        Resource::Object(c, o) => match store
-            .dav_object_delete(ctx.account.id, c.id, &o.name, condition)
-            .await
-        {
-            Ok(DavDeleteOutcome::Deleted { .. }) => Ok(empty(StatusCode::NO_CONTENT)),
-            Ok(DavDeleteOutcome::PreconditionFailed) => Err(DavError::precondition_failed()),
-            Err(StoreError::NotFound(_)) => Err(DavError::not_found()),
-            Err(e) => Err(e.into()),
-        },
+        Resource::Object(c, o) => {
+            crate::schedule::delete(ctx, req, &c, &o.name, &condition).await?;
+            delete_object(ctx, &c, &o.name, condition).await
+        }
+        Resource::Collection(c) if c.kind.in_calendar_home() && c.kind != DavCollectionKind::Calendar => Err(
+            DavError::forbidden("the scheduling inbox and outbox cannot be deleted"),
+        ),
         Resource::Collection(c) => {
             store.dav_collection_delete(ctx.account.id, c.id).await?;
             Ok(empty(StatusCode::NO_CONTENT))
@@ -37,5 +37,23 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         _ => Err(DavError::forbidden(
             "only calendars, address books and their objects can be deleted",
         )),
+    }
+}
+
+async fn delete_object(
+    ctx: &Ctx,
+    c: &DavCollection,
+    name: &str,
+    condition: EtagCondition,
+) -> DavResult<Response> {
+    match ctx
+        .store()
+        .dav_object_delete(ctx.account.id, c.id, name, condition)
+        .await
+    {
+        Ok(DavDeleteOutcome::Deleted { .. }) => Ok(empty(StatusCode::NO_CONTENT)),
+        Ok(DavDeleteOutcome::PreconditionFailed) => Err(DavError::precondition_failed()),
+        Err(StoreError::NotFound(_)) => Err(DavError::not_found()),
+        Err(e) => Err(e.into()),
     }
 }

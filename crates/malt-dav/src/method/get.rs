@@ -1,7 +1,8 @@
 //! GET and HEAD (RFC 9110 §9.3.1, §9.3.2) of a calendar object or vCard: the content exactly as
 //! stored, with its strong `ETag`, `Content-Type` and `Last-Modified`. `If-None-Match` with the
-//! current tag (or `*`) answers `304 Not Modified` (RFC 9110 §13.1.2). Collections have no
-//! content to get (405).
+//! current tag (or `*`) answers `304 Not Modified` (RFC 9110 §13.1.2). Scheduling object
+//! resources carry their `Schedule-Tag` (RFC 6638 §3.3). Collections have no content to get
+//! (405).
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -21,6 +22,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     }
     let (_, object) = object_with_content(ctx, &req.path).await?;
     let tag = etag(&object.etag);
+    let schedule_tag = crate::schedule::schedule_tag(&object.content);
     let not_modified = req
         .header("if-none-match")
         .is_some_and(|v| v == "*" || v.split(',').any(|t| t.trim() == tag));
@@ -38,6 +40,9 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         }
     };
     set(header::ETAG, tag);
+    if let Some(schedule_tag) = schedule_tag {
+        set(header::HeaderName::from_static("schedule-tag"), schedule_tag);
+    }
     set(header::LAST_MODIFIED, http_date(object.updated_at));
     if !not_modified {
         set(header::CONTENT_TYPE, content_type(object.component).to_owned());

@@ -52,6 +52,8 @@ fn type_fits(kind: DavCollectionKind, types: Option<&[Name]>, mkcalendar: bool) 
     let wanted = match kind {
         DavCollectionKind::Calendar => Name::new(CALDAV, "calendar"),
         DavCollectionKind::AddressBook => Name::new(CARDDAV, "addressbook"),
+        // The scheduling inbox and outbox are the server's, made with the defaults.
+        DavCollectionKind::ScheduleInbox | DavCollectionKind::ScheduleOutbox => return false,
     };
     match types {
         Some(t) => t.contains(&wanted) && t.iter().all(|n| n.is(DAV, "collection") || *n == wanted),

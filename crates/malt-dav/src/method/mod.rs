@@ -41,7 +41,7 @@ pub fn depth(req: &DavRequest, default: Depth) -> DavResult<Depth> {
 
 /// An entity tag of a header, without its quotes; `None` for a weak or malformed one (a strong
 /// comparison never matches a weak tag, RFC 9110 §8.8.3.2).
-fn strong_tag(s: &str) -> Option<&str> {
+pub(crate) fn strong_tag(s: &str) -> Option<&str> {
     s.trim().strip_prefix('"')?.strip_suffix('"')
 }
 

@@ -12,6 +12,7 @@ use malt_store::DavCollectionKind;
 
 use super::{Depth, depth, multistatus};
 use crate::error::{DavError, DavResult};
+use crate::path::home_of;
 use crate::resource::{Resource, resolve};
 use crate::{Ctx, DavRequest, props};
 
@@ -22,6 +23,10 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     }
     let request = parse_propfind(&req.body, &ctx.settings().xml)?;
     let resource = resolve(ctx, &req.path).await?.existing()?;
+    if matches!(resource, Resource::Principal) {
+        // What the principal's calendar-user-address-set lists (props are computed without I/O).
+        ctx.addresses().await?;
+    }
     let mut resources = vec![resource.clone()];
     if depth == Depth::One {
         resources.extend(members(ctx, &resource).await?);
@@ -47,11 +52,11 @@ async fn members(ctx: &Ctx, resource: &Resource) -> DavResult<Vec<Resource>> {
         Resource::Principals => vec![Resource::Principal],
         Resource::Principal | Resource::Object(..) => Vec::new(),
         Resource::Home(kind) => ctx
-            .store()
-            .dav_ensure_defaults(ctx.account.id)
+            .collections()
             .await?
-            .into_iter()
-            .filter(|c| c.kind == *kind)
+            .iter()
+            .filter(|c| home_of(c.kind) == *kind)
+            .cloned()
             .map(Resource::Collection)
             .collect(),
         Resource::Collection(c) => ctx

@@ -8,7 +8,8 @@
 //! `If-Match` / `If-None-Match` condition (412 when it does not hold) and the UID check
 //! (`no-uid-conflict` with the `DAV:href` of the object holding the UID). The answer carries the
 //! new strong `ETag`: the content is stored unchanged, so the tag is the client's data's
-//! (RFC 4791 §5.3.4).
+//! (RFC 4791 §5.3.4) — unless implicit scheduling (RFC 6638, [`crate::schedule::put`]) changed
+//! it, and then there is no `ETag`. The scheduling inbox and outbox take no PUT (403).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -28,9 +29,15 @@ use crate::{Ctx, DavRequest, content, empty};
 /// The namespace of a collection's preconditions.
 pub fn precondition_ns(kind: DavCollectionKind) -> &'static str {
     match kind {
-        DavCollectionKind::Calendar => CALDAV,
         DavCollectionKind::AddressBook => CARDDAV,
+        _ => CALDAV,
     }
+}
+
+/// Removes the `ETag` of a write whose stored content is not what the client sent (RFC 4791
+/// §5.3.4: the client must not take its data for the stored one).
+pub fn strip_etag(response: &mut Response) {
+    response.headers_mut().remove(header::ETAG);
 }
 
 /// Checks `content` for collection `c` and reads what the store keeps of it.
@@ -47,6 +54,12 @@ pub fn prepare(
     }
     let media = media_type.map(|t| t.split(';').next().unwrap_or(t).trim().to_ascii_lowercase());
     let (uid, component, span) = match c.kind {
+        DavCollectionKind::ScheduleInbox | DavCollectionKind::ScheduleOutbox => {
+            // RFC 6638 §2.1-2.2: the server delivers into the inbox; the outbox holds nothing.
+            return Err(DavError::forbidden(
+                "the scheduling inbox and outbox are written by the server",
+            ));
+        }
         DavCollectionKind::Calendar => {
             if media.as_deref().is_some_and(|m| m != "text/calendar") {
                 return Err(DavError::precondition(Name::new(ns, "supported-calendar-data")));
@@ -136,5 +149,8 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         }
     };
     let object = prepare(ctx, &c, &name, &req.body, req.header("content-type"))?;
+    if c.kind == DavCollectionKind::Calendar {
+        return crate::schedule::put(ctx, req, &c, object, condition).await;
+    }
     write(ctx, &c, object, condition).await
 }

@@ -26,10 +26,10 @@ use crate::{Ctx, DavRequest};
 pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     let report = parse_report(&req.body, &ctx.settings().xml)?;
     let resource = resolve(ctx, &req.path).await?.existing()?;
-    use DavCollectionKind::{AddressBook, Calendar};
+    use DavCollectionKind::{AddressBook, Calendar, ScheduleInbox};
     match report {
         ReportRequest::SyncCollection(s) => {
-            sync_collection::handle(ctx, req, collection(&resource, None)?, &s).await
+            sync_collection::handle(ctx, req, collection(&resource, &[])?, &s).await
         }
         ReportRequest::CalendarMultiget(m) => {
             let data = m
@@ -38,7 +38,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
                 .then(|| Name::new(CALDAV, "calendar-data"));
             multiget::handle(
                 ctx,
-                collection(&resource, Some(Calendar))?,
+                collection(&resource, &[Calendar, ScheduleInbox])?,
                 m.prop.as_ref(),
                 data,
                 &m.hrefs,
@@ -52,7 +52,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
                 .then(|| Name::new(CARDDAV, "address-data"));
             multiget::handle(
                 ctx,
-                collection(&resource, Some(AddressBook))?,
+                collection(&resource, &[AddressBook])?,
                 m.prop.as_ref(),
                 data,
                 &m.hrefs,
@@ -60,13 +60,13 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
             .await
         }
         ReportRequest::CalendarQuery(q) => {
-            calendar_query::handle(ctx, collection(&resource, Some(Calendar))?, &q).await
+            calendar_query::handle(ctx, collection(&resource, &[Calendar, ScheduleInbox])?, &q).await
         }
         ReportRequest::FreeBusyQuery(range) => {
-            free_busy::handle(ctx, collection(&resource, Some(Calendar))?, &range).await
+            free_busy::handle(ctx, collection(&resource, &[Calendar])?, &range).await
         }
         ReportRequest::AddressbookQuery(q) => {
-            addressbook_query::handle(ctx, collection(&resource, Some(AddressBook))?, &q).await
+            addressbook_query::handle(ctx, collection(&resource, &[AddressBook])?, &q).await
         }
         ReportRequest::Other(_) => Err(unsupported()),
     }
@@ -76,10 +76,10 @@ fn unsupported() -> DavError {
     DavError::precondition(Name::dav("supported-report"))
 }
 
-/// The collection a report runs on (of `kind`, when given), or `supported-report`.
-fn collection(resource: &Resource, kind: Option<DavCollectionKind>) -> DavResult<&DavCollection> {
+/// The collection a report runs on (of one of `kinds`, any when empty), or `supported-report`.
+fn collection<'r>(resource: &'r Resource, kinds: &[DavCollectionKind]) -> DavResult<&'r DavCollection> {
     match resource {
-        Resource::Collection(c) if kind.is_none_or(|k| k == c.kind) => Ok(c),
+        Resource::Collection(c) if kinds.is_empty() || kinds.contains(&c.kind) => Ok(c),
         _ => Err(unsupported()),
     }
 }

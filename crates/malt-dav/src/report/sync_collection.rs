@@ -29,8 +29,8 @@ const TOKEN_PREFIX: &str = "urn:x-malt:sync:";
 /// The property that carries an object's data in a collection of `kind`.
 fn data_property(kind: DavCollectionKind) -> Name {
     match kind {
-        DavCollectionKind::Calendar => Name::caldav("calendar-data"),
         DavCollectionKind::AddressBook => Name::carddav("address-data"),
+        _ => Name::caldav("calendar-data"),
     }
 }
 

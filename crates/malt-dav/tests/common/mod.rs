@@ -35,6 +35,9 @@ malt_testkit::protocol_env!(Env, http, https);
 /// The user's default calendar, task list and address book.
 pub const CAL: &str = "/dav/calendars/alice@example.org/calendar/";
 pub const TASKS: &str = "/dav/calendars/alice@example.org/tasks/";
+/// The scheduling inbox and outbox (RFC 6638 §2).
+pub const INBOX: &str = "/dav/calendars/alice@example.org/inbox/";
+pub const OUTBOX: &str = "/dav/calendars/alice@example.org/outbox/";
 pub const BOOK: &str = "/dav/addressbooks/alice@example.org/contacts/";
 pub const CAL_HOME: &str = "/dav/calendars/alice@example.org/";
 pub const BOOK_HOME: &str = "/dav/addressbooks/alice@example.org/";
@@ -61,7 +64,7 @@ pub async fn start_configured(settings: DavSettings, adjust: impl FnOnce(&mut Co
         adjust(c);
     };
     let handler = async move |p: &malt_testkit::TestParts| {
-        let dav = Dav::new(p.core.storage().store.clone(), p.auth.clone(), settings);
+        let dav = Dav::new(p.core.clone(), p.auth.clone(), settings);
         Arc::new(HttpHandler::new(malt_dav::router(dav))) as Arc<dyn Handler>
     };
     malt_testkit::start_with(Protocol::Http, tweak, handler)

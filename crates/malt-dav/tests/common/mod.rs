@@ -171,6 +171,36 @@ impl Env {
         send(self.http, None, method, path, &all, body.as_bytes()).await
     }
 
+    /// A request as `user` (password [`PASS`]), on the plain loopback listener.
+    pub async fn dav_as(
+        &self,
+        user: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Reply {
+        let auth = basic(user, PASS);
+        let mut all = vec![("authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        send(self.http, None, method, path, &all, body.as_bytes()).await
+    }
+
+    /// Creates another account in the test domain, with password [`PASS`].
+    pub async fn add_user(&self, address: &str) -> malt_store::Account {
+        use malt_core::auth::password::{PasswordHasherParams, hash_with};
+        self.core
+            .storage()
+            .store
+            .account_create(malt_store::NewAccount {
+                address: address.to_owned(),
+                password_hash: hash_with(PASS, &PasswordHasherParams::for_tests()).unwrap(),
+                quota_bytes: None,
+            })
+            .await
+            .unwrap()
+    }
+
     /// PROPFIND of `props` (a `DAV:prop` body's inner XML, namespaces `D`, `C`, `CR`, `CS`,
     /// `I` declared) with `depth`.
     pub async fn propfind(&self, path: &str, depth: &str, props: &str) -> Multistatus {

@@ -33,7 +33,7 @@
 mod attendee;
 mod freebusy;
 mod organizer;
-mod parts;
+pub(crate) mod parts;
 
 use std::fmt;
 

@@ -3,7 +3,12 @@
 //! reschedule with its SEQUENCE raised, per-instance answers, removals, deletes, SCHEDULE-AGENT
 //! and SCHEDULE-FORCE-SEND, free-busy. Each organiser change goes through `organizer_changes`,
 //! each message through `ItipMessage::parse` (as delivery reads it) and `deliver`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

@@ -35,7 +35,7 @@
 mod attendee;
 mod freebusy;
 mod organizer;
-mod parts;
+pub(crate) mod parts;
 mod tag;
 
 use std::fmt;

@@ -15,6 +15,8 @@
 //! - [`freebusy`]: free-busy computation (RFC 4791 §7.10);
 //! - [`itip`]: scheduling (iTIP RFC 5546 as CalDAV scheduling RFC 6638 uses it): the messages an
 //!   organiser's or attendee's change sends, and messages applied to copies;
+//! - [`imip`]: iTIP by email (RFC 6047): composing the message for an external calendar user,
+//!   reading one that arrives;
 //! - [`vcard`]: vCard parsing and checks, 3.0 ⇄ 4.0 conversion and `addressbook-query`
 //!   filters (RFC 6352).
 //!
@@ -23,6 +25,7 @@
 
 pub mod filter;
 pub mod freebusy;
+pub mod imip;
 pub mod itip;
 pub mod object;
 pub mod output;

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (7, V7_SIEVE),
     (8, V8_DAV),
     (9, V9_SIEVE_DUPLICATES),
+    (10, V10_DAV_SHARES),
 ];
 
 const V1: &str = r#"
@@ -393,6 +394,29 @@ CREATE TABLE sieve_duplicates (
     PRIMARY KEY (account_id, key)
 );
 CREATE INDEX sieve_duplicates_until ON sieve_duplicates (until);
+"#;
+
+/// Sharing of calendars and address books (see `malt_store::dav_share`): the grants, and each
+/// sharee account's answer.
+const V10_DAV_SHARES: &str = r#"
+CREATE TABLE dav_shares (
+    collection_id bigint NOT NULL REFERENCES dav_collections(id) ON DELETE CASCADE,
+    sharee text NOT NULL,
+    access text NOT NULL,
+    created_at bigint NOT NULL,
+    modseq bigint NOT NULL,
+    PRIMARY KEY (collection_id, sharee)
+);
+CREATE INDEX dav_shares_sharee ON dav_shares (sharee);
+
+CREATE TABLE dav_share_answers (
+    collection_id bigint NOT NULL REFERENCES dav_collections(id) ON DELETE CASCADE,
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    status text NOT NULL,
+    display_name text,
+    PRIMARY KEY (collection_id, account_id)
+);
+CREATE INDEX dav_share_answers_account ON dav_share_answers (account_id);
 "#;
 
 /// Applies every migration not yet recorded.

@@ -22,12 +22,12 @@ use async_trait::async_trait;
 use futures_util::future::{join, join_all, join3};
 use malt_store::{
     Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult,
-    DavChanges, DavCollection, DavCollectionId, DavCollectionPatch, DavDeleteOutcome, DavObject,
-    DavObjectInfo, DavPutOutcome, Domain, EtagCondition, FlagOp, FlagUpdate, Flags, Group, HeaderBlock,
-    JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta, MessageSummary, MetadataEntry,
-    MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount, NewDavCollection, NewDavObject,
-    NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store, StoreError,
-    Uid, UidSet, flag, metadata_check, metadata_name,
+    DavAccess, DavChanges, DavCollection, DavCollectionId, DavCollectionPatch, DavDeleteOutcome, DavObject,
+    DavObjectInfo, DavPutOutcome, DavShare, DavShareStatus, DavSharedCollection, Domain, EtagCondition,
+    FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message,
+    MessageMeta, MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq,
+    NewAccount, NewDavCollection, NewDavObject, NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate,
+    SharedMailbox, SpecialUse, Store, StoreError, Uid, UidSet, flag, metadata_check, metadata_name,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
@@ -36,6 +36,7 @@ use crate::{PgStore, pg_err};
 
 mod acl;
 mod dav;
+mod dav_share;
 mod queue;
 mod sieve;
 
@@ -1124,6 +1125,8 @@ impl Store for PgStore {
             .get(0);
         // Its entries in other accounts' ACLs go explicitly (journaled for their owners).
         self.acl_forget_identifier(&tx, id, &address).await?;
+        // The DAV shares naming it go too (journaled for their owners).
+        PgStore::dav_share_forget_sharee(&tx, id, &address).await?;
         // Its own delegations cascade; those OF its address go too (a re-created address must
         // not inherit them). Queued mail it submitted stays, without a submitter (SET NULL).
         PgStore::delegation_forget_address(&tx, &address).await?;
@@ -2719,6 +2722,62 @@ impl Store for PgStore {
     }
 
     // ---- Journal -------------------------------------------------------------------------
+
+    async fn dav_share_set(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        sharee: &str,
+        access: DavAccess,
+        sharee_accounts: &[AccountId],
+    ) -> Result<DavShare> {
+        self.dav_share_set_impl(owner, collection, sharee, access, sharee_accounts)
+            .await
+    }
+
+    async fn dav_share_remove(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        sharee: &str,
+        sharee_accounts: &[AccountId],
+    ) -> Result<ModSeq> {
+        self.dav_share_remove_impl(owner, collection, sharee, sharee_accounts)
+            .await
+    }
+
+    async fn dav_share_list(&self, collection: DavCollectionId) -> Result<Vec<DavShare>> {
+        self.dav_share_list_impl(collection).await
+    }
+
+    async fn dav_share_answer(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        status: DavShareStatus,
+        display_name: Option<&str>,
+    ) -> Result<ModSeq> {
+        self.dav_share_answer_impl(account, identifiers, collection, status, display_name)
+            .await
+    }
+
+    async fn dav_shared_with(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+    ) -> Result<Vec<DavSharedCollection>> {
+        self.dav_shared_with_impl(account, identifiers).await
+    }
+
+    async fn dav_access(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+    ) -> Result<Option<DavAccess>> {
+        self.dav_access_impl(account, identifiers, collection).await
+    }
 
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>> {
         let client = self.client().await?;

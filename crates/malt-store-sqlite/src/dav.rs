@@ -20,6 +20,10 @@ use crate::{E, R};
 
 const COLLECTION_COLS: &str = "id, account_id, kind, name, display_name, description, color, sort_order, \
                                components, timezone, dead_props, created_at, highest_modseq";
+/// [`COLLECTION_COLS`] of `dav_collections c` (for [`collection_from_row`] in joins).
+pub(crate) const COLLECTION_COLS_C: &str = "c.id, c.account_id, c.kind, c.name, c.display_name, c.description, \
+                                            c.color, c.sort_order, c.components, c.timezone, c.dead_props, \
+                                            c.created_at, c.highest_modseq";
 /// Object columns of `dav_objects o` (for [`info_from_row`] and, with the content appended,
 /// [`object_from_row`]).
 const INFO_COLS: &str = "o.name, o.etag, o.component, o.size, o.modseq, o.updated_at";
@@ -32,7 +36,7 @@ fn conversion(idx: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, what.to_owned().into())
 }
 
-fn collection_from_row(r: &Row<'_>) -> rusqlite::Result<DavCollection> {
+pub(crate) fn collection_from_row(r: &Row<'_>) -> rusqlite::Result<DavCollection> {
     let kind: String = r.get(2)?;
     let components: String = r.get(8)?;
     let dead: String = r.get(10)?;
@@ -104,7 +108,11 @@ pub(crate) fn collection_row(tx: &Transaction<'_>, id: DavCollectionId) -> R<Opt
 }
 
 /// The collection `id` of `account`, or `NotFound` (also for another account's collection).
-fn collection_of(tx: &Transaction<'_>, account: AccountId, id: DavCollectionId) -> R<DavCollection> {
+pub(crate) fn collection_of(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    id: DavCollectionId,
+) -> R<DavCollection> {
     match collection_row(tx, id)? {
         Some(c) if c.account_id == account => Ok(c),
         _ => Err(not_found(format!("collection {id}"))),
@@ -112,7 +120,7 @@ fn collection_of(tx: &Transaction<'_>, account: AccountId, id: DavCollectionId) 
 }
 
 /// The journal row of a change of `collection`.
-fn journal(
+pub(crate) fn journal(
     tx: &Transaction<'_>,
     account: AccountId,
     modseq: ModSeq,
@@ -128,7 +136,7 @@ fn journal(
 }
 
 /// Raises the collection's sync token and journals the change.
-fn touch(
+pub(crate) fn touch(
     tx: &Transaction<'_>,
     account: AccountId,
     modseq: ModSeq,
@@ -248,6 +256,7 @@ pub(crate) fn collection_update(
 
 pub(crate) fn collection_delete(tx: &Transaction<'_>, account: AccountId, id: DavCollectionId) -> R<()> {
     collection_of(tx, account, id)?;
+    let sharees = crate::dav_share::known_sharee_accounts(tx, id)?;
     let size: i64 = tx
         .prepare_cached("SELECT COALESCE(sum(size), 0) FROM dav_objects WHERE collection_id = ?1")?
         .query_row([id], |r| r.get(0))?;
@@ -256,7 +265,8 @@ pub(crate) fn collection_delete(tx: &Transaction<'_>, account: AccountId, id: Da
         .execute([id])?;
     add_account_usage(tx, account, -size, 0)?;
     let modseq = bump(tx, account)?;
-    journal(tx, account, modseq, id, ChangeKind::DavCollectionDeleted)
+    journal(tx, account, modseq, id, ChangeKind::DavCollectionDeleted)?;
+    crate::dav_share::journal_sharees(tx, account, id, &sharees)
 }
 
 /// The current state of the object `name` of a collection.

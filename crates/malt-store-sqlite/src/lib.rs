@@ -17,6 +17,7 @@
 
 mod acl;
 mod dav;
+mod dav_share;
 mod ops;
 mod queue;
 mod schema;

@@ -777,6 +777,8 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             let address = account_row(tx, id)?.address;
             crate::acl::forget_identifier(tx, id, &address)?;
+            // The DAV shares naming it go too (journaled for their owners).
+            crate::dav_share::forget_sharee(tx, id, &address)?;
             // Its own delegations cascade; those OF its address go too (a re-created address
             // must not inherit them). Queued mail it submitted stays, without a submitter.
             crate::queue::forget_address(tx, &address)?;
@@ -2064,6 +2066,73 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<DavChanges> {
         self.read(move |tx| crate::dav::changes(tx, collection, since, limit))
+            .await
+    }
+
+    // ---- Sharing of calendars and address books ---------------------------------------------
+
+    async fn dav_share_set(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        sharee: &str,
+        access: DavAccess,
+        sharee_accounts: &[AccountId],
+    ) -> Result<DavShare> {
+        let (sharee, accounts) = (sharee.to_owned(), sharee_accounts.to_vec());
+        self.write(move |tx| crate::dav_share::set(tx, owner, collection, &sharee, access, &accounts))
+            .await
+    }
+
+    async fn dav_share_remove(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        sharee: &str,
+        sharee_accounts: &[AccountId],
+    ) -> Result<ModSeq> {
+        let (sharee, accounts) = (sharee.to_owned(), sharee_accounts.to_vec());
+        self.write(move |tx| crate::dav_share::remove(tx, owner, collection, &sharee, &accounts))
+            .await
+    }
+
+    async fn dav_share_list(&self, collection: DavCollectionId) -> Result<Vec<DavShare>> {
+        self.read(move |tx| crate::dav_share::list(tx, collection)).await
+    }
+
+    async fn dav_share_answer(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        status: DavShareStatus,
+        display_name: Option<&str>,
+    ) -> Result<ModSeq> {
+        let (identifiers, name) = (identifiers.to_vec(), display_name.map(str::to_owned));
+        self.write(move |tx| {
+            crate::dav_share::answer(tx, account, &identifiers, collection, status, name.as_deref())
+        })
+        .await
+    }
+
+    async fn dav_shared_with(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+    ) -> Result<Vec<DavSharedCollection>> {
+        let identifiers = identifiers.to_vec();
+        self.read(move |tx| crate::dav_share::shared_with(tx, account, &identifiers))
+            .await
+    }
+
+    async fn dav_access(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+    ) -> Result<Option<DavAccess>> {
+        let identifiers = identifiers.to_vec();
+        self.read(move |tx| crate::dav_share::access(tx, account, &identifiers, collection))
             .await
     }
 

@@ -395,6 +395,31 @@ CREATE TABLE sieve_duplicates (
 ) WITHOUT ROWID;
 CREATE INDEX sieve_duplicates_until ON sieve_duplicates(until);
 "#,
+    // 10: sharing of calendars and address books; see `malt_store::dav_share`.
+    r#"
+-- A grant: `sharee` is the lower-case address of an account or a group, `access` one of
+-- `free-busy`, `read`, `read-write`; `modseq` is the owner's of its last change.
+CREATE TABLE dav_shares (
+    collection_id INTEGER NOT NULL REFERENCES dav_collections(id) ON DELETE CASCADE,
+    sharee        TEXT NOT NULL,
+    access        TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    modseq        INTEGER NOT NULL,
+    PRIMARY KEY (collection_id, sharee)
+) WITHOUT ROWID;
+CREATE INDEX dav_shares_sharee ON dav_shares(sharee);
+
+-- A sharee account's answer (`invited`, `accepted`, `declined`) and its own name for the
+-- collection; no row: invited.
+CREATE TABLE dav_share_answers (
+    collection_id INTEGER NOT NULL REFERENCES dav_collections(id) ON DELETE CASCADE,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    status        TEXT NOT NULL,
+    display_name  TEXT,
+    PRIMARY KEY (collection_id, account_id)
+) WITHOUT ROWID;
+CREATE INDEX dav_share_answers_account ON dav_share_answers(account_id);
+"#,
 ];
 
 /// Applies the pending migrations. Idempotent; safe against a concurrent opener.

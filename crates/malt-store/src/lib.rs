@@ -6,6 +6,7 @@
 //! - [`BlobStore`]: message bodies, content-addressed, compressed, immutable.
 //! - [`ChangeFeed`]: committed journal entries, in commit order, to every subscriber.
 //! - [`dav`]: calendars and address books (CalDAV/CardDAV collections and objects).
+//! - [`dav_share`]: their sharing (grants to accounts and groups, each sharee's answer).
 //!
 //! Protocols never see SQL: they call the mail core in `malt-core`, which calls this API.
 
@@ -14,6 +15,7 @@ pub mod changes;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod dav;
+pub mod dav_share;
 pub mod error;
 pub mod maintenance;
 pub mod meta;
@@ -27,6 +29,7 @@ use std::time::Duration;
 pub use blob::BlobStore;
 pub use changes::ChangeFeed;
 pub use dav::*;
+pub use dav_share::*;
 pub use error::{Result, StoreError};
 pub use meta::*;
 pub use sieve::*;

@@ -22,6 +22,7 @@
 use async_trait::async_trait;
 
 use crate::dav::*;
+use crate::dav_share::*;
 use crate::error::Result;
 use crate::sieve::*;
 use crate::types::*;
@@ -50,7 +51,8 @@ pub trait Store: Send + Sync + 'static {
     async fn account_list(&self, domain: Option<&str>) -> Result<Vec<Account>>;
     async fn account_set_password(&self, id: AccountId, password_hash: &str) -> Result<()>;
     async fn account_set_quota(&self, id: AccountId, quota_bytes: Option<u64>) -> Result<()>;
-    /// Deletes the account with its mailboxes, messages, app passwords and journal.
+    /// Deletes the account with its mailboxes, messages, app passwords, collections and journal;
+    /// the DAV shares naming its address go too, journaled for their owners.
     async fn account_delete(&self, id: AccountId) -> Result<()>;
 
     // ---- Aliases and groups --------------------------------------------------------------
@@ -288,7 +290,9 @@ pub trait Store: Send + Sync + 'static {
         id: DavCollectionId,
         patch: &DavCollectionPatch,
     ) -> Result<DavCollection>;
-    /// Deletes a collection with its objects and tombstones; their sizes leave the quota.
+    /// Deletes a collection with its objects, tombstones and shares; their sizes leave the
+    /// quota. The accounts that answered a share of it and the accounts its shares name
+    /// directly are journaled `DavShareChanged` (group members who never answered are not).
     async fn dav_collection_delete(&self, account: AccountId, id: DavCollectionId) -> Result<()>;
 
     /// Creates the default collections ([`DAV_DEFAULT_COLLECTIONS`]) of the kinds the account has
@@ -375,6 +379,67 @@ pub trait Store: Send + Sync + 'static {
     /// caller's check (`valid-sync-token`).
     async fn dav_changes(&self, collection: DavCollectionId, since: ModSeq, limit: u32)
     -> Result<DavChanges>;
+
+    // ---- Sharing of calendars and address books (see `crate::dav_share`) -----------------
+    //
+    // Writes take the owner (or answering account) and `sharee_accounts`: the accounts the
+    // sharee names, resolved by the caller through the directory (the account of that address,
+    // or the member accounts of that group), each journaled with `DavShareChanged`. Ids that
+    // are no (longer an) account, and the owner, are skipped. Reads take the identifiers the
+    // account matches (its address and its groups' addresses).
+
+    /// Shares `owner`'s `collection` with `sharee` at `access`, or changes the access of its
+    /// share (answers stay). Checks as [`dav_share_check`] (`Invalid`); `NotFound` for a
+    /// collection of another account. Setting the access a share has changes nothing and
+    /// journals nothing. Returns the share.
+    async fn dav_share_set(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        sharee: &str,
+        access: DavAccess,
+        sharee_accounts: &[AccountId],
+    ) -> Result<DavShare>;
+    /// Removes the share of `sharee`, and the answers of `sharee_accounts` (invited again if
+    /// shared again). `NotFound` when there is no such share. Returns the owner's new modseq.
+    async fn dav_share_remove(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        sharee: &str,
+        sharee_accounts: &[AccountId],
+    ) -> Result<ModSeq>;
+    /// The shares of a collection, by sharee (byte-wise).
+    async fn dav_share_list(&self, collection: DavCollectionId) -> Result<Vec<DavShare>>;
+    /// `account` answers the shares of `collection` that reach it: its status and its own
+    /// display name for the collection ([`dav_share_name_check`]). `NotFound` unless a share of
+    /// the collection names one of `identifiers` (the owner has nothing to answer). Journals for
+    /// the account and the owner; returns the account's new modseq.
+    async fn dav_share_answer(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        status: DavShareStatus,
+        display_name: Option<&str>,
+    ) -> Result<ModSeq>;
+    /// The collections of other accounts shared with one of `identifiers`, with the highest
+    /// access among their shares and `account`'s answer, by owner address then collection name
+    /// (byte-wise). One read.
+    async fn dav_shared_with(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+    ) -> Result<Vec<DavSharedCollection>>;
+    /// What `account` (matching `identifiers`) may do with `collection` ([`dav_access_of`]):
+    /// `Owner` for its own, the highest access of the shares naming one of `identifiers`, or
+    /// `None` (also for a collection that does not exist). One indexed read: every request asks.
+    async fn dav_access(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+    ) -> Result<Option<DavAccess>>;
 
     // ---- Journal -------------------------------------------------------------------------
     /// Journal entries with `id > after`, ascending, at most `limit` (the change tailer).

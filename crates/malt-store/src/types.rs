@@ -469,6 +469,10 @@ pub enum ChangeKind {
     DavObjectsChanged,
     /// Objects of a DAV collection were deleted (or moved away).
     DavObjectsDeleted,
+    /// The sharing of a DAV collection changed (a share set or removed, a sharee's answer, the
+    /// collection or a sharee gone). Written for the owner and for each sharee account
+    /// concerned: `account_id` is then the sharee, `collection_id` the owner's collection.
+    DavShareChanged,
 }
 
 impl ChangeKind {
@@ -489,6 +493,7 @@ impl ChangeKind {
             ChangeKind::DavCollectionDeleted => "dav_collection_deleted",
             ChangeKind::DavObjectsChanged => "dav_objects_changed",
             ChangeKind::DavObjectsDeleted => "dav_objects_deleted",
+            ChangeKind::DavShareChanged => "dav_share_changed",
         }
     }
 
@@ -509,6 +514,7 @@ impl ChangeKind {
             "dav_collection_deleted" => ChangeKind::DavCollectionDeleted,
             "dav_objects_changed" => ChangeKind::DavObjectsChanged,
             "dav_objects_deleted" => ChangeKind::DavObjectsDeleted,
+            "dav_share_changed" => ChangeKind::DavShareChanged,
             _ => return None,
         })
     }

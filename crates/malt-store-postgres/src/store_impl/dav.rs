@@ -25,6 +25,10 @@ use super::*;
 
 const COLLECTION_COLS: &str = "id, account_id, kind, name, display_name, description, color, sort_order, \
                                components, timezone, dead_props, created_at, highest_modseq";
+/// [`COLLECTION_COLS`] of `dav_collections c` (for [`collection_from_row`] in joins).
+pub(super) const COLLECTION_COLS_C: &str = "c.id, c.account_id, c.kind, c.name, c.display_name, c.description, \
+                                            c.color, c.sort_order, c.components, c.timezone, c.dead_props, \
+                                            c.created_at, c.highest_modseq";
 /// Object columns of `dav_objects o` (for [`info_from_row`] and, with the content appended,
 /// [`object_from_row`]).
 const INFO_COLS: &str = "o.name, o.etag, o.component, o.size, o.modseq, o.updated_at";
@@ -35,7 +39,7 @@ const OBJECT_FROM: &str = "dav_objects o JOIN dav_object_content c ON c.object_i
 const INSERT_COLLECTION_SQL: &str = "INSERT INTO dav_collections (account_id, kind, name, display_name, description, \
      color, sort_order, components, timezone, dead_props, created_at, highest_modseq) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
-const SET_TOKEN_SQL: &str = "UPDATE dav_collections SET highest_modseq = $2 WHERE id = $1";
+pub(super) const SET_TOKEN_SQL: &str = "UPDATE dav_collections SET highest_modseq = $2 WHERE id = $1";
 const CURRENT_SQL: &str =
     "SELECT id, uid, etag, size FROM dav_objects WHERE collection_id = $1 AND name = $2";
 const UID_HOLDER_SQL: &str = "SELECT name FROM dav_objects WHERE collection_id = $1 AND uid = $2 \
@@ -53,7 +57,7 @@ const SPAN_SQL: &str = "SELECT o.name, o.etag, o.component, o.size, o.modseq, o.
      AND o.collection_id = $1 AND o.first_start < $3 AND (o.last_end IS NULL OR o.last_end >= $2) \
      ORDER BY o.name COLLATE \"C\"";
 
-fn collection_from_row(r: &Row) -> Result<DavCollection> {
+pub(super) fn collection_from_row(r: &Row) -> Result<DavCollection> {
     let kind: &str = r.get(2);
     let components: &str = r.get(8);
     let dead: &str = r.get(10);
@@ -157,7 +161,11 @@ async fn uid_holder(
 }
 
 /// The collection `id` of `account`, or `NotFound` (also for another account's collection).
-async fn collection_of(tx: &Tx<'_>, account: AccountId, id: DavCollectionId) -> Result<DavCollection> {
+pub(super) async fn collection_of(
+    tx: &Tx<'_>,
+    account: AccountId,
+    id: DavCollectionId,
+) -> Result<DavCollection> {
     let st = prep(
         tx,
         &format!("SELECT {COLLECTION_COLS} FROM dav_collections WHERE id = $1"),
@@ -175,7 +183,7 @@ async fn collection_of(tx: &Tx<'_>, account: AccountId, id: DavCollectionId) -> 
 }
 
 /// Runs one statement in the transaction, naming `what` in errors.
-async fn exec(tx: &Tx<'_>, sql: &str, params: &[Param<'_>], what: &str) -> Result<u64> {
+pub(super) async fn exec(tx: &Tx<'_>, sql: &str, params: &[Param<'_>], what: &str) -> Result<u64> {
     let st = prep(tx, sql, what).await?;
     tx.execute(&st, params).await.map_err(|e| pg_err(e, what))
 }
@@ -191,7 +199,7 @@ async fn add_usage(tx: &Tx<'_>, account: AccountId, bytes: i64) -> Result<()> {
 impl PgStore {
     /// Sets the sync token of every collection in `changes` and commits them with their journal
     /// rows.
-    async fn dav_commit(
+    pub(super) async fn dav_commit(
         &self,
         tx: Tx<'_>,
         account: AccountId,
@@ -206,7 +214,7 @@ impl PgStore {
         self.commit(tx, account, modseq, changes).await
     }
 
-    async fn read_rows(&self, sql: &str, params: &[Param<'_>], what: &str) -> Result<Vec<Row>> {
+    pub(super) async fn read_rows(&self, sql: &str, params: &[Param<'_>], what: &str) -> Result<Vec<Row>> {
         let client = self.client().await?;
         let st = client.prepare_cached(sql).await.map_err(|e| pg_err(e, what))?;
         client.query(&st, params).await.map_err(|e| pg_err(e, what))
@@ -342,6 +350,7 @@ impl PgStore {
     ) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
+        let sharees = PgStore::dav_share_collection_sharees(&tx, account, id).await?;
         let lock = bump(&tx, account).await?;
         collection_of(&tx, account, id).await?;
         let size: i64 = tx
@@ -361,6 +370,7 @@ impl PgStore {
         )
         .await?;
         add_usage(&tx, account, -size).await?;
+        PgStore::dav_share_collection_deleted(&tx, id, &sharees).await?;
         self.commit(
             tx,
             account,

@@ -19,6 +19,7 @@
 
 mod acl;
 mod dav;
+mod dav_share;
 mod dedup;
 mod delegation;
 mod directory;
@@ -82,6 +83,7 @@ pub async fn run_all(storage: &Storage) {
     dav::changes(storage).await;
     dav::journal_and_cascade(storage).await;
     dav::concurrent_puts(storage).await;
+    dav_share::shares(storage).await;
     // Last: everything the checks above left behind must be consistent.
     messages::consistency(storage).await;
 }

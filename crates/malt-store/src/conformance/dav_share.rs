@@ -1,0 +1,319 @@
+//! Conformance: sharing of calendars and address books — grants to accounts and groups, access
+//! levels, the checks, each sharee's answer, the collections shared with an account, the
+//! journal of owner and sharees, and what collection and account deletion do to shares.
+
+use super::*;
+use crate::dav_share::*;
+
+fn collection_of_kind(kind: DavCollectionKind, name: &str) -> NewDavCollection {
+    NewDavCollection {
+        kind,
+        name: name.to_owned(),
+        props: DavCollectionProps {
+            components: if kind == DavCollectionKind::Calendar {
+                vec![DavComponent::Event]
+            } else {
+                vec![]
+            },
+            ..DavCollectionProps::default()
+        },
+    }
+}
+
+/// The `DavShareChanged` entries after `head`, as (account, collection), in journal order.
+async fn share_entries(s: &dyn Store, head: i64) -> Vec<(AccountId, Option<DavCollectionId>)> {
+    s.journal_after(head, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == ChangeKind::DavShareChanged)
+        .map(|e| (e.account_id, e.collection_id))
+        .collect()
+}
+
+pub(super) async fn shares(storage: &Storage) {
+    let s = &*storage.store;
+    let a = account(s, "davshare.test", "alice").await;
+    let b = account(s, "davshare.test", "bob").await;
+    let c = account(s, "davshare.test", "carol").await;
+    s.group_add("team@davshare.test", "Team").await.unwrap();
+    s.group_member_add("team@davshare.test", &b.address)
+        .await
+        .unwrap();
+    let cal = s
+        .dav_collection_create(a.id, collection_of_kind(DavCollectionKind::Calendar, "cal"))
+        .await
+        .unwrap();
+    let book = s
+        .dav_collection_create(a.id, collection_of_kind(DavCollectionKind::AddressBook, "book"))
+        .await
+        .unwrap();
+    let ids = |acc: &Account, groups: &[&str]| -> Vec<String> {
+        let mut v = vec![acc.address.clone()];
+        v.extend(groups.iter().map(|g| (*g).to_owned()));
+        v
+    };
+    let bob = ids(&b, &["team@davshare.test"]);
+    let carol = ids(&c, &[]);
+
+    // Before any share: the owner may do everything, the others nothing.
+    assert_eq!(
+        s.dav_access(a.id, &ids(&a, &[]), cal.id).await.unwrap(),
+        Some(DavAccess::Owner)
+    );
+    assert_eq!(s.dav_access(b.id, &bob, cal.id).await.unwrap(), None);
+    assert_eq!(s.dav_access(b.id, &bob, 999_999_999).await.unwrap(), None);
+    assert!(s.dav_shared_with(b.id, &bob).await.unwrap().is_empty());
+
+    // A share with Bob: journaled for Alice (the collection's token moves) and for Bob.
+    let head = s.journal_head().await.unwrap();
+    let (a0, b0, c0) = (
+        modseq_of(s, a.id).await,
+        modseq_of(s, b.id).await,
+        modseq_of(s, c.id).await,
+    );
+    let share = s
+        .dav_share_set(
+            a.id,
+            cal.id,
+            " Bob@DavShare.TEST ",
+            DavAccess::Read,
+            &[b.id, a.id, b.id],
+        )
+        .await
+        .unwrap();
+    assert_eq!(share.sharee, "bob@davshare.test", "sharees are stored lower-case");
+    assert_eq!((share.collection_id, share.access), (cal.id, DavAccess::Read));
+    assert!(share.modseq > a0);
+    assert_eq!(modseq_of(s, a.id).await, share.modseq);
+    assert_eq!(
+        collection_token(s, cal.id).await,
+        share.modseq,
+        "sharing is the collection's"
+    );
+    assert_eq!(modseq_of(s, b.id).await, b0 + 1, "Bob once, the owner skipped");
+    assert_eq!(modseq_of(s, c.id).await, c0);
+    let entries = share_entries(s, head).await;
+    assert_eq!(entries.len(), 2);
+    assert!(entries.contains(&(a.id, Some(cal.id))) && entries.contains(&(b.id, Some(cal.id))));
+
+    // Setting the access it has changes nothing.
+    let again = s
+        .dav_share_set(a.id, cal.id, "bob@davshare.test", DavAccess::Read, &[b.id])
+        .await
+        .unwrap();
+    assert_eq!(again, share);
+    assert_eq!(modseq_of(s, a.id).await, share.modseq);
+    assert_eq!(modseq_of(s, b.id).await, b0 + 1);
+
+    // Refusals.
+    let refused = [
+        s.dav_share_set(a.id, cal.id, "alice@davshare.test", DavAccess::Read, &[])
+            .await,
+        s.dav_share_set(a.id, cal.id, "", DavAccess::Read, &[]).await,
+        s.dav_share_set(a.id, cal.id, "bob@davshare.test", DavAccess::Owner, &[])
+            .await,
+        s.dav_share_set(a.id, book.id, "bob@davshare.test", DavAccess::FreeBusy, &[])
+            .await,
+    ];
+    for r in &refused {
+        assert!(is_invalid(r), "{r:?}");
+    }
+    assert!(is_not_found(
+        &s.dav_share_set(b.id, cal.id, "carol@davshare.test", DavAccess::Read, &[])
+            .await
+    ));
+
+    // A group share: its members get the highest access of their shares.
+    s.dav_share_set(a.id, cal.id, "team@davshare.test", DavAccess::ReadWrite, &[b.id])
+        .await
+        .unwrap();
+    s.dav_share_set(a.id, cal.id, "carol@davshare.test", DavAccess::FreeBusy, &[c.id])
+        .await
+        .unwrap();
+    s.dav_share_set(a.id, book.id, "team@davshare.test", DavAccess::Read, &[b.id])
+        .await
+        .unwrap();
+    assert_eq!(
+        s.dav_access(b.id, &bob, cal.id).await.unwrap(),
+        Some(DavAccess::ReadWrite)
+    );
+    assert_eq!(
+        s.dav_access(b.id, &ids(&b, &[]), cal.id).await.unwrap(),
+        Some(DavAccess::Read),
+        "without the group, the direct share"
+    );
+    assert_eq!(
+        s.dav_access(c.id, &carol, cal.id).await.unwrap(),
+        Some(DavAccess::FreeBusy)
+    );
+    assert_eq!(s.dav_access(c.id, &carol, book.id).await.unwrap(), None);
+    let sharees: Vec<(String, DavAccess)> = s
+        .dav_share_list(cal.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|sh| (sh.sharee, sh.access))
+        .collect();
+    assert_eq!(
+        sharees,
+        vec![
+            ("bob@davshare.test".into(), DavAccess::Read),
+            ("carol@davshare.test".into(), DavAccess::FreeBusy),
+            ("team@davshare.test".into(), DavAccess::ReadWrite),
+        ]
+    );
+
+    // What Bob's home shows: both collections, once each, not yet answered.
+    let mine = s
+        .dav_collection_create(b.id, collection_of_kind(DavCollectionKind::Calendar, "bobs"))
+        .await
+        .unwrap();
+    s.dav_share_set(b.id, mine.id, "team@davshare.test", DavAccess::Read, &[b.id])
+        .await
+        .unwrap();
+    let shared = s.dav_shared_with(b.id, &bob).await.unwrap();
+    let seen: Vec<(&str, &str, DavAccess, DavShareStatus)> = shared
+        .iter()
+        .map(|sc| {
+            (
+                sc.owner.as_str(),
+                sc.collection.name.as_str(),
+                sc.access,
+                sc.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "alice@davshare.test",
+                "book",
+                DavAccess::Read,
+                DavShareStatus::Invited
+            ),
+            (
+                "alice@davshare.test",
+                "cal",
+                DavAccess::ReadWrite,
+                DavShareStatus::Invited
+            ),
+        ],
+        "his own collection is not shared with him"
+    );
+    assert!(shared.iter().all(|sc| sc.display_name.is_none()));
+
+    // Bob answers: journaled for him and for Alice; his home shows it.
+    let head = s.journal_head().await.unwrap();
+    let a1 = modseq_of(s, a.id).await;
+    let m = s
+        .dav_share_answer(b.id, &bob, cal.id, DavShareStatus::Accepted, Some("Alice's"))
+        .await
+        .unwrap();
+    assert_eq!(modseq_of(s, b.id).await, m);
+    assert!(modseq_of(s, a.id).await > a1);
+    let entries = share_entries(s, head).await;
+    assert!(entries.contains(&(a.id, Some(cal.id))) && entries.contains(&(b.id, Some(cal.id))));
+    let shared = s.dav_shared_with(b.id, &bob).await.unwrap();
+    let cal_seen = shared.iter().find(|sc| sc.collection.id == cal.id).unwrap();
+    assert_eq!(
+        (cal_seen.status, cal_seen.display_name.as_deref()),
+        (DavShareStatus::Accepted, Some("Alice's"))
+    );
+    // Declining keeps the access (answers grant nothing).
+    s.dav_share_answer(b.id, &bob, cal.id, DavShareStatus::Declined, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.dav_access(b.id, &bob, cal.id).await.unwrap(),
+        Some(DavAccess::ReadWrite)
+    );
+    assert!(is_not_found(
+        &s.dav_share_answer(c.id, &carol, book.id, DavShareStatus::Accepted, None)
+            .await
+    ));
+    assert!(is_not_found(
+        &s.dav_share_answer(a.id, &ids(&a, &[]), cal.id, DavShareStatus::Accepted, None)
+            .await
+    ));
+    assert!(is_invalid(
+        &s.dav_share_answer(
+            b.id,
+            &bob,
+            cal.id,
+            DavShareStatus::Accepted,
+            Some(&"x".repeat(DAV_PROPERTY_MAX + 1))
+        )
+        .await
+    ));
+
+    // Removing the group share: Bob's answer goes (invited again), the direct share stays.
+    let head = s.journal_head().await.unwrap();
+    let removed = s
+        .dav_share_remove(a.id, cal.id, "Team@davshare.test", &[b.id])
+        .await
+        .unwrap();
+    assert_eq!(modseq_of(s, a.id).await, removed);
+    assert_eq!(collection_token(s, cal.id).await, removed);
+    assert!(share_entries(s, head).await.contains(&(b.id, Some(cal.id))));
+    assert_eq!(
+        s.dav_access(b.id, &bob, cal.id).await.unwrap(),
+        Some(DavAccess::Read)
+    );
+    let cal_seen = s
+        .dav_shared_with(b.id, &bob)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|sc| sc.collection.id == cal.id)
+        .unwrap();
+    assert_eq!(
+        (cal_seen.status, cal_seen.display_name),
+        (DavShareStatus::Invited, None)
+    );
+    assert!(is_not_found(
+        &s.dav_share_remove(a.id, cal.id, "team@davshare.test", &[b.id])
+            .await
+    ));
+
+    // Deleting a collection takes its shares; Bob (a direct sharee) and Carol are journaled.
+    let head = s.journal_head().await.unwrap();
+    let (b2, c2) = (modseq_of(s, b.id).await, modseq_of(s, c.id).await);
+    s.dav_collection_delete(a.id, cal.id).await.unwrap();
+    assert!(s.dav_share_list(cal.id).await.unwrap().is_empty());
+    assert!(modseq_of(s, b.id).await > b2 && modseq_of(s, c.id).await > c2);
+    let entries = share_entries(s, head).await;
+    assert!(entries.contains(&(b.id, Some(cal.id))) && entries.contains(&(c.id, Some(cal.id))));
+    assert_eq!(s.dav_access(b.id, &bob, cal.id).await.unwrap(), None);
+
+    // Deleting Carol's account takes the shares naming her, journaled for the owner.
+    s.dav_share_set(a.id, book.id, "carol@davshare.test", DavAccess::Read, &[c.id])
+        .await
+        .unwrap();
+    let head = s.journal_head().await.unwrap();
+    let a2 = modseq_of(s, a.id).await;
+    s.account_delete(c.id).await.unwrap();
+    assert!(modseq_of(s, a.id).await > a2);
+    assert_eq!(collection_token(s, book.id).await, modseq_of(s, a.id).await);
+    assert!(share_entries(s, head).await.contains(&(a.id, Some(book.id))));
+    let left: Vec<String> = s
+        .dav_share_list(book.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|sh| sh.sharee)
+        .collect();
+    assert_eq!(left, vec!["team@davshare.test".to_owned()]);
+
+    // Deleting Bob's account takes his answers; the group share (a group's, not his) stays.
+    s.dav_share_answer(b.id, &bob, book.id, DavShareStatus::Accepted, None)
+        .await
+        .unwrap();
+    s.account_delete(b.id).await.unwrap();
+    assert_eq!(s.dav_share_list(book.id).await.unwrap().len(), 1);
+}
+
+async fn collection_token(s: &dyn Store, id: DavCollectionId) -> ModSeq {
+    s.dav_collection_by_id(id).await.unwrap().unwrap().highest_modseq
+}

@@ -14,6 +14,7 @@
 mod common;
 
 use common::*;
+use malt_calendar::itip::Method;
 use malt_dav_proto::name::CALDAV;
 
 const BOB: &str = "bob@example.org";
@@ -73,13 +74,14 @@ async fn contents(env: &Env, user: &str, collection: &str) -> Vec<String> {
     out
 }
 
-/// The messages in the outbound queue: (recipients, raw message).
-async fn queued(env: &Env) -> Vec<(Vec<String>, String)> {
+/// The iMIP messages in the outbound queue: (recipients, raw message, its iTIP method).
+async fn queued(env: &Env) -> Vec<(Vec<String>, String, Method)> {
     let mut out = Vec::new();
     for q in env.core.storage().store.queue_list().await.unwrap() {
         let raw = env.core.read_blob(&q.blob_id).await.unwrap();
+        let method = malt_calendar::imip::parse_incoming(&raw).unwrap().message.method;
         let rcpts = q.recipients.iter().map(|r| r.address.clone()).collect();
-        out.push((rcpts, String::from_utf8(raw).unwrap()));
+        out.push((rcpts, String::from_utf8(raw).unwrap(), method));
     }
     out
 }
@@ -177,7 +179,7 @@ async fn invite_accept_move_and_cancel_between_two_users() {
     let mails = queued(&env).await;
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].0, ["carol@remote.test"]);
-    assert!(mails[0].1.contains("method=REQUEST"), "{}", mails[0].1);
+    assert_eq!(mails[0].2, Method::Request);
     assert!(mails[0].1.contains("Subject: Invitation: Planning"));
 
     // Bob: the REQUEST in his inbox, the event in his calendar as NEEDS-ACTION.
@@ -278,7 +280,7 @@ async fn invite_accept_move_and_cancel_between_two_users() {
     assert!(
         mails
             .iter()
-            .any(|(to, raw)| to == &["carol@remote.test"] && raw.contains("method=CANCEL")),
+            .any(|(to, _, method)| to == &["carol@remote.test"] && *method == Method::Cancel),
         "{mails:?}"
     );
 }

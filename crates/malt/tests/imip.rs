@@ -17,6 +17,7 @@ mod common;
 use std::process::Command;
 
 use common::*;
+use malt_calendar::itip::Method;
 use malt_testkit::{DnsServer, Record, SinkOptions};
 
 const ALICE: &str = "alice@example.org";
@@ -141,10 +142,11 @@ print("invited")
     assert_eq!(t.accepted(), ["carol@remote.test"]);
     assert_eq!(t.mail_from, ALICE);
     let mail = String::from_utf8_lossy(&t.body).into_owned();
-    assert!(mail.contains("method=REQUEST"), "{mail}");
     assert!(mail.contains("Subject: Invitation: Planning"), "{mail}");
-    let calendar = malt_core::scheduling::imip::parse_incoming(&t.body).unwrap();
-    assert_eq!(calendar.uid(), UID);
+    let invitation = malt_calendar::imip::parse_incoming(&t.body).unwrap();
+    assert_eq!(invitation.message.method, Method::Request);
+    assert_eq!(invitation.message.uid(), UID);
+    assert_eq!(invitation.from, ALICE);
 
     // Bob's client finds the invitation in his inbox and accepts it.
     let out = caldav_as(

@@ -10,8 +10,8 @@
 //!   of the event — found by UID in any of their calendars, or, for a new invitation, created in
 //!   their default calendar ([`default_calendar`]) with PARTSTAT=NEEDS-ACTION — and then kept in
 //!   their scheduling inbox (RFC 6638 §4) for their client. Status `1.2`.
-//! - A message to a remote user is mailed (iMIP, [`imip::compose`]) through the outbound queue,
-//!   DKIM-signed, from the account. Status `1.1`.
+//! - A message to a remote user is mailed (iMIP, [`malt_calendar::imip::compose`]) through the
+//!   outbound queue, DKIM-signed, from the account. Status `1.1`.
 //! - Mail delivered to a local user that carries a REQUEST, CANCEL or REPLY from the calendar
 //!   user it is about ([`MailCore::apply_imip`], called by the delivery pipeline after the
 //!   message is stored) is applied as a local delivery; the mail itself stays in INBOX.
@@ -21,9 +21,8 @@
 //! change is read again, at most [`WRITE_TRIES`] times); a failure for one recipient never
 //! stops the others; incoming mail is never refused or failed because of its calendar.
 
-pub mod imip;
-
 use malt_calendar::freebusy::{BusyPeriod, busy_periods};
+use malt_calendar::imip::{self, ImipHeaders, Party};
 use malt_calendar::itip::{self, Delivered, ItipMessage, Method, normalise_address};
 use malt_calendar::when::zone_of_vcalendar;
 use malt_calendar::{CalendarObject, ComponentKind, Tz, occurrence_span};
@@ -350,7 +349,20 @@ impl MailCore {
 
     /// Mails `message` to `to` (iMIP, RFC 6047) through the outbound queue, from `from`.
     async fn send_imip(&self, from: &Account, to: &str, message: &ItipMessage) -> Result<(), StoreError> {
-        let raw = imip::compose(message, &message.sender, to, now());
+        let domain = message.sender.rsplit_once('@').map_or("localhost", |(_, d)| d);
+        let headers = ImipHeaders {
+            from: Party {
+                name: None,
+                address: message.sender.clone(),
+            },
+            to: Party {
+                name: None,
+                address: to.to_owned(),
+            },
+            message_id: imip::new_message_id(domain),
+            date: now(),
+        };
+        let raw = imip::compose(message, &headers);
         let raw = self.dkim_signed(&raw).await;
         let env = QueueEnvelope {
             return_path: from.address.clone(),
@@ -365,11 +377,11 @@ impl MailCore {
     /// (see the module doc). Mail whose sender failed DMARC (`auth`, from the MX) is not
     /// applied: anyone could write someone else's REPLY. Never fails: problems are logged.
     pub async fn apply_imip(&self, account: &Account, raw: &[u8], auth: Option<&AuthResults>) {
-        if !imip::may_carry_calendar(raw) {
+        if !may_carry_calendar(raw) {
             return;
         }
         let message = match imip::parse_incoming(raw) {
-            Ok(m) => m,
+            Ok(incoming) => incoming.message,
             Err(e) => {
                 tracing::debug!(account = %account.address, error = %e, "no iMIP message applied");
                 return;
@@ -404,9 +416,25 @@ impl MailCore {
     }
 }
 
+/// A cheap first look before parsing a delivered message: whether it is small enough and names
+/// a calendar part (`text/calendar`, or `application/ics`), in any case.
+fn may_carry_calendar(raw: &[u8]) -> bool {
+    let names = |media: &[u8]| raw.windows(media.len()).any(|w| w.eq_ignore_ascii_case(media));
+    raw.len() <= imip::MAX_IMIP_BYTES && (names(b"text/calendar") || names(b"application/ics"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calendar_mail_is_noticed() {
+        assert!(may_carry_calendar(
+            b"Content-Type: Text/Calendar; method=REPLY\r\n"
+        ));
+        assert!(may_carry_calendar(b"Content-Type: application/ICS\r\n"));
+        assert!(!may_carry_calendar(b"Subject: hi\r\n\r\ntext/calenda\r\n"));
+    }
 
     #[test]
     fn copy_names() {

@@ -33,6 +33,21 @@ fn meeting(start: &str, end: &str) -> String {
     )
 }
 
+/// A server with alice and bob, after alice PUT her meeting (the answer, checked to be 201).
+async fn invited() -> (Env, Reply) {
+    let env = start().await;
+    env.add_user(BOB).await;
+    let created = env
+        .put(
+            ALICE_COPY,
+            "text/calendar",
+            &meeting("20260302T100000Z", "20260302T110000Z"),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    (env, created)
+}
+
 /// iCalendar text with its folded lines joined (RFC 5545 §3.1).
 fn unfold(text: &str) -> String {
     text.replace("\r\n ", "").replace("\r\n\t", "")
@@ -153,19 +168,9 @@ async fn inbox_outbox_and_principal_properties() {
 
 #[tokio::test]
 async fn invite_accept_move_and_cancel_between_two_users() {
-    let env = start().await;
-    env.add_user(BOB).await;
-
     // Alice invites: the server stores her copy with a SCHEDULE-STATUS per attendee, so the
     // answer carries no ETag (RFC 4791 §5.3.4), and a Schedule-Tag.
-    let created = env
-        .put(
-            ALICE_COPY,
-            "text/calendar",
-            &meeting("20260302T100000Z", "20260302T110000Z"),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text());
+    let (env, created) = invited().await;
     assert!(created.header("etag").is_none());
     let tag = created.header("schedule-tag").expect("a Schedule-Tag");
     let alice = env.dav("GET", ALICE_COPY, &[], "").await;
@@ -287,16 +292,7 @@ async fn invite_accept_move_and_cancel_between_two_users() {
 
 #[tokio::test]
 async fn an_attendee_who_deletes_the_event_declines_it() {
-    let env = start().await;
-    env.add_user(BOB).await;
-    let r = env
-        .put(
-            ALICE_COPY,
-            "text/calendar",
-            &meeting("20260302T100000Z", "20260302T110000Z"),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
+    let (env, _) = invited().await;
     assert_eq!(env.dav_as(BOB, "DELETE", BOB_COPY, &[], "").await.status, 204);
     let alice = env.dav("GET", ALICE_COPY, &[], "").await.text();
     assert!(attendee(&alice, BOB).contains("PARTSTAT=DECLINED"), "{alice}");

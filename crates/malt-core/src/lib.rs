@@ -9,6 +9,9 @@
 //! - [`dkim`]: DKIM key generation and signing of outgoing mail;
 //! - [`filter`]: the seam where user filters (Sieve) decide each account's copy at delivery;
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
+//! - [`dav_sharing`]: sharing of calendars and address books with accounts and groups, and who
+//!   may do what with a collection;
+//! - [`gal`]: the global address book (accounts and distribution groups as vCards);
 //! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
 //! - [`queue`]: putting a message into the durable outbound queue;
 //! - [`sender_auth`]: SPF, DKIM, DMARC and ARC verification of incoming mail (`Authentication-Results`);
@@ -21,11 +24,13 @@
 
 pub mod acl;
 pub mod auth;
+pub mod dav_sharing;
 pub mod dedup;
 pub mod delivery;
 pub mod directory;
 pub mod dkim;
 pub mod filter;
+pub mod gal;
 pub mod ingest;
 pub mod mail;
 pub mod queue;

@@ -280,7 +280,8 @@ fn mark_cancelled(component: &mut ICalendarComponent, cancel_sequence: i64) -> b
 /// send the organiser, if their answer changed on some member (RFC 6638 §3.2.2): a PARTSTAT
 /// different from before (an instance they override for the first time compares with the
 /// master's), or DECLINED when they delete a copy they had not declined and that is not
-/// cancelled (RFC 6638 §3.2.2.3 is the rule for deleting). Nothing when the ORGANIZER's
+/// cancelled (the HTTP layer does not call this for a DELETE with `Schedule-Reply: F`, RFC 6638
+/// §8.1). Nothing when the ORGANIZER's
 /// SCHEDULE-AGENT is not SERVER (RFC 6638 §7.1: the client replies itself).
 pub fn attendee_reply(
     old: Option<&CalendarObject>,

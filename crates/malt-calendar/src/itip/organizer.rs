@@ -1,9 +1,9 @@
 //! The organiser's side (RFC 6638 §3.2.1, RFC 5546 §3.2): what to store and what to send when
 //! the organiser writes or deletes their object, and an attendee's REPLY applied to it.
 //!
-//! Each attendee gets a *view* of the object: the members they attend (RFC 6638 §3.2.6: an
-//! attendee invited to some instances only gets those), the master with an EXDATE for each
-//! override they are not in. Comparing their view before and after the change decides their
+//! Each attendee gets a *view* of the object: the members they attend (an attendee invited to
+//! some instances only gets those), the master with an EXDATE for each override they are not
+//! in. Comparing their view before and after the change decides their
 //! messages:
 //! - nothing left for them: a CANCEL (of the whole event, or of the instances they had);
 //! - instances they had and no longer have (an EXDATE, an override without them or cancelled):
@@ -492,7 +492,7 @@ fn request_message(
     builder.timezones_from(source);
     if let Some(component) = master.and_then(|m| source.components.get(m)) {
         let mut component = outgoing(component, now);
-        // The overrides they are not invited to are not instances for them (RFC 6638 §3.2.6).
+        // The overrides they are not invited to are not instances for them.
         let members = Members::of(object);
         for (&at, &index) in &members.overrides {
             if view.removed.contains(&at)

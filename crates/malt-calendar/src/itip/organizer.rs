@@ -74,10 +74,7 @@ pub fn organizer_changes(
         return Ok(nothing);
     }
     let (stored, forced) = match new {
-        Some(new) => {
-            let (copy, forced) = organizer_copy(old, new, &organizer_address)?;
-            (copy, forced)
-        }
+        Some(new) => organizer_copy(old, new, &organizer_address)?,
         None => (None, BTreeSet::new()),
     };
     let current = stored.as_ref().or(new);

@@ -109,20 +109,8 @@ pub async fn access(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::test_support::core;
-    use malt_store::{DavCollectionKind, DavCollectionProps, DavComponent, NewAccount, NewDavCollection};
-
-    async fn account(store: &dyn Store, address: &str) -> AccountId {
-        store
-            .account_create(NewAccount {
-                address: address.into(),
-                password_hash: "x".into(),
-                quota_bytes: None,
-            })
-            .await
-            .unwrap()
-            .id
-    }
+    use crate::test_support::{account, core};
+    use malt_store::{DavCollectionKind, DavCollectionProps, DavComponent, NewDavCollection};
 
     #[tokio::test]
     async fn groups_reach_their_members_through_the_directory() {

@@ -64,33 +64,20 @@ pub async fn build(store: &dyn Store, domain: Option<&str>) -> Result<GlobalAddr
                 .is_some_and(|(_, ad)| ad.eq_ignore_ascii_case(d))
         })
     };
-    let mut entries = Vec::new();
-    for account in store.account_list(domain).await? {
-        let uid = directory_uid("account", account.id, &account.address);
-        let content = directory_card(&DirectoryCard {
-            uid: &uid,
-            group: false,
-            name: &account.address,
-            email: &account.address,
-            members: &[],
-        });
-        entries.push(entry(format!("account-{}.vcf", account.id), uid, content));
-    }
-    for group in store
-        .group_list()
+    let mut entries: Vec<GalEntry> = store
+        .account_list(domain)
         .await?
-        .into_iter()
-        .filter(|g| in_domain(&g.address))
-    {
-        let uid = directory_uid("group", group.id, &group.address);
-        let content = directory_card(&DirectoryCard {
-            uid: &uid,
-            group: true,
-            name: &group.name,
-            email: &group.address,
-            members: &group.members,
-        });
-        entries.push(entry(format!("group-{}.vcf", group.id), uid, content));
+        .iter()
+        .map(|a| entry("account", a.id, &a.address, &a.address, None))
+        .collect();
+    for group in store.group_list().await?.iter().filter(|g| in_domain(&g.address)) {
+        entries.push(entry(
+            "group",
+            group.id,
+            &group.address,
+            &group.name,
+            Some(&group.members),
+        ));
     }
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     let mut state = blake3::Hasher::new();
@@ -107,9 +94,18 @@ pub async fn build(store: &dyn Store, domain: Option<&str>) -> Result<GlobalAddr
     })
 }
 
-fn entry(name: String, uid: String, content: String) -> GalEntry {
-    GalEntry {
+/// The contact of an account (`members` is `None`) or of a group, `kind` its name's prefix.
+fn entry(kind: &str, id: i64, address: &str, name: &str, members: Option<&[String]>) -> GalEntry {
+    let uid = directory_uid(kind, id, address);
+    let content = directory_card(&DirectoryCard {
+        uid: &uid,
+        group: members.is_some(),
         name,
+        email: address,
+        members: members.unwrap_or_default(),
+    });
+    GalEntry {
+        name: format!("{kind}-{id}.vcf"),
         etag: dav_etag(content.as_bytes()),
         uid,
         content,
@@ -144,21 +140,8 @@ fn directory_uid(kind: &str, id: i64, address: &str) -> String {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use crate::test_support::core;
+    use crate::test_support::{account, core};
     use malt_calendar::vcard::VCardObject;
-    use malt_store::NewAccount;
-
-    async fn account(store: &dyn Store, address: &str) -> i64 {
-        store
-            .account_create(NewAccount {
-                address: address.into(),
-                password_hash: "x".into(),
-                quota_bytes: None,
-            })
-            .await
-            .unwrap()
-            .id
-    }
 
     #[test]
     fn uids_are_stable_uuids() {

@@ -66,4 +66,17 @@ pub(crate) mod test_support {
         .unwrap();
         MailCore::new(storage, settings)
     }
+
+    /// Creates the account `address` (its domain must exist) and returns its id.
+    pub(crate) async fn account(store: &dyn malt_store::Store, address: &str) -> malt_store::AccountId {
+        store
+            .account_create(malt_store::NewAccount {
+                address: address.into(),
+                password_hash: "x".into(),
+                quota_bytes: None,
+            })
+            .await
+            .unwrap()
+            .id
+    }
 }

@@ -30,9 +30,9 @@ use calcard::icalendar::{
 };
 
 use super::parts::{
-    CalendarBuilder, Key, Members, RESCHEDULE_PROPERTIES, attendee_mut, attendees, attends, content,
-    derive_override, entries_named, exdates, is_cancelled, organizer, partstat, remove_param, sequence,
-    sequence_property, server_schedules, set_dtstamp, set_partstat, set_sequence, set_status,
+    CalendarBuilder, Key, Members, RESCHEDULE_PROPERTIES, add_overrides, attendee_mut, attendees, attends,
+    content, derive_override, entries_named, exdates, is_cancelled, organizer, partstat, remove_param,
+    sequence, sequence_property, server_schedules, set_dtstamp, set_partstat, set_sequence, set_status,
 };
 use super::{ItipError, ItipMessage, Method, object_attendees, object_organizer};
 use crate::object::CalendarObject;
@@ -684,18 +684,7 @@ pub fn apply_reply(copy: &CalendarObject, reply: &ItipMessage) -> Result<ReplyAp
             "the answer is recorded already, or the sender is not an attendee"
         }));
     }
-    for (component, master) in added {
-        let children = copy
-            .calendar()
-            .components
-            .get(master)
-            .map(|m| m.component_ids.clone())
-            .unwrap_or_default();
-        let id = crate::output::push_tree(&mut ical, copy.calendar(), component, &children, &Clone::clone);
-        if let Some(root) = ical.components.first_mut() {
-            root.component_ids.push(id);
-        }
-    }
+    add_overrides(&mut ical, copy, added);
     Ok(ReplyApplied::Changed(CalendarObject::from_calendar(ical)?))
 }
 

@@ -126,6 +126,8 @@ pub struct Config {
     pub maintenance: MaintenanceConfig,
     /// IMAP settings.
     pub imap: ImapConfig,
+    /// CalDAV/CardDAV limits.
+    pub dav: DavConfig,
     /// DNS resolution for outbound delivery (MX) and sender authentication (SPF, DKIM, DMARC).
     pub dns: DnsConfig,
     /// Sender authentication of incoming mail (SPF, DKIM, DMARC, ARC) and DKIM signing.
@@ -155,6 +157,7 @@ impl Default for Config {
             log: LogConfig::default(),
             maintenance: MaintenanceConfig::default(),
             imap: ImapConfig::default(),
+            dav: DavConfig::default(),
             dns: DnsConfig::default(),
             mail_auth: MailAuthConfig::default(),
             delivery: DeliveryConfig::default(),
@@ -340,6 +343,27 @@ pub struct ImapConfig {
     /// The account (address) whose mailboxes form the IMAP shared namespace `Shared/` (RFC 2342
     /// §5; who sees what is the mailboxes' ACLs, RFC 4314). Default none: no shared namespace.
     pub shared_account: Option<String>,
+}
+
+/// `[dav]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DavConfig {
+    /// Largest calendar object or vCard a PUT stores, in bytes (`max-resource-size`, RFC 4791
+    /// §5.2.5, RFC 6352 §6.2.3). Default 1 MiB.
+    pub max_resource_size: u64,
+    /// Largest request body read, in bytes (413 beyond). Default 2 MiB; at least
+    /// `max_resource_size`.
+    pub max_request_size: u64,
+}
+
+impl Default for DavConfig {
+    fn default() -> Self {
+        DavConfig {
+            max_resource_size: 1024 * 1024,
+            max_request_size: 2 * 1024 * 1024,
+        }
+    }
 }
 
 /// `[dns]`.
@@ -592,6 +616,36 @@ impl Config {
             return Err(bad("timeouts.handshake_secs", "must be at least 1"));
         }
 
+        // [delivery]
+        let d = &self.delivery;
+        if d.srs_max_age_days == 0 || d.srs_max_age_days > 1000 {
+            return Err(bad(
+                "delivery.srs_max_age_days",
+                format!(
+                    "{} is not within 1..=1000 (the timestamp wraps after 1024 days)",
+                    d.srs_max_age_days
+                ),
+            ));
+        }
+        if let Some(domain) = &d.srs_domain
+            && (domain.is_empty()
+                || !domain.contains('.')
+                || domain
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '@'))
+        {
+            return Err(bad(
+                "delivery.srs_domain",
+                format!("{domain:?} is not a domain name"),
+            ));
+        }
+        if d.srs_secret_file
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            return Err(bad("delivery.srs_secret_file", "must not be empty"));
+        }
+
         // [outbound]
         let out = &self.outbound;
         if let Some(helo) = &out.helo_name
@@ -643,6 +697,17 @@ impl Config {
             && !a.trim().contains('@')
         {
             return Err(bad("imap.shared_account", "must be an account address"));
+        }
+
+        // [dav]
+        if self.dav.max_resource_size == 0 {
+            return Err(bad("dav.max_resource_size", "must be at least 1"));
+        }
+        if self.dav.max_request_size < self.dav.max_resource_size {
+            return Err(bad(
+                "dav.max_request_size",
+                "must be at least dav.max_resource_size",
+            ));
         }
 
         // [smtp]
@@ -804,6 +869,8 @@ mod tests {
         assert!(c.mail_auth.verify && c.mail_auth.dkim_sign);
         assert_eq!(c.mail_auth.verify_timeout_secs, 10);
         assert_eq!(c.delivery.dedup_window_secs, 86_400);
+        assert!(c.delivery.srs && c.delivery.srs_domain.is_none() && c.delivery.srs_secret_file.is_none());
+        assert_eq!(c.delivery.srs_max_age_days, 21);
         assert_eq!(c.outbound, OutboundConfig::default());
         assert_eq!(
             (
@@ -928,6 +995,14 @@ mod tests {
                 "[store]\nblob_dir = \"\"".into(),
                 "store.blob_dir: must not be empty",
             ),
+            (
+                "[delivery]\nsrs_max_age_days = 0".into(),
+                "delivery.srs_max_age_days: 0 is not within 1..=1000",
+            ),
+            (
+                "[delivery]\nsrs_domain = \"a b.example\"".into(),
+                "delivery.srs_domain: \"a b.example\" is not a domain name",
+            ),
             ("[tls]\ncert = \"/c\"".into(), "tls.cert: set but tls.key is not"),
             ("[tls]\nkey = \"/k\"".into(), "tls.key: set but tls.cert is not"),
             (
@@ -990,6 +1065,14 @@ mod tests {
             (
                 "[imap]\nshared_account = \"shared\"".into(),
                 "imap.shared_account: must be an account address",
+            ),
+            (
+                "[dav]\nmax_resource_size = 0".into(),
+                "dav.max_resource_size: must be at least 1",
+            ),
+            (
+                "[dav]\nmax_resource_size = 100\nmax_request_size = 99".into(),
+                "dav.max_request_size: must be at least dav.max_resource_size",
             ),
             (
                 "[smtp]\nrelay_networks = [\"10.0.0.0/8\", \"10.0.0.0/33\"]".into(),
@@ -1381,13 +1464,15 @@ mod tests {
             ),
             (32, 1 << 20, 4)
         );
+        assert!(c.sieve.enabled, "Sieve runs at delivery by default");
         let c = Config::from_toml_str(
-            "[sieve]\nmax_scripts = 5\nmax_script_size = 4096\nmax_redirects = 2\n\
+            "[sieve]\nenabled = false\nmax_scripts = 5\nmax_script_size = 4096\nmax_redirects = 2\n\
              before = [\"/etc/malt/sieve/spam.sieve\"]\nafter = [\"/a.sieve\", \"/b.sieve\"]\n\
              global_dir = \"/etc/malt/sieve/global\"\n",
         )
         .unwrap();
         assert_eq!((c.sieve.max_scripts, c.sieve.max_script_size), (5, 4096));
+        assert!(!c.sieve.enabled);
         assert_eq!(c.sieve.before, vec![PathBuf::from("/etc/malt/sieve/spam.sieve")]);
         assert_eq!(c.sieve.after.len(), 2);
         assert_eq!(c.sieve.global_dir, Some(PathBuf::from("/etc/malt/sieve/global")));

@@ -16,6 +16,9 @@ use crate::ConfigError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SieveConfig {
+    /// Run each account's active script (and the global scripts) at delivery. Default true;
+    /// false delivers everything to INBOX (scripts can still be managed).
+    pub enabled: bool,
     /// Most scripts one account may store. Default 32.
     pub max_scripts: usize,
     /// Largest script, in bytes (upload quota and engine bound). Default 1 MiB.
@@ -65,6 +68,7 @@ pub struct SieveConfig {
 impl Default for SieveConfig {
     fn default() -> Self {
         SieveConfig {
+            enabled: true,
             max_scripts: 32,
             max_script_size: 1 << 20,
             max_nesting: 32,

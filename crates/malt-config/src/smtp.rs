@@ -165,12 +165,27 @@ pub struct DeliveryConfig {
     /// Duplicate suppression: a message whose Message-ID was already delivered to the same account
     /// within this many seconds is acknowledged but not stored again. 0 disables it. Default 86400.
     pub dedup_window_secs: u64,
+    /// Rewrite the envelope sender of forwarded mail (Sieve `redirect`) with SRS, and forward
+    /// bounces to rewritten addresses at the MX. Default true.
+    pub srs: bool,
+    /// The domain of SRS addresses; its SPF record must name this server and its MX must reach
+    /// it. Default: `hostname`.
+    pub srs_domain: Option<String>,
+    /// How long an SRS address stays valid, in days (1..=1000). Default 21, as libsrs2.
+    pub srs_max_age_days: u32,
+    /// The file holding the SRS secret (64 hex digits), created on first use. Default
+    /// `<data_dir>/srs.key`; several nodes forwarding for one domain need the same file.
+    pub srs_secret_file: Option<std::path::PathBuf>,
 }
 
 impl Default for DeliveryConfig {
     fn default() -> Self {
         DeliveryConfig {
             dedup_window_secs: 86_400,
+            srs: true,
+            srs_domain: None,
+            srs_max_age_days: 21,
+            srs_secret_file: None,
         }
     }
 }

@@ -38,20 +38,38 @@
 //! that account; it still counts as delivered (the sender must not retry). The check is per account,
 //! so an address and its alias, or a group containing a member also named directly, store one copy.
 //!
-//! User filters ([`crate::filter`], the Sieve issue's seam): per account, after duplicate
-//! suppression, the configured [`crate::filter::DeliveryFilter`] decides the copy's mailboxes and
-//! flags, or discards it; without one, or when it keeps, the copy goes to INBOX. It sees the
-//! message as received, the envelope and the MX's sender-authentication results.
+//! User filters ([`crate::filter`], Sieve): per account, after duplicate suppression, the
+//! configured [`crate::filter::DeliveryFilter`] decides; without one, the copy goes to INBOX. Its
+//! decision is applied in an order that loses nothing:
+//! 1. a refusal (RFC 5429) stores nothing and makes the account [`Outcome::Rejected`] when every
+//!    account the address reaches refused (the protocol says it: LMTP `550 5.7.1`, SMTP `550` when
+//!    every recipient refused); when others accepted, a reject notice goes to the sender instead
+//!    ([`MailCore::send_reject_notice`], RFC 5429 §2.1);
+//! 2. the copies: one per mailbox, each with its flags, into a special-use mailbox or one created
+//!    on request, else INBOX (a name never loses a copy); the message as received is one blob
+//!    for every account, an edited one (RFC 5293) one blob for that account's copies;
+//! 3. only once every copy is durable: redirects (RFC 5228 §4.2) are queued, with this
+//!    recipient's `Delivered-To` and `Received` on top and the sender rewritten with SRS
+//!    ([`crate::srs`]) for remote addresses; a message that already carries this recipient's
+//!    `Delivered-To` is a loop and is kept in INBOX instead of being redirected (logged);
+//! 4. then automatic messages (vacation, notifications) with the null reverse-path, each only when
+//!    the vacation memory allows it, and the duplicate-tracking records (RFC 7352).
+//!
+//! A failure in 2 or 3 gives the sender a temporary failure (the copies already stored may then
+//! arrive twice: preferred to a loss); a failure in 4 is only logged.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use malt_store::{Appended, Flags, StoreError};
+use malt_store::{Account, Appended, FlagOp, Flags, Mailbox, StoreError};
 
-use crate::filter::{FilterDecision, FilterInput};
-use crate::mail::{MailCore, StoredBlob};
+use crate::filter::{
+    AutoMessage, DuplicateRecord, FilterDecision, FilterInput, OncePer, Outgoing, StoreInto,
+};
+use crate::mail::{MailCore, StoredBlob, now, validate_mailbox_name};
+use crate::queue::QueueEnvelope;
 use crate::sender_auth::{self, AuthInput, AuthResults};
-use crate::{dedup, directory};
+use crate::{compose, dedup, directory, header};
 
 /// The envelope and connection facts the trace headers record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +108,9 @@ pub enum Outcome {
     TooBig,
     /// The server's own fault (logged): `451 4.3.0`.
     TempFail,
+    /// Refused by the recipient's filter (RFC 5429 reject/ereject), with its reason: LMTP answers
+    /// `550 5.7.1 <reason>` (RFC 5429 §2.1.1); see the module docs for SMTP.
+    Rejected(String),
 }
 
 /// The trace headers for one recipient (each line ends in CRLF).
@@ -102,6 +123,15 @@ pub fn trace_headers(env: &Envelope, recipient: &str) -> String {
 pub fn trace_headers_with(env: &Envelope, recipient: &str, authentication_results: Option<&str>) -> String {
     let mut h = String::new();
     let _ = write!(h, "Return-Path: <{}>\r\n", header_safe(&env.return_path));
+    h.push_str(&forward_trace(env, recipient, authentication_results));
+    h
+}
+
+/// The trace of a message this server sends on for `recipient` (a redirect): the final-delivery
+/// trace without `Return-Path` (RFC 5321 §4.4: only at final delivery), so the `Delivered-To`
+/// shows a loop when the message comes back.
+pub fn forward_trace(env: &Envelope, recipient: &str, authentication_results: Option<&str>) -> String {
+    let mut h = String::new();
     let _ = write!(h, "Delivered-To: {}\r\n", header_safe(recipient));
     if let Some(ar) = authentication_results {
         h.push_str(ar);
@@ -167,17 +197,25 @@ pub fn rfc5322_date(unix: i64) -> String {
     )
 }
 
-/// The raw message of one delivery: stored in the blob store (and parsed) the first time a copy
-/// needs it, then shared by every copy.
+/// A message content of one delivery: stored in the blob store (and parsed) the first time a copy
+/// needs it, then shared by every copy (the message as received is shared by every account; an
+/// account's edited message, RFC 5293, by that account's copies).
 struct SharedBlob<'a> {
-    raw: &'a [u8],
+    raw: std::borrow::Cow<'a, [u8]>,
     stored: Option<StoredBlob>,
 }
 
-impl SharedBlob<'_> {
+impl<'a> SharedBlob<'a> {
+    fn new(raw: impl Into<std::borrow::Cow<'a, [u8]>>) -> Self {
+        SharedBlob {
+            raw: raw.into(),
+            stored: None,
+        }
+    }
+
     async fn get(&mut self, core: &MailCore) -> Result<&StoredBlob, StoreError> {
         if self.stored.is_none() {
-            self.stored = Some(core.store_blob(self.raw).await?);
+            self.stored = Some(core.store_blob(&self.raw).await?);
         }
         self.stored
             .as_ref()
@@ -185,49 +223,364 @@ impl SharedBlob<'_> {
     }
 }
 
-/// Mailbox names without repeats, in order (a filter may name one twice; RFC 5228 §4.1: once).
-fn dedup_targets(targets: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(targets.len());
-    for t in targets {
-        let same =
-            |o: &String| *o == t || (o.eq_ignore_ascii_case("INBOX") && t.eq_ignore_ascii_case("INBOX"));
-        if !out.iter().any(same) {
-            out.push(t);
-        }
+/// What one delivery (one recipient address) shares between the accounts it reaches.
+struct Delivery<'a> {
+    env: &'a Envelope,
+    /// The envelope recipient as given.
+    rcpt: &'a str,
+    auth: Option<&'a AuthResults>,
+    dedup_key: Option<&'a str>,
+    /// Put the trace headers before each copy (`malt deliver` does not).
+    trace: bool,
+    /// Where a keep stores the copy instead of INBOX (`malt deliver --mailbox`, as dovecot-lda's
+    /// `-m`); INBOX when that mailbox does not exist.
+    keep_into: Option<&'a str>,
+}
+
+impl Delivery<'_> {
+    /// The `Authentication-Results` header of the copies, if the sender was verified.
+    fn authentication_results(&self) -> Option<&str> {
+        self.auth.map(|a| a.header.as_str())
     }
-    out
+}
+
+/// What happened for one account.
+enum AccountOutcome {
+    /// Accepted: stored in these mailboxes (none when a filter discarded or only redirected the
+    /// copy, or the account already had it).
+    Accepted(Vec<Appended>),
+    /// Refused by the account's filter (RFC 5429), with the reason.
+    Rejected(String),
+    /// Not durable: the sender must be told (temporary failure, quota, size).
+    Failed(StoreError),
+}
+
+/// The outcome of a failed copy.
+fn failure_outcome(e: &StoreError) -> Outcome {
+    match e {
+        StoreError::OverQuota { limit, needed, .. } => Outcome::OverQuota {
+            permanent: needed > limit,
+        },
+        StoreError::Invalid { what: "message", .. } => Outcome::TooBig,
+        _ => Outcome::TempFail,
+    }
+}
+
+/// `header` (a new header section, ending in its empty line) followed by the body of `raw`.
+fn with_header(header: &[u8], raw: &[u8]) -> Vec<u8> {
+    let body = raw.get(header::body_offset(raw)..).unwrap_or_default();
+    [header, body].concat()
+}
+
+/// Whether `raw` already went through `address` here: it carries a `Delivered-To` naming it
+/// (RFC 5321 §6.3 loop detection, as Postfix and Dovecot do with this field).
+fn delivered_to(raw: &[u8], address: &str) -> bool {
+    header::field_values(raw, "Delivered-To")
+        .iter()
+        .any(|v| v.trim_matches(['<', '>']).eq_ignore_ascii_case(address))
 }
 
 impl MailCore {
-    /// Appends one account's copy to the mailbox `name`, or to INBOX when `name` does not exist
-    /// (a filter naming a missing mailbox loses nothing), storing the shared blob on first use.
-    async fn deliver_into(
+    /// The mailbox one copy goes into (see [`StoreInto`]): the special-use mailbox when asked and
+    /// present (RFC 8579 §3), else the named one, created when asked (RFC 5490 §3.2), else
+    /// INBOX, so that a copy is never lost for a name.
+    async fn target_mailbox(&self, account: &Account, into: &StoreInto) -> Result<Mailbox, StoreError> {
+        let store = &self.storage().store;
+        if let Some(use_) = into.special_use
+            && let Some(m) = store
+                .mailbox_list(account.id)
+                .await?
+                .into_iter()
+                .find(|m| m.role == Some(use_))
+        {
+            return Ok(m);
+        }
+        if let Ok(name) = validate_mailbox_name(&into.mailbox) {
+            if let Some(m) = store.mailbox_get(account.id, &name).await? {
+                return Ok(m);
+            }
+            if into.create {
+                match self.create_mailbox(account.id, &name, into.special_use).await {
+                    Ok(m) => return Ok(m),
+                    Err(StoreError::AlreadyExists(_)) => {
+                        if let Some(m) = store.mailbox_get(account.id, &name).await? {
+                            return Ok(m);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(account = %account.address, mailbox = %name, error = %e,
+                            "cannot create the mailbox a filter asked for; using INBOX");
+                    }
+                }
+            }
+        }
+        store
+            .mailbox_get(account.id, "INBOX")
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("INBOX of {}", account.address)))
+    }
+
+    /// Stores one account's copies: one per mailbox (two actions that land in one mailbox give
+    /// one copy with the union of their flags, RFC 5228 §2.10.3), all of one blob.
+    async fn store_copies(
         &self,
-        account: &malt_store::Account,
-        name: &str,
+        account: &Account,
+        stores: &[StoreInto],
         blob: &mut SharedBlob<'_>,
         prefix: &[u8],
-        flags: &Flags,
         received_at: i64,
-    ) -> Result<Appended, StoreError> {
-        let store = &self.storage().store;
-        let mailbox = match store.mailbox_get(account.id, name).await? {
-            Some(m) => m,
-            None => store
-                .mailbox_get(account.id, "INBOX")
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("INBOX of {}", account.address)))?,
+    ) -> Result<Vec<Appended>, StoreError> {
+        let mut targets: Vec<(Mailbox, Flags)> = Vec::with_capacity(stores.len());
+        for into in stores {
+            let mailbox = self.target_mailbox(account, into).await?;
+            match targets.iter_mut().find(|(m, _)| m.id == mailbox.id) {
+                Some((_, flags)) => *flags = flags.apply(FlagOp::Add, &into.flags),
+                None => targets.push((mailbox, into.flags.clone())),
+            }
+        }
+        let mut appended = Vec::with_capacity(targets.len());
+        for (mailbox, flags) in targets {
+            let stored = blob.get(self).await?;
+            appended.push(
+                self.append_prefixed(account.id, mailbox.id, stored, prefix, flags, Some(received_at))
+                    .await?,
+            );
+        }
+        Ok(appended)
+    }
+
+    /// Queues a redirect of `message` to `address` (RFC 5228 §4.2): with this recipient's
+    /// `Delivered-To` and `Received` on top (so a loop is seen), from the original envelope
+    /// sender, rewritten with SRS when the address is not local (so SPF passes at the next hop;
+    /// the null sender stays null).
+    async fn send_redirect(&self, d: &Delivery<'_>, address: &str, message: &[u8]) -> Result<(), StoreError> {
+        let local = match address.rsplit_once('@') {
+            Some((_, domain)) => self.is_local_domain(domain).await?,
+            None => false,
         };
-        let stored = blob.get(self).await?;
-        self.append_prefixed(
-            account.id,
-            mailbox.id,
-            stored,
-            prefix,
-            flags.clone(),
-            Some(received_at),
-        )
-        .await
+        let return_path = match &self.delivery_options().srs {
+            Some(srs) if !local => srs.forward(&d.env.return_path),
+            _ => d.env.return_path.clone(),
+        };
+        let mut raw = forward_trace(d.env, d.rcpt, d.authentication_results()).into_bytes();
+        raw.extend_from_slice(message);
+        let env = QueueEnvelope {
+            return_path,
+            ..QueueEnvelope::default()
+        };
+        let id = self
+            .enqueue(&env, &[(address.to_owned(), None, None)], &raw)
+            .await?;
+        metrics::counter!("malt_deliveries_redirected_total").increment(1);
+        tracing::info!(id = %d.env.id, rcpt = d.rcpt, to = address, queue_id = id, "redirected");
+        Ok(())
+    }
+
+    /// Queues the automatic messages of a filter (vacation replies, notifications) with the null
+    /// reverse-path (RFC 3834 §3.3, RFC 5230 §5.1). Never to the null address; a message with
+    /// a memory key only when the vacation memory allows it, and it is recorded then (RFC 5230
+    /// §4.2). A failure is logged: an auto-reply is never a reason to fail a delivery.
+    async fn send_auto(&self, d: &Delivery<'_>, account: &Account, messages: Vec<AutoMessage>) {
+        for m in messages {
+            if m.to.is_empty() {
+                continue;
+            }
+            if let Some(once) = &m.once
+                && !self.first_in_period(account, once, &m.to).await
+            {
+                tracing::info!(id = %d.env.id, account = %account.address, kind = m.kind.as_str(),
+                    "auto-reply already sent within its period");
+                continue;
+            }
+            match self
+                .enqueue(
+                    &QueueEnvelope::default(),
+                    &[(m.to.clone(), None, None)],
+                    &m.message,
+                )
+                .await
+            {
+                Ok(queue_id) => {
+                    metrics::counter!("malt_deliveries_auto_messages_total", "kind" => m.kind.as_str())
+                        .increment(1);
+                    tracing::info!(id = %d.env.id, account = %account.address, kind = m.kind.as_str(),
+                        queue_id, "automatic message queued");
+                }
+                Err(e) => tracing::warn!(id = %d.env.id, account = %account.address,
+                    kind = m.kind.as_str(), error = %e, "cannot queue an automatic message"),
+            }
+        }
+    }
+
+    /// The vacation memory (RFC 5230 §4.2): whether `to` was not yet answered for `once.handle`
+    /// within its period, recording the answer when not (one atomic store operation). A store
+    /// error answers no: better one reply missing than a flood.
+    async fn first_in_period(&self, account: &Account, once: &OncePer, to: &str) -> bool {
+        let now = now();
+        let until = now.saturating_add(i64::try_from(once.period_secs).unwrap_or(i64::MAX));
+        match self
+            .storage()
+            .store
+            .vacation_check_and_record(account.id, &once.handle, to, until, now)
+            .await
+        {
+            Ok(first) => first,
+            Err(e) => {
+                tracing::warn!(account = %account.address, error = %e, "vacation memory unavailable; no reply");
+                false
+            }
+        }
+    }
+
+    /// Records the duplicate-tracking entries of a delivered message (RFC 7352 §3: only once it
+    /// is delivered, so a failed delivery's retry is not taken for a duplicate).
+    async fn record_duplicates(&self, account: &Account, records: &[DuplicateRecord]) {
+        for r in records {
+            if let Err(e) = self
+                .storage()
+                .store
+                .sieve_duplicate_record(account.id, &r.key, r.until)
+                .await
+            {
+                tracing::warn!(account = %account.address, error = %e, "cannot record a duplicate-tracking entry");
+            }
+        }
+    }
+
+    /// Queues a reject notice (RFC 5429 §2.1, [`compose::reject_notice`]) to the envelope sender
+    /// of a message that `recipient` refused: for refusals that cannot be said at the protocol
+    /// level (an SMTP transaction that others accepted). Nothing for the null sender.
+    pub async fn send_reject_notice(
+        &self,
+        env: &Envelope,
+        recipient: &str,
+        reason: &str,
+        message: &[u8],
+    ) -> Result<(), StoreError> {
+        if env.return_path.is_empty() {
+            return Ok(());
+        }
+        let notice = compose::reject_notice(&compose::RejectNotice {
+            hostname: &env.hostname,
+            now: now(),
+            to: &env.return_path,
+            recipient,
+            reason,
+            original: message,
+        });
+        let to = [(env.return_path.clone(), None, None)];
+        let queue_id = self.enqueue(&QueueEnvelope::default(), &to, &notice).await?;
+        tracing::info!(id = %env.id, rcpt = recipient, queue_id, "reject notice queued");
+        Ok(())
+    }
+
+    /// Applies a filter's decision for one account (see [`crate::filter`] for the order).
+    async fn apply(
+        &self,
+        d: &Delivery<'_>,
+        account: &Account,
+        decision: FilterDecision,
+        shared: &mut SharedBlob<'_>,
+    ) -> AccountOutcome {
+        let FilterDecision {
+            mut stores,
+            edited_header,
+            outgoing,
+            reject,
+            duplicates,
+        } = decision;
+        let mut redirects = Vec::new();
+        let mut autos = Vec::new();
+        for o in outgoing {
+            match o {
+                Outgoing::Redirect { address } => redirects.push(address),
+                Outgoing::Auto(m) => autos.push(m),
+            }
+        }
+        if let Some(reason) = reject {
+            if !redirects.is_empty() {
+                tracing::warn!(id = %d.env.id, account = %account.address, "redirect of a rejected message not sent");
+            }
+            self.send_auto(d, account, autos).await;
+            return AccountOutcome::Rejected(reason);
+        }
+        // A loop: the message already went through this recipient here; keep it instead.
+        let looping = delivered_to(&shared.raw, d.rcpt) || delivered_to(&shared.raw, &account.address);
+        if looping && !redirects.is_empty() {
+            tracing::warn!(id = %d.env.id, account = %account.address, rcpt = d.rcpt,
+                "mail loop: not redirecting a message that already went through this recipient; kept in INBOX");
+            redirects.clear();
+            if !stores.iter().any(|s| s.mailbox.eq_ignore_ascii_case("INBOX")) {
+                stores.push(StoreInto::inbox(Flags::default()));
+            }
+        }
+        if let Some(mailbox) = d.keep_into {
+            for s in stores.iter_mut().filter(|s| s.mailbox == "INBOX") {
+                s.mailbox = mailbox.to_owned();
+            }
+        }
+        let mut edited = edited_header.map(|h| SharedBlob::new(with_header(&h, &shared.raw)));
+        let blob = edited.as_mut().unwrap_or(shared);
+        let prefix = if d.trace {
+            trace_headers_with(d.env, d.rcpt, d.authentication_results())
+        } else {
+            String::new()
+        };
+        let appended = match self
+            .store_copies(account, &stores, blob, prefix.as_bytes(), d.env.received_at)
+            .await
+        {
+            Ok(a) => a,
+            Err(e) => return AccountOutcome::Failed(e),
+        };
+        for address in &redirects {
+            if let Err(e) = self.send_redirect(d, address, &blob.raw).await {
+                return AccountOutcome::Failed(e);
+            }
+        }
+        self.send_auto(d, account, autos).await;
+        self.record_duplicates(account, &duplicates).await;
+        if stores.is_empty() && redirects.is_empty() {
+            tracing::info!(account = %account.address, id = %d.env.id, "discarded by filter");
+        }
+        AccountOutcome::Accepted(appended)
+    }
+
+    /// One account's copy: duplicate suppression, the filter, then its decision applied.
+    async fn deliver_to_account(
+        &self,
+        d: &Delivery<'_>,
+        r: &directory::Resolved,
+        shared: &mut SharedBlob<'_>,
+    ) -> AccountOutcome {
+        let store = &self.storage().store;
+        let window = self.delivery_options().dedup_window_secs;
+        if let Some(key) = d.dedup_key
+            && dedup::is_duplicate(store.as_ref(), r.account.id, key, d.env.received_at, window).await
+        {
+            tracing::info!(account = %r.account.address, id = %d.env.id, message_id = key, "duplicate suppressed");
+            metrics::counter!("malt_deliveries_duplicate_total").increment(1);
+            return AccountOutcome::Accepted(Vec::new());
+        }
+        let decision = match &self.delivery_options().filter {
+            Some(f) => {
+                f.decide(FilterInput {
+                    account: &r.account,
+                    envelope: d.env,
+                    recipient: d.rcpt,
+                    tag: r.tag.as_deref(),
+                    message: &shared.raw,
+                    auth: d.auth,
+                })
+                .await
+            }
+            None => FilterDecision::keep(),
+        };
+        let outcome = self.apply(d, &r.account, decision, shared).await;
+        if let (AccountOutcome::Failed(_), Some(key)) = (&outcome, d.dedup_key) {
+            dedup::forget(store.as_ref(), r.account.id, key).await;
+        }
+        outcome
     }
 }
 
@@ -257,6 +610,15 @@ impl MailCore {
         } else {
             RecipientCheck::Accept
         })
+    }
+
+    /// Whether `domain` is one of this server's (the store knows it), in any case.
+    pub async fn is_local_domain(&self, domain: &str) -> Result<bool, StoreError> {
+        let domain = domain.trim().to_lowercase();
+        if domain.is_empty() {
+            return Ok(false);
+        }
+        Ok(self.storage().store.domain_get(&domain).await?.is_some())
     }
 
     /// Whether `address` resolves to at least one local account (RCPT time check).
@@ -309,120 +671,99 @@ impl MailCore {
         } else {
             None
         };
-        let mut blob = SharedBlob { raw, stored: None };
+        let mut blob = SharedBlob::new(raw);
         let mut out = Vec::with_capacity(recipients.len());
         for rcpt in recipients {
-            out.push(
-                self.deliver_one(env, rcpt, &mut blob, auth.as_ref(), dedup_key.as_deref())
-                    .await,
-            );
+            let d = Delivery {
+                env,
+                rcpt,
+                auth: auth.as_ref(),
+                dedup_key: dedup_key.as_deref(),
+                trace: true,
+                keep_into: None,
+            };
+            out.push(self.deliver_one(&d, &mut blob).await);
         }
         out
     }
 
-    async fn deliver_one(
+    /// Local delivery of `raw` to `address` as `malt deliver` does it (dovecot-lda's role): the
+    /// same pipeline, filters included, without trace headers (the message is stored as given)
+    /// and without duplicate suppression; a keep goes into `keep_into` when given and present.
+    pub async fn deliver(
         &self,
         env: &Envelope,
-        rcpt: &str,
-        blob: &mut SharedBlob<'_>,
-        auth: Option<&AuthResults>,
-        dedup_key: Option<&str>,
+        address: &str,
+        raw: &[u8],
+        keep_into: Option<&str>,
     ) -> Outcome {
-        let ar = auth.map(|a| a.header.as_str());
+        if self.check_size(raw.len()).is_err() {
+            return Outcome::TooBig;
+        }
+        let d = Delivery {
+            env,
+            rcpt: address,
+            auth: None,
+            dedup_key: None,
+            trace: false,
+            keep_into,
+        };
+        self.deliver_one(&d, &mut SharedBlob::new(raw)).await
+    }
+
+    async fn deliver_one(&self, d: &Delivery<'_>, blob: &mut SharedBlob<'_>) -> Outcome {
         let store = self.storage().store.clone();
-        let resolved = match directory::resolve(store.as_ref(), rcpt).await {
+        let resolved = match directory::resolve(store.as_ref(), d.rcpt).await {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(rcpt, error = %e, "recipient lookup failed");
+                tracing::warn!(rcpt = d.rcpt, error = %e, "recipient lookup failed");
                 return Outcome::TempFail;
             }
         };
         if resolved.is_empty() {
             return Outcome::NoSuchUser;
         }
-        let headers = trace_headers_with(env, rcpt, ar);
         let mut delivered = Vec::new();
+        let mut accepted = 0usize;
+        let mut rejected: Vec<String> = Vec::new();
         let mut failure = None;
-        let mut not_stored = 0usize;
-        let window = self.delivery_options().dedup_window_secs;
-        for r in resolved {
-            if let Some(key) = dedup_key
-                && dedup::is_duplicate(store.as_ref(), r.account.id, key, env.received_at, window).await
-            {
-                tracing::info!(account = %r.account.address, id = %env.id, message_id = key, "duplicate suppressed");
-                metrics::counter!("malt_deliveries_duplicate_total").increment(1);
-                not_stored += 1;
-                continue;
-            }
-            // The seam for user filters (crate::filter): INBOX unless a filter files or discards.
-            let decision = match &self.delivery_options().filter {
-                Some(f) => {
-                    let raw = blob.raw;
-                    f.decide(FilterInput {
-                        account: &r.account,
-                        envelope: env,
-                        recipient: rcpt,
-                        tag: r.tag.as_deref(),
-                        message: raw,
-                        auth,
-                    })
-                    .await
-                }
-                None => FilterDecision::Keep,
-            };
-            let (targets, flags) = match decision {
-                FilterDecision::Keep => (vec!["INBOX".to_owned()], Flags::default()),
-                FilterDecision::FileInto { mailboxes, flags } => (mailboxes, flags),
-                FilterDecision::Discard => {
-                    tracing::info!(account = %r.account.address, id = %env.id, "discarded by filter");
-                    not_stored += 1;
-                    continue;
-                }
-            };
-            let mut result = Ok(Vec::new());
-            for target in dedup_targets(targets) {
-                let appended = self
-                    .deliver_into(
-                        &r.account,
-                        &target,
-                        blob,
-                        headers.as_bytes(),
-                        &flags,
-                        env.received_at,
-                    )
-                    .await;
-                match (appended, &mut result) {
-                    (Ok(a), Ok(list)) => list.push(a),
-                    (Err(e), Ok(_)) => result = Err(e),
-                    (_, Err(_)) => {}
-                }
-            }
-            match result {
-                Ok(mut a) => {
-                    metrics::counter!("malt_deliveries_total").increment(1);
+        for r in &resolved {
+            match self.deliver_to_account(d, r, blob).await {
+                AccountOutcome::Accepted(mut a) => {
+                    accepted += 1;
+                    if !a.is_empty() {
+                        metrics::counter!("malt_deliveries_total").increment(1);
+                    }
                     delivered.append(&mut a);
                 }
-                Err(e) => {
-                    if let Some(key) = dedup_key {
-                        dedup::forget(store.as_ref(), r.account.id, key).await;
-                    }
-                    tracing::warn!(account = %r.account.address, id = %env.id, error = %e, "delivery failed");
-                    failure = Some(match e {
-                        StoreError::OverQuota { limit, needed, .. } => Outcome::OverQuota {
-                            permanent: needed > limit,
-                        },
-                        StoreError::Invalid { what: "message", .. } => Outcome::TooBig,
-                        _ => Outcome::TempFail,
-                    });
+                AccountOutcome::Rejected(reason) => {
+                    tracing::info!(account = %r.account.address, id = %d.env.id, reason, "rejected by filter");
+                    rejected.push(reason);
+                }
+                AccountOutcome::Failed(e) => {
+                    tracing::warn!(account = %r.account.address, id = %d.env.id, error = %e, "delivery failed");
+                    failure = Some(failure_outcome(&e));
                 }
             }
         }
-        match (delivered.is_empty(), failure) {
-            (true, Some(f)) => f,
-            (true, None) if not_stored > 0 => Outcome::Delivered(delivered),
-            (true, None) => Outcome::TempFail,
+        let outcome = match (delivered.is_empty(), failure) {
             (false, _) => Outcome::Delivered(delivered),
+            (true, Some(f)) => f,
+            (true, None) if accepted > 0 => Outcome::Delivered(delivered),
+            (true, None) => match rejected.first() {
+                Some(reason) => return Outcome::Rejected(reason.clone()),
+                None => Outcome::TempFail,
+            },
+        };
+        // Others took it: the refusals of some accounts (a group) are told by notice.
+        if matches!(outcome, Outcome::Delivered(_)) {
+            for reason in &rejected {
+                if let Err(e) = self.send_reject_notice(d.env, d.rcpt, reason, &blob.raw).await {
+                    tracing::warn!(id = %d.env.id, error = %e, "cannot queue a reject notice");
+                }
+            }
         }
+        outcome
     }
 }
 

@@ -4,18 +4,23 @@
 //! - [`ingest`]: parse a message once and compute its [`malt_store::MessageMeta`];
 //! - [`auth`]: passwords (argon2id), app passwords, SASL (a codec, no I/O), rate limits, the
 //!   auth cache and the [`auth::Authenticator`];
+//! - [`compose`]: messages the server writes itself (auto-replies, notifications, reject notices)
+//!   and the header helpers they share with DSNs;
 //! - [`dedup`]: duplicate suppression by Message-ID per account;
 //! - [`delivery`]: the delivery pipeline (trace headers, per-recipient outcomes) for LMTP/SMTP;
 //! - [`dkim`]: DKIM key generation and signing of outgoing mail;
 //! - [`filter`]: the seam where user filters (Sieve) decide each account's copy at delivery;
+//! - [`header`]: reading a message's header block (fields, values, where the body starts);
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
 //! - [`dav_sharing`]: sharing of calendars and address books with accounts and groups, and who
 //!   may do what with a collection;
 //! - [`gal`]: the global address book (accounts and distribution groups as vCards);
 //! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
 //! - [`queue`]: putting a message into the durable outbound queue;
+//! - [`srs`]: the Sender Rewriting Scheme for forwarded mail;
 //! - [`sender_auth`]: SPF, DKIM, DMARC and ARC verification of incoming mail (`Authentication-Results`);
 //! - [`sending`]: who may send as which address (submission's sender rules);
+//! - [`sieve`]: Sieve at final delivery (the [`filter::DeliveryFilter`] that runs users' scripts);
 //! - [`sieve_scripts`]: users' Sieve scripts as ManageSieve and the CLI manage them (checks, quota);
 //! - [`storage`]: opening the configured store backend and blob store;
 //! - [`submission`]: the header fix-ups of message submission (RFC 6409 §8).
@@ -24,6 +29,7 @@
 
 pub mod acl;
 pub mod auth;
+pub mod compose;
 pub mod dav_sharing;
 pub mod dedup;
 pub mod delivery;
@@ -31,12 +37,15 @@ pub mod directory;
 pub mod dkim;
 pub mod filter;
 pub mod gal;
+pub mod header;
 pub mod ingest;
 pub mod mail;
 pub mod queue;
 pub mod sender_auth;
 pub mod sending;
+pub mod sieve;
 pub mod sieve_scripts;
+pub mod srs;
 pub mod storage;
 pub mod submission;
 

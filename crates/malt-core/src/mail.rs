@@ -23,7 +23,6 @@ use malt_store::{
     MailboxId, Message, MessageMeta, ModSeq, NewMessage, SpecialUse, Storage, StoreError, Uid, UidSet,
 };
 
-use crate::directory;
 use crate::ingest;
 use crate::sender_auth::SenderAuthenticator;
 
@@ -60,6 +59,9 @@ pub struct DeliveryOptions {
     pub dkim_sign: bool,
     /// Decides each account's copy at final delivery ([`crate::filter`]); `None`: everything to INBOX.
     pub filter: Option<Arc<dyn crate::filter::DeliveryFilter>>,
+    /// Rewrites the envelope sender of redirected mail, and turns bounces to rewritten addresses
+    /// back ([`crate::srs`]); `None`: redirects keep the original sender.
+    pub srs: Option<Arc<crate::srs::Srs>>,
 }
 
 impl Default for DeliveryOptions {
@@ -70,6 +72,7 @@ impl Default for DeliveryOptions {
             dedup_window_secs: 0,
             dkim_sign: true,
             filter: None,
+            srs: None,
         }
     }
 }
@@ -495,62 +498,6 @@ impl MailCore {
             })
             .collect();
         self.storage.store.append(account, messages).await
-    }
-
-    /// Delivers `raw` to every local account `address` resolves to (see [`directory`]), into
-    /// `mailbox` (INBOX when `None` or when that mailbox does not exist). The blob is stored
-    /// once and referenced by each account. `NotFound` when no local recipient exists. When some
-    /// accounts fail (e.g. over quota) the others still get the message; the error is returned
-    /// only when every account failed.
-    pub async fn deliver(
-        &self,
-        address: &str,
-        raw: &[u8],
-        mailbox: Option<&str>,
-    ) -> Result<Vec<Appended>, StoreError> {
-        self.check_size(raw.len())?;
-        let store = &self.storage.store;
-        let recipients = directory::resolve(store.as_ref(), address).await?;
-        if recipients.is_empty() {
-            return Err(StoreError::NotFound(format!("recipient {address}")));
-        }
-        let blob = self.store_blob(raw).await?;
-        let wanted = mailbox.and_then(|m| validate_mailbox_name(m).ok());
-        let now = now();
-        let mut out = Vec::new();
-        let mut last_err = None;
-        for r in recipients {
-            let account = r.account.id;
-            let target = match &wanted {
-                Some(name) => store.mailbox_get(account, name).await?,
-                None => None,
-            };
-            let target = match target {
-                Some(mb) => mb,
-                None => match store.mailbox_get(account, "INBOX").await? {
-                    Some(mb) => mb,
-                    None => {
-                        last_err = Some(StoreError::NotFound(format!("INBOX of {}", r.account.address)));
-                        continue;
-                    }
-                },
-            };
-            let msg = blob.message(&[], target.id, Flags::default(), now);
-            match store.append(account, vec![msg]).await {
-                Ok(mut a) => {
-                    metrics::counter!("malt_deliveries_total").increment(1);
-                    out.append(&mut a);
-                }
-                Err(e) => {
-                    tracing::warn!(account = %r.account.address, error = %e, "delivery failed");
-                    last_err = Some(e);
-                }
-            }
-        }
-        match (out.is_empty(), last_err) {
-            (true, Some(e)) => Err(e),
-            _ => Ok(out),
-        }
     }
 
     /// The content of a blob alone, byte for byte: for what is stored without a prefix (a queued

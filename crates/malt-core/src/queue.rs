@@ -9,6 +9,9 @@
 //! - every recipient is due at once (`next_attempt` = now); the queue runner, woken through
 //!   [`MailCore::queue_notify`], applies the retry schedule (RFC 5321 §4.5.4.1) from there.
 //! - the size limit (`max_message_size`) is checked before anything is written.
+//! - a recipient that is one of this server's SRS addresses ([`crate::srs`]: a bounce of a message
+//!   this server forwarded, generated here or met at the MX) is queued for the original sender it
+//!   stands for, when valid; an invalid one stays as it is (and fails like any unknown address).
 
 use malt_store::{AccountId, DsnNotify, NewQueueRecipient, NewQueuedMessage, QueueId, StoreError};
 
@@ -58,7 +61,7 @@ impl MailCore {
             recipients: recipients
                 .iter()
                 .map(|(address, notify, orcpt)| NewQueueRecipient {
-                    address: address.clone(),
+                    address: self.srs_original(address).unwrap_or_else(|| address.clone()),
                     orcpt: orcpt.clone(),
                     notify: *notify,
                     next_attempt: now,
@@ -69,6 +72,24 @@ impl MailCore {
         metrics::counter!("malt_queue_enqueued_total").increment(1);
         self.queue_notify().notify_one();
         Ok(id)
+    }
+}
+
+impl MailCore {
+    /// The original address behind one of this server's SRS addresses, when `address` is one
+    /// and valid (see [`crate::srs::Srs::reverse`]).
+    pub fn srs_original(&self, address: &str) -> Option<String> {
+        let srs = self.delivery_options().srs.as_ref()?;
+        if !srs.is_ours(address) {
+            return None;
+        }
+        match srs.reverse(address) {
+            Ok(original) => Some(original),
+            Err(e) => {
+                tracing::info!(address, error = %e, "SRS address not reversed");
+                None
+            }
+        }
     }
 }
 

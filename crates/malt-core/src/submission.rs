@@ -19,57 +19,7 @@ use std::fmt::Write as _;
 use mail_parser::{HeaderName, HeaderValue, MessageParser};
 
 use crate::delivery::rfc5322_date;
-use crate::ingest::field_name_len;
-
-/// One header field: lower-case name and its byte range (from the name to the end of its last
-/// line, line end included).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Field {
-    name: String,
-    start: usize,
-    end: usize,
-}
-
-/// The header fields of `raw` and where the header block ends (the offset of the blank line, of
-/// the first line that is not a field, or `raw.len()`).
-fn scan(raw: &[u8]) -> (Vec<Field>, usize) {
-    let mut fields: Vec<Field> = Vec::new();
-    let mut pos = 0;
-    while pos < raw.len() {
-        let rest = raw.get(pos..).unwrap_or_default();
-        let len = rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(rest.len(), |i| i + 1);
-        let line = rest.get(..len).unwrap_or_default();
-        let content = line.strip_suffix(b"\n").unwrap_or(line);
-        let content = content.strip_suffix(b"\r").unwrap_or(content);
-        if content.is_empty() {
-            return (fields, pos);
-        }
-        let continuation = content.first().is_some_and(|&b| b == b' ' || b == b'\t');
-        match (continuation, fields.last_mut()) {
-            (true, Some(f)) => f.end = pos + len,
-            _ => match field_name_len(content) {
-                Some(colon) => fields.push(Field {
-                    name: String::from_utf8_lossy(content.get(..colon).unwrap_or_default())
-                        .trim_end()
-                        .to_ascii_lowercase(),
-                    start: pos,
-                    end: pos + len,
-                }),
-                None => return (fields, pos),
-            },
-        }
-        pos += len;
-    }
-    (fields, raw.len())
-}
-
-/// Whether `raw`'s header has a field named `name` (ASCII case-insensitive).
-pub fn has_field(raw: &[u8], name: &str) -> bool {
-    scan(raw).0.iter().any(|f| f.name.eq_ignore_ascii_case(name))
-}
+use crate::header::scan;
 
 /// `raw` with `lines` (complete header lines, each ending in CRLF) inserted at the end of its
 /// header block, after removing the byte ranges in `remove` (sorted, not overlapping).

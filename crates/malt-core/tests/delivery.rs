@@ -505,7 +505,7 @@ impl malt_core::filter::DeliveryFilter for SubjectFilter {
         input: malt_core::filter::FilterInput<'a>,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = malt_core::filter::FilterDecision> + Send + 'a>>
     {
-        use malt_core::filter::FilterDecision as D;
+        use malt_core::filter::{FilterDecision as D, StoreInto};
         Box::pin(async move {
             let text = String::from_utf8_lossy(input.message).to_string();
             self.seen.lock().unwrap().push((
@@ -513,15 +513,22 @@ impl malt_core::filter::DeliveryFilter for SubjectFilter {
                 input.recipient.to_owned(),
                 input.tag.map(str::to_owned),
             ));
+            let flagged = malt_store::Flags::new(malt_store::flag::FLAGGED, []);
+            let into = |mailbox: &str| StoreInto {
+                mailbox: mailbox.into(),
+                flags: flagged.clone(),
+                create: false,
+                special_use: None,
+            };
             if text.contains("Subject: [list]") {
-                D::FileInto {
-                    mailboxes: vec!["Archive".into(), "Archive".into(), "No Such Box".into()],
-                    flags: malt_store::Flags::new(malt_store::flag::FLAGGED, []),
+                D {
+                    stores: vec![into("Archive"), into("Archive"), into("No Such Box")],
+                    ..D::default()
                 }
             } else if text.contains("Subject: spam") {
-                D::Discard
+                D::discard()
             } else {
-                D::Keep
+                D::keep()
             }
         })
     }

@@ -8,10 +8,25 @@
 
 mod common;
 
+use malt_core::delivery::{Envelope, Outcome};
 use malt_core::mail::{AppendItem, MailCore, MailSettings};
 use malt_store::{Flags, StoreError, UidSet, flag};
 
 const MSG: &[u8] = b"From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nhello\r\n";
+
+/// The envelope `malt deliver` gives.
+fn local_envelope() -> Envelope {
+    Envelope {
+        return_path: "a@example.org".into(),
+        helo: "localhost".into(),
+        remote: std::net::IpAddr::from([127, 0, 0, 1]),
+        hostname: "mail.example.org".into(),
+        protocol: "LOCAL".into(),
+        id: "L1".into(),
+        received_at: 1_795_931_412,
+        verify_sender: false,
+    }
+}
 
 async fn core(dir: &tempfile::TempDir, max: u64) -> MailCore {
     MailCore::new(
@@ -201,7 +216,10 @@ async fn deliver_dedups_blob_and_picks_mailbox() {
         .await
         .unwrap();
 
-    let out = mc.deliver("both@example.org", MSG, None).await.unwrap();
+    let env = local_envelope();
+    let Outcome::Delivered(out) = mc.deliver(&env, "both@example.org", MSG, None).await else {
+        panic!("not delivered")
+    };
     assert_eq!(out.len(), 2);
     assert_eq!(
         mc.storage().blobs.list().unwrap().len(),
@@ -217,15 +235,22 @@ async fn deliver_dedups_blob_and_picks_mailbox() {
     assert_eq!(ma[0].meta.sort.subject, "hi");
 
     // Named mailbox, and fall back to INBOX when it does not exist.
-    mc.deliver("a+tag@example.org", MSG, Some("Junk")).await.unwrap();
+    mc.deliver(&env, "a+tag@example.org", MSG, Some("Junk")).await;
     assert_eq!(mc.mailbox_required(a, "Junk").await.unwrap().message_count, 1);
-    mc.deliver("a@example.org", MSG, Some("No/Such")).await.unwrap();
+    mc.deliver(&env, "a@example.org", MSG, Some("No/Such")).await;
     assert_eq!(mc.mailbox_required(a, "INBOX").await.unwrap().message_count, 2);
+    // Stored as given: no trace headers.
+    assert_eq!(ma[0].prefix, None);
 
-    assert!(matches!(
-        mc.deliver("nobody@example.org", MSG, None).await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert_eq!(
+        mc.deliver(&env, "nobody@example.org", MSG, None).await,
+        Outcome::NoSuchUser
+    );
+    let small = core(&dir, 10).await;
+    assert_eq!(
+        small.deliver(&env, "a@example.org", MSG, None).await,
+        Outcome::TooBig
+    );
 
     // Thin wrappers.
     let junk = mc.mailbox_required(a, "Junk").await.unwrap();

@@ -19,16 +19,20 @@
 //! - The MIME boundary does not occur in the returned content.
 //! - A returned message is at most [`FULL_RETURN_MAX`] octets: a larger one is returned as its
 //!   header only (as Postfix's `bounce_size_limit` does).
+//!
+//! The header-writing helpers (folding, cleaning, boundaries) are `malt_core::compose`'s, shared
+//! with the reject notices and auto-replies of Sieve.
 
 use std::fmt::Write as _;
 
+use malt_core::compose::{
+    ReportPart, clean, field, header_block, multipart_report, notice_header, typed_address,
+};
 use malt_core::delivery::rfc5322_date;
 use malt_store::DsnNotify;
 
 /// Largest original message returned whole (`RET=FULL`); larger ones are returned as header only.
 pub const FULL_RETURN_MAX: usize = 1024 * 1024;
-/// Largest header block returned (`text/rfc822-headers`).
-pub const HEADER_RETURN_MAX: usize = 64 * 1024;
 
 /// RFC 3464 §2.3.3 `Action`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,48 +160,6 @@ pub fn xtext_decode(s: &str) -> String {
     clean(&String::from_utf8_lossy(&out))
 }
 
-/// Replaces control characters (CR, LF, TAB, …) with spaces, trims, and cuts to 900 octets.
-fn clean(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_owned();
-    if out.len() > 900 {
-        let end = out.floor_char_boundary(900);
-        out.truncate(end);
-    }
-    out
-}
-
-/// Writes `name: value` folded at spaces so that lines stay short (RFC 5322 §2.2.3).
-fn field(out: &mut String, name: &str, value: &str) {
-    let value = clean(value);
-    let mut line_len = name.len() + 1;
-    out.push_str(name);
-    out.push(':');
-    for word in value.split(' ').filter(|w| !w.is_empty()) {
-        if line_len + 1 + word.len() > 78 && line_len > name.len() + 1 {
-            out.push_str("\r\n");
-            line_len = 0;
-        }
-        out.push(' ');
-        out.push_str(word);
-        line_len += 1 + word.len();
-    }
-    out.push_str("\r\n");
-}
-
-/// `rfc822; a@b`, or `utf-8; a@b` for an address with non-ASCII characters (RFC 6533 §3).
-fn typed_address(address: &str) -> String {
-    if address.is_ascii() {
-        format!("rfc822; {address}")
-    } else {
-        format!("utf-8; {address}")
-    }
-}
-
 /// The ORCPT value as `type; address` (RFC 3464 §2.3.1: decoded from xtext).
 fn original_recipient(orcpt: &str) -> String {
     let decoded = xtext_decode(orcpt);
@@ -205,46 +167,6 @@ fn original_recipient(orcpt: &str) -> String {
         Some((kind, addr)) => format!("{}; {}", kind.trim(), addr.trim()),
         None => format!("rfc822; {}", decoded.trim()),
     }
-}
-
-/// The header block of a message: up to and including the blank line (or all of it when there
-/// is none), cut to [`HEADER_RETURN_MAX`] at a line end.
-pub fn header_block(message: &[u8]) -> &[u8] {
-    let end = memchr::memmem::find(message, b"\r\n\r\n")
-        .map(|i| i + 4)
-        .into_iter()
-        .chain(memchr::memmem::find(message, b"\n\n").map(|i| i + 2))
-        .min()
-        .unwrap_or(message.len());
-    let head = message.get(..end).unwrap_or(message);
-    if head.len() <= HEADER_RETURN_MAX {
-        return head;
-    }
-    let cut = head.get(..HEADER_RETURN_MAX).unwrap_or(head);
-    match memchr::memrchr(b'\n', cut) {
-        Some(i) => cut.get(..=i).unwrap_or(cut),
-        None => cut,
-    }
-}
-
-fn boundary_for(parts: &[&[u8]]) -> String {
-    loop {
-        let b = format!(
-            "=_malt_dsn_{:016x}{:016x}",
-            rand::random::<u64>(),
-            rand::random::<u64>()
-        );
-        if !parts
-            .iter()
-            .any(|p| memchr::memmem::find(p, b.as_bytes()).is_some())
-        {
-            return b;
-        }
-    }
-}
-
-fn transfer_encoding(content: &[u8]) -> &'static str {
-    if content.is_ascii() { "7bit" } else { "8bit" }
 }
 
 fn subject(recipients: &[RecipientReport]) -> &'static str {
@@ -341,73 +263,55 @@ pub fn build(r: &Report<'_>) -> Vec<u8> {
     let text = explanation(r);
     let status = delivery_status(r);
     let utf8 = !status.is_ascii();
-    let boundary = boundary_for(&[returned, text.as_bytes(), status.as_bytes()]);
 
-    let mut h = String::new();
-    field(
-        &mut h,
-        "From",
-        &format!("Mail Delivery System <MAILER-DAEMON@{}>", r.hostname),
+    let message_id = format!(
+        "<dsn.{:016x}{:08x}@{}>",
+        rand::random::<u64>(),
+        r.date,
+        r.hostname
     );
-    field(&mut h, "To", &format!("<{}>", r.to));
-    field(&mut h, "Subject", subject(&r.recipients));
-    field(&mut h, "Date", &rfc5322_date(r.date));
-    field(
-        &mut h,
-        "Message-ID",
-        &format!(
-            "<dsn.{:016x}{:08x}@{}>",
-            rand::random::<u64>(),
-            r.date,
-            r.hostname
-        ),
+    let h = notice_header(
+        r.hostname,
+        r.to,
+        subject(&r.recipients),
+        r.date,
+        &message_id,
+        None,
     );
-    field(&mut h, "Auto-Submitted", "auto-replied");
-    field(&mut h, "MIME-Version", "1.0");
-    let _ = write!(
-        h,
-        "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n\r\n"
-    );
-    h.push_str("This is a MIME-encapsulated message.\r\n\r\n");
-    let _ = write!(
-        h,
-        "--{boundary}\r\nContent-Description: Notification\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Transfer-Encoding: {}\r\n\r\n{text}\r\n",
-        transfer_encoding(text.as_bytes())
-    );
-    let _ = write!(
-        h,
-        "--{boundary}\r\nContent-Description: Delivery report\r\nContent-Type: {}\r\n\
-         Content-Transfer-Encoding: {}\r\n\r\n{status}\r\n",
-        if utf8 {
-            "message/global-delivery-status"
-        } else {
-            "message/delivery-status"
-        },
-        transfer_encoding(status.as_bytes())
-    );
-    let _ = write!(
-        h,
-        "--{boundary}\r\nContent-Description: {}\r\nContent-Type: {}\r\nContent-Transfer-Encoding: {}\r\n\r\n",
-        if full {
-            "Undelivered Message"
-        } else {
-            "Undelivered Message Headers"
-        },
-        if full {
-            "message/rfc822"
-        } else {
-            "text/rfc822-headers"
-        },
-        transfer_encoding(returned)
-    );
-    let mut out = h.into_bytes();
-    out.extend_from_slice(returned);
-    if !returned.ends_with(b"\n") {
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    out
+    multipart_report(
+        &h,
+        "delivery-status",
+        "dsn",
+        &[
+            ReportPart {
+                description: Some("Notification"),
+                content_type: "text/plain; charset=utf-8",
+                content: text.as_bytes(),
+            },
+            ReportPart {
+                description: Some("Delivery report"),
+                content_type: if utf8 {
+                    "message/global-delivery-status"
+                } else {
+                    "message/delivery-status"
+                },
+                content: status.as_bytes(),
+            },
+            ReportPart {
+                description: Some(if full {
+                    "Undelivered Message"
+                } else {
+                    "Undelivered Message Headers"
+                }),
+                content_type: if full {
+                    "message/rfc822"
+                } else {
+                    "text/rfc822-headers"
+                },
+                content: returned,
+            },
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -464,34 +368,6 @@ mod tests {
         assert_eq!(xtext_decode("+zz"), "+zz");
         assert_eq!(original_recipient("rfc822;bob@x.org"), "rfc822; bob@x.org");
         assert_eq!(original_recipient("bob@x.org"), "rfc822; bob@x.org");
-    }
-
-    #[test]
-    fn header_blocks() {
-        assert_eq!(
-            header_block(b"A: 1\r\nB: 2\r\n\r\nbody\r\n\r\n"),
-            b"A: 1\r\nB: 2\r\n\r\n"
-        );
-        assert_eq!(header_block(b"A: 1\n\nbody"), b"A: 1\n\n");
-        assert_eq!(header_block(b"A: 1\r\n"), b"A: 1\r\n");
-        let big: Vec<u8> = b"X: 0123456789\r\n".repeat(10_000);
-        let h = header_block(&big);
-        assert!(h.len() <= HEADER_RETURN_MAX && h.ends_with(b"\r\n"));
-    }
-
-    #[test]
-    fn fields_are_folded_and_clean() {
-        let mut s = String::new();
-        field(
-            &mut s,
-            "Diagnostic-Code",
-            &format!("smtp; 550 {}\r\nInjected: yes", "word ".repeat(100)),
-        );
-        assert!(s.lines().all(|l| l.len() <= 80), "{s}");
-        assert!(!s.contains("\r\nInjected"), "{s}");
-        let mut s = String::new();
-        field(&mut s, "X", &"a".repeat(5000));
-        assert!(s.lines().all(|l| l.len() < 998));
     }
 
     const ORIGINAL: &[u8] = b"From: Alice <alice@local.test>\r\nTo: bob@remote.test\r\nSubject: Hello\r\n\

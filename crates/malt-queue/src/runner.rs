@@ -370,6 +370,11 @@ fn local_attempt(address: &str, outcome: &Outcome) -> Attempt {
         Outcome::OverQuota { permanent: false } => temp("452 4.2.2 mailbox full"),
         Outcome::TooBig => perm("552 5.3.4 message too big"),
         Outcome::TempFail => temp("451 4.3.0 local delivery failed, will retry"),
+        // A Sieve refusal (RFC 5429): the bounce (RFC 3464 DSN) says why.
+        Outcome::Rejected(reason) => perm(format!(
+            "550 5.7.1 <{address}>: rejected by the recipient: {}",
+            malt_core::compose::clean(reason)
+        )),
     }
 }
 
@@ -787,5 +792,11 @@ mod tests {
             ResultKind::TempFail
         );
         assert!(local_attempt("a@b", &Outcome::Delivered(vec![])).local);
+        let rejected = local_attempt("a@b", &Outcome::Rejected("not\r\nwanted".into()));
+        assert_eq!(rejected.kind, ResultKind::PermFail);
+        assert_eq!(
+            rejected.reply,
+            "550 5.7.1 <a@b>: rejected by the recipient: not  wanted"
+        );
     }
 }

@@ -14,6 +14,8 @@
 //! - `run` (the interpreter) over a parsed message view, with comparators and match types;
 //! - [`outcome`]: the actions a run produced;
 //! - [`input`]: what a run is given — envelope, message, [`input::Context`];
+//! - [`mailto`]: `mailto:` URIs, the `enotify` method (for the interpreter and for the caller
+//!   that sends notifications);
 //! - [`limits::Limits`]: every bound on script size, nesting, instructions, actions;
 //! - [`rules`]: script generation from a simple rule list (for the web UI).
 //!
@@ -27,6 +29,7 @@ pub mod datetime;
 pub mod input;
 pub mod ir;
 pub mod limits;
+pub mod mailto;
 pub mod matching;
 pub mod message;
 pub mod outcome;

@@ -2,7 +2,8 @@
 //! reply or replies.
 //!
 //! LMTP (RFC 2033 §4.2): one reply per accepted recipient, in RCPT order; each `250` only once the
-//! message is durable in that recipient's mailbox.
+//! message is durable in that recipient's mailbox; `550 5.7.1 <reason>` for a recipient whose
+//! Sieve script refused it (RFC 5429 §2.1.1).
 //!
 //! SMTP (RFC 5321 §4.1.1.4, §6.1): ONE reply for the transaction, sent only once the message is
 //! durable for every accepted recipient:
@@ -14,6 +15,8 @@
 //!    local ones that failed permanently (the queue retries and reports them to the sender) are
 //!    queued together, as one queue entry, with this server's `Received:` line on top;
 //! 4. submission with `[smtp] save_sent`: a copy as sent in the user's Sent mailbox;
+//!    A recipient whose Sieve script refused the message (RFC 5429) is not queued: when others
+//!    took the message, the sender gets a reject notice (RFC 5429 §2.1) instead;
 //! 5. the reply: `250 2.0.0` when every recipient was delivered or queued; when every recipient
 //!    failed permanently, the first failure (e.g. `552 5.2.2`: the sender's MTA bounces, instead of
 //!    this server accepting and bouncing); `451 4.3.0` when queueing failed (the client retries;
@@ -79,7 +82,29 @@ fn failure_reply(rcpt: &str, outcome: &Outcome) -> Option<Reply> {
             (4, 3, 0),
             &format!("<{rcpt}> Temporary failure, try again later"),
         ),
+        // RFC 5429 §2.1.1: 550, and 5.7.1 (RFC 3463: delivery not authorized, message refused).
+        Outcome::Rejected(reason) => Reply::new(550, (5, 7, 1), &reply_text(reason)),
     })
+}
+
+/// A Sieve reject reason as one line of reply text (RFC 5321 §4.5.3.1.5: at most 512 octets per
+/// reply line): ASCII only, line ends and controls as spaces, cut at 400 characters.
+fn reply_text(reason: &str) -> String {
+    let text: String = reason
+        .chars()
+        .map(|c| match c {
+            c if c.is_control() => ' ',
+            c if !c.is_ascii() => '?',
+            c => c,
+        })
+        .take(400)
+        .collect();
+    let text = text.trim();
+    if text.is_empty() {
+        "Message rejected".to_owned()
+    } else {
+        text.to_owned()
+    }
 }
 
 async fn lmtp(s: &mut Session, tx: Transaction, body: Option<Vec<u8>>) {
@@ -132,10 +157,15 @@ async fn smtp(s: &mut Session, tx: Transaction, body: Option<Vec<u8>>) {
     let outcomes = s.core.deliver_message(&env, &targets, &body).await;
     let mut delivered = 0usize;
     let mut permanent: Vec<(&Recipient, Reply)> = Vec::new();
+    let mut rejected: Vec<(&Recipient, String)> = Vec::new();
     for (rcpt, outcome) in local.into_iter().zip(outcomes) {
         match (&outcome, failure_reply(&rcpt.address, &outcome)) {
             (_, None) => delivered += 1,
             (Outcome::TempFail | Outcome::OverQuota { permanent: false }, Some(_)) => queued.push(rcpt),
+            (Outcome::Rejected(reason), Some(reply)) => {
+                rejected.push((rcpt, reason.clone()));
+                permanent.push((rcpt, reply));
+            }
             (_, Some(reply)) => permanent.push((rcpt, reply)),
         }
     }
@@ -147,6 +177,15 @@ async fn smtp(s: &mut Session, tx: Transaction, body: Option<Vec<u8>>) {
         s.reply(&reply);
         return;
     }
+    // Others took the message: a Sieve refusal is told by a notice (RFC 5429 §2.1), not queued.
+    for (rcpt, reason) in &rejected {
+        if let Err(e) = s.core.send_reject_notice(&env, &rcpt.target, reason, &body).await {
+            tracing::error!(id = %env.id, error = %e, "cannot queue a reject notice");
+            s.reply(&Reply::new(451, (4, 3, 0), "Temporary failure, try again later"));
+            return;
+        }
+    }
+    permanent.retain(|(r, _)| !rejected.iter().any(|(x, _)| std::ptr::eq(*x, *r)));
     queued.extend(permanent.into_iter().map(|(r, _)| r));
     if !queued.is_empty() {
         let mut message = received_header(&env, None).into_bytes();

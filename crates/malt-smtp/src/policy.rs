@@ -17,11 +17,7 @@ use crate::session::Session;
 
 /// Whether `domain` is one of ours.
 pub(crate) async fn is_local_domain(s: &Session, domain: &str) -> Result<bool, StoreError> {
-    let domain = domain.trim().to_lowercase();
-    if domain.is_empty() {
-        return Ok(false);
-    }
-    Ok(s.core.storage().store.domain_get(&domain).await?.is_some())
+    s.core.is_local_domain(domain).await
 }
 
 /// Whether this client may send to non-local domains.

@@ -21,7 +21,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (6, V6_PREFIX),
     (7, V7_SIEVE),
     (8, V8_DAV),
-    // 9 is the sieve-delivery branch's (Sieve duplicate tracking).
+    (9, V9_SIEVE_DUPLICATES),
     (10, V10_DAV_SHARES),
 ];
 
@@ -382,6 +382,18 @@ CREATE INDEX dav_tombstones_modseq ON dav_tombstones (collection_id, modseq);
 
 -- The DAV collection of a `dav_*` journal entry.
 ALTER TABLE journal ADD COLUMN collection_id bigint;
+"#;
+
+/// Sieve duplicate tracking (RFC 7352): the keys (a hash of handle and unique id) seen per
+/// account, each until the end of its period.
+const V9_SIEVE_DUPLICATES: &str = r#"
+CREATE TABLE sieve_duplicates (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key text NOT NULL,
+    until bigint NOT NULL,
+    PRIMARY KEY (account_id, key)
+);
+CREATE INDEX sieve_duplicates_until ON sieve_duplicates (until);
 "#;
 
 /// Sharing of calendars and address books (see `malt_store::dav_share`): the grants, and each

@@ -2530,6 +2530,18 @@ impl Store for PgStore {
         self.dkim_key_delete_impl(domain, selector).await
     }
 
+    async fn sieve_duplicate_seen(&self, account: AccountId, key: &str, now: i64) -> Result<bool> {
+        self.sieve_duplicate_seen_impl(account, key, now).await
+    }
+
+    async fn sieve_duplicate_record(&self, account: AccountId, key: &str, until: i64) -> Result<()> {
+        self.sieve_duplicate_record_impl(account, key, until).await
+    }
+
+    async fn sieve_duplicate_purge(&self, now: i64) -> Result<u64> {
+        self.sieve_duplicate_purge_impl(now).await
+    }
+
     async fn dedup_check_and_record(
         &self,
         account: AccountId,

@@ -1823,6 +1823,23 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn sieve_duplicate_seen(&self, account: AccountId, key: &str, now: i64) -> Result<bool> {
+        let key = sieve_duplicate_key(key)?.to_owned();
+        self.read(move |tx| crate::queue::sieve_duplicate_seen(tx, account, &key, now))
+            .await
+    }
+
+    async fn sieve_duplicate_record(&self, account: AccountId, key: &str, until: i64) -> Result<()> {
+        let key = sieve_duplicate_key(key)?.to_owned();
+        self.write(move |tx| crate::queue::sieve_duplicate_record(tx, account, &key, until))
+            .await
+    }
+
+    async fn sieve_duplicate_purge(&self, now: i64) -> Result<u64> {
+        self.write(move |tx| crate::queue::sieve_duplicate_purge(tx, now))
+            .await
+    }
+
     async fn dedup_check_and_record(
         &self,
         account: AccountId,

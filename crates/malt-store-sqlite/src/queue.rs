@@ -417,6 +417,38 @@ pub(crate) fn dkim_delete(tx: &Transaction<'_>, domain: &str, selector: &str) ->
     Ok(())
 }
 
+// ---- Sieve duplicate tracking (RFC 7352) ----------------------------------------------------
+
+pub(crate) fn sieve_duplicate_seen(tx: &Transaction<'_>, account: AccountId, key: &str, now: i64) -> R<bool> {
+    let found = tx
+        .prepare_cached("SELECT 1 FROM sieve_duplicates WHERE account_id = ?1 AND key = ?2 AND until > ?3")?
+        .query_row(params![account, key, now], |_| Ok(()))
+        .optional()?;
+    Ok(found.is_some())
+}
+
+pub(crate) fn sieve_duplicate_record(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    key: &str,
+    until: i64,
+) -> R<()> {
+    tx.prepare_cached(
+        "INSERT INTO sieve_duplicates (account_id, key, until) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (account_id, key) DO UPDATE SET until = excluded.until",
+    )?
+    .execute(params![account, key, until])
+    .map_err(fk_as_not_found(format!("account {account}")))?;
+    Ok(())
+}
+
+pub(crate) fn sieve_duplicate_purge(tx: &Transaction<'_>, now: i64) -> R<u64> {
+    let n = tx
+        .prepare_cached("DELETE FROM sieve_duplicates WHERE until <= ?1")?
+        .execute([now])?;
+    Ok(n as u64)
+}
+
 // ---- Duplicate suppression -----------------------------------------------------------------
 
 /// Inserts the record, or refreshes one older than the window; a row comes back only when

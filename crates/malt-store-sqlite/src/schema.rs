@@ -384,9 +384,17 @@ END;
 -- The DAV collection of a `dav_*` journal entry.
 ALTER TABLE journal ADD COLUMN collection_id INTEGER;
 "#,
-    // 9: reserved for the Sieve duplicate tracking (RFC 7352) of the sieve-delivery branch,
-    // which replaces this empty migration when it lands.
-    "",
+    // 9: Sieve duplicate tracking (RFC 7352): the keys (a hash of handle and unique id) seen
+    // per account, each until the end of its period.
+    r#"
+CREATE TABLE sieve_duplicates (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key        TEXT NOT NULL,
+    until      INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key)
+) WITHOUT ROWID;
+CREATE INDEX sieve_duplicates_until ON sieve_duplicates(until);
+"#,
     // 10: sharing of calendars and address books; see `malt_store::dav_share`.
     r#"
 -- A grant: `sharee` is the lower-case address of an account or a group, `access` one of

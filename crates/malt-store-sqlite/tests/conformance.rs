@@ -142,7 +142,7 @@ async fn messages_from_before_the_prefix_migration_have_none() {
         (account, inbox)
     };
     // Back to version 5, as a database written before the prefix existed: the later migrations
-    // (7, the Sieve scripts; 8, the DAV tables; 10, their sharing) undone too.
+    // (7, the Sieve scripts; 8, the DAV tables; 9, Sieve duplicate tracking; 10, DAV sharing) undone too.
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
@@ -151,7 +151,8 @@ async fn messages_from_before_the_prefix_migration_have_none() {
              DROP TABLE dav_share_answers; DROP TABLE dav_shares; \
              DROP TABLE dav_spans; DROP TABLE dav_tombstones; DROP TABLE dav_object_content; \
              DROP TABLE dav_objects; DROP TABLE dav_collections; \
-             ALTER TABLE journal DROP COLUMN collection_id; PRAGMA user_version = 5;",
+             ALTER TABLE journal DROP COLUMN collection_id; DROP TABLE sieve_duplicates; \
+             PRAGMA user_version = 5;",
         )
         .unwrap();
     }

@@ -515,6 +515,17 @@ pub trait Store: Send + Sync + 'static {
     /// `NotFound` if absent.
     async fn dkim_key_delete(&self, domain: &str, selector: &str) -> Result<()>;
 
+    // ---- Sieve duplicate tracking (RFC 7352) -------------------------------------------------
+    /// Whether `key` is recorded for `account` with a period not yet ended (`until` after
+    /// `now`). The key is checked by [`sieve_duplicate_key`] (`Invalid` otherwise).
+    async fn sieve_duplicate_seen(&self, account: AccountId, key: &str, now: i64) -> Result<bool>;
+    /// Records `key` for `account` until `until`, replacing an earlier record of it (RFC 7352
+    /// §3.3 `:last` restarts the period). `NotFound` for an unknown account; records go with the
+    /// account.
+    async fn sieve_duplicate_record(&self, account: AccountId, key: &str, until: i64) -> Result<()>;
+    /// Removes the records whose period ended at or before `now`; returns how many.
+    async fn sieve_duplicate_purge(&self, now: i64) -> Result<u64>;
+
     // ---- Duplicate suppression by Message-ID per recipient -----------------------------------
     /// Records that `message_id` was delivered to `account` at `now`, atomically. Returns true when it was
     /// already recorded at or after `now - window_secs` (a duplicate: the caller drops the copy), false when

@@ -1061,6 +1061,21 @@ pub fn dedup_key(message_id: &str) -> crate::Result<String> {
     Ok(t.to_owned())
 }
 
+/// Longest key of a Sieve duplicate-tracking record, in octets.
+pub const SIEVE_DUPLICATE_KEY_MAX: usize = 255;
+
+/// Checks the key of a Sieve duplicate-tracking record (RFC 7352; the caller hashes handle and
+/// unique id into it): `Invalid` when empty or longer than [`SIEVE_DUPLICATE_KEY_MAX`].
+pub fn sieve_duplicate_key(key: &str) -> crate::Result<&str> {
+    if key.is_empty() || key.len() > SIEVE_DUPLICATE_KEY_MAX {
+        return Err(crate::StoreError::Invalid {
+            what: "duplicate-tracking key",
+            reason: "empty or too long".into(),
+        });
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod queue_tests {

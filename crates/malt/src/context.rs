@@ -3,10 +3,16 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use malt_config::{Config, StoreBackend};
-use malt_core::mail::{MailCore, MailSettings};
+use malt_core::filter::DeliveryFilter;
+use malt_core::mail::{DeliveryOptions, MailCore, MailSettings};
+use malt_core::sender_auth::SenderAuthenticator;
+use malt_core::sieve::{GlobalScript, SieveFilter, SieveSettings};
+use malt_core::sieve_scripts::engine_limits;
+use malt_core::srs::Srs;
 use malt_core::storage::{BackendChoice, open_storage};
 use malt_store::Storage;
 
@@ -67,6 +73,85 @@ pub async fn storage(config: &Config) -> anyhow::Result<Storage> {
     open_storage(backend, blob_dir)
         .await
         .context("cannot open the store")
+}
+
+/// `[mail_auth]`, `[delivery]` and `[sieve]` for the delivery pipelines (`malt serve`, `malt
+/// deliver`). A resolver that cannot be set up (no `/etc/resolv.conf` and no `[dns] servers`)
+/// turns verification off, with an error in the log; an SRS secret that cannot be read or
+/// created, or a global Sieve script that cannot be read or does not compile, is an error.
+pub fn delivery_options(config: &Config, storage: &Storage) -> anyhow::Result<DeliveryOptions> {
+    let sender_auth = if config.mail_auth.verify {
+        match SenderAuthenticator::new(
+            &config.dns.servers,
+            Duration::from_secs(config.mail_auth.verify_timeout_secs),
+        ) {
+            Ok(v) => Some(Arc::new(v)),
+            Err(e) => {
+                tracing::error!(error = %e, "sender authentication disabled");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Ok(DeliveryOptions {
+        sender_auth,
+        dedup_window_secs: config.delivery.dedup_window_secs,
+        dkim_sign: config.mail_auth.dkim_sign,
+        filter: sieve_filter(config, storage)?.map(|f| Arc::new(f) as Arc<dyn DeliveryFilter>),
+        srs: srs(config)?.map(Arc::new),
+    })
+}
+
+/// The Sieve delivery filter of `[sieve]`, when `enabled`: the global scripts read and compiled.
+fn sieve_filter(config: &Config, storage: &Storage) -> anyhow::Result<Option<SieveFilter>> {
+    let c = &config.sieve;
+    if !c.enabled {
+        return Ok(None);
+    }
+    let read = |paths: &[PathBuf]| {
+        paths
+            .iter()
+            .map(|path| {
+                let source = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the global Sieve script {}", path.display()))?;
+                Ok(GlobalScript {
+                    name: path.display().to_string(),
+                    source,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    };
+    let settings = SieveSettings {
+        limits: engine_limits(c),
+        before: read(&c.before)?,
+        after: read(&c.after)?,
+        global_dir: c.global_dir.clone(),
+        hostname: config.hostname.clone(),
+    };
+    let filter = SieveFilter::new(storage.store.clone(), settings)
+        .map_err(|e| anyhow::anyhow!("a global Sieve script does not compile:\n{e}"))?;
+    Ok(Some(filter))
+}
+
+/// The SRS rewriter of `[delivery]`, when `srs` is on.
+fn srs(config: &Config) -> anyhow::Result<Option<Srs>> {
+    let d = &config.delivery;
+    if !d.srs {
+        return Ok(None);
+    }
+    let path = d
+        .srs_secret_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("srs.key"));
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the directory of {}", path.display()))?;
+    }
+    let domain = d.srs_domain.as_deref().unwrap_or(&config.hostname);
+    let srs = Srs::load_or_create(&path, domain, d.srs_max_age_days)
+        .with_context(|| format!("cannot read or create the SRS secret {}", path.display()))?;
+    Ok(Some(srs))
 }
 
 /// Everything a CLI command needs.

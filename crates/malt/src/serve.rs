@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use malt_config::{Config, Protocol};
-use malt_core::sender_auth::SenderAuthenticator;
 use malt_core::sieve_scripts::{ScriptPolicy, SieveScripts};
-use malt_core::{AuthSettings, Authenticator, DeliveryOptions, MailCore, MailSettings};
+use malt_core::{AuthSettings, Authenticator, MailCore, MailSettings};
 use malt_server::http::{HttpHandler, HttpState, router, store_health_check};
 use malt_server::placeholder::placeholder;
 use malt_server::{Handler, Server, TlsManager};
@@ -45,7 +44,7 @@ pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
     let feed = storage.change_feed().await?;
 
     let tls = Arc::new(TlsManager::from_config(&config).context("cannot set up TLS")?);
-    let core = mail_core(&storage, &config);
+    let core = mail_core(&storage, &config)?;
     let server = Server::start(
         config.clone(),
         tls.clone(),
@@ -87,14 +86,14 @@ pub async fn run(g: &GlobalOpts) -> anyhow::Result<()> {
 }
 
 /// The mail core every protocol handler and the queue runner share.
-fn mail_core(storage: &malt_store::Storage, config: &Config) -> MailCore {
-    MailCore::new(
+fn mail_core(storage: &malt_store::Storage, config: &Config) -> anyhow::Result<MailCore> {
+    Ok(MailCore::new(
         storage.clone(),
         MailSettings {
             max_message_size: config.limits.max_message_size,
         },
     )
-    .with_delivery_options(delivery_options(config))
+    .with_delivery_options(context::delivery_options(config, storage)?))
 }
 
 /// Starts the outbound queue runner (`malt-queue`) with the SMTP client (`malt-outbound`);
@@ -155,40 +154,24 @@ fn handlers(
         Protocol::ManageSieve,
         Arc::new(malt_managesieve::ManageSieveHandler::new(scripts, auth.clone())),
     );
-    map.insert(Protocol::Pop3, Arc::new(malt_pop3::Pop3Handler::new(core, auth)));
-    let http = router(HttpState::new(store_health_check(storage.store.clone())));
+    map.insert(
+        Protocol::Pop3,
+        Arc::new(malt_pop3::Pop3Handler::new(core, auth.clone())),
+    );
+    // `/healthz` and `/metrics`, and CalDAV/CardDAV on every other path.
+    let dav_settings = malt_dav::DavSettings {
+        max_resource_size: config.dav.max_resource_size,
+        max_body: usize::try_from(config.dav.max_request_size).unwrap_or(usize::MAX),
+        ..malt_dav::DavSettings::default()
+    };
+    let dav = malt_dav::Dav::new(storage.store.clone(), auth, dav_settings);
+    let http = router(HttpState::new(store_health_check(storage.store.clone()))).merge(malt_dav::router(dav));
     map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));
     map
 }
 
-/// `[mail_auth]` and `[delivery]` for the delivery pipelines. A resolver that cannot be set up (no
-/// `/etc/resolv.conf` and no `[dns] servers`) turns verification off, with an error in the log.
-fn delivery_options(config: &Config) -> DeliveryOptions {
-    let sender_auth = if config.mail_auth.verify {
-        match SenderAuthenticator::new(
-            &config.dns.servers,
-            Duration::from_secs(config.mail_auth.verify_timeout_secs),
-        ) {
-            Ok(v) => Some(Arc::new(v)),
-            Err(e) => {
-                tracing::error!(error = %e, "sender authentication disabled");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    DeliveryOptions {
-        sender_auth,
-        dedup_window_secs: config.delivery.dedup_window_secs,
-        dkim_sign: config.mail_auth.dkim_sign,
-        // The Sieve engine plugs in here (crate::filter in malt-core).
-        filter: None,
-    }
-}
-
-/// Removes unreferenced blobs, expired duplicate-suppression records and vacation records whose
-/// period ended, every `maintenance.gc_interval_secs`.
+/// Removes unreferenced blobs, expired duplicate-suppression records, vacation records and Sieve
+/// duplicate-tracking records whose period ended, every `maintenance.gc_interval_secs`.
 async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
     let interval = Duration::from_secs(config.maintenance.gc_interval_secs.max(60));
     let grace = Duration::from_secs(config.maintenance.gc_grace_secs);
@@ -211,6 +194,11 @@ async fn periodic_gc(storage: malt_store::Storage, config: Arc<Config>) {
         match storage.store.vacation_purge(now).await {
             Ok(n) => tracing::info!(removed = n, "vacation purge"),
             Err(e) => tracing::warn!(error = %e, "vacation purge failed"),
+        }
+        // Sieve duplicate-tracking records whose period has ended (RFC 7352).
+        match storage.store.sieve_duplicate_purge(now).await {
+            Ok(n) => tracing::info!(removed = n, "Sieve duplicate-tracking purge"),
+            Err(e) => tracing::warn!(error = %e, "Sieve duplicate-tracking purge failed"),
         }
     }
 }

@@ -10,12 +10,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use malt_core::{BackendChoice, open_storage};
 use malt_store::{NewQueueRecipient, NewQueuedMessage, QueueId};
-use malt_testkit::{DnsServer, Record, SinkOptions, SmtpSink};
+use malt_testkit::{DnsServer, Record, SinkOptions};
 
 const BODY: &str =
     "From: alice@local.test\r\nTo: user@remote.test\r\nSubject: restart\r\n\r\nSECRET-BODY-TEXT\r\n";
@@ -59,27 +59,6 @@ async fn enqueue(s: &malt_store::Storage) -> QueueId {
         })
         .await
         .unwrap()
-}
-
-async fn wait_for<F: AsyncFnMut() -> bool>(what: &str, mut cond: F) {
-    let start = Instant::now();
-    while !cond().await {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn sink(opts: SinkOptions) -> SmtpSink {
-    for _ in 0..100 {
-        if let Ok(s) = SmtpSink::try_start(opts.clone()).await {
-            return s;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("cannot start the sink on {}", opts.bind);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,10 @@
 //! - an address in a local domain (one the store knows) must reach an account (`550 5.1.1`) with
 //!   room left: when every account it reaches is over quota, `452 4.2.2` (RFC 3463 §3.3);
 //! - any other domain is relayed only for an authenticated client or one in
-//!   `smtp.relay_networks`; otherwise `554 5.7.1 Relay access denied` (never an open relay).
+//!   `smtp.relay_networks`; otherwise `554 5.7.1 Relay access denied` (never an open relay);
+//! - MX only: an SRS address of this server (`SRS0=…@<srs domain>`, a bounce to a message this
+//!   server forwarded) is accepted for the original sender it stands for when valid, and refused
+//!   `550 5.1.1` when forged or expired.
 //!
 //! Refused recipients count as session errors in SMTP (address harvesting, relay probing).
 
@@ -22,7 +25,7 @@ use malt_smtp_proto::{RcptTo, Reply};
 use super::{ascii_ok, ehlo};
 use crate::policy;
 use crate::session::{Next, Session};
-use crate::state::{Recipient, State};
+use crate::state::{Mode, Recipient, State};
 
 pub(crate) async fn run(s: &mut Session, to: RcptTo<String>) -> Next {
     if let Some(p) = unsupported_rcpt_param(&to, ehlo::params(s)) {
@@ -101,6 +104,12 @@ async fn smtp(s: &mut Session, mut rcpt: Recipient) -> Next {
             Err(e) => return lookup_failed(s, &e),
         },
     };
+    if s.mode == Mode::Mx
+        && let Some(srs) = s.core.delivery_options().srs.clone()
+        && srs.is_ours(&rcpt.address)
+    {
+        return srs_bounce(s, rcpt, &srs).await;
+    }
     match policy::is_local_domain(s, &domain).await {
         Ok(true) => local(s, rcpt).await,
         Ok(false) if policy::may_relay(s) => {
@@ -111,6 +120,34 @@ async fn smtp(s: &mut Session, mut rcpt: Recipient) -> Next {
             tracing::info!(remote = %s.remote, rcpt = %rcpt.address, "relay denied");
             let text = format!("<{}> Relay access denied", rcpt.address);
             s.error(&Reply::new(554, (5, 7, 1), &text))
+        }
+        Err(e) => lookup_failed(s, &e),
+    }
+}
+
+/// A recipient that is one of our SRS addresses (`malt_core::srs`): mail (a bounce, an
+/// auto-reply) to the sender of a message this server forwarded. A valid one is forwarded to the
+/// original sender it stands for, without relay permission (that is the point of SRS); a forged or
+/// expired one is refused `550 5.1.1`, so the MX is no open relay.
+async fn srs_bounce(s: &mut Session, mut rcpt: Recipient, srs: &malt_core::srs::Srs) -> Next {
+    let original = match srs.reverse(&rcpt.address) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::info!(remote = %s.remote, rcpt = %rcpt.address, error = %e, "SRS address refused");
+            let text = format!("<{}> Invalid or expired SRS address", rcpt.address);
+            return s.error(&Reply::new(550, (5, 1, 1), &text));
+        }
+    };
+    let domain = original.rsplit_once('@').map_or("", |(_, d)| d);
+    match policy::is_local_domain(s, domain).await {
+        Ok(true) => {
+            rcpt.target = original;
+            local(s, rcpt).await
+        }
+        Ok(false) => {
+            rcpt.target = original;
+            rcpt.local = false;
+            accept(s, rcpt)
         }
         Err(e) => lookup_failed(s, &e),
     }

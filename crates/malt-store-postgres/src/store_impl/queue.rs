@@ -507,6 +507,53 @@ impl PgStore {
         Ok(())
     }
 
+    // ---- Sieve duplicate tracking (RFC 7352) -----------------------------------------------
+
+    pub(super) async fn sieve_duplicate_seen_impl(
+        &self,
+        account: AccountId,
+        key: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let key = malt_store::sieve_duplicate_key(key)?;
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT 1 FROM sieve_duplicates WHERE account_id = $1 AND key = $2 AND until > $3",
+                &[&account, &key, &now],
+            )
+            .await
+            .map_err(|e| pg_err(e, "duplicate tracking"))?;
+        Ok(row.is_some())
+    }
+
+    pub(super) async fn sieve_duplicate_record_impl(
+        &self,
+        account: AccountId,
+        key: &str,
+        until: i64,
+    ) -> Result<()> {
+        let key = malt_store::sieve_duplicate_key(key)?;
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO sieve_duplicates (account_id, key, until) VALUES ($1, $2, $3) \
+                 ON CONFLICT (account_id, key) DO UPDATE SET until = excluded.until",
+                &[&account, &key, &until],
+            )
+            .await
+            .map_err(|e| pg_err(e, &format!("account {account}")))?;
+        Ok(())
+    }
+
+    pub(super) async fn sieve_duplicate_purge_impl(&self, now: i64) -> Result<u64> {
+        let client = self.client().await?;
+        client
+            .execute("DELETE FROM sieve_duplicates WHERE until <= $1", &[&now])
+            .await
+            .map_err(|e| pg_err(e, "duplicate tracking"))
+    }
+
     // ---- Duplicate suppression -------------------------------------------------------------
 
     /// Inserts the record, or refreshes one older than the window; a row comes back only when

@@ -29,6 +29,7 @@ mod messages;
 mod metadata;
 mod queue;
 mod sieve;
+mod sieve_duplicate;
 
 pub use queue::claim_race;
 
@@ -72,6 +73,7 @@ pub async fn run_all(storage: &Storage) {
     dedup::dedup(storage).await;
     sieve::scripts(storage).await;
     sieve::vacation(storage).await;
+    sieve_duplicate::sieve_duplicates(storage).await;
     dav::collections(storage).await;
     dav::defaults(storage).await;
     dav::objects(storage).await;

@@ -103,7 +103,13 @@ impl Malt {
 /// Runs a Python 3 script (the real clients: imaplib, poplib); asserts that it exits 0 and
 /// returns its standard output.
 pub fn python(script: &str) -> String {
-    let out = Command::new("python3").arg("-c").arg(script).output().unwrap();
+    python_in(Command::new("python3").arg("-c").arg(script))
+}
+
+/// Runs `cmd` (a Python interpreter with its script and environment); asserts that it exits 0
+/// and returns its standard output.
+pub fn python_in(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("the Python interpreter");
     assert!(
         out.status.success(),
         "python failed:\n{}\n{}",
@@ -287,4 +293,27 @@ pub fn message_ids(mbox: &str) -> Vec<String> {
         .filter_map(|l| l.split('@').next())
         .map(str::to_owned)
         .collect()
+}
+
+/// Waits until `cond` holds, polling every 100 ms; fails after 60 s naming `what`.
+pub async fn wait_for<F: AsyncFnMut() -> bool>(what: &str, mut cond: F) {
+    let start = Instant::now();
+    while !cond().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A recording SMTP server with `opts`, retried while its address is still taken.
+pub async fn sink(opts: malt_testkit::SinkOptions) -> malt_testkit::SmtpSink {
+    for _ in 0..100 {
+        if let Ok(s) = malt_testkit::SmtpSink::try_start(opts.clone()).await {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cannot start the sink on {}", opts.bind);
 }

@@ -14,9 +14,9 @@
 //!
 //! The `method` parameter equals the METHOD inside (RFC 6047 §2.4); the subject says what the
 //! message is ("Invitation: ...", "Updated invitation: ...", "Cancelled: ...", "Accepted:
-//! ..."). `Auto-Submitted` is not set: each message follows a user's action (RFC 3834 §5 asks
-//! automatic responders not to answer those, and invitations must reach people); a free-busy
-//! REPLY, which the server makes alone, is `auto-replied`.
+//! ..."). `Auto-Submitted` is not set: each message follows a user's action, and automatic
+//! responders ignore mail marked so (RFC 3834 §2) while an invitation may need their answer; a
+//! free-busy REPLY, which the server makes alone, is `auto-replied`.
 //!
 //! Reading (RFC 6047 §3): the first `text/calendar` part whose `method` parameter, if any,
 //! matches its METHOD (else an `application/ics` part) is the iTIP message; the message's

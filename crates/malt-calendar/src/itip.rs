@@ -363,15 +363,14 @@ pub enum Role {
 /// events and for objects in which the user takes no part.
 pub fn scheduling_role(object: &CalendarObject, addresses: &[String]) -> Option<Role> {
     let organizer = object_organizer(object).ok()?;
-    let attendees = object_attendees(object).ok()?;
-    if attendees.iter().all(|a| *a == organizer) {
+    if attendee_addresses(object).all(|a| a == organizer) {
         return None;
     }
     let mine = |a: &String| addresses.iter().any(|m| normalise_address(m) == *a);
     if mine(&organizer) {
         return Some(Role::Organizer(organizer));
     }
-    attendees.into_iter().find(mine).map(Role::Attendee)
+    attendee_addresses(object).find(mine).map(Role::Attendee)
 }
 
 /// The organiser of an object: the ORGANIZER every member names (RFC 6638 §3.2.4.2).
@@ -388,19 +387,26 @@ pub(crate) fn object_organizer(object: &CalendarObject) -> Result<String, ItipEr
     found.ok_or(ItipError::NoOrganizer)
 }
 
+/// The attendees' addresses of every member, in order, repeats included.
+fn attendee_addresses(object: &CalendarObject) -> impl Iterator<Item = String> + '_ {
+    let ical = object.calendar();
+    object
+        .members()
+        .iter()
+        .filter_map(|&i| ical.components.get(i))
+        .flat_map(|c| parts::attendees(c).map(|(address, _)| address))
+}
+
 /// Every distinct attendee of an object, in order of appearance (at most [`MAX_ATTENDEES`]).
 pub(crate) fn object_attendees(object: &CalendarObject) -> Result<Vec<String>, ItipError> {
-    let ical = object.calendar();
     let mut out: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for component in object.members().iter().filter_map(|&i| ical.components.get(i)) {
-        for (address, _) in parts::attendees(component) {
-            if seen.insert(address.clone()) {
-                if out.len() == MAX_ATTENDEES {
-                    return Err(ItipError::TooManyAttendees);
-                }
-                out.push(address);
+    for address in attendee_addresses(object) {
+        if seen.insert(address.clone()) {
+            if out.len() == MAX_ATTENDEES {
+                return Err(ItipError::TooManyAttendees);
             }
+            out.push(address);
         }
     }
     Ok(out)

@@ -12,9 +12,12 @@
 //!   param-filters combined by its own `test`; a param-filter is CalDAV's [`ParamFilter`]. Text matches use
 //!   [`crate::text`], whose default collation for CardDAV is `i;unicode-casemap`.
 //!
+//! - [`directory_card`] writes the vCard 4.0 of a directory entry (a person or a group with its
+//!   members) for the global address book.
+//!
 //! Invariant: input is at most [`MAX_VCARD_BYTES`]; matching is linear in the card's size.
 
-use calcard::vcard::{VCard, VCardEntry, VCardValue, VCardVersion};
+use calcard::vcard::{VCard, VCardEntry, VCardKind, VCardProperty, VCardValue, VCardVersion};
 use calcard::{Entry, Parser};
 
 use crate::filter::ParamFilter;
@@ -126,6 +129,48 @@ impl VCardObject {
 
 fn invalid(reason: &str) -> ObjectError {
     ObjectError::new(Precondition::ValidAddressData, reason)
+}
+
+/// A directory entry as a vCard shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryCard<'a> {
+    pub uid: &'a str,
+    /// A group (`KIND:group`, RFC 6350 §6.1.4) or a person (`KIND:individual`).
+    pub group: bool,
+    /// FN (RFC 6350 §6.2.1).
+    pub name: &'a str,
+    /// EMAIL (RFC 6350 §6.4.2).
+    pub email: &'a str,
+    /// For a group: the members' addresses, each a `MEMBER:mailto:...` (RFC 6350 §6.6.5).
+    pub members: &'a [String],
+}
+
+/// The vCard 4.0 text of a directory entry, escaped and folded by calcard's writer.
+pub fn directory_card(entry: &DirectoryCard<'_>) -> String {
+    let text = |name: VCardProperty, value: &str| VCardEntry::new(name).with_value(value.to_owned());
+    let kind = if entry.group {
+        VCardKind::Group
+    } else {
+        VCardKind::Individual
+    };
+    let mut entries = vec![
+        text(VCardProperty::Uid, entry.uid),
+        VCardEntry::new(VCardProperty::Kind).with_value(kind),
+        text(VCardProperty::Fn, entry.name),
+        text(VCardProperty::Email, entry.email),
+    ];
+    if entry.group {
+        entries.extend(
+            entry
+                .members
+                .iter()
+                .map(|m| text(VCardProperty::Member, &format!("mailto:{m}"))),
+        );
+    }
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = VCard { entries }.write_to(&mut out, VCardVersion::V4_0);
+    out
 }
 
 /// How a list of tests combines (RFC 6352 §10.5 `test` attribute).

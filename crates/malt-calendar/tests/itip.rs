@@ -683,6 +683,12 @@ fn too_many_attendees_are_refused() {
         .map(|i| format!("ATTENDEE:mailto:user{i}@example.com\n"))
         .collect();
     let event = single(0, "20240110T090000Z", &attendees);
+    // Still a scheduling object of its organiser, so that the write is refused, not stored
+    // unscheduled.
+    assert_eq!(
+        scheduling_role(&event, &[ALICE.into()]),
+        Some(Role::Organizer(ALICE.into()))
+    );
     let err = organizer_changes(None, Some(&event), NOW).unwrap_err();
     assert_eq!(err, ItipError::TooManyAttendees);
     assert_eq!(err.precondition().element_name(), "max-attendees-per-instance");

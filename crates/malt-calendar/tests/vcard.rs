@@ -118,3 +118,46 @@ fn addressbook_query_filters() {
     assert!(!no_tel.matches(&cyrus));
     assert!(AddressbookFilter::default().matches(&cyrus));
 }
+
+#[test]
+fn directory_cards_are_valid_vcards() {
+    use malt_calendar::vcard::{DirectoryCard, directory_card};
+    let person = directory_card(&DirectoryCard {
+        uid: "urn:uuid:1",
+        group: false,
+        name: "Zoë, the \"boss\"; x",
+        email: "zoe@example.com",
+        members: &[],
+    });
+    let card = VCardObject::parse(person.as_bytes()).unwrap();
+    assert_eq!(card.uid(), "urn:uuid:1");
+    assert_eq!(
+        card.formatted_name(),
+        Some("Zoë, the \"boss\"; x"),
+        "escaped and read back: {person}"
+    );
+    let upper = person.to_uppercase();
+    assert!(
+        upper.contains("KIND:INDIVIDUAL") && person.contains("EMAIL:zoe@example.com"),
+        "{person}"
+    );
+    let members = ["a@example.com".to_owned(), "b@example.com".to_owned()];
+    let group = directory_card(&DirectoryCard {
+        uid: "urn:uuid:2",
+        group: true,
+        name: "Team",
+        email: "team@example.com",
+        members: &members,
+    });
+    VCardObject::parse(group.as_bytes()).unwrap();
+    assert!(group.to_uppercase().contains("KIND:GROUP"), "{group}");
+    assert!(
+        group.contains("MEMBER:mailto:a@example.com\r\nMEMBER:mailto:b@example.com\r\n"),
+        "{group}"
+    );
+    // As vCard 3.0 (RFC 6352 §10.4 address-data version) it stays readable.
+    let v3 = VCardObject::parse(group.as_bytes())
+        .unwrap()
+        .to_version(Version::V3);
+    VCardObject::parse(v3.as_bytes()).unwrap();
+}

@@ -12,6 +12,9 @@
 //! - [`filter`]: the seam where user filters (Sieve) decide each account's copy at delivery;
 //! - [`header`]: reading a message's header block (fields, values, where the body starts);
 //! - [`directory`]: recipient resolution (plus addressing, aliases, groups, catch-all);
+//! - [`dav_sharing`]: sharing of calendars and address books with accounts and groups, and who
+//!   may do what with a collection;
+//! - [`gal`]: the global address book (accounts and distribution groups as vCards);
 //! - [`mail`]: the mail core (mailbox name rules, create/rename/delete, append, delivery);
 //! - [`queue`]: putting a message into the durable outbound queue;
 //! - [`scheduling`]: calendar scheduling deliveries (RFC 6638, iMIP RFC 6047): iTIP messages
@@ -29,11 +32,13 @@
 pub mod acl;
 pub mod auth;
 pub mod compose;
+pub mod dav_sharing;
 pub mod dedup;
 pub mod delivery;
 pub mod directory;
 pub mod dkim;
 pub mod filter;
+pub mod gal;
 pub mod header;
 pub mod ingest;
 pub mod mail;
@@ -72,5 +77,18 @@ pub(crate) mod test_support {
         .await
         .unwrap();
         MailCore::new(storage, settings)
+    }
+
+    /// Creates the account `address` (its domain must exist) and returns its id.
+    pub(crate) async fn account(store: &dyn malt_store::Store, address: &str) -> malt_store::AccountId {
+        store
+            .account_create(malt_store::NewAccount {
+                address: address.into(),
+                password_hash: "x".into(),
+                quota_bytes: None,
+            })
+            .await
+            .unwrap()
+            .id
     }
 }

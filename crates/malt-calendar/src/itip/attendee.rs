@@ -21,8 +21,8 @@ use calcard::icalendar::{
 
 use super::organizer::outgoing;
 use super::parts::{
-    CalendarBuilder, Key, Members, attendee, attendee_mut, attends, derive_override, is_cancelled, organizer,
-    partstat, sequence, server_schedules, set_partstat, set_sequence, set_status,
+    CalendarBuilder, Key, Members, add_overrides, attendee, attendee_mut, attends, derive_override,
+    is_cancelled, organizer, partstat, sequence, server_schedules, set_partstat, set_sequence, set_status,
 };
 use super::{ItipError, ItipMessage, Method, object_attendees, object_organizer};
 use crate::object::CalendarObject;
@@ -247,18 +247,7 @@ pub fn apply_cancel(
     if !changed {
         return Ok(AttendeeApplied::Nothing("nothing left to cancel"));
     }
-    for (component, master) in added {
-        let children = copy
-            .calendar()
-            .components
-            .get(master)
-            .map(|m| m.component_ids.clone())
-            .unwrap_or_default();
-        let id = crate::output::push_tree(&mut ical, copy.calendar(), component, &children, &Clone::clone);
-        if let Some(root) = ical.components.first_mut() {
-            root.component_ids.push(id);
-        }
-    }
+    add_overrides(&mut ical, copy, added);
     Ok(AttendeeApplied::Changed(CalendarObject::from_calendar(ical)?))
 }
 
@@ -280,7 +269,8 @@ fn mark_cancelled(component: &mut ICalendarComponent, cancel_sequence: i64) -> b
 /// send the organiser, if their answer changed on some member (RFC 6638 §3.2.2): a PARTSTAT
 /// different from before (an instance they override for the first time compares with the
 /// master's), or DECLINED when they delete a copy they had not declined and that is not
-/// cancelled (RFC 6638 §3.2.2.3 is the rule for deleting). Nothing when the ORGANIZER's
+/// cancelled (the HTTP layer does not call this for a DELETE with `Schedule-Reply: F`, RFC 6638
+/// §8.1). Nothing when the ORGANIZER's
 /// SCHEDULE-AGENT is not SERVER (RFC 6638 §7.1: the client replies itself).
 pub fn attendee_reply(
     old: Option<&CalendarObject>,

@@ -1,9 +1,9 @@
 //! The organiser's side (RFC 6638 §3.2.1, RFC 5546 §3.2): what to store and what to send when
 //! the organiser writes or deletes their object, and an attendee's REPLY applied to it.
 //!
-//! Each attendee gets a *view* of the object: the members they attend (RFC 6638 §3.2.6: an
-//! attendee invited to some instances only gets those), the master with an EXDATE for each
-//! override they are not in. Comparing their view before and after the change decides their
+//! Each attendee gets a *view* of the object: the members they attend (an attendee invited to
+//! some instances only gets those), the master with an EXDATE for each override they are not
+//! in. Comparing their view before and after the change decides their
 //! messages:
 //! - nothing left for them: a CANCEL (of the whole event, or of the instances they had);
 //! - instances they had and no longer have (an EXDATE, an override without them or cancelled):
@@ -30,9 +30,9 @@ use calcard::icalendar::{
 };
 
 use super::parts::{
-    CalendarBuilder, Key, Members, RESCHEDULE_PROPERTIES, attendee_mut, attendees, attends, content,
-    derive_override, entries_named, exdates, is_cancelled, organizer, partstat, remove_param, sequence,
-    sequence_property, server_schedules, set_dtstamp, set_partstat, set_sequence, set_status,
+    CalendarBuilder, Key, Members, RESCHEDULE_PROPERTIES, add_overrides, attendee_mut, attendees, attends,
+    content, derive_override, entries_named, exdates, is_cancelled, organizer, partstat, remove_param,
+    sequence, sequence_property, server_schedules, set_dtstamp, set_partstat, set_sequence, set_status,
 };
 use super::{ItipError, ItipMessage, Method, object_attendees, object_organizer};
 use crate::object::CalendarObject;
@@ -74,10 +74,7 @@ pub fn organizer_changes(
         return Ok(nothing);
     }
     let (stored, forced) = match new {
-        Some(new) => {
-            let (copy, forced) = organizer_copy(old, new, &organizer_address)?;
-            (copy, forced)
-        }
+        Some(new) => organizer_copy(old, new, &organizer_address)?,
         None => (None, BTreeSet::new()),
     };
     let current = stored.as_ref().or(new);
@@ -492,7 +489,7 @@ fn request_message(
     builder.timezones_from(source);
     if let Some(component) = master.and_then(|m| source.components.get(m)) {
         let mut component = outgoing(component, now);
-        // The overrides they are not invited to are not instances for them (RFC 6638 §3.2.6).
+        // The overrides they are not invited to are not instances for them.
         let members = Members::of(object);
         for (&at, &index) in &members.overrides {
             if view.removed.contains(&at)
@@ -687,18 +684,7 @@ pub fn apply_reply(copy: &CalendarObject, reply: &ItipMessage) -> Result<ReplyAp
             "the answer is recorded already, or the sender is not an attendee"
         }));
     }
-    for (component, master) in added {
-        let children = copy
-            .calendar()
-            .components
-            .get(master)
-            .map(|m| m.component_ids.clone())
-            .unwrap_or_default();
-        let id = crate::output::push_tree(&mut ical, copy.calendar(), component, &children, &Clone::clone);
-        if let Some(root) = ical.components.first_mut() {
-            root.component_ids.push(id);
-        }
-    }
+    add_overrides(&mut ical, copy, added);
     Ok(ReplyApplied::Changed(CalendarObject::from_calendar(ical)?))
 }
 

@@ -386,6 +386,27 @@ pub(crate) fn derive_override(object: &CalendarObject, instant: i64) -> Option<(
     ))
 }
 
+/// Appends overrides made by [`derive_override`] to `ical` (a copy of `object`'s calendar),
+/// each with the children (alarms) of the master it came from.
+pub(crate) fn add_overrides(
+    ical: &mut ICalendar,
+    object: &CalendarObject,
+    added: Vec<(ICalendarComponent, usize)>,
+) {
+    let source = object.calendar();
+    for (component, master) in added {
+        let children = source
+            .components
+            .get(master)
+            .map(|m| m.component_ids.clone())
+            .unwrap_or_default();
+        let id = push_tree(ical, source, component, &children, &Clone::clone);
+        if let Some(root) = ical.components.first_mut() {
+            root.component_ids.push(id);
+        }
+    }
+}
+
 /// `entry` (a DATE or DATE-TIME property) with its value moved to `at`, in the same form: a DATE
 /// stays a DATE, a UTC value stays UTC, a zoned or floating local time stays in its zone.
 fn moved_entry(entry: &ICalendarEntry, at: i64, zones: &TzResolver<&str>) -> ICalendarEntry {

@@ -126,6 +126,8 @@ pub struct Config {
     pub maintenance: MaintenanceConfig,
     /// IMAP settings.
     pub imap: ImapConfig,
+    /// CalDAV/CardDAV limits.
+    pub dav: DavConfig,
     /// DNS resolution for outbound delivery (MX) and sender authentication (SPF, DKIM, DMARC).
     pub dns: DnsConfig,
     /// Sender authentication of incoming mail (SPF, DKIM, DMARC, ARC) and DKIM signing.
@@ -155,6 +157,7 @@ impl Default for Config {
             log: LogConfig::default(),
             maintenance: MaintenanceConfig::default(),
             imap: ImapConfig::default(),
+            dav: DavConfig::default(),
             dns: DnsConfig::default(),
             mail_auth: MailAuthConfig::default(),
             delivery: DeliveryConfig::default(),
@@ -340,6 +343,27 @@ pub struct ImapConfig {
     /// The account (address) whose mailboxes form the IMAP shared namespace `Shared/` (RFC 2342
     /// §5; who sees what is the mailboxes' ACLs, RFC 4314). Default none: no shared namespace.
     pub shared_account: Option<String>,
+}
+
+/// `[dav]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DavConfig {
+    /// Largest calendar object or vCard a PUT stores, in bytes (`max-resource-size`, RFC 4791
+    /// §5.2.5, RFC 6352 §6.2.3). Default 1 MiB.
+    pub max_resource_size: u64,
+    /// Largest request body read, in bytes (413 beyond). Default 2 MiB; at least
+    /// `max_resource_size`.
+    pub max_request_size: u64,
+}
+
+impl Default for DavConfig {
+    fn default() -> Self {
+        DavConfig {
+            max_resource_size: 1024 * 1024,
+            max_request_size: 2 * 1024 * 1024,
+        }
+    }
 }
 
 /// `[dns]`.
@@ -643,6 +667,17 @@ impl Config {
             && !a.trim().contains('@')
         {
             return Err(bad("imap.shared_account", "must be an account address"));
+        }
+
+        // [dav]
+        if self.dav.max_resource_size == 0 {
+            return Err(bad("dav.max_resource_size", "must be at least 1"));
+        }
+        if self.dav.max_request_size < self.dav.max_resource_size {
+            return Err(bad(
+                "dav.max_request_size",
+                "must be at least dav.max_resource_size",
+            ));
         }
 
         // [smtp]
@@ -990,6 +1025,14 @@ mod tests {
             (
                 "[imap]\nshared_account = \"shared\"".into(),
                 "imap.shared_account: must be an account address",
+            ),
+            (
+                "[dav]\nmax_resource_size = 0".into(),
+                "dav.max_resource_size: must be at least 1",
+            ),
+            (
+                "[dav]\nmax_resource_size = 100\nmax_request_size = 99".into(),
+                "dav.max_request_size: must be at least dav.max_resource_size",
             ),
             (
                 "[smtp]\nrelay_networks = [\"10.0.0.0/8\", \"10.0.0.0/33\"]".into(),

@@ -8,18 +8,22 @@
 //! - One HTTP/1.1 connection per session, served by hyper; on shutdown the connection finishes its
 //!   in-flight request and closes (hyper's graceful shutdown). Request headers must arrive within
 //!   `timeouts.handshake_secs`.
+//! - Every request carries the [`Peer`] of its connection as an extension (`Extension<Peer>`), so
+//!   routes that authenticate know the client's address and whether a plaintext password may be
+//!   accepted on this connection (the rule IMAP and POP3 follow).
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use malt_store::Store;
@@ -108,6 +112,18 @@ async fn metrics_text(State(state): State<HttpState>) -> Response {
     }
 }
 
+/// The connection a request came on, inserted into every request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// The client (the PROXY header's source when there was one).
+    pub remote: SocketAddr,
+    /// The connection is TLS.
+    pub tls: bool,
+    /// A plaintext password (HTTP Basic) may be accepted: TLS, loopback, or
+    /// `auth.allow_plaintext_without_tls` ([`SessionContext::plaintext_auth_allowed`]).
+    pub plaintext_auth_allowed: bool,
+}
+
 /// Serves a [`Router`] on each HTTP connection.
 #[derive(Clone)]
 pub struct HttpHandler {
@@ -128,7 +144,12 @@ impl Handler for HttpHandler {
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(ctx.handshake_timeout());
-        let service = TowerToHyperService::new(self.router.clone());
+        let peer = Peer {
+            remote: conn.remote,
+            tls: conn.is_tls(),
+            plaintext_auth_allowed: ctx.plaintext_auth_allowed(&conn),
+        };
+        let service = TowerToHyperService::new(self.router.clone().layer(Extension(peer)));
         let serving = builder.serve_connection(TokioIo::new(conn), service);
         tokio::pin!(serving);
         let result = tokio::select! {

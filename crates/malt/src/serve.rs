@@ -155,8 +155,18 @@ fn handlers(
         Protocol::ManageSieve,
         Arc::new(malt_managesieve::ManageSieveHandler::new(scripts, auth.clone())),
     );
-    map.insert(Protocol::Pop3, Arc::new(malt_pop3::Pop3Handler::new(core, auth)));
-    let http = router(HttpState::new(store_health_check(storage.store.clone())));
+    map.insert(
+        Protocol::Pop3,
+        Arc::new(malt_pop3::Pop3Handler::new(core, auth.clone())),
+    );
+    // `/healthz` and `/metrics`, and CalDAV/CardDAV on every other path.
+    let dav_settings = malt_dav::DavSettings {
+        max_resource_size: config.dav.max_resource_size,
+        max_body: usize::try_from(config.dav.max_request_size).unwrap_or(usize::MAX),
+        ..malt_dav::DavSettings::default()
+    };
+    let dav = malt_dav::Dav::new(storage.store.clone(), auth, dav_settings);
+    let http = router(HttpState::new(store_health_check(storage.store.clone()))).merge(malt_dav::router(dav));
     map.insert(Protocol::Http, Arc::new(HttpHandler::new(http)));
     map
 }

@@ -103,7 +103,13 @@ impl Malt {
 /// Runs a Python 3 script (the real clients: imaplib, poplib); asserts that it exits 0 and
 /// returns its standard output.
 pub fn python(script: &str) -> String {
-    let out = Command::new("python3").arg("-c").arg(script).output().unwrap();
+    python_in(Command::new("python3").arg("-c").arg(script))
+}
+
+/// Runs `cmd` (a Python interpreter with its script and environment); asserts that it exits 0
+/// and returns its standard output.
+pub fn python_in(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("the Python interpreter");
     assert!(
         out.status.success(),
         "python failed:\n{}\n{}",

@@ -1,0 +1,112 @@
+//! COPY and MOVE (RFC 4918 §9.8, §9.9) of an object to another name or another collection of the
+//! same kind of the same user. `Destination` is an absolute URI or path; `Overwrite: F` makes an
+//! existing destination a 412. The destination's checks are a PUT's (component set, UID
+//! conflict); a MOVE is one store transaction (a tombstone at the source, the object with its
+//! ETag at the destination), a COPY reads the source and writes it as a PUT would. Collections
+//! are not copied or moved (403).
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use malt_dav_proto::Name;
+use malt_store::{DavCollection, EtagCondition, StoreError};
+
+use super::condition;
+use super::put::{precondition_ns, prepare, stored, write};
+use crate::error::{DavError, DavResult};
+use crate::path::DavPath;
+use crate::resource::{Resource, Target, object_with_content, resolve};
+use crate::{Ctx, DavRequest};
+
+/// Where the request says to copy or move to.
+fn destination(req: &DavRequest) -> DavResult<DavPath> {
+    let d = req
+        .header("destination")
+        .ok_or_else(|| DavError::bad_request("no Destination header"))?;
+    DavPath::parse_href(d)
+        .ok_or_else(|| DavError::status(StatusCode::BAD_GATEWAY, "the Destination is not on this server"))
+}
+
+/// `Overwrite` (RFC 4918 §10.6): `T` unless `F`.
+fn overwrite(req: &DavRequest) -> DavResult<bool> {
+    match req.header("overwrite") {
+        None | Some("T" | "t") => Ok(true),
+        Some("F" | "f") => Ok(false),
+        Some(o) => Err(DavError::bad_request(format!("Overwrite: {o} is not T or F"))),
+    }
+}
+
+pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
+    let is_move = req.method.as_str() == "MOVE";
+    let source_condition = condition(req)?;
+    let (from, object) = match resolve(ctx, &req.path).await?.existing()? {
+        Resource::Object(c, o) => (c, o),
+        _ => return Err(DavError::forbidden("only objects can be copied or moved")),
+    };
+    let dest_path = destination(req)?;
+    let overwrite = overwrite(req)?;
+    let (to, new_name) = match resolve(ctx, &dest_path).await? {
+        Target::NewObject(c, name) => (c, name),
+        Target::Existing(Resource::Object(c, o)) => (c, o.name),
+        Target::NoParent => return Err(DavError::conflict("no collection at the Destination")),
+        _ => {
+            return Err(DavError::forbidden(
+                "the Destination is not an object in a collection",
+            ));
+        }
+    };
+    if to.kind != from.kind {
+        return Err(DavError::forbidden(
+            "the Destination is another kind of collection",
+        ));
+    }
+    if to.id == from.id && new_name == object.name {
+        return Err(DavError::forbidden("the Destination is the source"));
+    }
+    if is_move {
+        if !to.props.components.is_empty() && !to.props.components.contains(&object.component) {
+            return Err(DavError::precondition(Name::new(
+                precondition_ns(to.kind),
+                "supported-calendar-component",
+            )));
+        }
+        let outcome = ctx
+            .store()
+            .dav_object_move(
+                ctx.account.id,
+                from.id,
+                &object.name,
+                to.id,
+                &new_name,
+                source_condition,
+                overwrite,
+            )
+            .await;
+        return match outcome {
+            Ok(o) => stored(ctx, &to, o),
+            Err(StoreError::NotFound(_)) => Err(DavError::not_found()),
+            Err(e) => Err(e.into()),
+        };
+    }
+    copy(ctx, req, &to, &new_name, source_condition, overwrite).await
+}
+
+async fn copy(
+    ctx: &Ctx,
+    req: &DavRequest,
+    to: &DavCollection,
+    new_name: &str,
+    source_condition: EtagCondition,
+    overwrite: bool,
+) -> DavResult<Response> {
+    let (_, source) = object_with_content(ctx, &req.path).await?;
+    if !source_condition.holds(Some(&source.etag)) {
+        return Err(DavError::precondition_failed());
+    }
+    let object = prepare(ctx, to, new_name, &source.content, None)?;
+    let condition = if overwrite {
+        EtagCondition::Any
+    } else {
+        EtagCondition::Absent
+    };
+    write(ctx, to, object, condition).await
+}

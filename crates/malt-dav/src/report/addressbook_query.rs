@@ -1,0 +1,49 @@
+//! `CARDDAV:addressbook-query` (RFC 6352 §8.6): the address book's vCards that match a filter,
+//! at most `limit` of them; when more match, the answer ends with a 507 response for the
+//! collection and `DAV:number-of-matches-within-limits` (§8.6.1).
+
+use axum::response::Response;
+use malt_dav_proto::name::CARDDAV;
+use malt_dav_proto::request::AddressbookQuery;
+use malt_dav_proto::response::{Multistatus, Response as DavResponse};
+use malt_dav_proto::{Element, Name};
+use malt_store::DavCollection;
+
+use super::calendar_query::{candidates, unsupported_collation};
+use super::{object_response, text};
+use crate::error::DavResult;
+use crate::method::multistatus;
+use crate::props::href;
+use crate::resource::Resource;
+use crate::{Ctx, content};
+
+pub async fn handle(ctx: &Ctx, c: &DavCollection, q: &AddressbookQuery) -> DavResult<Response> {
+    let filter = content::card_filter(&q.filter).map_err(|e| unsupported_collation(CARDDAV, &e))?;
+    let objects = candidates(ctx, c, None).await?;
+    let limit = q
+        .limit
+        .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+    let data_name = Name::new(CARDDAV, "address-data");
+    let mut matching = objects.iter().filter(|o| content::card_matches(o, &filter));
+    let mut responses: Vec<DavResponse> = matching
+        .by_ref()
+        .take(limit)
+        .map(|o| {
+            let data = q
+                .address_data
+                .as_ref()
+                .map(|d| (&data_name, content::address_data(o, d).unwrap_or_else(|| text(o))));
+            object_response(ctx, c, o, q.prop.as_ref(), data)
+        })
+        .collect();
+    if matching.next().is_some() {
+        let mut cut = DavResponse::status(href(ctx, &Resource::Collection(c.clone())), 507);
+        cut.error
+            .push(Element::new(Name::dav("number-of-matches-within-limits")));
+        responses.push(cut);
+    }
+    Ok(multistatus(&Multistatus {
+        responses,
+        ..Multistatus::default()
+    }))
+}

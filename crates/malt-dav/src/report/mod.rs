@@ -1,0 +1,111 @@
+//! REPORT (RFC 3253 §3.6): one file per report. A report is addressed to a calendar or an
+//! address book; one it does not support there (or any unknown report) is 403
+//! `DAV:supported-report`.
+//!
+//! What several reports share is here: the response for one object with its requested
+//! properties and data (`calendar-data`, `address-data`), and the collections reports run on.
+
+pub mod addressbook_query;
+pub mod calendar_query;
+pub mod free_busy;
+pub mod multiget;
+pub mod sync_collection;
+
+use axum::response::Response;
+use malt_dav_proto::name::{CALDAV, CARDDAV};
+use malt_dav_proto::request::{PropRequest, ReportRequest, parse_report};
+use malt_dav_proto::response::Response as DavResponse;
+use malt_dav_proto::{Element, Name};
+use malt_store::{DavCollection, DavCollectionKind, DavObject};
+
+use crate::error::{DavError, DavResult};
+use crate::props::{href, propstats};
+use crate::resource::{Resource, resolve};
+use crate::{Ctx, DavRequest};
+
+pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
+    let report = parse_report(&req.body, &ctx.settings().xml)?;
+    let resource = resolve(ctx, &req.path).await?.existing()?;
+    use DavCollectionKind::{AddressBook, Calendar};
+    match report {
+        ReportRequest::SyncCollection(s) => {
+            sync_collection::handle(ctx, req, collection(&resource, None)?, &s).await
+        }
+        ReportRequest::CalendarMultiget(m) => {
+            let data = m
+                .calendar_data
+                .is_some()
+                .then(|| Name::new(CALDAV, "calendar-data"));
+            multiget::handle(
+                ctx,
+                collection(&resource, Some(Calendar))?,
+                m.prop.as_ref(),
+                data,
+                &m.hrefs,
+            )
+            .await
+        }
+        ReportRequest::AddressbookMultiget(m) => {
+            let data = m
+                .address_data
+                .is_some()
+                .then(|| Name::new(CARDDAV, "address-data"));
+            multiget::handle(
+                ctx,
+                collection(&resource, Some(AddressBook))?,
+                m.prop.as_ref(),
+                data,
+                &m.hrefs,
+            )
+            .await
+        }
+        ReportRequest::CalendarQuery(q) => {
+            calendar_query::handle(ctx, collection(&resource, Some(Calendar))?, &q).await
+        }
+        ReportRequest::FreeBusyQuery(range) => {
+            free_busy::handle(ctx, collection(&resource, Some(Calendar))?, &range).await
+        }
+        ReportRequest::AddressbookQuery(q) => {
+            addressbook_query::handle(ctx, collection(&resource, Some(AddressBook))?, &q).await
+        }
+        ReportRequest::Other(_) => Err(unsupported()),
+    }
+}
+
+fn unsupported() -> DavError {
+    DavError::precondition(Name::dav("supported-report"))
+}
+
+/// The collection a report runs on (of `kind`, when given), or `supported-report`.
+fn collection(resource: &Resource, kind: Option<DavCollectionKind>) -> DavResult<&DavCollection> {
+    match resource {
+        Resource::Collection(c) if kind.is_none_or(|k| k == c.kind) => Ok(c),
+        _ => Err(unsupported()),
+    }
+}
+
+/// The response for one object: the requested properties, the data property (when asked for)
+/// holding `data`, or a bare 200 when the report asked for no property.
+pub fn object_response(
+    ctx: &Ctx,
+    c: &DavCollection,
+    object: &DavObject,
+    prop: Option<&PropRequest>,
+    data: Option<(&Name, String)>,
+) -> DavResponse {
+    let resource = Resource::Object(c.clone(), object.info());
+    let href = href(ctx, &resource);
+    let Some(prop) = prop else {
+        return DavResponse::status(href, 200);
+    };
+    let lookup = |n: &Name| match &data {
+        Some((name, text)) if *name == n => Some(Element::new(n.clone()).with_text(text.clone())),
+        _ => None,
+    };
+    DavResponse::propstats(href, propstats(ctx, &resource, prop, &lookup))
+}
+
+/// An object's content as text (what `calendar-data` and `address-data` carry).
+pub fn text(object: &DavObject) -> String {
+    String::from_utf8_lossy(&object.content).into_owned()
+}

@@ -1,0 +1,53 @@
+//! `CALDAV:calendar-multiget` (RFC 4791 §7.9) and `CARDDAV:addressbook-multiget`
+//! (RFC 6352 §8.7): the objects the hrefs name, read in one store call. An href that names no
+//! object of the collection the report is addressed to is answered 404 (RFC 4791 §7.9: each
+//! href gets a response).
+
+use axum::response::Response;
+use malt_dav_proto::Name;
+use malt_dav_proto::request::PropRequest;
+use malt_dav_proto::response::{Multistatus, Response as DavResponse};
+use malt_store::DavCollection;
+
+use super::{object_response, text};
+use crate::Ctx;
+use crate::error::DavResult;
+use crate::method::multistatus;
+use crate::path::DavPath;
+
+/// The object name an href names in `c`, if it names one there.
+fn name_in(ctx: &Ctx, c: &DavCollection, href: &str) -> Option<String> {
+    match DavPath::parse_href(href)? {
+        DavPath::Object(kind, user, coll, name)
+            if kind == c.kind && coll == c.name && user.eq_ignore_ascii_case(&ctx.account.address) =>
+        {
+            Some(name)
+        }
+        _ => None,
+    }
+}
+
+pub async fn handle(
+    ctx: &Ctx,
+    c: &DavCollection,
+    prop: Option<&PropRequest>,
+    data: Option<Name>,
+    hrefs: &[String],
+) -> DavResult<Response> {
+    let names: Vec<String> = hrefs.iter().filter_map(|h| name_in(ctx, c, h)).collect();
+    let objects = ctx.store().dav_object_multiget(c.id, &names).await?;
+    let responses = hrefs
+        .iter()
+        .map(|h| {
+            let found = name_in(ctx, c, h).and_then(|n| objects.iter().find(|o| o.name == n));
+            match found {
+                Some(o) => object_response(ctx, c, o, prop, data.as_ref().map(|d| (d, text(o)))),
+                None => DavResponse::status(h.clone(), 404),
+            }
+        })
+        .collect();
+    Ok(multistatus(&Multistatus {
+        responses,
+        ..Multistatus::default()
+    }))
+}

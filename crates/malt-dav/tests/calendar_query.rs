@@ -1,0 +1,148 @@
+//! `CALDAV:calendar-query` (RFC 4791 §7.8).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+use common::*;
+
+fn query(filter: &str) -> String {
+    format!(
+        r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>
+        <C:filter><C:comp-filter name="VCALENDAR">{filter}</C:comp-filter></C:filter></C:calendar-query>"#
+    )
+}
+
+#[tokio::test]
+async fn component_filters() {
+    let env = start().await;
+    let work = format!("{CAL_HOME}mixed/");
+    env.dav("MKCALENDAR", &work, &[], "").await;
+    let e = format!("{work}e.ics");
+    let t = format!("{work}t.ics");
+    env.put_event(&e, &event("e", "DTSTART:20260101T100000Z\r\n"))
+        .await;
+    assert_eq!(env.put(&t, "text/calendar", &todo("t", "task")).await.status, 201);
+
+    let ms = env
+        .report(&work, "1", &query(r#"<C:comp-filter name="VEVENT"/>"#))
+        .await
+        .multistatus();
+    assert_eq!(hrefs(&ms), vec![e.clone()]);
+    assert!(
+        prop(&ms, &e, &caldav("calendar-data"))
+            .unwrap()
+            .text()
+            .contains("UID:e")
+    );
+    let ms = env
+        .report(&work, "1", &query(r#"<C:comp-filter name="VTODO"/>"#))
+        .await
+        .multistatus();
+    assert_eq!(hrefs(&ms), vec![t.clone()]);
+    let ms = env.report(&work, "1", &query("")).await.multistatus();
+    assert_eq!(ms.responses.len(), 2);
+    let ms = env
+        .report(
+            &work,
+            "1",
+            &query(r#"<C:comp-filter name="VTODO"><C:is-not-defined/></C:comp-filter>"#),
+        )
+        .await
+        .multistatus();
+    assert_eq!(hrefs(&ms), vec![e]);
+    let r = env
+        .report(
+            &work,
+            "1",
+            r#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"/>"#,
+        )
+        .await;
+    assert_eq!(r.status, 400, "no filter");
+}
+
+fn range_query(start: &str, end: &str, data: &str) -> String {
+    format!(
+        r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/>{data}</D:prop>
+        <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="{start}" end="{end}"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#
+    )
+}
+
+#[tokio::test]
+async fn time_ranges_with_recurrences_and_expand() {
+    let env = start().await;
+    let weekly = format!("{CAL}weekly.ics");
+    env.put_event(
+        &weekly,
+        &event(
+            "weekly",
+            "DTSTART:20260105T100000Z\r\nDTEND:20260105T110000Z\r\nRRULE:FREQ=WEEKLY;COUNT=4\r\nSUMMARY:Weekly\r\n",
+        ),
+    )
+    .await;
+    let single = format!("{CAL}single.ics");
+    env.put_event(
+        &single,
+        &event("single", "DTSTART:20260107T120000Z\r\nDTEND:20260107T130000Z\r\n"),
+    )
+    .await;
+    let found = |ms: &malt_dav_proto::response::Multistatus| {
+        let mut h = hrefs(ms);
+        h.sort();
+        h
+    };
+    // The third Monday; the Wednesday; after the last instance; a range holding both.
+    let ms = env
+        .report(CAL, "1", &range_query("20260119T000000Z", "20260120T000000Z", ""))
+        .await
+        .multistatus();
+    assert_eq!(found(&ms), vec![weekly.clone()]);
+    let ms = env
+        .report(CAL, "1", &range_query("20260107T000000Z", "20260108T000000Z", ""))
+        .await
+        .multistatus();
+    assert_eq!(found(&ms), vec![single.clone()]);
+    let ms = env
+        .report(CAL, "1", &range_query("20260127T000000Z", "20260301T000000Z", ""))
+        .await
+        .multistatus();
+    assert!(ms.responses.is_empty());
+    let ms = env
+        .report(CAL, "1", &range_query("20260101T000000Z", "20260201T000000Z", ""))
+        .await
+        .multistatus();
+    assert_eq!(found(&ms), vec![single.clone(), weekly.clone()]);
+    // An event ending exactly at the range's start does not overlap it (RFC 4791 §9.9).
+    let ms = env
+        .report(CAL, "1", &range_query("20260107T130000Z", "20260107T140000Z", ""))
+        .await
+        .multistatus();
+    assert!(ms.responses.is_empty());
+
+    // expand: the instances in the range as separate components with RECURRENCE-ID, in UTC.
+    let expand =
+        r#"<C:calendar-data><C:expand start="20260110T000000Z" end="20260125T000000Z"/></C:calendar-data>"#;
+    let ms = env
+        .report(
+            CAL,
+            "1",
+            &range_query("20260110T000000Z", "20260125T000000Z", expand),
+        )
+        .await
+        .multistatus();
+    let data = prop(&ms, &weekly, &caldav("calendar-data")).unwrap().text();
+    assert_eq!(data.matches("BEGIN:VEVENT").count(), 2, "{data}");
+    assert!(
+        data.contains("RECURRENCE-ID") && !data.contains("RRULE"),
+        "{data}"
+    );
+
+    // A collation the server does not know.
+    let q = r#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+        <C:prop-filter name="SUMMARY"><C:text-match collation="i;klingon">x</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#;
+    env.report(CAL, "1", q)
+        .await
+        .assert_condition(403, caldav("supported-collation"));
+    let q = r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">
+        <C:prop-filter name="SUMMARY"><C:text-match>WEEK</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#;
+    let ms = env.report(CAL, "1", q).await.multistatus();
+    assert_eq!(found(&ms), vec![weekly]);
+}

@@ -112,9 +112,12 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
-/// `HTTP/1.1 <code> <reason>` (RFC 4918 §14.28).
-pub fn status_line(status: u16) -> String {
-    format!("HTTP/1.1 {status} {}", reason(status))
+/// `<D:status>HTTP/1.1 <code> <reason></D:status>` (RFC 4918 §14.28), written in place (one
+/// per response or propstat).
+fn status_element(out: &mut Vec<u8>, status: u16) {
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "<D:status>HTTP/1.1 {status} {}</D:status>", reason(status));
 }
 
 /// The code of a `DAV:status` value (`HTTP/1.1 200 OK`, any version and reason).
@@ -132,9 +135,13 @@ pub fn parse_status_line(s: &str) -> Option<u16> {
 }
 
 fn dav_text(out: &mut Vec<u8>, local: &str, text: &str) {
-    out.extend_from_slice(format!("<D:{local}>").as_bytes());
+    out.extend_from_slice(b"<D:");
+    out.extend_from_slice(local.as_bytes());
+    out.push(b'>');
     writer::text(out, text);
-    out.extend_from_slice(format!("</D:{local}>").as_bytes());
+    out.extend_from_slice(b"</D:");
+    out.extend_from_slice(local.as_bytes());
+    out.push(b'>');
 }
 
 fn error_element(out: &mut Vec<u8>, conditions: &[Element]) {
@@ -154,7 +161,7 @@ fn propstat(out: &mut Vec<u8>, p: &PropStat) {
         writer::element(out, prop, Scope::ROOT, &[]);
     }
     out.extend_from_slice(b"</D:prop>");
-    dav_text(out, "status", &status_line(p.status));
+    status_element(out, p.status);
     error_element(out, &p.error);
     if let Some(d) = &p.description {
         dav_text(out, "responsedescription", d);
@@ -189,7 +196,7 @@ impl MultistatusWriter {
         out.extend_from_slice(b"<D:response>");
         dav_text(out, "href", &r.href);
         match &r.body {
-            ResponseBody::Status(s) => dav_text(out, "status", &status_line(*s)),
+            ResponseBody::Status(s) => status_element(out, *s),
             ResponseBody::PropStats(ps) => {
                 for p in ps {
                     propstat(out, p);

@@ -561,6 +561,44 @@ pub(crate) fn objects_in_span(
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// The read bound of a page of `limit` changes after `since` (see [`dav_changes_page`]); `None`:
+/// read them all. Both lookups walk the `(collection_id, modseq)` indexes from `since` and
+/// stop after `limit + 1` entries.
+fn page_read_bound(
+    tx: &Transaction<'_>,
+    collection: DavCollectionId,
+    since: i64,
+    limit: u32,
+    with_deleted: bool,
+) -> R<Option<i64>> {
+    let first_left_out: Option<i64> = tx
+        .prepare_cached(
+            "SELECT modseq FROM ( \
+               SELECT * FROM (SELECT modseq FROM dav_objects WHERE collection_id = ?1 AND modseq > ?2 \
+                              ORDER BY modseq LIMIT ?3 + 1) \
+               UNION ALL \
+               SELECT * FROM (SELECT modseq FROM dav_tombstones WHERE collection_id = ?1 AND modseq > ?2 AND ?4 \
+                              ORDER BY modseq LIMIT ?3 + 1)) \
+             ORDER BY modseq LIMIT 1 OFFSET ?3",
+        )?
+        .query_row(params![collection, since, limit, with_deleted], |r| r.get(0))
+        .optional()?;
+    let Some(first_left_out) = first_left_out else {
+        return Ok(None);
+    };
+    let next: Option<i64> = tx
+        .prepare_cached(
+            "SELECT min(m) FROM ( \
+               SELECT (SELECT modseq FROM dav_objects WHERE collection_id = ?1 AND modseq > ?2 \
+                       ORDER BY modseq LIMIT 1) AS m \
+               UNION ALL \
+               SELECT (SELECT modseq FROM dav_tombstones WHERE collection_id = ?1 AND modseq > ?2 AND ?3 \
+                       ORDER BY modseq LIMIT 1))",
+        )?
+        .query_row(params![collection, first_left_out, with_deleted], |r| r.get(0))?;
+    Ok(Some(next.unwrap_or(first_left_out)))
+}
+
 pub(crate) fn changes(
     tx: &Transaction<'_>,
     collection: DavCollectionId,
@@ -569,16 +607,20 @@ pub(crate) fn changes(
 ) -> R<DavChanges> {
     let c = collection_row(tx, collection)?.ok_or_else(|| not_found(format!("collection {collection}")))?;
     let since_sql = since.min(i64::MAX as u64) as i64;
+    // An initial sync reports no deletions (RFC 6578 §3.8).
+    let with_deleted = since > 0;
+    let bound = page_read_bound(tx, collection, since_sql, limit, with_deleted)?.unwrap_or(i64::MAX);
     let mut st = tx.prepare_cached(&format!(
-        "SELECT {INFO_COLS} FROM dav_objects o WHERE o.collection_id = ?1 AND o.modseq > ?2"
+        "SELECT {INFO_COLS} FROM dav_objects o WHERE o.collection_id = ?1 AND o.modseq > ?2 AND o.modseq <= ?3"
     ))?;
     let changed = st
-        .query_map(params![collection, since_sql], info_from_row)?
+        .query_map(params![collection, since_sql, bound], info_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut st = tx
-        .prepare_cached("SELECT name, modseq FROM dav_tombstones WHERE collection_id = ?1 AND modseq > ?2")?;
+    let mut st = tx.prepare_cached(
+        "SELECT name, modseq FROM dav_tombstones WHERE collection_id = ?1 AND modseq > ?2 AND modseq <= ?3 AND ?4",
+    )?;
     let deleted = st
-        .query_map(params![collection, since_sql], |r| {
+        .query_map(params![collection, since_sql, bound, with_deleted], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

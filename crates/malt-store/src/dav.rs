@@ -506,10 +506,17 @@ pub struct DavChanges {
     pub truncated: bool,
 }
 
-/// Builds one page of [`DavChanges`] from every change after `since`: `changed` and `deleted`
+/// Builds one page of [`DavChanges`] from the changes after `since`: `changed` and `deleted`
 /// with their modseqs, in any order. At most `limit` entries, cut between two modseqs so that the
 /// token covers everything reported; when the first modseq alone has more than `limit` entries,
 /// all of them (an operation is never split). Both backends answer through this.
+///
+/// The backends need not read every change after `since`, only those up to the page's **read
+/// bound**: the first modseq above that of the `limit + 1`-th change in modseq order (deletions
+/// not counted for an initial sync, which reports none), or every change when there are no more
+/// than `limit`. Those settle the cut and whether more follow, so the page is the same as from
+/// every change, and a page costs its own size to read, not the collection's (an initial sync of
+/// 10,000 objects in pages of 1,000 read 55,000 rows before).
 pub fn dav_changes_page(
     since: ModSeq,
     highest: ModSeq,

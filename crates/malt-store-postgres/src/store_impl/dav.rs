@@ -662,14 +662,22 @@ impl PgStore {
             .map_err(|e| pg_err(e, "collection"))?
             .ok_or_else(|| StoreError::NotFound(format!("collection {collection}")))?;
         let since_sql = to_i64(since);
+        // An initial sync reports no deletions (RFC 6578 §3.8).
+        let with_deleted = since > 0;
+        let bound = page_read_bound(&tx, collection, since_sql, limit, with_deleted)
+            .await?
+            .unwrap_or(i64::MAX);
         let st = prep(
             &tx,
-            &format!("SELECT {INFO_COLS} FROM dav_objects o WHERE o.collection_id = $1 AND o.modseq > $2"),
+            &format!(
+                "SELECT {INFO_COLS} FROM dav_objects o WHERE o.collection_id = $1 AND o.modseq > $2 \
+                 AND o.modseq <= $3"
+            ),
             "DAV changes",
         )
         .await?;
         let changed = tx
-            .query(&st, &[&collection, &since_sql])
+            .query(&st, &[&collection, &since_sql, &bound])
             .await
             .map_err(|e| pg_err(e, "DAV changes"))?
             .iter()
@@ -677,12 +685,13 @@ impl PgStore {
             .collect::<Result<Vec<_>>>()?;
         let st = prep(
             &tx,
-            "SELECT name, modseq FROM dav_tombstones WHERE collection_id = $1 AND modseq > $2",
+            "SELECT name, modseq FROM dav_tombstones WHERE collection_id = $1 AND modseq > $2 \
+             AND modseq <= $3 AND $4",
             "DAV tombstones",
         )
         .await?;
         let deleted = tx
-            .query(&st, &[&collection, &since_sql])
+            .query(&st, &[&collection, &since_sql, &bound, &with_deleted])
             .await
             .map_err(|e| pg_err(e, "DAV tombstones"))?
             .iter()
@@ -697,6 +706,55 @@ impl PgStore {
             usize::try_from(limit).unwrap_or(usize::MAX),
         ))
     }
+}
+
+/// The read bound of a page of `limit` changes after `since` (see [`dav_changes_page`]); `None`:
+/// read them all. Both lookups walk the `(collection_id, modseq)` indexes from `since` and
+/// stop after `limit + 1` entries.
+async fn page_read_bound(
+    tx: &Tx<'_>,
+    collection: DavCollectionId,
+    since: i64,
+    limit: u32,
+    with_deleted: bool,
+) -> Result<Option<i64>> {
+    let st = prep(
+        tx,
+        "SELECT modseq FROM ( \
+           (SELECT modseq FROM dav_objects WHERE collection_id = $1 AND modseq > $2 ORDER BY modseq LIMIT $3::bigint + 1) \
+           UNION ALL \
+           (SELECT modseq FROM dav_tombstones WHERE collection_id = $1 AND modseq > $2 AND $4 \
+            ORDER BY modseq LIMIT $3::bigint + 1)) AS firsts \
+         ORDER BY modseq LIMIT 1 OFFSET $3::bigint",
+        "DAV page bound",
+    )
+    .await?;
+    let limit = i64::from(limit);
+    let Some(row) = tx
+        .query_opt(&st, &[&collection, &since, &limit, &with_deleted])
+        .await
+        .map_err(|e| pg_err(e, "DAV page bound"))?
+    else {
+        return Ok(None);
+    };
+    let first_left_out: i64 = row.get(0);
+    let st = prep(
+        tx,
+        "SELECT min(m) FROM ( \
+           SELECT (SELECT modseq FROM dav_objects WHERE collection_id = $1 AND modseq > $2 \
+                   ORDER BY modseq LIMIT 1) AS m \
+           UNION ALL \
+           SELECT (SELECT modseq FROM dav_tombstones WHERE collection_id = $1 AND modseq > $2 AND $3 \
+                   ORDER BY modseq LIMIT 1)) AS nexts",
+        "DAV page bound",
+    )
+    .await?;
+    let next: Option<i64> = tx
+        .query_one(&st, &[&collection, &first_left_out, &with_deleted])
+        .await
+        .map_err(|e| pg_err(e, "DAV page bound"))?
+        .get(0);
+    Ok(Some(next.unwrap_or(first_left_out)))
 }
 
 /// The DAV part of `check_consistency`: every collection's sync token at or above the modseqs

@@ -22,17 +22,8 @@ use malt_dav_proto::name::CALDAV;
 
 /// The objects of a collection, by href, with their content.
 async fn contents(env: &Env, user: &str, collection: &str) -> Vec<String> {
-    let r = env
-        .dav_as(
-            user,
-            "PROPFIND",
-            collection,
-            &[("depth", "1")],
-            r#"<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>"#,
-        )
-        .await;
     let mut out = Vec::new();
-    for href in hrefs(&r.multistatus()).into_iter().filter(|h| h != collection) {
+    for href in member_hrefs(env, user, collection).await {
         let got = env.dav_as(user, "GET", &href, &[], "").await;
         assert_eq!(got.status, 200, "{href}");
         out.push(got.text());
@@ -164,18 +155,7 @@ async fn invite_accept_move_and_cancel_between_two_users() {
         &attendee(&bob, BOB),
         &attendee(&bob, BOB).replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED"),
     );
-    let r = env
-        .dav_as(
-            BOB,
-            "PUT",
-            BOB_COPY,
-            &[
-                ("content-type", "text/calendar"),
-                ("if-schedule-tag-match", &bob_tag),
-            ],
-            &accepted,
-        )
-        .await;
+    let r = bob_puts(&env, &accepted, &bob_tag).await;
     assert_eq!(r.status, 204, "{}", r.text());
     // His answer leaves the Schedule-Tag (RFC 6638 §3.2.10).
     assert_eq!(r.header("schedule-tag").as_deref(), Some(bob_tag.as_str()));
@@ -218,18 +198,7 @@ async fn invite_accept_move_and_cancel_between_two_users() {
     assert!(attendee(&bob, BOB).contains("PARTSTAT=NEEDS-ACTION"), "{bob}");
     assert_eq!(contents(&env, BOB, BOB_INBOX).await.len(), 2);
     // A write from his stale view is refused (RFC 6638 §3.2.10).
-    let stale = env
-        .dav_as(
-            BOB,
-            "PUT",
-            BOB_COPY,
-            &[
-                ("content-type", "text/calendar"),
-                ("if-schedule-tag-match", &bob_tag),
-            ],
-            &accepted,
-        )
-        .await;
+    let stale = bob_puts(&env, &accepted, &bob_tag).await;
     assert_eq!(stale.status, 412, "{}", stale.text());
 
     // Alice cancels: bob's copy stays, CANCELLED; carol is told by mail.
@@ -393,20 +362,6 @@ fn bob_answers(text: &str, partstat: &str) -> String {
 async fn an_attendee_changes_their_answer_and_their_own_things_only() {
     let (env, _) = invited().await;
     let (bob, tag) = bobs_copy(&env).await;
-    let put = |body: String| {
-        let env = &env;
-        let tag = tag.clone();
-        async move {
-            env.dav_as(
-                BOB,
-                "PUT",
-                BOB_COPY,
-                &[("content-type", "text/calendar"), ("if-schedule-tag-match", &tag)],
-                &body,
-            )
-            .await
-        }
-    };
     // What the organiser decides (RFC 6638 §3.2.2.1): refused, and nothing is sent.
     let accepted = bob_answers(&bob, "ACCEPTED");
     for changed in [
@@ -425,7 +380,7 @@ async fn an_attendee_changes_their_answer_and_their_own_things_only() {
             "SUMMARY:Planning\r\nRRULE:FREQ=DAILY;COUNT=3\r\n",
         ),
     ] {
-        let r = put(changed).await;
+        let r = bob_puts(&env, &changed, &tag).await;
         r.assert_condition(403, caldav("allowed-attendee-scheduling-object-change"));
         assert!(r.text().contains("organiser"), "no reason: {}", r.text());
     }
@@ -440,7 +395,7 @@ async fn an_attendee_changes_their_answer_and_their_own_things_only() {
         "SUMMARY:Planning\r\nTRANSP:TRANSPARENT\r\nX-MOZ-LASTACK:20260101T000000Z\r\n\
          BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nDESCRIPTION:Planning\r\nEND:VALARM\r\n",
     );
-    let r = put(own).await;
+    let r = bob_puts(&env, &own, &tag).await;
     assert_eq!(r.status, 204, "{}", r.text());
     let alice = env.dav("GET", ALICE_COPY, &[], "").await.text();
     assert!(attendee(&alice, BOB).contains("PARTSTAT=ACCEPTED"), "{alice}");
@@ -473,18 +428,7 @@ async fn the_organiser_does_not_answer_for_attendees() {
     // Bob accepts; alice's client, still holding her copy from before, changes the location
     // over its Schedule-Tag: the server keeps bob's answer (RFC 6638 §3.2.10).
     let (bob, bob_tag) = bobs_copy(&env).await;
-    let r = env
-        .dav_as(
-            BOB,
-            "PUT",
-            BOB_COPY,
-            &[
-                ("content-type", "text/calendar"),
-                ("if-schedule-tag-match", &bob_tag),
-            ],
-            &bob_answers(&bob, "ACCEPTED"),
-        )
-        .await;
+    let r = bob_puts(&env, &bob_answers(&bob, "ACCEPTED"), &bob_tag).await;
     assert_eq!(r.status, 204, "{}", r.text());
     assert_eq!(
         env.dav("GET", ALICE_COPY, &[], "").await.header("schedule-tag"),
@@ -652,14 +596,7 @@ async fn the_default_calendar_for_invitations_is_the_users_choice() {
     let ms = patch(Some(format!("http://dav.test{work}"))).await;
     assert!(propstat(&ms, BOB_INBOX, 200).is_some(), "{ms:?}");
     assert_eq!(bobs_default(&env).await.as_deref(), Some(work.as_str()));
-    let created = env
-        .put(
-            ALICE_COPY,
-            "text/calendar",
-            &meeting("20260302T100000Z", "20260302T110000Z"),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text());
+    alice_invites(&env).await;
     let there = env
         .dav_as(BOB, "GET", &format!("{work}meet-1.ics"), &[], "")
         .await;

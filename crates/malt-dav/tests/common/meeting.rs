@@ -1,7 +1,7 @@
 //! A meeting between two users of the test server, alice (the organiser, `USER`) and bob, for
 //! the scheduling tests (RFC 6638), and readers of the iCalendar text they exchange.
 
-use super::{Env, Reply, start};
+use super::{Env, Reply, hrefs, start};
 
 pub const BOB: &str = "bob@example.org";
 pub const ALICE_COPY: &str = "/dav/calendars/alice@example.org/calendar/meet-1.ics";
@@ -23,6 +23,12 @@ pub fn meeting(start: &str, end: &str) -> String {
 pub async fn invited() -> (Env, Reply) {
     let env = start().await;
     env.add_user(BOB).await;
+    let created = alice_invites(&env).await;
+    (env, created)
+}
+
+/// Alice PUTs her meeting (the answer, checked to be 201).
+pub async fn alice_invites(env: &Env) -> Reply {
     let created = env
         .put(
             ALICE_COPY,
@@ -31,7 +37,19 @@ pub async fn invited() -> (Env, Reply) {
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.text());
-    (env, created)
+    created
+}
+
+/// Bob's client PUTs `body` over his copy, guarded by the Schedule-Tag `tag` it read.
+pub async fn bob_puts(env: &Env, body: &str, tag: &str) -> Reply {
+    env.dav_as(
+        BOB,
+        "PUT",
+        BOB_COPY,
+        &[("content-type", "text/calendar"), ("if-schedule-tag-match", tag)],
+        body,
+    )
+    .await
 }
 
 /// iCalendar text with its folded lines joined (RFC 5545 §3.1).
@@ -53,4 +71,21 @@ pub fn property(text: &str, name: &str) -> Option<String> {
     unfold(text)
         .lines()
         .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_owned))
+}
+
+/// The hrefs of the members of `user`'s collection at `collection` (PROPFIND, depth 1).
+pub async fn member_hrefs(env: &Env, user: &str, collection: &str) -> Vec<String> {
+    let r = env
+        .dav_as(
+            user,
+            "PROPFIND",
+            collection,
+            &[("depth", "1")],
+            r#"<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>"#,
+        )
+        .await;
+    hrefs(&r.multistatus())
+        .into_iter()
+        .filter(|h| h != collection)
+        .collect()
 }

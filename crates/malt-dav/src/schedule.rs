@@ -14,10 +14,25 @@
 //! 4. the copy is stored with the ETag it was read with. When the server changed what the
 //!    client sent, the answer has no `ETag` (RFC 4791 §5.3.4): the client reads it back.
 //!
+//! Before anything is sent, what the write changes is checked against what the writer may
+//! change (RFC 6638 §3.2.1, §3.2.2.1; `malt_calendar::itip::allowed`): an attendee only their
+//! own part (403 `allowed-attendee-scheduling-object-change`), the organiser not an attendee's
+//! answer (403 `allowed-organizer-scheduling-object-change`); an organiser's client writing over
+//! its Schedule-Tag gets the answers stored since merged in (RFC 6638 §3.2.10). A new
+//! scheduling object may not repeat the UID of one in another of the user's calendars (403
+//! `unique-scheduling-object-resource`, RFC 6638 §3.2.4.1), which is also why a COPY of one is
+//! refused ([`before_copy_move`]); a MOVE sends nothing.
+//!
 //! The Schedule-Tag ([`schedule_tag`], RFC 6638 §3.2.10) is a hash of the object without its
 //! answers, alarms and stamps (`malt_calendar::itip::schedule_tag_basis`): the server's merge of
 //! a REPLY into the organiser's copy and the attendee's own answer leave it, the organiser's
-//! changes move it. It is sent on GET and PUT of objects with an ORGANIZER.
+//! changes move it. It is sent on GET, PUT, COPY and MOVE of objects with an ORGANIZER, and is
+//! the `CALDAV:schedule-tag` property ([`schedule_tag_property`], RFC 6638 §3.3) in PROPFIND and
+//! reports.
+//!
+//! The inbox's `schedule-default-calendar-URL` (RFC 6638 §9.2) is the user's to choose
+//! ([`default_calendar_patch`]); the chosen calendar is not deleted
+//! ([`check_delete_calendar`], `default-calendar-needed`).
 //!
 //! Invariants: the scheduling inbox and outbox are written by the server only (PUT there is
 //! 403); a message that cannot be delivered never fails the write (its status says so); a

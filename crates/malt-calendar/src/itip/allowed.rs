@@ -18,7 +18,8 @@
 //! - overrides added for instances the master has, differing from that instance only in what
 //!   is allowed here (RFC 6638 §3.2.2.1 item 11).
 //!
-//! Dates (DTSTART, DTEND, DUE, RECURRENCE-ID) compare as instants, so an override written with
+//! Nothing is checked when the ORGANIZER's SCHEDULE-AGENT is not SERVER (RFC 6638 §3.2.2.3:
+//! the client schedules). Dates (DTSTART, DTEND, DUE, RECURRENCE-ID) compare as instants, so an override written with
 //! another zone form of the same time is the same; everything else compares as entries with
 //! sorted parameters. A refusal names the first property that differs.
 //!
@@ -38,8 +39,8 @@ use calcard::icalendar::{
 
 use super::ItipError;
 use super::parts::{
-    Members, attendee, attendees, content, derive_override, entry_address, exdates, partstat, sequence,
-    server_schedules, set_partstat,
+    Members, attendee, attendees, content, derive_override, entry_address, exdates, organizer, partstat,
+    sequence, server_schedules, set_partstat,
 };
 use crate::object::CalendarObject;
 use crate::when::When;
@@ -123,6 +124,18 @@ fn same_for_attendee(
 /// attendee may change (see the module doc); otherwise [`ItipError::AttendeeChange`] with the
 /// reason.
 pub fn check_attendee_change(old: &CalendarObject, new: &CalendarObject) -> Result<(), ItipError> {
+    // RFC 6638 §3.2.2.3: with SCHEDULE-AGENT other than SERVER on the ORGANIZER, the server
+    // does no special processing: the client schedules.
+    let server_schedules_for = |o: &CalendarObject| {
+        o.members()
+            .first()
+            .and_then(|&i| o.calendar().components.get(i))
+            .and_then(organizer)
+            .is_none_or(server_schedules)
+    };
+    if !server_schedules_for(old) || !server_schedules_for(new) {
+        return Ok(());
+    }
     let (old_ical, new_ical) = (old.calendar(), new.calendar());
     let (old_zones, new_zones) = (old_ical.build_tz_resolver(), new_ical.build_tz_resolver());
     let (old_members, new_members) = (Members::of(old), Members::of(new));
@@ -352,6 +365,13 @@ mod tests {
             ATTENDEE;PARTSTAT=ACCEPTED:mailto:b@x.test\r\n";
         let old = object(&[&master("NEEDS-ACTION", "")]);
         assert!(check_attendee_change(&old, &object(&[&master("ACCEPTED", ""), moved])).is_err());
+        // Unless the client schedules (SCHEDULE-AGENT=CLIENT on the ORGANIZER).
+        let client = |m: String| object(&[&m.replace("ORGANIZER:", "ORGANIZER;SCHEDULE-AGENT=CLIENT:")]);
+        check_attendee_change(
+            &client(master("NEEDS-ACTION", "")),
+            &client(master("ACCEPTED", "").replace("SUMMARY:Plan", "SUMMARY:Mine")),
+        )
+        .unwrap();
     }
 
     #[test]

@@ -2,11 +2,15 @@
 //! calendar or address book (its objects with it). Homes, principals, the root and the
 //! scheduling inbox and outbox are not deleted (403). Deleting a scheduling object resource
 //! cancels the event for its attendees, or declines it for an attendee
-//! ([`crate::schedule::delete`], RFC 6638 §3.2).
+//! ([`crate::schedule::delete`], RFC 6638 §3.2). A sharee needs read-write access to delete
+//! objects (nothing is scheduled then), and never deletes the collection: a DELETE of a share
+//! mounted in their home declines it ([`crate::access`]); at the owner's URL it is 403.
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use malt_store::{DavCollection, DavCollectionKind, DavDeleteOutcome, EtagCondition, StoreError};
+use malt_store::{
+    DavAccess, DavCollection, DavCollectionKind, DavDeleteOutcome, DavShareStatus, EtagCondition, StoreError,
+};
 
 use super::condition;
 use crate::error::{DavError, DavResult};
@@ -24,13 +28,23 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     };
     match resource {
         Resource::Object(c, o) => {
-            crate::schedule::delete(ctx, req, &c, &o.name, &condition).await?;
+            crate::access::require(ctx, &c, DavAccess::ReadWrite)?;
+            if ctx.access(&c) == DavAccess::Owner {
+                crate::schedule::delete(ctx, req, &c, &o.name, &condition).await?;
+            }
             delete_object(ctx, &c, &o.name, condition).await
         }
         Resource::Collection(c) if c.kind.in_calendar_home() && c.kind != DavCollectionKind::Calendar => Err(
             DavError::forbidden("the scheduling inbox and outbox cannot be deleted"),
         ),
+        Resource::Collection(c) if ctx.view(&c).mount.is_some() => {
+            // The sharee removes the share from their home: a decline, the owner's data stays.
+            let identity = ctx.identity().await?;
+            malt_core::dav_sharing::answer(store, identity, c.id, DavShareStatus::Declined, None).await?;
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
         Resource::Collection(c) => {
+            crate::access::require(ctx, &c, DavAccess::Owner)?;
             store.dav_collection_delete(ctx.account.id, c.id).await?;
             Ok(empty(StatusCode::NO_CONTENT))
         }
@@ -48,7 +62,7 @@ async fn delete_object(
 ) -> DavResult<Response> {
     match ctx
         .store()
-        .dav_object_delete(ctx.account.id, c.id, name, condition)
+        .dav_object_delete(c.account_id, c.id, name, condition)
         .await
     {
         Ok(DavDeleteOutcome::Deleted { .. }) => Ok(empty(StatusCode::NO_CONTENT)),

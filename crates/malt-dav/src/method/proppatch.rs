@@ -5,7 +5,8 @@
 //! `calendar-timezone` (calendars only); every other live property is protected (403
 //! `cannot-modify-protected-property`, the others 424). Any other property is dead: stored as
 //! the client sent it (RFC 4918 §4.2). The same rules apply to the properties of MKCOL and
-//! MKCALENDAR ([`patch_entry`]).
+//! MKCALENDAR ([`patch_entry`]). Only the owner changes a collection's properties (a sharee:
+//! 403 `need-privileges`, [`crate::access`]).
 
 use axum::response::Response;
 use malt_dav_proto::name::{CALDAV, CARDDAV};
@@ -121,6 +122,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
             .collect();
         return Ok(answer(ctx, &resource, &names, &failures));
     };
+    crate::access::require(ctx, collection, malt_store::DavAccess::Owner)?;
     let mut patch = DavCollectionPatch::default();
     let failures: Vec<(Name, PropFailure)> = ops
         .iter()
@@ -135,7 +137,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     }
     match ctx
         .store()
-        .dav_collection_update(ctx.account.id, collection.id, &patch)
+        .dav_collection_update(collection.account_id, collection.id, &patch)
         .await
     {
         Ok(_) => Ok(answer(ctx, &resource, &names, &[])),

@@ -248,7 +248,14 @@ mod tests {
     #[test]
     fn mount_names() {
         assert_eq!(parse_mount(&mount_name(42)), Some(42));
-        for bad in ["shared-", "shared-x", "shared--1", "calendar", "shared-1a", "shared-+1"] {
+        for bad in [
+            "shared-",
+            "shared-x",
+            "shared--1",
+            "calendar",
+            "shared-1a",
+            "shared-+1",
+        ] {
             assert_eq!(parse_mount(bad), None, "{bad}");
         }
     }

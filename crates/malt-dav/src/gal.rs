@@ -52,7 +52,9 @@ pub async fn is_gal_path(ctx: &Ctx, path: &DavPath) -> DavResult<bool> {
     if name != GAL_NAME || !is_self(ctx, user) {
         return Ok(false);
     }
-    Ok(collection(ctx, DavCollectionKind::AddressBook, GAL_NAME).await?.is_none())
+    Ok(collection(ctx, DavCollectionKind::AddressBook, GAL_NAME)
+        .await?
+        .is_none())
 }
 
 /// The synthetic collection the properties and reports work on, recorded as read-only.
@@ -209,7 +211,10 @@ async fn get(ctx: &Ctx, req: &DavRequest, card: Option<&str>) -> DavResult<Respo
         h.insert(header::ETAG, v);
     }
     if !not_modified {
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(DavComponent::Card)));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type(DavComponent::Card)),
+        );
         h.insert(header::CONTENT_LENGTH, HeaderValue::from(e.content.len()));
     }
     Ok(r)
@@ -233,7 +238,10 @@ async fn report(ctx: &Ctx, req: &DavRequest, c: &DavCollection) -> DavResult<Res
                     Some(e) => {
                         let o = object(e);
                         let data = m.address_data.as_ref().map(|d| {
-                            (&data_name, content::address_data(&o, d).unwrap_or_else(|| text(&o)))
+                            (
+                                &data_name,
+                                content::address_data(&o, d).unwrap_or_else(|| text(&o)),
+                            )
                         });
                         object_response(ctx, c, &o, m.prop.as_ref(), data)
                     }
@@ -253,9 +261,10 @@ async fn report(ctx: &Ctx, req: &DavRequest, c: &DavCollection) -> DavResult<Res
                 .by_ref()
                 .take(limit)
                 .map(|o| {
-                    let data = q.address_data.as_ref().map(|d| {
-                        (&data_name, content::address_data(o, d).unwrap_or_else(|| text(o)))
-                    });
+                    let data = q
+                        .address_data
+                        .as_ref()
+                        .map(|d| (&data_name, content::address_data(o, d).unwrap_or_else(|| text(o))));
                     object_response(ctx, c, o, q.prop.as_ref(), data)
                 })
                 .collect();

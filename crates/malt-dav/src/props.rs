@@ -381,7 +381,9 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
             common("resourcetype").then(|| Element::new(name.clone()).with_child(el(DAV, "collection")))
         }
         Resource::Principal => principal_value(ctx, name),
-        Resource::OtherPrincipal(other, addresses) => crate::sharing::other_principal_prop(other, addresses, name),
+        Resource::OtherPrincipal(other, addresses) => {
+            crate::sharing::other_principal_prop(other, addresses, name)
+        }
         Resource::Collection(c) => collection_value(ctx, c, name),
         Resource::Object(_, o) => object_value(o, name),
     }

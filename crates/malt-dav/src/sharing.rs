@@ -29,9 +29,7 @@ use malt_dav_proto::request::{
     InviteReply, PropRequest, ShareAccess, ShareOp, SharingRequest, is_sharing_root, parse_sharing,
 };
 use malt_dav_proto::{Element, Name, document, parse_document};
-use malt_store::{
-    Account, DavAccess, DavCollection, DavCollectionKind, DavShareStatus, StoreError,
-};
+use malt_store::{Account, DavAccess, DavCollection, DavCollectionKind, DavShareStatus, StoreError};
 
 use crate::access::{View, mount_name, require, shareable};
 use crate::error::{DavError, DavResult, xml};
@@ -141,14 +139,21 @@ async fn share(ctx: &Ctx, req: &DavRequest, ops: &[ShareOp]) -> DavResult<Respon
 
 /// `CS:invite-reply` to the user's home.
 async fn invite_reply(ctx: &Ctx, req: &DavRequest, reply: &InviteReply) -> DavResult<Response> {
-    if !matches!(resolve(ctx, &req.path).await?, Target::Existing(Resource::Home(_))) {
+    if !matches!(
+        resolve(ctx, &req.path).await?,
+        Target::Existing(Resource::Home(_))
+    ) {
         return Err(DavError::forbidden("an invite-reply is POSTed to your home"));
     }
     let Some(DavPath::Collection(kind, owner, name)) = DavPath::parse_href(&reply.host_url) else {
-        return Err(DavError::forbidden("CS:hosturl names no calendar or address book"));
+        return Err(DavError::forbidden(
+            "CS:hosturl names no calendar or address book",
+        ));
     };
     if is_self(ctx, &owner) {
-        return Err(DavError::forbidden("your own collections are not shared with you"));
+        return Err(DavError::forbidden(
+            "your own collections are not shared with you",
+        ));
     }
     let store = ctx.store();
     let not_shared = || DavError::forbidden("no share of that collection reaches you");
@@ -263,11 +268,13 @@ pub fn collection_prop(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Elem
         return Some(Element::new(name.clone()).with_child(el(CALENDARSERVER, "can-be-shared")));
     }
     if name.is(CALENDARSERVER, "shared-url") && sharee {
-        return Some(Element::new(name.clone()).with_child(Element::href(collection_href(
-            c.kind,
-            &view.owner,
-            &c.name,
-        ))));
+        return Some(
+            Element::new(name.clone()).with_child(Element::href(collection_href(
+                c.kind,
+                &view.owner,
+                &c.name,
+            ))),
+        );
     }
     if name.is(CALENDARSERVER, "invite") && !sharee {
         let users = invitees(ctx, c)?.into_iter().map(|i| {
@@ -287,11 +294,13 @@ pub fn collection_prop(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Elem
         let ace = |who: &str, privileges: Vec<Name>| {
             el(DAV, "ace")
                 .with_child(el(DAV, "principal").with_child(Element::href(principal_href(who))))
-                .with_child(el(DAV, "grant").with_children(
-                    privileges
-                        .into_iter()
-                        .map(|p| el(DAV, "privilege").with_child(Element::new(p))),
-                ))
+                .with_child(
+                    el(DAV, "grant").with_children(
+                        privileges
+                            .into_iter()
+                            .map(|p| el(DAV, "privilege").with_child(Element::new(p))),
+                    ),
+                )
         };
         let mut aces = vec![ace(&view.owner, vec![Name::dav("all")]).with_child(el(DAV, "protected"))];
         aces.extend(

@@ -161,7 +161,11 @@ async fn another_users_space_is_hidden() {
     env.add_user("bob@example.org").await;
     for path in paths {
         let r = env.dav("PROPFIND", path, &[("depth", "0")], "").await;
-        let expected = if path.starts_with("/dav/principals/") { 207 } else { 404 };
+        let expected = if path.starts_with("/dav/principals/") {
+            207
+        } else {
+            404
+        };
         assert_eq!(r.status, expected, "{path}");
     }
 }

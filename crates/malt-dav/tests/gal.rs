@@ -1,7 +1,12 @@
 //! The global address book over CardDAV: listed in the address book home, its cards (a group
 //! card with its members), GET, addressbook-query and -multiget, sync tokens, and writes
 //! refused.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -38,7 +43,11 @@ async fn listed_and_read() {
         .propfind(BOOK_HOME, "1", "<D:resourcetype/><D:displayname/>")
         .await;
     let types = prop(&ms, GAL, &dav("resourcetype")).expect("the home lists the GAL");
-    assert!(types.child("urn:ietf:params:xml:ns:carddav", "addressbook").is_some());
+    assert!(
+        types
+            .child("urn:ietf:params:xml:ns:carddav", "addressbook")
+            .is_some()
+    );
 
     let ms = env
         .propfind(
@@ -56,9 +65,17 @@ async fn listed_and_read() {
         .flat_map(|p| p.elements().map(|e| e.name.local.clone()).collect::<Vec<_>>())
         .collect();
     assert!(names.contains(&"read".to_owned()), "{names:?}");
-    assert!(!names.iter().any(|n| n.starts_with("write") || n == "all"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("write") || n == "all"),
+        "{names:?}"
+    );
     let token = prop(&ms, GAL, &dav("sync-token")).unwrap().text();
-    assert_eq!(prop(&ms, GAL, &Name::new("http://calendarserver.org/ns/", "getctag")).unwrap().text(), token);
+    assert_eq!(
+        prop(&ms, GAL, &Name::new("http://calendarserver.org/ns/", "getctag"))
+            .unwrap()
+            .text(),
+        token
+    );
 
     let r = env.dav("GET", &team, &[], "").await;
     assert_eq!(r.status, 200, "{}", r.text());
@@ -71,7 +88,10 @@ async fn listed_and_read() {
         env.dav("GET", &team, &[("if-none-match", &tag)], "").await.status,
         304
     );
-    assert_eq!(env.dav("GET", &format!("{GAL}nobody.vcf"), &[], "").await.status, 404);
+    assert_eq!(
+        env.dav("GET", &format!("{GAL}nobody.vcf"), &[], "").await.status,
+        404
+    );
 }
 
 #[tokio::test]
@@ -79,7 +99,7 @@ async fn reports() {
     let (env, bob, team) = setup().await;
     let query = r#"<CR:addressbook-query xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><CR:address-data/></D:prop><CR:filter><CR:prop-filter name="EMAIL"><CR:text-match match-type="starts-with">bob@</CR:text-match></CR:prop-filter></CR:filter></CR:addressbook-query>"#;
     let ms = env.report(GAL, "1", query).await.multistatus();
-    assert_eq!(hrefs(&ms), [bob.clone()]);
+    assert_eq!(hrefs(&ms), std::slice::from_ref(&bob));
     let data = prop(&ms, &bob, &carddav("address-data")).unwrap().text();
     assert!(data.contains("EMAIL:bob@example.org"), "{data}");
 

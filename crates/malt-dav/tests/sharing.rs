@@ -2,7 +2,12 @@
 //! `DAV:share-resource`), the shared collection in the sharee's home and at the owner's URL,
 //! access on every method (`DAV:need-privileges`, 404 without access), group shares, the
 //! sharing properties, and free-busy visibility.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -33,7 +38,11 @@ fn unshare_body(sharee: &str) -> String {
 }
 
 fn reply_body(accept: bool, host: &str) -> String {
-    let answer = if accept { "invite-accepted" } else { "invite-declined" };
+    let answer = if accept {
+        "invite-accepted"
+    } else {
+        "invite-declined"
+    };
     format!(
         r#"<CS:invite-reply xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><D:href>mailto:bob@example.org</D:href><CS:{answer}/><CS:hosturl><D:href>{host}</D:href></CS:hosturl><CS:summary>Alice's</CS:summary></CS:invite-reply>"#
     )
@@ -86,8 +95,7 @@ async fn sync(env: &Env, user: &str, path: &str, token: &str) -> Reply {
     let body = format!(
         r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
     );
-    env.dav_as(user, "REPORT", path, &[("depth", "0")], &body)
-        .await
+    env.dav_as(user, "REPORT", path, &[("depth", "0")], &body).await
 }
 
 fn need_privileges(r: &Reply, privilege: &Name) {
@@ -121,7 +129,10 @@ async fn read_share_reaches_the_sharee_at_both_urls() {
     assert!(types.child(CALENDARSERVER, "shared-owner").is_some());
     let invite = prop(&ms, CAL, &cs("invite")).unwrap();
     let user = invite.child(CALENDARSERVER, "user").unwrap();
-    assert_eq!(user.child("DAV:", "href").unwrap().text(), "mailto:bob@example.org");
+    assert_eq!(
+        user.child("DAV:", "href").unwrap().text(),
+        "mailto:bob@example.org"
+    );
     assert!(user.child(CALENDARSERVER, "invite-noresponse").is_some());
     assert!(
         user.child(CALENDARSERVER, "access")
@@ -134,7 +145,13 @@ async fn read_share_reaches_the_sharee_at_both_urls() {
     let acl = prop(&ms, CAL, &dav("acl")).unwrap();
     let principals: Vec<String> = acl
         .children_named("DAV:", "ace")
-        .map(|a| a.child("DAV:", "principal").unwrap().child("DAV:", "href").unwrap().text())
+        .map(|a| {
+            a.child("DAV:", "principal")
+                .unwrap()
+                .child("DAV:", "href")
+                .unwrap()
+                .text()
+        })
         .collect();
     assert_eq!(principals, [PRINCIPAL, "/dav/principals/bob@example.org/"]);
 
@@ -172,7 +189,9 @@ async fn read_share_reaches_the_sharee_at_both_urls() {
     assert_eq!((a.status, b.status), (200, 200), "{}", a.text());
     assert_eq!(a.body, b.body);
     assert!(a.text().contains("SUMMARY:Plan"));
-    let listing = propfind_as(&env, BOB, mount, "1", "<D:getetag/>").await.multistatus();
+    let listing = propfind_as(&env, BOB, mount, "1", "<D:getetag/>")
+        .await
+        .multistatus();
     assert!(hrefs(&listing).contains(&at_mount), "{:?}", hrefs(&listing));
 
     // Both URLs sync, with each other's tokens (the token names the collection).
@@ -223,7 +242,12 @@ async fn read_share_reaches_the_sharee_at_both_urls() {
         "mailto:alice@example.org"
     );
     assert!(prop(&ms, PRINCIPAL, &dav("principal-URL")).is_some());
-    assert_eq!(env.dav_as(BOB, "PROPFIND", CAL_HOME, &[("depth", "1")], "").await.status, 404);
+    assert_eq!(
+        env.dav_as(BOB, "PROPFIND", CAL_HOME, &[("depth", "1")], "")
+            .await
+            .status,
+        404
+    );
     assert_eq!(env.dav_as(BOB, "GET", TASKS, &[], "").await.status, 404);
 }
 
@@ -239,14 +263,30 @@ async fn nobody_else_sees_a_shared_collection() {
         ("PUT", "/dav/calendars/alice@example.org/calendar/x.ics"),
     ] {
         let r = env
-            .dav_as(CAROL, method, path, &[("depth", "0"), ("content-type", "text/calendar")], "")
+            .dav_as(
+                CAROL,
+                method,
+                path,
+                &[("depth", "0"), ("content-type", "text/calendar")],
+                "",
+            )
             .await;
         assert_eq!(r.status, 404, "{method} {path}: {}", r.text());
     }
-    assert!(mounted(&env, CAROL, "/dav/calendars/carol@example.org/").await.is_empty());
+    assert!(
+        mounted(&env, CAROL, "/dav/calendars/carol@example.org/")
+            .await
+            .is_empty()
+    );
     // A principal that does not exist is not found either.
     let r = env
-        .dav_as(CAROL, "PROPFIND", "/dav/principals/nobody@example.org/", &[("depth", "0")], "")
+        .dav_as(
+            CAROL,
+            "PROPFIND",
+            "/dav/principals/nobody@example.org/",
+            &[("depth", "0")],
+            "",
+        )
         .await;
     assert_eq!(r.status, 404);
 }
@@ -277,7 +317,10 @@ async fn read_write_share_and_the_invite_reply() {
         .dav_as(BOB, "DELETE", &format!("{CAL}bob-1.ics"), &[], "")
         .await;
     assert_eq!(r.status, 204, "{}", r.text());
-    assert_eq!(env.dav("GET", &format!("{CAL}bob-1.ics"), &[], "").await.status, 404);
+    assert_eq!(
+        env.dav("GET", &format!("{CAL}bob-1.ics"), &[], "").await.status,
+        404
+    );
 
     // Accepting names where the collection is in Bob's home.
     let r = env
@@ -301,7 +344,9 @@ async fn read_write_share_and_the_invite_reply() {
             .is_some()
     );
     // The sharee's name for it shows in their home.
-    let ms = propfind_as(&env, BOB, &mount, "0", "<D:displayname/>").await.multistatus();
+    let ms = propfind_as(&env, BOB, &mount, "0", "<D:displayname/>")
+        .await
+        .multistatus();
     assert!(prop(&ms, &mount, &dav("displayname")).is_some());
 }
 
@@ -336,7 +381,12 @@ async fn unsharing_and_declining_remove_it_from_the_home() {
     let r = env.dav("POST", CAL, &[XML], &unshare_body(BOB)).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(mounted(&env, BOB, BOB_CAL_HOME).await.is_empty());
-    assert_eq!(env.dav_as(BOB, "GET", &format!("{mount}e1.ics"), &[], "").await.status, 404);
+    assert_eq!(
+        env.dav_as(BOB, "GET", &format!("{mount}e1.ics"), &[], "")
+            .await
+            .status,
+        404
+    );
     assert_eq!(env.dav_as(BOB, "GET", ALICE_EVENT, &[], "").await.status, 404);
 
     // Declined: hidden from the home (the owner's URL still reads: a grant stays a grant).
@@ -376,7 +426,12 @@ async fn what_cannot_be_shared() {
     }
     // Nobody else reaches the scheduling boxes, whatever is shared.
     share(&env, CAL, BOB, "read").await;
-    assert_eq!(env.dav_as(BOB, "PROPFIND", INBOX, &[("depth", "0")], "").await.status, 404);
+    assert_eq!(
+        env.dav_as(BOB, "PROPFIND", INBOX, &[("depth", "0")], "")
+            .await
+            .status,
+        404
+    );
     // Unknown sharees and the owner are refused; nothing is written.
     for sharee in ["nobody@example.org", USER] {
         let r = env.dav("POST", TASKS, &[XML], &share_body(sharee, "read")).await;
@@ -386,7 +441,9 @@ async fn what_cannot_be_shared() {
     let types = prop(&ms, TASKS, &dav("resourcetype")).unwrap();
     assert!(types.child(CALENDARSERVER, "shared-owner").is_none());
     // A mount's reserved name cannot be made.
-    let r = env.dav("MKCALENDAR", &format!("{CAL_HOME}shared-9/"), &[], "").await;
+    let r = env
+        .dav("MKCALENDAR", &format!("{CAL_HOME}shared-9/"), &[], "")
+        .await;
     assert_eq!(r.status, 403, "{}", r.text());
     // A malformed sharing body is the client's mistake.
     let r = env
@@ -407,7 +464,12 @@ async fn address_books_share_with_share_resource() {
         .await;
     let body = r#"<D:share-resource xmlns:D="DAV:"><D:sharee><D:href>/dav/principals/bob@example.org/</D:href><D:share-access><D:read-write/></D:share-access></D:sharee></D:share-resource>"#;
     let r = env
-        .dav("POST", BOOK, &[("content-type", "application/davsharing+xml")], body)
+        .dav(
+            "POST",
+            BOOK,
+            &[("content-type", "application/davsharing+xml")],
+            body,
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let book_home = "/dav/addressbooks/bob@example.org/";
@@ -424,11 +486,19 @@ async fn address_books_share_with_share_resource() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(env.dav("GET", &format!("{BOOK}c2.vcf"), &[], "").await.status, 200);
+    assert_eq!(
+        env.dav("GET", &format!("{BOOK}c2.vcf"), &[], "").await.status,
+        200
+    );
     // no-access removes.
     let body = body.replace("<D:read-write/>", "<D:no-access/>");
     let r = env
-        .dav("POST", BOOK, &[("content-type", "application/davsharing+xml")], &body)
+        .dav(
+            "POST",
+            BOOK,
+            &[("content-type", "application/davsharing+xml")],
+            &body,
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(mounted(&env, BOB, book_home).await.is_empty());
@@ -510,7 +580,11 @@ async fn free_busy_follows_grants_when_not_public() {
     assert!(mounted(&env, BOB, BOB_CAL_HOME).await.is_empty());
     let store = &env.core.storage().store;
     let bob = store.account_by_address(BOB).await.unwrap().unwrap();
-    let id = malt_core::acl::Identity::load(store.as_ref(), bob.id).await.unwrap();
-    let shared = malt_core::dav_sharing::shared_with(store.as_ref(), &id).await.unwrap();
+    let id = malt_core::acl::Identity::load(store.as_ref(), bob.id)
+        .await
+        .unwrap();
+    let shared = malt_core::dav_sharing::shared_with(store.as_ref(), &id)
+        .await
+        .unwrap();
     assert_eq!(shared[0].access, DavAccess::FreeBusy);
 }

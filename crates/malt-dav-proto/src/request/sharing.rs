@@ -71,7 +71,9 @@ pub enum SharingRequest {
 /// Whether `body`'s root is a sharing element (so the server routes the POST here), without
 /// checking the rest.
 pub fn is_sharing_root(root: &Element) -> bool {
-    root.is(CALENDARSERVER, "share") || root.is(CALENDARSERVER, "invite-reply") || root.is(DAV, "share-resource")
+    root.is(CALENDARSERVER, "share")
+        || root.is(CALENDARSERVER, "invite-reply")
+        || root.is(DAV, "share-resource")
 }
 
 /// Parses a sharing POST body.

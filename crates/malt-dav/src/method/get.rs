@@ -17,7 +17,9 @@ use crate::{Ctx, DavRequest, empty};
 pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     if !matches!(req.path, DavPath::Object(..)) {
         // Resolve first, so that a missing or hidden collection is 404 as for any method.
-        if let crate::resource::Resource::Collection(c) = crate::resource::resolve(ctx, &req.path).await?.existing()? {
+        if let crate::resource::Resource::Collection(c) =
+            crate::resource::resolve(ctx, &req.path).await?.existing()?
+        {
             crate::access::require(ctx, &c, malt_store::DavAccess::Read)?;
         }
         return Err(DavError::method_not_allowed("a collection has no content to GET"));

@@ -32,6 +32,7 @@ async fn options_and_well_known_need_no_login() {
         "calendar-access",
         "addressbook",
         "extended-mkcol",
+        "calendarserver-sharing",
     ] {
         assert!(dav.split(", ").any(|c| c == class), "{dav}");
     }

@@ -16,8 +16,6 @@
 //! own of that name (made before the name was reserved) keeps it: then the GAL is not served
 //! there. The synthetic collection has id [`GAL_ID`], which no stored collection has.
 
-use axum::body::Body;
-use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use malt_core::gal::{GalEntry, GlobalAddressBook};
 use malt_dav_proto::name::{CALENDARSERVER, CARDDAV, DAV};
@@ -32,10 +30,10 @@ use crate::access::{View, need_privileges};
 use crate::error::{DavError, DavResult};
 use crate::method::{Depth, depth, multistatus};
 use crate::path::{DavPath, collection_href};
-use crate::props::{content_type, etag, propstats};
+use crate::props::propstats;
 use crate::report::{object_response, text};
 use crate::resource::{Resource, collection, is_self};
-use crate::{Ctx, DavRequest, content, empty};
+use crate::{Ctx, DavRequest, content};
 
 /// The global address book's name in every address book home.
 pub const GAL_NAME: &str = "directory";
@@ -195,29 +193,7 @@ async fn get(ctx: &Ctx, req: &DavRequest, card: Option<&str>) -> DavResult<Respo
     };
     let book = build(ctx).await?;
     let e = book.get(name).ok_or_else(DavError::not_found)?;
-    let tag = etag(&e.etag);
-    let not_modified = req
-        .header("if-none-match")
-        .is_some_and(|v| v == "*" || v.split(',').any(|t| t.trim() == tag));
-    let mut r = if not_modified {
-        empty(StatusCode::NOT_MODIFIED)
-    } else if req.method == Method::HEAD {
-        empty(StatusCode::OK)
-    } else {
-        Response::new(Body::from(e.content.clone()))
-    };
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&tag) {
-        h.insert(header::ETAG, v);
-    }
-    if !not_modified {
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(content_type(DavComponent::Card)),
-        );
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from(e.content.len()));
-    }
-    Ok(r)
+    Ok(crate::method::get::answer(req, object(e), None))
 }
 
 async fn report(ctx: &Ctx, req: &DavRequest, c: &DavCollection) -> DavResult<Response> {
@@ -250,31 +226,8 @@ async fn report(ctx: &Ctx, req: &DavRequest, c: &DavCollection) -> DavResult<Res
             })
             .collect(),
         ReportRequest::AddressbookQuery(q) => {
-            let filter = content::card_filter(&q.filter)
-                .map_err(|e| crate::report::calendar_query::unsupported_collation(CARDDAV, &e))?;
-            let limit = q
-                .limit
-                .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
             let objects: Vec<DavObject> = book.entries.iter().map(object).collect();
-            let mut matching = objects.iter().filter(|o| content::card_matches(o, &filter));
-            let mut out: Vec<DavResponse> = matching
-                .by_ref()
-                .take(limit)
-                .map(|o| {
-                    let data = q
-                        .address_data
-                        .as_ref()
-                        .map(|d| (&data_name, content::address_data(o, d).unwrap_or_else(|| text(o))));
-                    object_response(ctx, c, o, q.prop.as_ref(), data)
-                })
-                .collect();
-            if matching.next().is_some() {
-                let mut cut = DavResponse::status(ctx.collection_href(c), 507);
-                cut.error
-                    .push(Element::new(Name::dav("number-of-matches-within-limits")));
-                out.push(cut);
-            }
-            out
+            crate::report::addressbook_query::responses(ctx, c, &objects, &q)?
         }
         ReportRequest::SyncCollection(s) => {
             if depth(req, Depth::Zero)? != Depth::Zero {

@@ -52,7 +52,11 @@ const XML: (&str, &str) = ("content-type", "application/xml; charset=utf-8");
 
 /// Alice with an event in her calendar, and Bob.
 async fn setup() -> Env {
-    let env = start().await;
+    setup_with(malt_dav::DavSettings::default()).await
+}
+
+async fn setup_with(settings: malt_dav::DavSettings) -> Env {
+    let env = start_with(settings).await;
     env.add_user(BOB).await;
     env.put_event(
         ALICE_EVENT,
@@ -539,19 +543,10 @@ async fn free_busy_is_public_by_default() {
 
 #[tokio::test]
 async fn free_busy_follows_grants_when_not_public() {
-    let env = start_with(malt_dav::DavSettings {
+    let env = setup_with(malt_dav::DavSettings {
         public_free_busy: false,
         ..malt_dav::DavSettings::default()
     })
-    .await;
-    env.add_user(BOB).await;
-    env.put_event(
-        ALICE_EVENT,
-        &event(
-            "e1",
-            "DTSTART:20260310T100000Z\r\nDTEND:20260310T110000Z\r\nSUMMARY:Plan\r\n",
-        ),
-    )
     .await;
     let (status, data) = bob_asks_free_busy(&env).await;
     assert!(status.starts_with("3.8"), "{status}");

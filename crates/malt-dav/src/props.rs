@@ -381,9 +381,7 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
             common("resourcetype").then(|| Element::new(name.clone()).with_child(el(DAV, "collection")))
         }
         Resource::Principal => principal_value(ctx, name),
-        Resource::OtherPrincipal(other, addresses) => {
-            crate::sharing::other_principal_prop(other, addresses, name)
-        }
+        Resource::OtherPrincipal(other, addresses) => crate::sharing::principal_prop(other, addresses, name),
         Resource::Collection(c) => collection_value(ctx, c, name),
         Resource::Object(_, o) => object_value(o, name),
     }
@@ -392,26 +390,12 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
 fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
     let user = ctx.account.address.as_str();
     let n = name;
-    if n.is(DAV, "resourcetype") {
-        Some(Element::new(n.clone()).with_children([el(DAV, "collection"), el(DAV, "principal")]))
-    } else if n.is(DAV, "displayname") {
-        Some(Element::new(n.clone()).with_text(user))
-    } else if n.is(DAV, "principal-URL") {
-        Some(href_prop(n, principal_href(user)))
+    if let Some(v) = crate::sharing::principal_prop(user, &ctx.addresses_read(), n) {
+        Some(v)
     } else if n.is(CALDAV, "calendar-home-set") {
         Some(href_prop(n, home_href(DavCollectionKind::Calendar, user)))
     } else if n.is(CARDDAV, "addressbook-home-set") {
         Some(href_prop(n, home_href(DavCollectionKind::AddressBook, user)))
-    } else if n.is(CALDAV, "calendar-user-address-set") {
-        Some(
-            Element::new(n.clone()).with_children(
-                ctx.addresses_read()
-                    .into_iter()
-                    .map(|a| Element::href(format!("mailto:{a}"))),
-            ),
-        )
-    } else if n.is(CALDAV, "calendar-user-type") {
-        Some(Element::new(n.clone()).with_text("INDIVIDUAL"))
     } else if n.is(CALDAV, "schedule-inbox-URL") {
         Some(href_prop(
             n,

@@ -313,8 +313,9 @@ pub fn collection_prop(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Elem
     None
 }
 
-/// A property of another user's principal: what clients show of a sharee or an owner.
-pub fn other_principal_prop(user: &str, addresses: &[String], name: &Name) -> Option<Element> {
+/// A property every principal shows to every user (clients show sharees and owners by them);
+/// the user's own principal adds its homes and scheduling URLs ([`crate::props`]).
+pub fn principal_prop(user: &str, addresses: &[String], name: &Name) -> Option<Element> {
     let n = name;
     if n.is(DAV, "resourcetype") {
         Some(Element::new(n.clone()).with_children([el(DAV, "collection"), el(DAV, "principal")]))

@@ -11,6 +11,7 @@ pub mod mkcol;
 pub mod propfind;
 pub mod proppatch;
 pub mod report;
+pub mod sharing;
 pub mod textmatch;
 
 pub use caldav::*;
@@ -19,6 +20,7 @@ pub use mkcol::*;
 pub use propfind::*;
 pub use proppatch::*;
 pub use report::*;
+pub use sharing::*;
 pub use textmatch::{Collation, MatchType, ParamFilter, ParamTest, TextMatch};
 
 use crate::error::{DavXmlError, Result};

@@ -1,6 +1,7 @@
 //! REPORT (RFC 3253 §3.6): one file per report. A report is addressed to a calendar or an
 //! address book; one it does not support there (or any unknown report) is 403
-//! `DAV:supported-report`.
+//! `DAV:supported-report`. Reports need read access to the collection, `free-busy-query`
+//! free-busy access ([`crate::access`]).
 //!
 //! What several reports share is here: the response for one object with its requested
 //! properties and data (`calendar-data`, `address-data`), and the collections reports run on.
@@ -16,7 +17,7 @@ use malt_dav_proto::name::{CALDAV, CARDDAV};
 use malt_dav_proto::request::{PropRequest, ReportRequest, parse_report};
 use malt_dav_proto::response::Response as DavResponse;
 use malt_dav_proto::{Element, Name};
-use malt_store::{DavCollection, DavCollectionKind, DavObject};
+use malt_store::{DavAccess, DavCollection, DavCollectionKind, DavObject};
 
 use crate::error::{DavError, DavResult};
 use crate::props::{href, propstats};
@@ -26,6 +27,14 @@ use crate::{Ctx, DavRequest};
 pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     let report = parse_report(&req.body, &ctx.settings().xml)?;
     let resource = resolve(ctx, &req.path).await?.existing()?;
+    if let Resource::Collection(c) | Resource::Object(c, _) = &resource {
+        let need = if matches!(report, ReportRequest::FreeBusyQuery(_)) {
+            DavAccess::FreeBusy
+        } else {
+            DavAccess::Read
+        };
+        crate::access::require(ctx, c, need)?;
+    }
     use DavCollectionKind::{AddressBook, Calendar, ScheduleInbox};
     match report {
         ReportRequest::SyncCollection(s) => {

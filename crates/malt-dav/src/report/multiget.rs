@@ -15,14 +15,14 @@ use crate::error::DavResult;
 use crate::method::multistatus;
 use crate::path::DavPath;
 
-/// The object name an href names in `c`, if it names one there.
-fn name_in(ctx: &Ctx, c: &DavCollection, href: &str) -> Option<String> {
-    match DavPath::parse_href(href)? {
-        DavPath::Object(kind, user, coll, name)
-            if kind == c.kind && coll == c.name && user.eq_ignore_ascii_case(&ctx.account.address) =>
-        {
-            Some(name)
-        }
+/// The object name an href names in `c` (under the URL `c` was reached by in this request,
+/// [`Ctx::collection_href`]), if it names one there.
+pub fn name_in(ctx: &Ctx, c: &DavCollection, href: &str) -> Option<String> {
+    let DavPath::Object(kind, user, coll, name) = DavPath::parse_href(href)? else {
+        return None;
+    };
+    match DavPath::parse(&ctx.collection_href(c))? {
+        DavPath::Collection(k, u, n) if k == kind && n == coll && u.eq_ignore_ascii_case(&user) => Some(name),
         _ => None,
     }
 }

@@ -19,7 +19,9 @@
 //! Floating times are read in the zone the caller gives (the collection's
 //! `calendar-timezone`, RFC 4791 §9.9). Invariant: evaluation recurses only as deep as the
 //! filter, which the codec bounds, and the object's nesting is bounded by
-//! [`crate::object::MAX_DEPTH`]; the object is expanded at most once per evaluation.
+//! [`crate::object::MAX_DEPTH`]; the object is expanded at most once per evaluation, from the
+//! earliest start of the filter's time-ranges to their latest end (so a series that began long
+//! before the range costs what its instances near the range cost).
 
 use std::cell::OnceCell;
 
@@ -28,7 +30,7 @@ use calcard::icalendar::timezone::TzResolver;
 use calcard::icalendar::{ICalendar, ICalendarComponent, ICalendarEntry, ICalendarValue};
 
 use crate::object::CalendarObject;
-use crate::recur::{Expansion, alarm_triggers, expand};
+use crate::recur::{Expansion, alarm_triggers, expand_window};
 use crate::text::{TextMatch, written_value};
 use crate::timerange::TimeRange;
 use crate::when::{DAY, When};
@@ -106,6 +108,24 @@ impl CompFilter {
         }
         Some(latest)
     }
+
+    /// Where an object's expansion may start for this filter (instances ending before it may be
+    /// left out, [`crate::recur::expand_window`]): the earliest start of its comp-filters'
+    /// time-ranges; `None` (from DTSTART) when one is open before or applies to VALARM.
+    pub fn earliest(&self) -> Option<i64> {
+        let mut earliest = i64::MAX;
+        let mut stack = vec![self];
+        while let Some(filter) = stack.pop() {
+            if let Some(range) = filter.time_range {
+                if filter.name.eq_ignore_ascii_case("VALARM") {
+                    return None;
+                }
+                earliest = earliest.min(range.start?);
+            }
+            stack.extend(&filter.comp_filters);
+        }
+        (earliest != i64::MAX).then_some(earliest)
+    }
 }
 
 /// Does `object` match `filter` (the outermost comp-filter, normally `VCALENDAR`)?
@@ -115,6 +135,7 @@ pub fn matches(object: &CalendarObject, filter: &CompFilter, floating: Tz) -> bo
         zones: object.calendar().build_tz_resolver(),
         floating,
         expansion: OnceCell::new(),
+        from: filter.earliest(),
         until: filter.horizon(),
     };
     let root = object.calendar().components.first();
@@ -131,6 +152,7 @@ struct Evaluation<'a> {
     zones: TzResolver<&'a str>,
     floating: Tz,
     expansion: OnceCell<Expansion>,
+    from: Option<i64>,
     until: Option<i64>,
 }
 
@@ -141,7 +163,7 @@ impl Evaluation<'_> {
 
     fn expansion(&self) -> &Expansion {
         self.expansion
-            .get_or_init(|| expand(self.object, self.floating, self.until))
+            .get_or_init(|| expand_window(self.object, self.floating, self.from, self.until))
     }
 
     /// Component `index` (whose parent is `parent`) against a comp-filter that named it.

@@ -91,40 +91,41 @@ impl CompFilter {
         }
     }
 
-    /// How far an object must be expanded to evaluate this filter: the latest end of its
-    /// comp-filters' time-ranges; `None` (expand fully) when one is open-ended or applies to
-    /// VALARM (a trigger may come long before its instance).
-    pub fn horizon(&self) -> Option<i64> {
-        let mut latest = i64::MIN;
+    /// The time-ranges of this filter and its nested comp-filters (not prop-filters'); `None`
+    /// when one applies to VALARM (a trigger may lie anywhere around its instance).
+    fn time_ranges(&self) -> Option<Vec<TimeRange>> {
+        let mut ranges = Vec::new();
         let mut stack = vec![self];
         while let Some(filter) = stack.pop() {
             if let Some(range) = filter.time_range {
                 if filter.name.eq_ignore_ascii_case("VALARM") {
                     return None;
                 }
-                latest = latest.max(range.end?);
+                ranges.push(range);
             }
             stack.extend(&filter.comp_filters);
         }
-        Some(latest)
+        Some(ranges)
+    }
+
+    /// How far an object must be expanded to evaluate this filter: the latest end of its
+    /// comp-filters' time-ranges; `None` (expand fully) when one is open-ended or applies to
+    /// VALARM.
+    pub fn horizon(&self) -> Option<i64> {
+        self.time_ranges()?
+            .iter()
+            .try_fold(i64::MIN, |latest, r| Some(latest.max(r.end?)))
     }
 
     /// Where an object's expansion may start for this filter (instances ending before it may be
     /// left out, [`crate::recur::expand_window`]): the earliest start of its comp-filters'
     /// time-ranges; `None` (from DTSTART) when one is open before or applies to VALARM.
     pub fn earliest(&self) -> Option<i64> {
-        let mut earliest = i64::MAX;
-        let mut stack = vec![self];
-        while let Some(filter) = stack.pop() {
-            if let Some(range) = filter.time_range {
-                if filter.name.eq_ignore_ascii_case("VALARM") {
-                    return None;
-                }
-                earliest = earliest.min(range.start?);
-            }
-            stack.extend(&filter.comp_filters);
-        }
-        (earliest != i64::MAX).then_some(earliest)
+        let ranges = self.time_ranges()?;
+        let earliest = ranges
+            .iter()
+            .try_fold(i64::MAX, |earliest, r| Some(earliest.min(r.start?)))?;
+        (!ranges.is_empty()).then_some(earliest)
     }
 }
 

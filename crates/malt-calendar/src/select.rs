@@ -65,6 +65,30 @@ impl CompSelection {
     }
 }
 
+/// The `entries` (properties) that `props` selects, in their order; a `novalue` one passed
+/// through `clear_value`.
+fn selected<E: Clone>(
+    entries: &[E],
+    props: &Selection<PropSelection>,
+    name: impl Fn(&E) -> &str,
+    clear_value: impl Fn(&mut E),
+) -> Vec<E> {
+    let Selection::Only(props) = props else {
+        return entries.to_vec();
+    };
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let wanted = props.iter().find(|p| p.name.eq_ignore_ascii_case(name(entry)))?;
+            let mut entry = entry.clone();
+            if wanted.novalue {
+                clear_value(&mut entry);
+            }
+            Some(entry)
+        })
+        .collect()
+}
+
 /// RFC 4791 §9.6.1: `ical` with only what `selection` (the outermost `comp`) asks for.
 pub fn select_calendar(ical: &ICalendar, selection: &CompSelection) -> ICalendar {
     let mut out = ICalendar {
@@ -84,23 +108,14 @@ fn copy_selected(
     selection: &CompSelection,
     out: &mut ICalendar,
 ) -> u32 {
-    let entries = match &selection.props {
-        Selection::All => component.entries.clone(),
-        Selection::Only(props) => component
-            .entries
-            .iter()
-            .filter_map(|entry| {
-                let wanted = props
-                    .iter()
-                    .find(|p| p.name.eq_ignore_ascii_case(entry.name.as_str()))?;
-                let mut entry = entry.clone();
-                if wanted.novalue {
-                    entry.values.clear();
-                }
-                Some(entry)
-            })
-            .collect(),
-    };
+    let entries = selected(
+        &component.entries,
+        &selection.props,
+        |e| e.name.as_str(),
+        |e| {
+            e.values.clear();
+        },
+    );
     let id = u32::try_from(out.components.len()).unwrap_or(u32::MAX);
     out.components.push(ICalendarComponent {
         component_type: component.component_type.clone(),
@@ -175,24 +190,8 @@ pub fn limit_freebusy_set(ical: &ICalendar, range: &TimeRange, floating: Tz) -> 
 /// RFC 6352 §10.4.2: `card` with only the properties `props` lists (all with
 /// [`Selection::All`]), written as `version`.
 pub fn select_card(card: &VCard, props: &Selection<PropSelection>, version: Version) -> String {
-    let selected = match props {
-        Selection::All => card.clone(),
-        Selection::Only(list) => VCard {
-            entries: card
-                .entries
-                .iter()
-                .filter_map(|entry| {
-                    let wanted = list
-                        .iter()
-                        .find(|p| p.name.eq_ignore_ascii_case(entry.name.as_str()))?;
-                    let mut entry = entry.clone();
-                    if wanted.novalue {
-                        entry.values.clear();
-                    }
-                    Some(entry)
-                })
-                .collect(),
-        },
+    let selected = VCard {
+        entries: selected(&card.entries, props, |e| e.name.as_str(), |e| e.values.clear()),
     };
     let mut out = String::new();
     // Writing to a String cannot fail.

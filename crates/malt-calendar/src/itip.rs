@@ -16,6 +16,9 @@
 //!   organiser's copy ([`apply_reply`]); anything else is left for the user's client.
 //! - [`FreeBusyRequest`] and [`freebusy_reply`] (RFC 6638 §5, RFC 5546 §3.3): a VFREEBUSY REQUEST
 //!   answered by one REPLY per attendee.
+//! - [`check_attendee_change`], [`check_organizer_change`] and [`keep_answers`]: what an
+//!   attendee or the organiser may change by writing their object (RFC 6638 §3.2.1, §3.2.2.1),
+//!   and the answers the server keeps over an organiser's older copy (RFC 6638 §3.2.10).
 //! - [`schedule_tag_basis`]: what a Schedule-Tag is a hash of (RFC 6638 §3.2.10): the object
 //!   without answers, alarms and stamps.
 //! - [`set_schedule_status`]: the delivery outcome on the ATTENDEE (organiser's copy) or ORGANIZER
@@ -32,6 +35,7 @@
 //!   ([`CalendarObject`], RFC 4791 §4.1); objects with more than [`MAX_ATTENDEES`] distinct
 //!   attendees are refused ([`ItipError::TooManyAttendees`]).
 
+mod allowed;
 mod attendee;
 mod freebusy;
 mod organizer;
@@ -50,6 +54,7 @@ use crate::object::{
     text_property,
 };
 
+pub use allowed::{check_attendee_change, check_organizer_change, keep_answers};
 pub use attendee::{AttendeeApplied, apply_cancel, apply_request, attendee_reply};
 pub use freebusy::{FreeBusyRequest, freebusy_reply};
 pub use organizer::{OrganizerChanges, ReplyApplied, apply_reply, organizer_changes};
@@ -181,6 +186,14 @@ pub enum ItipError {
     /// The calendar user the message is applied for is not one of its attendees.
     #[error("{0} is not an ATTENDEE of this object")]
     NotAnAttendee(String),
+    /// An attendee changed what only the organiser may change (RFC 6638 §3.2.2.1), the reason
+    /// says what.
+    #[error("not an attendee's change (RFC 6638 §3.2.2.1): {0}")]
+    AttendeeChange(String),
+    /// The organiser changed what they may not (RFC 6638 §3.2.1): an attendee's answer, or the
+    /// ORGANIZER of an existing event.
+    #[error("not an organiser's change (RFC 6638 §3.2.1): {0}")]
+    OrganizerChange(String),
     /// More than [`MAX_ATTENDEES`] attendees.
     #[error("more than {MAX_ATTENDEES} attendees")]
     TooManyAttendees,
@@ -191,13 +204,17 @@ pub enum ItipError {
 
 impl ItipError {
     /// The CalDAV precondition to answer with: the object's own, `max-attendees-per-instance`
-    /// (RFC 4791 §5.3.2.1), `same-organizer-in-all-components` (RFC 6638 §3.2.4.2), or
+    /// (RFC 4791 §5.3.2.1), `same-organizer-in-all-components` (RFC 6638 §3.2.4.2),
+    /// `allowed-attendee-scheduling-object-change` / `allowed-organizer-scheduling-object-change`
+    /// (RFC 6638 §3.2.4.3, §3.2.4.4), or
     /// `valid-scheduling-message` for a message that breaks iTIP's rules.
     pub fn precondition(&self) -> Precondition {
         match self {
             ItipError::Object(e) => e.precondition,
             ItipError::TooManyAttendees => Precondition::MaxAttendeesPerInstance,
             ItipError::OrganizerDiffers => Precondition::SameOrganizerInAllComponents,
+            ItipError::AttendeeChange(_) => Precondition::AllowedAttendeeSchedulingObjectChange,
+            ItipError::OrganizerChange(_) => Precondition::AllowedOrganizerSchedulingObjectChange,
             _ => Precondition::ValidSchedulingMessage,
         }
     }

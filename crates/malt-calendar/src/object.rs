@@ -50,6 +50,12 @@ pub enum Precondition {
     /// Not a valid iTIP message (RFC 6638 `CALDAV:valid-scheduling-message`, a scheduling outbox
     /// POST's precondition).
     ValidSchedulingMessage,
+    /// An attendee changed what only the organiser may change (RFC 6638 §3.2.4.4
+    /// `CALDAV:allowed-attendee-scheduling-object-change`).
+    AllowedAttendeeSchedulingObjectChange,
+    /// The organiser changed what the server does not let them change (RFC 6638 §3.2.4.3
+    /// `CALDAV:allowed-organizer-scheduling-object-change`).
+    AllowedOrganizerSchedulingObjectChange,
 }
 
 impl Precondition {
@@ -64,6 +70,12 @@ impl Precondition {
             Precondition::MaxAttendeesPerInstance => "max-attendees-per-instance",
             Precondition::SameOrganizerInAllComponents => "same-organizer-in-all-components",
             Precondition::ValidSchedulingMessage => "valid-scheduling-message",
+            Precondition::AllowedAttendeeSchedulingObjectChange => {
+                "allowed-attendee-scheduling-object-change"
+            }
+            Precondition::AllowedOrganizerSchedulingObjectChange => {
+                "allowed-organizer-scheduling-object-change"
+            }
         }
     }
 }

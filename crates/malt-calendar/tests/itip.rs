@@ -17,8 +17,8 @@ use common::*;
 use malt_calendar::CalendarObject;
 use malt_calendar::freebusy::{BusyPeriod, BusyType};
 use malt_calendar::itip::{
-    Delivered, FreeBusyRequest, ItipError, ItipMessage, Method, Role, ScheduleParty, attendee_reply, deliver,
-    freebusy_reply, organizer_changes, scheduling_role, set_schedule_status,
+    Delivered, FreeBusyRequest, ItipError, ItipMessage, Method, Role, ScheduleParty, attendee_reply,
+    check_attendee_change, deliver, freebusy_reply, organizer_changes, scheduling_role, set_schedule_status,
 };
 
 const ALICE: &str = "alice@example.com";
@@ -413,6 +413,30 @@ fn declining_one_instance_is_recorded_on_that_instance() {
     // about it beyond Bob's answer (answers are not news).
     let changes = organizer_changes(Some(&event), Some(&organizers), NOW).unwrap();
     assert!(changes.messages.is_empty(), "{:#?}", changes.messages);
+}
+
+#[test]
+fn an_attendee_who_excludes_an_instance_declines_it() {
+    // RFC 6638 §3.2.2.3: an EXDATE the attendee adds is a DECLINED REPLY for that instance,
+    // an edit RFC 6638 §3.2.2.1 allows them.
+    let event = weekly("");
+    let bobs = invited_copy(&event, BOB);
+    let without = edited(
+        &bobs,
+        "RRULE:FREQ=WEEKLY;COUNT=5",
+        "RRULE:FREQ=WEEKLY;COUNT=5\r\nEXDATE;TZID=Europe/Paris:20240115T100000",
+    );
+    check_attendee_change(&bobs, &without).unwrap();
+    let reply = attendee_reply(Some(&bobs), Some(&without), BOB, NOW)
+        .unwrap()
+        .expect("a REPLY");
+    assert_eq!(recurrence_ids(reply.object()), vec!["20240115T100000".to_owned()]);
+    let reply = ItipMessage::parse(reply.to_ical_string().as_bytes()).unwrap();
+    let organizers = store(deliver(&reply, ALICE, Some(&event)).unwrap());
+    assert_eq!(partstat_in(&organizers, "20240115T100000", BOB), "DECLINED");
+    assert_eq!(partstat_in(&organizers, "", BOB), "NEEDS-ACTION");
+    // Removing it again is the organiser's to do.
+    assert!(check_attendee_change(&without, &bobs).is_err());
 }
 
 /// The lines of an object between BEGIN:VCALENDAR's header and END:VCALENDAR.

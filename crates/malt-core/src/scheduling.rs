@@ -89,16 +89,49 @@ pub fn new_dav_object(name: &str, object: &CalendarObject) -> Option<NewDavObjec
 }
 
 /// The calendar new invitations of `component` go into (`schedule-default-calendar-URL`, RFC
-/// 6638 §9.2): the default "calendar" when it takes them, else the first calendar by name that
-/// does.
+/// 6638 §9.2): the one the user chose ([`chosen_default_calendar`]) when it takes them, else the
+/// default "calendar" when it takes them, else the first calendar by name that does.
 pub fn default_calendar(collections: &[DavCollection], component: DavComponent) -> Option<&DavCollection> {
     let takes =
         |c: &&DavCollection| c.kind == DavCollectionKind::Calendar && c.props.components.contains(&component);
+    chosen_default_calendar(collections)
+        .filter(takes)
+        .or_else(|| {
+            collections
+                .iter()
+                .filter(takes)
+                .find(|c| c.name == DEFAULT_CALENDAR)
+        })
+        .or_else(|| collections.iter().find(takes))
+}
+
+/// The inbox's dead property that holds the calendar the user chose for new invitations (a
+/// PROPPATCH of `schedule-default-calendar-URL` on the inbox, RFC 6638 §9.2): Malt's own
+/// namespace, so it is never listed as a client's property; its value is
+/// [`default_calendar_value`].
+pub const SCHEDULE_DEFAULT_CALENDAR: &str = "{urn:x-malt:caldav}schedule-default-calendar";
+
+/// The namespace of Malt's own dead properties, which clients neither see nor set.
+pub const MALT_DEAD_NS: &str = "urn:x-malt:caldav";
+
+/// The stored value of [`SCHEDULE_DEFAULT_CALENDAR`] naming calendar `id` (an XML element, as
+/// dead properties are kept).
+pub fn default_calendar_value(id: i64) -> String {
+    format!("<schedule-default-calendar xmlns=\"{MALT_DEAD_NS}\">{id}</schedule-default-calendar>")
+}
+
+/// The calendar the user chose for new invitations, if they chose one and it still exists.
+pub fn chosen_default_calendar(collections: &[DavCollection]) -> Option<&DavCollection> {
+    let inbox = collections
+        .iter()
+        .find(|c| c.kind == DavCollectionKind::ScheduleInbox)?;
+    let value = inbox.props.dead.get(SCHEDULE_DEFAULT_CALENDAR)?;
+    // The element's text: written by `default_calendar_value` only.
+    let text = value.split_once('>')?.1.split_once('<')?.0;
+    let id: i64 = text.trim().parse().ok()?;
     collections
         .iter()
-        .filter(takes)
-        .find(|c| c.name == DEFAULT_CALENDAR)
-        .or_else(|| collections.iter().find(takes))
+        .find(|c| c.id == id && c.kind == DavCollectionKind::Calendar)
 }
 
 /// The dead property a user sets to keep a calendar out of their free-busy time (RFC 6638 §9.1).
@@ -152,18 +185,18 @@ fn invalid_message(e: &impl std::fmt::Display) -> StoreError {
 
 impl MailCore {
     /// The calendar user addresses of `account` (`calendar-user-address-set`, RFC 6638 §2.4.1):
-    /// its address and the aliases of its domain that point to it, lower-case.
+    /// its address, then the aliases of any of this server's domains that point to it directly
+    /// (as mail to them reaches it), lower-case. Catch-alls (`@domain`) are not addresses.
+    /// One read of the alias table.
     pub async fn calendar_user_addresses(&self, account: &Account) -> Result<Vec<String>, StoreError> {
         let mut out = vec![account.address.to_lowercase()];
-        if let Some((_, domain)) = account.address.rsplit_once('@') {
-            for alias in self.storage().store.alias_list(Some(domain)).await? {
-                let address = alias.address.to_lowercase();
-                if alias.target.eq_ignore_ascii_case(&account.address)
-                    && !address.starts_with('@')
-                    && !out.contains(&address)
-                {
-                    out.push(address);
-                }
+        for alias in self.storage().store.alias_list(None).await? {
+            let address = alias.address.to_lowercase();
+            if alias.target.eq_ignore_ascii_case(&account.address)
+                && !address.starts_with('@')
+                && !out.contains(&address)
+            {
+                out.push(address);
             }
         }
         Ok(out)
@@ -434,6 +467,49 @@ mod tests {
         ));
         assert!(may_carry_calendar(b"Content-Type: application/ICS\r\n"));
         assert!(!may_carry_calendar(b"Subject: hi\r\n\r\ntext/calenda\r\n"));
+    }
+
+    #[test]
+    fn the_chosen_default_calendar() {
+        let calendar = |id: i64, name: &str, kind: DavCollectionKind, components: Vec<DavComponent>| {
+            let props = malt_store::DavCollectionProps {
+                components,
+                ..Default::default()
+            };
+            DavCollection {
+                id,
+                account_id: 1,
+                kind,
+                name: name.to_owned(),
+                props,
+                created_at: 0,
+                highest_modseq: 0,
+            }
+        };
+        let mut all = vec![
+            calendar(
+                1,
+                "calendar",
+                DavCollectionKind::Calendar,
+                vec![DavComponent::Event],
+            ),
+            calendar(2, "work", DavCollectionKind::Calendar, vec![DavComponent::Event]),
+            calendar(3, "tasks", DavCollectionKind::Calendar, vec![DavComponent::Todo]),
+            calendar(4, "inbox", DavCollectionKind::ScheduleInbox, Vec::new()),
+        ];
+        let pick = |all: &[DavCollection], c| default_calendar(all, c).map(|c| c.name.clone());
+        assert_eq!(pick(&all, DavComponent::Event).as_deref(), Some("calendar"));
+        if let Some(inbox) = all.get_mut(3) {
+            inbox
+                .props
+                .dead
+                .insert(SCHEDULE_DEFAULT_CALENDAR.to_owned(), default_calendar_value(2));
+        }
+        assert_eq!(pick(&all, DavComponent::Event).as_deref(), Some("work"));
+        // A choice that does not take the component is passed over.
+        assert_eq!(pick(&all, DavComponent::Todo).as_deref(), Some("tasks"));
+        all.remove(1);
+        assert_eq!(pick(&all, DavComponent::Event).as_deref(), Some("calendar"));
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub enum DavError {
     Status(StatusCode, String),
     /// A status with a `DAV:error` body naming the precondition that failed.
     Precondition(StatusCode, Element),
+    /// `403` with a `DAV:error` body naming the precondition that failed and, in a
+    /// `DAV:responsedescription` beside it, why (for people; clients read the element).
+    Refused(Element, String),
     /// The request body is not the XML the method defines (400), or too large (413).
     Xml(DavXmlError),
     /// A store error, mapped by [`DavError::from`].
@@ -57,6 +60,11 @@ impl DavError {
     /// `403` with `condition` (an empty element, e.g. `CALDAV:valid-calendar-data`).
     pub fn precondition(condition: Name) -> DavError {
         DavError::Precondition(StatusCode::FORBIDDEN, Element::new(condition))
+    }
+
+    /// `403` with `condition` and the `reason` it failed.
+    pub fn refused(condition: Name, reason: impl Into<String>) -> DavError {
+        DavError::Refused(Element::new(condition), reason.into())
     }
 
     /// `412 Precondition Failed` (If-Match, If-None-Match, Overwrite: F; RFC 9110 §13.1).
@@ -102,6 +110,13 @@ impl IntoResponse for DavError {
         match self {
             DavError::Status(code, t) => text(code, &t),
             DavError::Precondition(code, condition) => xml(code, error_body(&[condition])),
+            DavError::Refused(condition, reason) => xml(
+                StatusCode::FORBIDDEN,
+                error_body(&[
+                    condition,
+                    Element::new(Name::dav("responsedescription")).with_text(reason),
+                ]),
+            ),
             DavError::Xml(e @ DavXmlError::TooLarge(_)) => {
                 text(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string())
             }

@@ -7,9 +7,10 @@
 //! - `allprop` returns the dead properties and the live ones RFC 4918 §15 defines (RFC 4918
 //!   §9.1), plus those named in `DAV:include`; a property a resource does not have is answered
 //!   in a 404 propstat when it was asked for by name, and left out otherwise.
-//! - Dead properties come back as the client set them (the stored element, RFC 4918 §4.2).
+//! - Dead properties come back as the client set them (the stored element, RFC 4918 §4.2);
+//!   the server's own (namespace `urn:x-malt:caldav`) never do.
 
-use malt_core::scheduling::default_calendar;
+use malt_core::scheduling::{MALT_DEAD_NS, default_calendar};
 use malt_dav_proto::name::{APPLE_ICAL, CALDAV, CALENDARSERVER, CARDDAV, DAV};
 use malt_dav_proto::request::PropRequest;
 use malt_dav_proto::response::{PropStat, Response};
@@ -397,8 +398,9 @@ pub fn dead(res: &Resource) -> Vec<Element> {
     };
     c.props
         .dead
-        .values()
-        .filter_map(|xml| parse_document(xml.as_bytes(), &Limits::trusted()).ok())
+        .iter()
+        .filter(|(name, _)| !name.starts_with(&format!("{{{MALT_DEAD_NS}}}")))
+        .filter_map(|(_, xml)| parse_document(xml.as_bytes(), &Limits::trusted()).ok())
         .collect()
 }
 

@@ -14,31 +14,57 @@
 //! 4. the copy is stored with the ETag it was read with. When the server changed what the
 //!    client sent, the answer has no `ETag` (RFC 4791 §5.3.4): the client reads it back.
 //!
+//! Before anything is sent, what the write changes is checked against what the writer may
+//! change (RFC 6638 §3.2.1, §3.2.2.1; `malt_calendar::itip::allowed`): an attendee only their
+//! own part (403 `allowed-attendee-scheduling-object-change`), the organiser not an attendee's
+//! answer (403 `allowed-organizer-scheduling-object-change`); an organiser's client writing over
+//! its Schedule-Tag gets the answers stored since merged in (RFC 6638 §3.2.10). A new
+//! scheduling object may not repeat the UID of one in another of the user's calendars (403
+//! `unique-scheduling-object-resource`, RFC 6638 §3.2.4.1), which is also why a COPY of one is
+//! refused ([`before_copy_move`]); a MOVE sends nothing.
+//!
 //! The Schedule-Tag ([`schedule_tag`], RFC 6638 §3.2.10) is a hash of the object without its
 //! answers, alarms and stamps (`malt_calendar::itip::schedule_tag_basis`): the server's merge of
 //! a REPLY into the organiser's copy and the attendee's own answer leave it, the organiser's
-//! changes move it. It is sent on GET and PUT of objects with an ORGANIZER.
+//! changes move it. It is sent on GET, PUT, COPY and MOVE of objects with an ORGANIZER, and is
+//! the `CALDAV:schedule-tag` property ([`schedule_tag_property`], RFC 6638 §3.3) in PROPFIND and
+//! reports.
+//!
+//! The inbox's `schedule-default-calendar-URL` (RFC 6638 §9.2) is the user's to choose
+//! ([`default_calendar_patch`]); the chosen calendar is not deleted
+//! ([`check_delete_calendar`], `default-calendar-needed`).
 //!
 //! Invariants: the scheduling inbox and outbox are written by the server only (PUT there is
 //! 403); a message that cannot be delivered never fails the write (its status says so); a
 //! refused object (iTIP rules) is 403 with the CalDAV precondition and sends nothing.
 
+use std::collections::{BTreeMap, HashMap};
+
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use malt_calendar::itip::{
-    FreeBusyRequest, ItipError, ItipMessage, Role, ScheduleParty, attendee_reply, freebusy_reply,
-    organizer_changes, schedule_tag_basis, scheduling_role, set_schedule_status,
+    FreeBusyRequest, ItipError, ItipMessage, Role, ScheduleParty, attendee_reply, check_attendee_change,
+    check_organizer_change, freebusy_reply, keep_answers, organizer_changes, schedule_tag_basis,
+    scheduling_role, set_schedule_status,
 };
 use malt_calendar::{CalendarObject, ComponentKind};
 use malt_core::mail::now;
-use malt_core::scheduling::{CalendarUser, new_dav_object};
+use malt_core::scheduling::{
+    CalendarUser, SCHEDULE_DEFAULT_CALENDAR, chosen_default_calendar, default_calendar_value, new_dav_object,
+};
 use malt_dav_proto::name::{CALDAV, DAV};
+use malt_dav_proto::request::{PropPatchOp, PropRequest};
 use malt_dav_proto::{Element, Name, document};
-use malt_store::{DavCollection, DavCollectionKind, DavObject, EtagCondition, NewDavObject};
+use malt_store::{
+    DavCollection, DavCollectionKind, DavCollectionPatch, DavComponent, DavObject, EtagCondition,
+    NewDavObject,
+};
 
 use crate::error::{DavError, DavResult, xml};
+use crate::method::proppatch::PropFailure;
 use crate::method::put::{stored, strip_etag};
 use crate::method::strong_tag;
+use crate::path::{DavPath, object_href};
 use crate::resource::{Resource, resolve};
 use crate::{Ctx, DavRequest};
 
@@ -60,6 +86,125 @@ fn tag_of(object: &CalendarObject) -> String {
     )
 }
 
+/// Whether `name` is `CALDAV:schedule-tag` (RFC 6638 §3.3), the property a calendar object
+/// has when it has a Schedule-Tag.
+pub fn is_schedule_tag(name: &Name) -> bool {
+    name.is(CALDAV, "schedule-tag")
+}
+
+/// The `CALDAV:schedule-tag` property (RFC 6638 §3.3) of an object with `content`: the value
+/// the `Schedule-Tag` header carries, for objects with an ORGANIZER only.
+pub fn schedule_tag_property(content: &[u8]) -> Option<Element> {
+    schedule_tag(content).map(|t| Element::new(Name::new(CALDAV, "schedule-tag")).with_text(t))
+}
+
+/// The `CALDAV:schedule-tag` of each calendar object among `resources` that has one, by
+/// collection and name, when `request` names the property (it needs the content, which
+/// listings do not read: one read per collection).
+pub async fn schedule_tags(
+    ctx: &Ctx,
+    resources: &[Resource],
+    request: &PropRequest,
+) -> DavResult<HashMap<(i64, String), Element>> {
+    let mut out = HashMap::new();
+    let PropRequest::Prop(names) = request else {
+        return Ok(out);
+    };
+    if !names.iter().any(is_schedule_tag) {
+        return Ok(out);
+    }
+    let mut wanted: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for r in resources {
+        if let Resource::Object(c, o) = r
+            && c.kind == DavCollectionKind::Calendar
+        {
+            wanted.entry(c.id).or_default().push(o.name.clone());
+        }
+    }
+    for (collection, names) in wanted {
+        for o in ctx.store().dav_object_multiget(collection, &names).await? {
+            if let Some(tag) = schedule_tag_property(&o.content) {
+                out.insert((collection, o.name), tag);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `name` is `CALDAV:schedule-default-calendar-URL` (RFC 6638 §9.2).
+pub fn is_default_calendar_url(name: &Name) -> bool {
+    name.is(CALDAV, "schedule-default-calendar-URL")
+}
+
+/// A PROPPATCH instruction for `CALDAV:schedule-default-calendar-URL` on the inbox (RFC 6638
+/// §9.2): set to the href of one of the user's calendars that holds events, kept as the
+/// inbox's [`SCHEDULE_DEFAULT_CALENDAR`]; removed, or set without an href, the server chooses
+/// again ([`malt_core::scheduling::default_calendar`]). Anything else is 403
+/// `CALDAV:valid-schedule-default-calendar-URL`.
+pub fn default_calendar_patch(
+    ctx: &Ctx,
+    collections: &[DavCollection],
+    patch: &mut DavCollectionPatch,
+    op: &PropPatchOp,
+) -> Result<(), PropFailure> {
+    let invalid = || {
+        (
+            403,
+            Some(Element::new(Name::new(
+                CALDAV,
+                "valid-schedule-default-calendar-URL",
+            ))),
+        )
+    };
+    let href = match op {
+        PropPatchOp::Set(e) => e.child(DAV, "href").map(Element::text),
+        PropPatchOp::Remove(_) => None,
+    };
+    let Some(href) = href else {
+        patch.dead.push((SCHEDULE_DEFAULT_CALENDAR.to_owned(), None));
+        return Ok(());
+    };
+    let name = match DavPath::parse_href(href.trim()) {
+        Some(DavPath::Collection(DavCollectionKind::Calendar, user, name))
+            if user.eq_ignore_ascii_case(&ctx.account.address) =>
+        {
+            name
+        }
+        _ => return Err(invalid()),
+    };
+    let calendar = collections.iter().find(|c| {
+        c.name == name
+            && c.kind == DavCollectionKind::Calendar
+            && c.props.components.contains(&DavComponent::Event)
+    });
+    match calendar {
+        Some(c) => {
+            patch.dead.push((
+                SCHEDULE_DEFAULT_CALENDAR.to_owned(),
+                Some(default_calendar_value(c.id)),
+            ));
+            Ok(())
+        }
+        None => Err(invalid()),
+    }
+}
+
+/// RFC 6638 §9.2: the calendar the user chose for invitations is not deleted (403
+/// `CALDAV:default-calendar-needed`) until they choose another or remove the choice. A calendar
+/// the server chose by itself may go: the server chooses again.
+pub fn check_delete_calendar(ctx: &Ctx, collections: &[DavCollection], c: &DavCollection) -> DavResult<()> {
+    match chosen_default_calendar(collections) {
+        Some(chosen) if chosen.id == c.id => {
+            tracing::debug!(account = %ctx.account.address, calendar = %c.name, "default calendar kept");
+            Err(DavError::refused(
+                Name::new(CALDAV, "default-calendar-needed"),
+                "this is the calendar chosen for invitations (schedule-default-calendar-URL): choose another first",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `Schedule-Tag` on `response` when the object has one.
 pub fn set_schedule_tag(response: &mut Response, tag: Option<String>) {
     if let Some(v) = tag.and_then(|t| HeaderValue::from_str(&t).ok()) {
@@ -67,10 +212,10 @@ pub fn set_schedule_tag(response: &mut Response, tag: Option<String>) {
     }
 }
 
-/// The iTIP refusal as a CalDAV precondition (403).
+/// The iTIP refusal as a CalDAV precondition (403), with the reason.
 fn refused(e: &ItipError) -> DavError {
     tracing::debug!(error = %e, "scheduling refused the object");
-    DavError::precondition(Name::new(CALDAV, e.precondition().element_name()))
+    DavError::refused(Name::new(CALDAV, e.precondition().element_name()), e.to_string())
 }
 
 /// RFC 6638 §3.2: `If-Schedule-Tag-Match` holds for the stored object `old` (412 otherwise).
@@ -180,19 +325,41 @@ pub async fn put(
     if !condition.holds(old.as_ref().map(|o| o.etag.as_str())) {
         return Err(DavError::precondition_failed());
     }
-    let sent = CalendarObject::parse(&object.content).map_err(|e| refused(&ItipError::Object(e)))?;
+    let parsed = CalendarObject::parse(&object.content).map_err(|e| refused(&ItipError::Object(e)))?;
     let old_object = old.as_ref().and_then(|o| CalendarObject::parse(&o.content).ok());
-    let replaced = match role(ctx, Some(&sent), old_object.as_ref()).await? {
+    let role = role(ctx, Some(&parsed), old_object.as_ref()).await?;
+    if role.is_some() && old.is_none() {
+        unique_scheduling_object(ctx, c, parsed.uid()).await?;
+    }
+    let replaced = match role {
         None => None,
-        Some(Role::Organizer(_)) => organise(ctx, old_object.as_ref(), Some(&sent)).await?,
-        Some(Role::Attendee(address)) => answer(ctx, req, old_object.as_ref(), Some(&sent), &address).await?,
+        Some(Role::Organizer(organizer)) => {
+            // RFC 6638 §3.2.10: over its Schedule-Tag, the client's older answers give way
+            // to the ones the server merged since.
+            let merged = match (&old_object, req.header("if-schedule-tag-match")) {
+                (Some(old), Some(_)) => keep_answers(old, &parsed, &organizer).map_err(|e| refused(&e))?,
+                _ => None,
+            };
+            let sent = merged.as_ref().unwrap_or(&parsed);
+            if let Some(old) = &old_object {
+                check_organizer_change(old, sent, &organizer).map_err(|e| refused(&e))?;
+            }
+            let copy = organise(ctx, old_object.as_ref(), Some(sent)).await?;
+            copy.or(merged)
+        }
+        Some(Role::Attendee(address)) => {
+            if let Some(old) = &old_object {
+                check_attendee_change(old, &parsed).map_err(|e| refused(&e))?;
+            }
+            answer(ctx, req, old_object.as_ref(), Some(&parsed), &address).await?
+        }
     };
     let (object, tag) = match &replaced {
         Some(copy) => (
             new_dav_object(&object.name, copy).ok_or_else(|| DavError::forbidden("not storable"))?,
             tag_of(copy),
         ),
-        None => (object, tag_of(&sent)),
+        None => (object, tag_of(&parsed)),
     };
     // Written over exactly what was read (the client's condition held for it).
     let write_condition = match &old {
@@ -211,6 +378,62 @@ pub async fn put(
         set_schedule_tag(&mut response, Some(tag));
     }
     Ok(response)
+}
+
+/// `CALDAV:unique-scheduling-object-resource` (RFC 6638 §3.2.4.1), with the `DAV:href` of
+/// `holder`: the event `holder` names is already a scheduling object resource of the user.
+fn not_unique(ctx: &Ctx, c: &DavCollection, holder: &str) -> DavError {
+    DavError::Precondition(
+        StatusCode::FORBIDDEN,
+        Element::new(Name::new(CALDAV, "unique-scheduling-object-resource")).with_child(Element::href(
+            object_href(c.kind, &ctx.account.address, &c.name, holder),
+        )),
+    )
+}
+
+/// RFC 6638 §3.2.4.1: a new scheduling object resource in calendar `c` may not have the UID of
+/// one in another of the user's calendars (one event, one copy per calendar user: deliveries
+/// find it by UID). The calendar itself is the store's `no-uid-conflict`.
+async fn unique_scheduling_object(ctx: &Ctx, c: &DavCollection, uid: &str) -> DavResult<()> {
+    for other in ctx
+        .collections()
+        .await?
+        .iter()
+        .filter(|o| o.kind == DavCollectionKind::Calendar && o.id != c.id)
+    {
+        if let Some(holder) = ctx.store().dav_object_by_uid(other.id, uid).await? {
+            return Err(not_unique(ctx, other, &holder.name));
+        }
+    }
+    Ok(())
+}
+
+/// Before a COPY or MOVE (`is_move`) of the object `name` of calendar `from` (RFC 6638
+/// §3.2.10, §3.2.4.1): `If-Schedule-Tag-Match` holds for the source (412 otherwise); a COPY of
+/// a scheduling object resource is refused with `unique-scheduling-object-resource` (the copy
+/// would be a second meeting with the same UID); a MOVE sends nothing and keeps the
+/// Schedule-Tag (the content moves unchanged). Returns the Schedule-Tag for the answer.
+pub async fn before_copy_move(
+    ctx: &Ctx,
+    req: &DavRequest,
+    from: &DavCollection,
+    name: &str,
+    is_move: bool,
+) -> DavResult<Option<String>> {
+    if from.kind != DavCollectionKind::Calendar {
+        return Ok(None);
+    }
+    let Some(source) = ctx.store().dav_object_get(from.id, name).await? else {
+        return Ok(None);
+    };
+    check_schedule_tag(req, Some(&source))?;
+    if !is_move
+        && let Ok(object) = CalendarObject::parse(&source.content)
+        && role(ctx, Some(&object), None).await?.is_some()
+    {
+        return Err(not_unique(ctx, from, name));
+    }
+    Ok(schedule_tag(&source.content))
 }
 
 /// Before the DELETE of `object` (stored in calendar `c`) with the client's `condition`: the

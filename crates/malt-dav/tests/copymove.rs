@@ -1,5 +1,10 @@
 //! COPY and MOVE (RFC 4918 §9.8, §9.9) of objects.
-#![allow(clippy::unwrap_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 use common::*;
@@ -96,4 +101,60 @@ async fn copy_keeps_the_source() {
         .status,
         412
     );
+}
+
+/// RFC 6638 §3.2.10, §3.2.4.1: a MOVE of a meeting between one's calendars sends nothing and
+/// keeps its Schedule-Tag; a COPY (a second copy of the meeting) is refused, as is a new
+/// object with its UID in another calendar.
+#[tokio::test]
+async fn scheduling_objects_move_but_are_not_copied() {
+    use common::meeting::*;
+    let (env, created) = invited().await;
+    let tag = created.header("schedule-tag").unwrap();
+    let work = format!("{CAL_HOME}work/");
+    assert_eq!(env.dav("MKCALENDAR", &work, &[], "").await.status, 201);
+    let there = format!("{work}meet-1.ics");
+    let queued = env.core.storage().store.queue_list().await.unwrap().len();
+    let inbox = member_hrefs(&env, BOB, BOB_INBOX).await.len();
+
+    let r = env.dav("COPY", ALICE_COPY, &[("destination", &there)], "").await;
+    r.assert_condition(403, caldav("unique-scheduling-object-resource"));
+    assert_eq!(env.dav("GET", &there, &[], "").await.status, 404);
+    let r = env
+        .put(
+            &there,
+            "text/calendar",
+            &meeting("20260302T100000Z", "20260302T110000Z"),
+        )
+        .await;
+    r.assert_condition(403, caldav("unique-scheduling-object-resource"));
+
+    // If-Schedule-Tag-Match is the source's.
+    let r = env
+        .dav(
+            "MOVE",
+            ALICE_COPY,
+            &[("destination", &there), ("if-schedule-tag-match", "\"other\"")],
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 412, "{}", r.text());
+    let r = env
+        .dav(
+            "MOVE",
+            ALICE_COPY,
+            &[("destination", &there), ("if-schedule-tag-match", &tag)],
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.header("schedule-tag"), Some(tag.clone()));
+    let moved = env.dav("GET", &there, &[], "").await;
+    assert_eq!(moved.header("schedule-tag"), Some(tag));
+    assert_eq!(env.dav("GET", ALICE_COPY, &[], "").await.status, 404);
+    // Nothing was sent: no CANCEL for the source, no REQUEST for the destination.
+    assert_eq!(member_hrefs(&env, BOB, BOB_INBOX).await.len(), inbox);
+    assert_eq!(env.core.storage().store.queue_list().await.unwrap().len(), queued);
+    let bob = env.dav_as(BOB, "GET", BOB_COPY, &[], "").await.text();
+    assert!(!bob.contains("CANCELLED"), "{bob}");
 }

@@ -3,7 +3,9 @@
 //! inbox and calendar as NEEDS-ACTION, his acceptance reaching alice's copy, her move of the
 //! event updating his copy with a new SEQUENCE, her cancellation, Schedule-Tag preconditions,
 //! SCHEDULE-STATUS for local, unknown and external attendees (the latter queued as iMIP), and
-//! a free-busy POST to the outbox.
+//! a free-busy POST to the outbox; what an attendee and the organiser may change (RFC 6638
+//! §3.2.1, §3.2.2.1), the `schedule-tag` property (§3.3), and the default calendar the user
+//! chooses for invitations (§9.2).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -13,75 +15,15 @@
 
 mod common;
 
+use common::meeting::*;
 use common::*;
 use malt_calendar::itip::Method;
 use malt_dav_proto::name::CALDAV;
 
-const BOB: &str = "bob@example.org";
-const ALICE_COPY: &str = "/dav/calendars/alice@example.org/calendar/meet-1.ics";
-const BOB_COPY: &str = "/dav/calendars/bob@example.org/calendar/meet-1.ics";
-const BOB_INBOX: &str = "/dav/calendars/bob@example.org/inbox/";
-
-/// Alice's meeting with bob, an address of this domain that names nobody, and someone elsewhere.
-fn meeting(start: &str, end: &str) -> String {
-    format!(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:meet-1\r\n\
-         DTSTAMP:20260101T000000Z\r\nDTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:Planning\r\n\
-         ORGANIZER:mailto:alice@example.org\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@example.org\r\n\
-         ATTENDEE;RSVP=TRUE:mailto:bob@example.org\r\nATTENDEE;RSVP=TRUE:mailto:nobody@example.org\r\n\
-         ATTENDEE;RSVP=TRUE:mailto:carol@remote.test\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-    )
-}
-
-/// A server with alice and bob, after alice PUT her meeting (the answer, checked to be 201).
-async fn invited() -> (Env, Reply) {
-    let env = start().await;
-    env.add_user(BOB).await;
-    let created = env
-        .put(
-            ALICE_COPY,
-            "text/calendar",
-            &meeting("20260302T100000Z", "20260302T110000Z"),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text());
-    (env, created)
-}
-
-/// iCalendar text with its folded lines joined (RFC 5545 §3.1).
-fn unfold(text: &str) -> String {
-    text.replace("\r\n ", "").replace("\r\n\t", "")
-}
-
-/// The unfolded ATTENDEE line of `address`.
-fn attendee(text: &str, address: &str) -> String {
-    unfold(text)
-        .lines()
-        .find(|l| l.starts_with("ATTENDEE") && l.to_lowercase().contains(&format!("mailto:{address}")))
-        .unwrap_or_else(|| panic!("no ATTENDEE {address} in {text}"))
-        .to_owned()
-}
-
-/// The value of the first property `name` (unfolded).
-fn property(text: &str, name: &str) -> Option<String> {
-    unfold(text)
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_owned))
-}
-
 /// The objects of a collection, by href, with their content.
 async fn contents(env: &Env, user: &str, collection: &str) -> Vec<String> {
-    let r = env
-        .dav_as(
-            user,
-            "PROPFIND",
-            collection,
-            &[("depth", "1")],
-            r#"<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>"#,
-        )
-        .await;
     let mut out = Vec::new();
-    for href in hrefs(&r.multistatus()).into_iter().filter(|h| h != collection) {
+    for href in member_hrefs(env, user, collection).await {
         let got = env.dav_as(user, "GET", &href, &[], "").await;
         assert_eq!(got.status, 200, "{href}");
         out.push(got.text());
@@ -104,10 +46,13 @@ async fn queued(env: &Env) -> Vec<(Vec<String>, String, Method)> {
 #[tokio::test]
 async fn inbox_outbox_and_principal_properties() {
     let env = start().await;
-    env.core
-        .storage()
-        .store
-        .alias_add("ali@example.org", USER)
+    let store = &env.core.storage().store;
+    store.alias_add("ali@example.org", USER).await.unwrap();
+    // Aliases in the server's other domains are her addresses too.
+    store.domain_add("example.net").await.unwrap();
+    store.alias_add("alice@example.net", USER).await.unwrap();
+    store
+        .alias_add("someone@example.net", "bob@example.org")
         .await
         .unwrap();
     let ms = env
@@ -131,7 +76,14 @@ async fn inbox_outbox_and_principal_properties() {
         .elements()
         .map(|e| e.text())
         .collect();
-    assert_eq!(addresses, ["mailto:alice@example.org", "mailto:ali@example.org"]);
+    assert_eq!(
+        addresses,
+        [
+            "mailto:alice@example.org",
+            "mailto:ali@example.org",
+            "mailto:alice@example.net"
+        ]
+    );
     assert_eq!(
         prop(&ms, PRINCIPAL, &caldav("calendar-user-type"))
             .unwrap()
@@ -203,18 +155,7 @@ async fn invite_accept_move_and_cancel_between_two_users() {
         &attendee(&bob, BOB),
         &attendee(&bob, BOB).replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED"),
     );
-    let r = env
-        .dav_as(
-            BOB,
-            "PUT",
-            BOB_COPY,
-            &[
-                ("content-type", "text/calendar"),
-                ("if-schedule-tag-match", &bob_tag),
-            ],
-            &accepted,
-        )
-        .await;
+    let r = bob_puts(&env, &accepted, &bob_tag).await;
     assert_eq!(r.status, 204, "{}", r.text());
     // His answer leaves the Schedule-Tag (RFC 6638 §3.2.10).
     assert_eq!(r.header("schedule-tag").as_deref(), Some(bob_tag.as_str()));
@@ -257,18 +198,7 @@ async fn invite_accept_move_and_cancel_between_two_users() {
     assert!(attendee(&bob, BOB).contains("PARTSTAT=NEEDS-ACTION"), "{bob}");
     assert_eq!(contents(&env, BOB, BOB_INBOX).await.len(), 2);
     // A write from his stale view is refused (RFC 6638 §3.2.10).
-    let stale = env
-        .dav_as(
-            BOB,
-            "PUT",
-            BOB_COPY,
-            &[
-                ("content-type", "text/calendar"),
-                ("if-schedule-tag-match", &bob_tag),
-            ],
-            &accepted,
-        )
-        .await;
+    let stale = bob_puts(&env, &accepted, &bob_tag).await;
     assert_eq!(stale.status, 412, "{}", stale.text());
 
     // Alice cancels: bob's copy stays, CANCELLED; carol is told by mail.
@@ -407,4 +337,297 @@ async fn free_busy_of_local_users_from_the_outbox() {
         .dav("POST", CAL, &[("content-type", "text/calendar")], &request(USER))
         .await;
     assert_eq!(r.status, 405, "{}", r.text());
+}
+
+/// Bob's copy of the meeting and its Schedule-Tag.
+async fn bobs_copy(env: &Env) -> (String, String) {
+    let r = env.dav_as(BOB, "GET", BOB_COPY, &[], "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    (unfold(&r.text()), r.header("schedule-tag").unwrap())
+}
+
+/// `text` with bob's PARTSTAT set to `partstat`.
+fn bob_answers(text: &str, partstat: &str) -> String {
+    let line = attendee(text, BOB);
+    let (params, address) = line.split_once(":mailto:").unwrap();
+    let kept: Vec<&str> = params
+        .split(';')
+        .filter(|p| !p.starts_with("PARTSTAT="))
+        .collect();
+    let answered = format!("{};PARTSTAT={partstat}:mailto:{address}", kept.join(";"));
+    text.replace(&line, &answered)
+}
+
+#[tokio::test]
+async fn an_attendee_changes_their_answer_and_their_own_things_only() {
+    let (env, _) = invited().await;
+    let (bob, tag) = bobs_copy(&env).await;
+    // What the organiser decides (RFC 6638 §3.2.2.1): refused, and nothing is sent.
+    let accepted = bob_answers(&bob, "ACCEPTED");
+    for changed in [
+        accepted.replace("SUMMARY:Planning", "SUMMARY:My planning"),
+        accepted.replace("DTSTART:20260302T100000Z", "DTSTART:20260302T090000Z"),
+        accepted.replace(
+            "SUMMARY:Planning\r\n",
+            "SUMMARY:Planning\r\nLOCATION:My office\r\n",
+        ),
+        accepted.replace(
+            "SUMMARY:Planning\r\n",
+            "SUMMARY:Planning\r\nATTENDEE:mailto:dave@example.org\r\n",
+        ),
+        accepted.replace(
+            "SUMMARY:Planning\r\n",
+            "SUMMARY:Planning\r\nRRULE:FREQ=DAILY;COUNT=3\r\n",
+        ),
+    ] {
+        let r = bob_puts(&env, &changed, &tag).await;
+        r.assert_condition(403, caldav("allowed-attendee-scheduling-object-change"));
+        assert!(r.text().contains("organiser"), "no reason: {}", r.text());
+    }
+    let alice = env.dav("GET", ALICE_COPY, &[], "").await.text();
+    assert!(!attendee(&alice, BOB).contains("PARTSTAT=ACCEPTED"), "{alice}");
+    assert_eq!(bobs_copy(&env).await.0, bob);
+    assert!(contents(&env, USER, INBOX).await.is_empty());
+
+    // His answer with his own things: TRANSP, an alarm, a client's X- property.
+    let own = accepted.replace(
+        "SUMMARY:Planning\r\n",
+        "SUMMARY:Planning\r\nTRANSP:TRANSPARENT\r\nX-MOZ-LASTACK:20260101T000000Z\r\n\
+         BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nDESCRIPTION:Planning\r\nEND:VALARM\r\n",
+    );
+    let r = bob_puts(&env, &own, &tag).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let alice = env.dav("GET", ALICE_COPY, &[], "").await.text();
+    assert!(attendee(&alice, BOB).contains("PARTSTAT=ACCEPTED"), "{alice}");
+    let bob = bobs_copy(&env).await.0;
+    assert!(
+        bob.contains("TRANSP:TRANSPARENT") && bob.contains("BEGIN:VALARM"),
+        "{bob}"
+    );
+}
+
+#[tokio::test]
+async fn the_organiser_does_not_answer_for_attendees() {
+    let (env, created) = invited().await;
+    let tag = created.header("schedule-tag").unwrap();
+    let got = env.dav("GET", ALICE_COPY, &[], "").await;
+    let (before, etag) = (unfold(&got.text()), got.header("etag").unwrap());
+
+    // RFC 6638 §3.2.1: bob's answer is his to give.
+    let r = env
+        .dav(
+            "PUT",
+            ALICE_COPY,
+            &[("content-type", "text/calendar"), ("if-match", &etag)],
+            &bob_answers(&before, "ACCEPTED"),
+        )
+        .await;
+    r.assert_condition(403, caldav("allowed-organizer-scheduling-object-change"));
+    assert_eq!(contents(&env, BOB, BOB_INBOX).await.len(), 1);
+
+    // Bob accepts; alice's client, still holding her copy from before, changes the location
+    // over its Schedule-Tag: the server keeps bob's answer (RFC 6638 §3.2.10).
+    let (bob, bob_tag) = bobs_copy(&env).await;
+    let r = bob_puts(&env, &bob_answers(&bob, "ACCEPTED"), &bob_tag).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(
+        env.dav("GET", ALICE_COPY, &[], "").await.header("schedule-tag"),
+        Some(tag.clone()),
+        "a merged answer is no change of the organiser's"
+    );
+    let r = env
+        .dav(
+            "PUT",
+            ALICE_COPY,
+            &[("content-type", "text/calendar"), ("if-schedule-tag-match", &tag)],
+            &before.replace("SUMMARY:Planning\r\n", "SUMMARY:Planning\r\nLOCATION:Room 2\r\n"),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    let new_tag = r.header("schedule-tag").unwrap();
+    assert_ne!(new_tag, tag, "the organiser's change moves the tag");
+    let got = env.dav("GET", ALICE_COPY, &[], "").await;
+    let alice = got.text();
+    assert_eq!(property(&alice, "LOCATION").as_deref(), Some("Room 2"));
+    assert!(attendee(&alice, BOB).contains("PARTSTAT=ACCEPTED"), "{alice}");
+
+    // Asking him again (NEEDS-ACTION) is hers (RFC 6638 §3.2.8); answers are not in the tag.
+    let r = env
+        .dav(
+            "PUT",
+            ALICE_COPY,
+            &[
+                ("content-type", "text/calendar"),
+                ("if-match", &got.header("etag").unwrap()),
+            ],
+            &bob_answers(&unfold(&alice), "NEEDS-ACTION"),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(r.header("schedule-tag"), Some(new_tag));
+    let alice = env.dav("GET", ALICE_COPY, &[], "").await.text();
+    assert!(attendee(&alice, BOB).contains("PARTSTAT=NEEDS-ACTION"), "{alice}");
+}
+
+#[tokio::test]
+async fn the_schedule_tag_property() {
+    let (env, created) = invited().await;
+    let tag = created.header("schedule-tag").unwrap();
+    let plain = format!("{CAL}plain.ics");
+    env.put_event(&plain, &event("plain", "SUMMARY:Alone\r\n")).await;
+
+    // RFC 6638 §3.3: the header's value, on scheduling objects only.
+    for depth in ["0", "1"] {
+        let path = if depth == "0" { ALICE_COPY } else { CAL };
+        let ms = env.propfind(path, depth, "<C:schedule-tag/><D:getetag/>").await;
+        assert_eq!(
+            prop(&ms, ALICE_COPY, &caldav("schedule-tag")).map(|e| e.text()),
+            Some(tag.clone()),
+            "depth {depth}"
+        );
+    }
+    let ms = env.propfind(CAL, "1", "<C:schedule-tag/>").await;
+    assert!(prop(&ms, &plain, &caldav("schedule-tag")).is_none());
+    assert!(
+        propstat(&ms, &plain, 404).is_some(),
+        "asked for by name: a 404 propstat"
+    );
+
+    let multiget = format!(
+        r#"<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:schedule-tag/></D:prop><D:href>{ALICE_COPY}</D:href><D:href>{plain}</D:href></C:calendar-multiget>"#
+    );
+    let query = r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:schedule-tag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>"#;
+    for body in [multiget.as_str(), query] {
+        let r = env.report(CAL, "1", body).await;
+        assert_eq!(r.status, 207, "{}", r.text());
+        let ms = r.multistatus();
+        assert_eq!(
+            prop(&ms, ALICE_COPY, &caldav("schedule-tag")).map(|e| e.text()),
+            Some(tag.clone()),
+            "{body}"
+        );
+        assert!(prop(&ms, &plain, &caldav("schedule-tag")).is_none());
+    }
+}
+
+/// Bob's `schedule-default-calendar-URL`.
+async fn bobs_default(env: &Env) -> Option<String> {
+    let r = env
+        .dav_as(
+            BOB,
+            "PROPFIND",
+            BOB_INBOX,
+            &[("depth", "0")],
+            r#"<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:schedule-default-calendar-URL/></D:prop></D:propfind>"#,
+        )
+        .await;
+    prop(
+        &r.multistatus(),
+        BOB_INBOX,
+        &caldav("schedule-default-calendar-URL"),
+    )
+    .and_then(|p| p.child("DAV:", "href").map(|h| h.text()))
+}
+
+/// A PROPPATCH of bob's inbox setting `schedule-default-calendar-URL` to `href` (none: remove).
+fn default_calendar_body(href: Option<&str>) -> String {
+    match href {
+        Some(h) => format!(
+            r#"<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:schedule-default-calendar-URL><D:href>{h}</D:href></C:schedule-default-calendar-URL></D:prop></D:set></D:propertyupdate>"#
+        ),
+        None => r#"<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:remove><D:prop><C:schedule-default-calendar-URL/></D:prop></D:remove></D:propertyupdate>"#.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn the_default_calendar_for_invitations_is_the_users_choice() {
+    let env = start().await;
+    env.add_user(BOB).await;
+    let home = "/dav/calendars/bob@example.org/";
+    let work = format!("{home}work/");
+    let bob_calendar = format!("{home}calendar/");
+    assert_eq!(env.dav_as(BOB, "MKCALENDAR", &work, &[], "").await.status, 201);
+    let todo_only = format!("{home}chores/");
+    let mk = r#"<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"#;
+    assert_eq!(
+        env.dav_as(BOB, "MKCALENDAR", &todo_only, &[], mk).await.status,
+        201
+    );
+
+    let patch = |href: Option<String>| {
+        let env = &env;
+        async move {
+            let r = env
+                .dav_as(
+                    BOB,
+                    "PROPPATCH",
+                    BOB_INBOX,
+                    &[],
+                    &default_calendar_body(href.as_deref()),
+                )
+                .await;
+            assert_eq!(r.status, 207, "{}", r.text());
+            r.multistatus()
+        }
+    };
+    assert_eq!(bobs_default(&env).await.as_deref(), Some(bob_calendar.as_str()));
+
+    // Not a calendar of his that holds events: 403 with the precondition, nothing changed.
+    for wrong in [
+        todo_only.clone(),
+        BOB_INBOX.to_owned(),
+        CAL.to_owned(),
+        format!("{home}missing/"),
+        "/dav/addressbooks/bob@example.org/contacts/".to_owned(),
+    ] {
+        let ms = patch(Some(wrong.clone())).await;
+        let failed = propstat(&ms, BOB_INBOX, 403).unwrap_or_else(|| panic!("{wrong}: {ms:?}"));
+        assert!(
+            failed
+                .error
+                .iter()
+                .any(|e| e.name == caldav("valid-schedule-default-calendar-URL")),
+            "{wrong}"
+        );
+    }
+    assert_eq!(bobs_default(&env).await.as_deref(), Some(bob_calendar.as_str()));
+
+    // His choice: the property says it, invitations go there.
+    let ms = patch(Some(format!("http://dav.test{work}"))).await;
+    assert!(propstat(&ms, BOB_INBOX, 200).is_some(), "{ms:?}");
+    assert_eq!(bobs_default(&env).await.as_deref(), Some(work.as_str()));
+    alice_invites(&env).await;
+    let there = env
+        .dav_as(BOB, "GET", &format!("{work}meet-1.ics"), &[], "")
+        .await;
+    assert_eq!(there.status, 200, "{}", there.text());
+    assert_eq!(env.dav_as(BOB, "GET", BOB_COPY, &[], "").await.status, 404);
+    // The server's own record of it is no property of his.
+    let all = env
+        .dav_as(BOB, "PROPFIND", BOB_INBOX, &[("depth", "0")], "")
+        .await
+        .text();
+    assert!(!all.contains("urn:x-malt"), "{all}");
+    let sneak = r#"<D:propertyupdate xmlns:D="DAV:" xmlns:M="urn:x-malt:caldav"><D:set><D:prop><M:schedule-default-calendar>1</M:schedule-default-calendar></D:prop></D:set></D:propertyupdate>"#;
+    let r = env.dav_as(BOB, "PROPPATCH", BOB_INBOX, &[], sneak).await;
+    assert!(
+        propstat(&r.multistatus(), BOB_INBOX, 403).is_some(),
+        "{}",
+        r.text()
+    );
+
+    // RFC 6638 §9.2: the chosen calendar stays until he chooses another; the server's own
+    // choice may go (it chooses again).
+    let r = env.dav_as(BOB, "DELETE", &work, &[], "").await;
+    r.assert_condition(403, caldav("default-calendar-needed"));
+    let still = env.dav_as(BOB, "PROPFIND", &work, &[("depth", "0")], "").await;
+    assert_eq!(still.status, 207);
+    patch(None).await;
+    assert_eq!(bobs_default(&env).await.as_deref(), Some(bob_calendar.as_str()));
+    assert_eq!(
+        env.dav_as(BOB, "DELETE", &bob_calendar, &[], "").await.status,
+        204
+    );
+    assert_eq!(bobs_default(&env).await.as_deref(), Some(work.as_str()));
+    assert_eq!(env.dav_as(BOB, "DELETE", &work, &[], "").await.status, 204);
 }

@@ -11,9 +11,13 @@
 //!   attendee's PARTSTAT is kept from the copy (the organiser changed something that does not
 //!   call for a new answer); where it moved, the organiser's is taken (NEEDS-ACTION, as the
 //!   organiser's server resets it). The attendee's own alarms stay on the members they were on.
+//! - An attendee who adds an EXDATE declines that instance: a DECLINED REPLY for it (RFC 6638
+//!   §3.2.2.3), as for a PARTSTAT they change.
 //! - A CANCEL of the whole event marks every member STATUS:CANCELLED; of instances, marks those
 //!   overrides, making one from the master where the copy has none (the copy is kept, so the
 //!   user sees what was cancelled).
+
+use std::collections::BTreeSet;
 
 use calcard::icalendar::{
     ICalendarComponent, ICalendarParticipationStatus, ICalendarProperty, ICalendarStatus,
@@ -21,7 +25,7 @@ use calcard::icalendar::{
 
 use super::organizer::outgoing;
 use super::parts::{
-    CalendarBuilder, Key, Members, add_overrides, attendee, attendee_mut, attends, derive_override,
+    CalendarBuilder, Key, Members, add_overrides, attendee, attendee_mut, attends, derive_override, exdates,
     is_cancelled, organizer, partstat, sequence, server_schedules, set_partstat, set_sequence, set_status,
 };
 use super::{ItipError, ItipMessage, Method, object_attendees, object_organizer};
@@ -338,14 +342,30 @@ fn changed_answers(
             out.push((component.clone(), now_answer));
         }
     }
+    // EXDATEs the attendee added: they decline those instances (RFC 6638 §3.2.2.3).
+    let new_master = new_members.master.and_then(|m| new.calendar().components.get(m));
+    let old_master = old.and_then(|o| old_members.master.and_then(|m| o.calendar().components.get(m)));
+    let mut excluded = BTreeSet::new();
+    if let (Some(old), Some(before), Some(after)) = (old, old_master, new_master) {
+        let had = exdates(before, &old.calendar().build_tz_resolver());
+        for at in exdates(after, &new.calendar().build_tz_resolver()).difference(&had) {
+            excluded.insert(*at);
+            let instance = match old_members.overrides.get(at) {
+                Some(&i) => old.calendar().components.get(i).cloned(),
+                None => derive_override(old, *at).map(|(c, _)| c),
+            };
+            if let Some(component) = instance.filter(|c| attends(c, address) && !is_cancelled(c))
+                && answer_in(&component) != Some(ICalendarParticipationStatus::Declined)
+            {
+                out.push((component, ICalendarParticipationStatus::Declined));
+            }
+        }
+    }
     // Overrides the attendee removed: the instance follows the master's answer again.
-    let master_answer = new_members
-        .master
-        .and_then(|m| new.calendar().components.get(m))
-        .and_then(answer_in);
+    let master_answer = new_master.and_then(answer_in);
     if let (Some(old), Some(master_answer)) = (old, master_answer) {
         for (&at, &index) in &old_members.overrides {
-            if new_members.overrides.contains_key(&at) {
+            if new_members.overrides.contains_key(&at) || excluded.contains(&at) {
                 continue;
             }
             let had = old.calendar().components.get(index).and_then(answer_in);

@@ -68,7 +68,10 @@ pub fn organizer_changes(
     if let (Some(old), Some(_)) = (old, new)
         && object_organizer(old)? != organizer_address
     {
-        return Err(ItipError::OrganizerMismatch);
+        // RFC 6638 §3.2.1: an event keeps its organiser.
+        return Err(ItipError::OrganizerChange(
+            "the ORGANIZER of an existing event cannot change".into(),
+        ));
     }
     if !organizer_schedules(latest) {
         return Ok(nothing);

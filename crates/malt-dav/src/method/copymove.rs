@@ -4,17 +4,25 @@
 //! conflict); a MOVE is one store transaction (a tombstone at the source, the object with its
 //! ETag at the destination), a COPY reads the source and writes it as a PUT would. Collections
 //! are not copied or moved (403).
+//!
+//! Scheduling object resources (RFC 6638, [`crate::schedule::before_copy_move`]):
+//! `If-Schedule-Tag-Match` applies to the source; a MOVE between the user's calendars sends
+//! nothing and keeps the Schedule-Tag (the content is unchanged); a COPY is refused with
+//! `CALDAV:unique-scheduling-object-resource` (RFC 6638 §3.2.4.1: it would be a second copy of
+//! the meeting). The answer carries the `Schedule-Tag` of what was copied or moved
+//! (RFC 6638 §3.2.10).
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use malt_dav_proto::Name;
-use malt_store::{DavCollection, EtagCondition, StoreError};
+use malt_store::{DavCollection, DavObjectInfo, EtagCondition, StoreError};
 
 use super::condition;
 use super::put::{precondition_ns, prepare, stored, write};
 use crate::error::{DavError, DavResult};
 use crate::path::DavPath;
 use crate::resource::{Resource, Target, object_with_content, resolve};
+use crate::schedule::set_schedule_tag;
 use crate::{Ctx, DavRequest};
 
 /// Where the request says to copy or move to.
@@ -62,32 +70,54 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     if to.id == from.id && new_name == object.name {
         return Err(DavError::forbidden("the Destination is the source"));
     }
-    if is_move {
-        if !to.props.components.is_empty() && !to.props.components.contains(&object.component) {
-            return Err(DavError::precondition(Name::new(
-                precondition_ns(to.kind),
-                "supported-calendar-component",
-            )));
-        }
-        let outcome = ctx
-            .store()
-            .dav_object_move(
-                ctx.account.id,
-                from.id,
-                &object.name,
-                to.id,
-                &new_name,
-                source_condition,
-                overwrite,
-            )
-            .await;
-        return match outcome {
-            Ok(o) => stored(ctx, &to, o),
-            Err(StoreError::NotFound(_)) => Err(DavError::not_found()),
-            Err(e) => Err(e.into()),
-        };
+    let tag = crate::schedule::before_copy_move(ctx, req, &from, &object.name, is_move).await?;
+    let mut response = if is_move {
+        move_object(
+            ctx,
+            (&from, &object),
+            (&to, &new_name),
+            source_condition,
+            overwrite,
+        )
+        .await?
+    } else {
+        copy(ctx, req, &to, &new_name, source_condition, overwrite).await?
+    };
+    set_schedule_tag(&mut response, tag);
+    Ok(response)
+}
+
+/// MOVE: one store transaction (a tombstone at the source, the object at the destination).
+async fn move_object(
+    ctx: &Ctx,
+    (from, object): (&DavCollection, &DavObjectInfo),
+    (to, new_name): (&DavCollection, &str),
+    source_condition: EtagCondition,
+    overwrite: bool,
+) -> DavResult<Response> {
+    if !to.props.components.is_empty() && !to.props.components.contains(&object.component) {
+        return Err(DavError::precondition(Name::new(
+            precondition_ns(to.kind),
+            "supported-calendar-component",
+        )));
     }
-    copy(ctx, req, &to, &new_name, source_condition, overwrite).await
+    let outcome = ctx
+        .store()
+        .dav_object_move(
+            ctx.account.id,
+            from.id,
+            &object.name,
+            to.id,
+            new_name,
+            source_condition,
+            overwrite,
+        )
+        .await;
+    match outcome {
+        Ok(o) => stored(ctx, to, o),
+        Err(StoreError::NotFound(_)) => Err(DavError::not_found()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn copy(

@@ -2,7 +2,9 @@
 //! calendar or address book (its objects with it). Homes, principals, the root and the
 //! scheduling inbox and outbox are not deleted (403). Deleting a scheduling object resource
 //! cancels the event for its attendees, or declines it for an attendee
-//! ([`crate::schedule::delete`], RFC 6638 §3.2).
+//! ([`crate::schedule::delete`], RFC 6638 §3.2). The calendar the user chose for invitations
+//! is kept (403 `CALDAV:default-calendar-needed`, RFC 6638 §9.2,
+//! [`crate::schedule::check_delete_calendar`]).
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -31,6 +33,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
             DavError::forbidden("the scheduling inbox and outbox cannot be deleted"),
         ),
         Resource::Collection(c) => {
+            crate::schedule::check_delete_calendar(ctx, ctx.collections().await?, &c)?;
             store.dav_collection_delete(ctx.account.id, c.id).await?;
             Ok(empty(StatusCode::NO_CONTENT))
         }

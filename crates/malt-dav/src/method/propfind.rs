@@ -2,12 +2,13 @@
 //!
 //! `Depth: infinity` (also what a request without `Depth` means) is refused with
 //! `DAV:propfind-finite-depth` (RFC 4918 §9.1, §16): a home holds whole calendars. Members of
-//! a collection are listed from the store's object rows, without reading any content.
+//! a collection are listed from the store's object rows, without reading any content — unless
+//! `CALDAV:schedule-tag` is asked for by name (RFC 6638 §3.3): it is a hash of the content.
 
 use axum::response::Response;
 use malt_dav_proto::Name;
 use malt_dav_proto::request::parse_propfind;
-use malt_dav_proto::response::Multistatus;
+use malt_dav_proto::response::{Multistatus, Response as DavResponse};
 use malt_store::DavCollectionKind;
 
 use super::{Depth, depth, multistatus};
@@ -31,10 +32,18 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     if depth == Depth::One {
         resources.extend(members(ctx, &resource).await?);
     }
+    let tags = crate::schedule::schedule_tags(ctx, &resources, &request).await?;
     let body = Multistatus {
         responses: resources
             .iter()
-            .map(|r| props::response(ctx, r, &request))
+            .map(|r| match r {
+                Resource::Object(c, o) => {
+                    let tag = tags.get(&(c.id, o.name.clone()));
+                    let data = |n: &Name| tag.filter(|_| crate::schedule::is_schedule_tag(n)).cloned();
+                    DavResponse::propstats(props::href(ctx, r), props::propstats(ctx, r, &request, &data))
+                }
+                _ => props::response(ctx, r, &request),
+            })
             .collect(),
         ..Multistatus::default()
     };

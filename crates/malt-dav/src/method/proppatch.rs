@@ -2,12 +2,15 @@
 //!
 //! Live properties a client sets: `displayname`, `calendar-description` /
 //! `addressbook-description`, Apple's `calendar-color` and `calendar-order`,
-//! `calendar-timezone` (calendars only); every other live property is protected (403
+//! `calendar-timezone` (calendars only), and `schedule-default-calendar-URL` on the scheduling
+//! inbox (RFC 6638 §9.2, [`schedule::default_calendar_patch`]); every other live property is
+//! protected (403
 //! `cannot-modify-protected-property`, the others 424). Any other property is dead: stored as
 //! the client sent it (RFC 4918 §4.2). The same rules apply to the properties of MKCOL and
 //! MKCALENDAR ([`patch_entry`]).
 
 use axum::response::Response;
+use malt_core::scheduling::MALT_DEAD_NS;
 use malt_dav_proto::name::{CALDAV, CARDDAV};
 use malt_dav_proto::request::{PropPatchOp, parse_proppatch};
 use malt_dav_proto::response::{Multistatus, PropStat, Response as DavResponse};
@@ -18,7 +21,7 @@ use super::multistatus;
 use crate::error::{DavError, DavResult};
 use crate::props::{Settable, href, is_protected, settable};
 use crate::resource::{Resource, resolve};
-use crate::{Ctx, DavRequest};
+use crate::{Ctx, DavRequest, schedule};
 
 /// Why one property could not be set: the status and the precondition, if any.
 pub type PropFailure = (u16, Option<Element>);
@@ -64,7 +67,8 @@ pub fn patch_entry(
             }
             Ok(())
         }
-        None if is_protected(name) => Err((
+        // Malt's own dead properties are set by the server only.
+        None if is_protected(name) || name.ns == MALT_DEAD_NS => Err((
             403,
             Some(Element::new(Name::dav("cannot-modify-protected-property"))),
         )),
@@ -122,12 +126,18 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         return Ok(answer(ctx, &resource, &names, &failures));
     };
     let mut patch = DavCollectionPatch::default();
+    let inbox = collection.kind == DavCollectionKind::ScheduleInbox;
+    let collections = if inbox { ctx.collections().await? } else { &[] };
     let failures: Vec<(Name, PropFailure)> = ops
         .iter()
         .filter_map(|op| {
-            patch_entry(collection.kind, &mut patch, op)
-                .err()
-                .map(|f| (op.name().clone(), f))
+            if inbox && schedule::is_default_calendar_url(op.name()) {
+                schedule::default_calendar_patch(ctx, collections, &mut patch, op)
+            } else {
+                patch_entry(collection.kind, &mut patch, op)
+            }
+            .err()
+            .map(|f| (op.name().clone(), f))
         })
         .collect();
     if !failures.is_empty() {

@@ -105,6 +105,10 @@ pub fn object_response(
     };
     let lookup = |n: &Name| match &data {
         Some((name, text)) if *name == n => Some(Element::new(n.clone()).with_text(text.clone())),
+        // RFC 6638 §3.3: the Schedule-Tag of a scheduling object, as its header has it.
+        _ if c.kind == DavCollectionKind::Calendar && crate::schedule::is_schedule_tag(n) => {
+            crate::schedule::schedule_tag_property(&object.content)
+        }
         _ => None,
     };
     DavResponse::propstats(href, propstats(ctx, &resource, prop, &lookup))

@@ -28,6 +28,8 @@ use malt_server::http::HttpHandler;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+pub mod meeting;
+
 pub use malt_testkit::{PASS, USER};
 
 malt_testkit::protocol_env!(Env, http, https);

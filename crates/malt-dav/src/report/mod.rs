@@ -41,32 +41,37 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
             sync_collection::handle(ctx, req, collection(&resource, &[])?, &s).await
         }
         ReportRequest::CalendarMultiget(m) => {
-            let data = m
-                .calendar_data
-                .is_some()
-                .then(|| Name::new(CALDAV, "calendar-data"));
-            multiget::handle(
-                ctx,
-                collection(&resource, &[Calendar, ScheduleInbox])?,
-                m.prop.as_ref(),
-                data,
-                &m.hrefs,
-            )
-            .await
+            let c = collection(&resource, &[Calendar, ScheduleInbox])?;
+            let floating = crate::content::floating_zone(None, c);
+            let render = |o: &DavObject| {
+                m.calendar_data
+                    .as_ref()
+                    .and_then(|d| crate::content::calendar_data(o, d, floating))
+                    .unwrap_or_else(|| text(o))
+            };
+            let data = m.calendar_data.is_some().then(|| {
+                (
+                    Name::new(CALDAV, "calendar-data"),
+                    &render as multiget::Render<'_>,
+                )
+            });
+            multiget::handle(ctx, c, m.prop.as_ref(), data, &m.hrefs).await
         }
         ReportRequest::AddressbookMultiget(m) => {
-            let data = m
-                .address_data
-                .is_some()
-                .then(|| Name::new(CARDDAV, "address-data"));
-            multiget::handle(
-                ctx,
-                collection(&resource, &[AddressBook])?,
-                m.prop.as_ref(),
-                data,
-                &m.hrefs,
-            )
-            .await
+            let render = |o: &DavObject| {
+                m.address_data
+                    .as_ref()
+                    .and_then(|d| crate::content::address_data(o, d))
+                    .unwrap_or_else(|| text(o))
+            };
+            let data = m.address_data.is_some().then(|| {
+                (
+                    Name::new(CARDDAV, "address-data"),
+                    &render as multiget::Render<'_>,
+                )
+            });
+            let c = collection(&resource, &[AddressBook])?;
+            multiget::handle(ctx, c, m.prop.as_ref(), data, &m.hrefs).await
         }
         ReportRequest::CalendarQuery(q) => {
             calendar_query::handle(ctx, collection(&resource, &[Calendar, ScheduleInbox])?, &q).await

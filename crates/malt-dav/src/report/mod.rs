@@ -68,7 +68,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         ReportRequest::AddressbookQuery(q) => {
             addressbook_query::handle(ctx, collection(&resource, &[AddressBook])?, &q).await
         }
-        ReportRequest::Other(_) => Err(unsupported()),
+        ReportRequest::Principal(_) | ReportRequest::Other(_) => Err(unsupported()),
     }
 }
 

@@ -342,6 +342,7 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
         });
     }
     match res {
+        Resource::Principals if common("supported-report-set") => Some(supported_reports(PRINCIPAL_REPORTS)),
         Resource::Root | Resource::Principals | Resource::Home(_) => {
             common("resourcetype").then(|| Element::new(name.clone()).with_child(el(DAV, "collection")))
         }
@@ -351,8 +352,20 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
     }
 }
 
-fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
-    let user = ctx.account.address.as_str();
+/// The properties of a principal any user of the server may read (what a principal search
+/// answers for another user: RFC 3744 §9.4 leaves the choice to the server): its type, name,
+/// URL and calendar user addresses; never where its data is.
+pub const PUBLIC_PRINCIPAL: &[(&str, &str)] = &[
+    (DAV, "resourcetype"),
+    (DAV, "displayname"),
+    (DAV, "principal-URL"),
+    (CALDAV, "calendar-user-address-set"),
+    (CALDAV, "calendar-user-type"),
+];
+
+/// The value of public principal property `name` (one of [`PUBLIC_PRINCIPAL`]) of the principal
+/// of `user`, whose calendar user addresses are `addresses`.
+pub fn public_principal_value(user: &str, addresses: &[String], name: &Name) -> Option<Element> {
     let n = name;
     if n.is(DAV, "resourcetype") {
         Some(Element::new(n.clone()).with_children([el(DAV, "collection"), el(DAV, "principal")]))
@@ -360,20 +373,35 @@ fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
         Some(Element::new(n.clone()).with_text(user))
     } else if n.is(DAV, "principal-URL") {
         Some(href_prop(n, principal_href(user)))
+    } else if n.is(CALDAV, "calendar-user-address-set") {
+        Some(
+            Element::new(n.clone())
+                .with_children(addresses.iter().map(|a| Element::href(format!("mailto:{a}")))),
+        )
+    } else if n.is(CALDAV, "calendar-user-type") {
+        Some(Element::new(n.clone()).with_text("INDIVIDUAL"))
+    } else {
+        None
+    }
+}
+
+/// The reports a principal and the principal collection answer.
+pub const PRINCIPAL_REPORTS: &[(&str, &str)] = &[
+    (DAV, "expand-property"),
+    (DAV, "principal-property-search"),
+    (DAV, "principal-search-property-set"),
+    (DAV, "principal-match"),
+];
+
+fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
+    let user = ctx.account.address.as_str();
+    let n = name;
+    if let Some(e) = public_principal_value(user, &ctx.addresses_read(), n) {
+        Some(e)
     } else if n.is(CALDAV, "calendar-home-set") {
         Some(href_prop(n, home_href(DavCollectionKind::Calendar, user)))
     } else if n.is(CARDDAV, "addressbook-home-set") {
         Some(href_prop(n, home_href(DavCollectionKind::AddressBook, user)))
-    } else if n.is(CALDAV, "calendar-user-address-set") {
-        Some(
-            Element::new(n.clone()).with_children(
-                ctx.addresses_read()
-                    .into_iter()
-                    .map(|a| Element::href(format!("mailto:{a}"))),
-            ),
-        )
-    } else if n.is(CALDAV, "calendar-user-type") {
-        Some(Element::new(n.clone()).with_text("INDIVIDUAL"))
     } else if n.is(CALDAV, "schedule-inbox-URL") {
         Some(href_prop(
             n,
@@ -385,7 +413,7 @@ fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
             collection_href(DavCollectionKind::ScheduleOutbox, user, OUTBOX),
         ))
     } else if n.is(DAV, "supported-report-set") {
-        Some(supported_reports(&[]))
+        Some(supported_reports(PRINCIPAL_REPORTS))
     } else {
         None
     }

@@ -1,0 +1,157 @@
+//! `DAV:expand-property` (RFC 3253 §3.8): the listed properties of the resource the report is
+//! addressed to; where a listed property names nested properties, each `DAV:href` in its value
+//! is replaced by a `DAV:response` holding the named resource's nested properties (Apple
+//! clients ask a principal this way for its addresses and homes at once).
+//!
+//! Invariants and limits:
+//! - Nesting is bounded by the parser (`MAX_EXPAND_DEPTH` levels of `DAV:property`), and at
+//!   most [`MAX_EXPANDED`] hrefs are expanded in one report; further hrefs are left as they
+//!   are (RFC 3253 §3.8 leaves a property that is not expanded as its plain value).
+//! - An href names one of the user's own resources (read as PROPFIND would), another user's
+//!   principal (only its public properties, `props::PUBLIC_PRINCIPAL`), or nothing: then its
+//!   response is `404`, or `403` when it is another user's data.
+//! - The report is answered for the request-URI only (`Depth` is not looked at).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::response::Response;
+use malt_dav_proto::request::ExpandProp;
+use malt_dav_proto::response::{Multistatus, PropStat, Response as DavResponse, reason};
+use malt_dav_proto::{Element, Name, Node};
+
+use super::principal_property_search::{Principal, principal_of};
+use crate::Ctx;
+use crate::error::DavResult;
+use crate::method::multistatus;
+use crate::path::DavPath;
+use crate::props::{dead, href, value};
+use crate::resource::{Resource, Target, resolve};
+
+/// Most hrefs expanded in one report.
+pub const MAX_EXPANDED: usize = 100;
+
+/// What an href names, as far as this report can read it.
+enum Named {
+    Own(Box<Resource>),
+    Public(Principal),
+    Status(u16),
+}
+
+pub async fn handle(ctx: &Ctx, resource: &Resource, props: &[ExpandProp]) -> DavResult<Response> {
+    // The principal's calendar-user-address-set (props are computed without I/O).
+    ctx.addresses().await?;
+    let mut budget = MAX_EXPANDED;
+    let named = Named::Own(Box::new(resource.clone()));
+    let propstats = expand(ctx, &named, props, &mut budget).await?;
+    let body = Multistatus {
+        responses: vec![DavResponse::propstats(href(ctx, resource), propstats)],
+        ..Multistatus::default()
+    };
+    Ok(multistatus(&body))
+}
+
+/// The value of property `name` of `named`.
+fn lookup(ctx: &Ctx, named: &Named, name: &Name) -> Option<Element> {
+    match named {
+        Named::Own(r) => value(ctx, r, name).or_else(|| dead(r).into_iter().find(|d| &d.name == name)),
+        Named::Public(p) => p.value(name),
+        Named::Status(_) => None,
+    }
+}
+
+/// What `h` names for the requesting user.
+async fn resolve_href(ctx: &Ctx, h: &str) -> DavResult<Named> {
+    let Some(path) = DavPath::parse_href(h) else {
+        return Ok(Named::Status(404));
+    };
+    match &path {
+        DavPath::Principal(user) if !user.eq_ignore_ascii_case(&ctx.account.address) => {
+            Ok(match principal_of(ctx, user).await? {
+                Some(p) => Named::Public(p),
+                None => Named::Status(404),
+            })
+        }
+        p if p
+            .user()
+            .is_some_and(|u| !u.eq_ignore_ascii_case(&ctx.account.address)) =>
+        {
+            Ok(Named::Status(403))
+        }
+        _ => Ok(match resolve(ctx, &path).await? {
+            Target::Existing(r) => Named::Own(Box::new(r)),
+            _ => Named::Status(404),
+        }),
+    }
+}
+
+/// The propstats of `props` of `named`, hrefs of nested properties expanded.
+fn expand<'a>(
+    ctx: &'a Ctx,
+    named: &'a Named,
+    props: &'a [ExpandProp],
+    budget: &'a mut usize,
+) -> Pin<Box<dyn Future<Output = DavResult<Vec<PropStat>>> + Send + 'a>> {
+    Box::pin(async move {
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for p in props {
+            let Some(v) = lookup(ctx, named, &p.name) else {
+                missing.push(Element::new(p.name.clone()));
+                continue;
+            };
+            if p.expand.is_empty() {
+                found.push(v);
+                continue;
+            }
+            let mut out = Element::new(v.name.clone());
+            out.attrs = v.attrs;
+            for child in v.children {
+                match child {
+                    Node::Element(e) if e.is(malt_dav_proto::name::DAV, "href") && *budget > 0 => {
+                        *budget -= 1;
+                        let h = e.text();
+                        let target = resolve_href(ctx, &h).await?;
+                        let nested = match &target {
+                            Named::Status(s) => DavResponse::status(h, *s),
+                            _ => DavResponse::propstats(h, expand(ctx, &target, &p.expand, budget).await?),
+                        };
+                        out.children.push(Node::Element(response_element(&nested)));
+                    }
+                    other => out.children.push(other),
+                }
+            }
+            found.push(out);
+        }
+        let mut out = Vec::new();
+        if !found.is_empty() {
+            out.push(PropStat::new(200, found));
+        }
+        if !missing.is_empty() {
+            out.push(PropStat::new(404, missing));
+        }
+        Ok(out)
+    })
+}
+
+fn status_element(status: u16) -> Element {
+    Element::new(Name::dav("status")).with_text(format!("HTTP/1.1 {status} {}", reason(status)))
+}
+
+/// A `DAV:response` as an element, to nest in a property value (RFC 3253 §3.8).
+fn response_element(r: &DavResponse) -> Element {
+    let mut e = Element::new(Name::dav("response")).with_child(Element::href(r.href.clone()));
+    match &r.body {
+        malt_dav_proto::response::ResponseBody::Status(s) => e = e.with_child(status_element(*s)),
+        malt_dav_proto::response::ResponseBody::PropStats(ps) => {
+            for p in ps {
+                e = e.with_child(
+                    Element::new(Name::dav("propstat"))
+                        .with_child(Element::new(Name::dav("prop")).with_children(p.props.iter().cloned()))
+                        .with_child(status_element(p.status)),
+                );
+            }
+        }
+    }
+    e
+}

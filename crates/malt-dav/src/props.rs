@@ -479,6 +479,11 @@ pub fn propstats(
             found.extend(dead(res).into_iter().map(|d| Element::new(d.name)));
         }
     }
+    by_status(found, missing)
+}
+
+/// The propstats of the properties `found` (200) and `missing` (404), each left out when empty.
+pub fn by_status(found: Vec<Element>, missing: Vec<Element>) -> Vec<PropStat> {
     let mut out = Vec::new();
     if !found.is_empty() {
         out.push(PropStat::new(200, found));

@@ -6,6 +6,7 @@
 mod common;
 use common::*;
 use malt_dav_proto::Name;
+use malt_dav_proto::response::Multistatus;
 
 const PRINCIPALS: &str = "/dav/principals/";
 const BOB: &str = "/dav/principals/bob@example.org/";
@@ -42,6 +43,11 @@ async fn env_with_users() -> Env {
     env
 }
 
+/// The answer to a search sent to the principal collection.
+async fn ask(env: &Env, body: &str) -> Multistatus {
+    env.report(PRINCIPALS, "0", body).await.multistatus()
+}
+
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
@@ -75,7 +81,7 @@ async fn by_name_and_address() {
     // An alias is a calendar user address, and an email address.
     for p in ["<C:calendar-user-address-set/>", "<CS:email-address-set/>"] {
         let body = search("", &[(p, "rober")], "", "");
-        let ms = env.report(PRINCIPALS, "0", &body).await.multistatus();
+        let ms = ask(&env, &body).await;
         assert_eq!(hrefs(&ms), vec![BOB.to_owned()], "{p}");
         assert_eq!(status_of(&ms, BOB), Some(200));
     }
@@ -86,29 +92,17 @@ async fn by_name_and_address() {
         "<D:displayname/>",
         "",
     );
-    let ms = env.report(PRINCIPALS, "0", &body).await.multistatus();
+    let ms = ask(&env, &body).await;
     assert_eq!(
         sorted(hrefs(&ms)),
         vec![PRINCIPAL.to_owned(), BOB.to_owned(), CAROL.to_owned()]
     );
     // Nothing matches.
     let body = search("", &[("<D:displayname/>", "zed")], "", "");
-    assert!(
-        env.report(PRINCIPALS, "0", &body)
-            .await
-            .multistatus()
-            .responses
-            .is_empty()
-    );
+    assert!(ask(&env, &body).await.responses.is_empty());
     // A property that is not searchable matches nothing.
     let body = search("", &[("<D:getetag/>", "")], "", "");
-    assert!(
-        env.report(PRINCIPALS, "0", &body)
-            .await
-            .multistatus()
-            .responses
-            .is_empty()
-    );
+    assert!(ask(&env, &body).await.responses.is_empty());
 }
 
 #[tokio::test]
@@ -118,30 +112,18 @@ async fn allof_and_anyof() {
         ("<D:displayname/>", "carol"),
         ("<C:calendar-user-address-set/>", "robert"),
     ];
-    let ms = env
-        .report(PRINCIPALS, "0", &search("", &both, "", ""))
-        .await
-        .multistatus();
+    let ms = ask(&env, &search("", &both, "", "")).await;
     assert!(ms.responses.is_empty());
-    let ms = env
-        .report(PRINCIPALS, "0", &search(r#"test="allof""#, &both, "", ""))
-        .await
-        .multistatus();
+    let ms = ask(&env, &search(r#"test="allof""#, &both, "", "")).await;
     assert!(ms.responses.is_empty());
-    let ms = env
-        .report(PRINCIPALS, "0", &search(r#"test="anyof""#, &both, "", ""))
-        .await
-        .multistatus();
+    let ms = ask(&env, &search(r#"test="anyof""#, &both, "", "")).await;
     assert_eq!(sorted(hrefs(&ms)), vec![BOB.to_owned(), CAROL.to_owned()]);
     // allof where both match one principal.
     let both = [
         ("<D:displayname/>", "bob"),
         ("<C:calendar-user-address-set/>", "robert"),
     ];
-    let ms = env
-        .report(PRINCIPALS, "0", &search("", &both, "", ""))
-        .await
-        .multistatus();
+    let ms = ask(&env, &search("", &both, "", "")).await;
     assert_eq!(hrefs(&ms), vec![BOB.to_owned()]);
 }
 
@@ -154,7 +136,7 @@ async fn others_show_public_properties_only() {
         "<D:displayname/><C:calendar-home-set/><C:schedule-inbox-URL/>",
         "",
     );
-    let ms = env.report(PRINCIPALS, "0", &body).await.multistatus();
+    let ms = ask(&env, &body).await;
     assert_eq!(hrefs(&ms).len(), 3);
     for other in [BOB, CAROL] {
         let hidden: Vec<Name> = propstat(&ms, other, 404)
@@ -186,7 +168,7 @@ async fn results_are_limited() {
         env.add_user(&format!("user{i:02}@example.org")).await;
     }
     let body = search("", &[("<D:displayname/>", "user")], "", "");
-    let ms = env.report(PRINCIPALS, "0", &body).await.multistatus();
+    let ms = ask(&env, &body).await;
     assert_eq!(ms.responses.len(), 51);
     let last = ms.responses.last().unwrap();
     assert_eq!(last.href, PRINCIPALS);

@@ -25,7 +25,7 @@ use crate::Ctx;
 use crate::error::DavResult;
 use crate::method::multistatus;
 use crate::path::DavPath;
-use crate::props::{dead, href, value};
+use crate::props::{by_status, dead, href, value};
 use crate::resource::{Resource, Target, resolve};
 
 /// Most hrefs expanded in one report.
@@ -123,14 +123,7 @@ fn expand<'a>(
             }
             found.push(out);
         }
-        let mut out = Vec::new();
-        if !found.is_empty() {
-            out.push(PropStat::new(200, found));
-        }
-        if !missing.is_empty() {
-            out.push(PropStat::new(404, missing));
-        }
-        Ok(out)
+        Ok(by_status(found, missing))
     })
 }
 

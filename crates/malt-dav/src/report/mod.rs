@@ -83,6 +83,15 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     }
 }
 
+/// The response that ends a cut answer (RFC 6578 §3.6, RFC 6352 §8.6.1): 507 for `href` with
+/// `DAV:number-of-matches-within-limits`.
+fn cut(href: String) -> DavResponse {
+    let mut cut = DavResponse::status(href, 507);
+    cut.error
+        .push(Element::new(Name::dav("number-of-matches-within-limits")));
+    cut
+}
+
 fn unsupported() -> DavError {
     DavError::precondition(Name::dav("supported-report"))
 }

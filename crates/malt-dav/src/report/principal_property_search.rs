@@ -22,16 +22,16 @@
 use axum::response::Response;
 use malt_dav_proto::name::{CALDAV, CALENDARSERVER, DAV};
 use malt_dav_proto::request::{PrincipalPropertySearch, PropRequest, PropertySearch, SearchTest};
-use malt_dav_proto::response::{Multistatus, PropStat, Response as DavResponse};
+use malt_dav_proto::response::{Multistatus, Response as DavResponse};
 use malt_dav_proto::{Element, Name};
 use malt_store::Alias;
 
-use super::unsupported;
+use super::{cut, unsupported};
 use crate::Ctx;
 use crate::error::DavResult;
 use crate::method::multistatus;
 use crate::path::principal_href;
-use crate::props::{PUBLIC_PRINCIPAL, href, public_principal_value, response};
+use crate::props::{PUBLIC_PRINCIPAL, by_status, href, public_principal_value, response};
 use crate::resource::Resource;
 
 /// Most principals one search answers.
@@ -118,14 +118,7 @@ impl Principal {
             }
             Some(PropRequest::PropName) => (public().map(Element::new).collect(), Vec::new()),
         };
-        let mut propstats = Vec::new();
-        if !found.is_empty() {
-            propstats.push(PropStat::new(200, found));
-        }
-        if !missing.is_empty() {
-            propstats.push(PropStat::new(404, missing));
-        }
-        DavResponse::propstats(href, propstats)
+        DavResponse::propstats(href, by_status(found, missing))
     }
 }
 
@@ -177,10 +170,7 @@ pub async fn handle(ctx: &Ctx, resource: &Resource, s: &PrincipalPropertySearch)
         })
         .collect();
     if found.next().is_some() {
-        let mut cut = DavResponse::status(href(ctx, resource), 507);
-        cut.error
-            .push(Element::new(Name::dav("number-of-matches-within-limits")));
-        responses.push(cut);
+        responses.push(cut(href(ctx, resource)));
     }
     Ok(multistatus(&Multistatus {
         responses,

@@ -1,5 +1,6 @@
 //! Expansion speed (figures in docs/dav-calendar.md): a weekly event in a time zone over a year (52 instances, one override, one
-//! EXDATE), and the occurrence span of a daily event with no end (expanded to MAX_INSTANCES).
+//! EXDATE), the occurrence span of a daily event with no end (expanded to MAX_INSTANCES), and a
+//! one-week time-range query on a daily event that began in 1990 (expanded near the range only).
 //! `cargo bench -p malt-calendar --bench expand` prints the figures; no criterion, a timed loop.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -20,6 +21,10 @@ END:VCALENDAR\r\n";
 const DAILY_FOREVER: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//malt//bench//EN\r\n\
 BEGIN:VEVENT\r\nUID:daily\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;TZID=America/New_York:20000101T080000\r\n\
 DURATION:PT15M\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+
+const DAILY_SINCE_1990: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//malt//bench//EN\r\n\
+BEGIN:VEVENT\r\nUID:old\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;TZID=Europe/Berlin:19900101T080000\r\n\
+DURATION:PT30M\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
 
 /// Run `f` for about a second and print runs per second and time per run.
 fn time(name: &str, mut f: impl FnMut()) {
@@ -63,6 +68,27 @@ fn main() {
         "occurrence span of an endless daily event (MAX_INSTANCES)",
         || {
             black_box(occurrence_span(black_box(&daily)));
+        },
+    );
+    let old = CalendarObject::parse(DAILY_SINCE_1990.as_bytes()).unwrap();
+    // 2026-03-02 to 2026-03-09 (UTC): 7 instances, 13,209 days after DTSTART.
+    let recent = TimeRange::new(1_772_409_600, 1_772_409_600 + 7 * 86_400);
+    let recent_query = CompFilter {
+        name: "VCALENDAR".into(),
+        comp_filters: vec![CompFilter {
+            time_range: Some(recent),
+            ..CompFilter::named("VEVENT")
+        }],
+        ..CompFilter::default()
+    };
+    println!(
+        "daily event since 1990 matches a week of 2026: {}",
+        matches(&old, &recent_query, Tz::UTC)
+    );
+    time(
+        "time-range query for one week of 2026 on a daily event since 1990",
+        || {
+            black_box(matches(black_box(&old), &recent_query, Tz::UTC));
         },
     );
 }

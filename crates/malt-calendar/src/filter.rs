@@ -19,7 +19,9 @@
 //! Floating times are read in the zone the caller gives (the collection's
 //! `calendar-timezone`, RFC 4791 §9.9). Invariant: evaluation recurses only as deep as the
 //! filter, which the codec bounds, and the object's nesting is bounded by
-//! [`crate::object::MAX_DEPTH`]; the object is expanded at most once per evaluation.
+//! [`crate::object::MAX_DEPTH`]; the object is expanded at most once per evaluation, from the
+//! earliest start of the filter's time-ranges to their latest end (so a series that began long
+//! before the range costs what its instances near the range cost).
 
 use std::cell::OnceCell;
 
@@ -28,7 +30,7 @@ use calcard::icalendar::timezone::TzResolver;
 use calcard::icalendar::{ICalendar, ICalendarComponent, ICalendarEntry, ICalendarValue};
 
 use crate::object::CalendarObject;
-use crate::recur::{Expansion, alarm_triggers, expand};
+use crate::recur::{Expansion, alarm_triggers, expand_window};
 use crate::text::{TextMatch, written_value};
 use crate::timerange::TimeRange;
 use crate::when::{DAY, When};
@@ -89,22 +91,41 @@ impl CompFilter {
         }
     }
 
-    /// How far an object must be expanded to evaluate this filter: the latest end of its
-    /// comp-filters' time-ranges; `None` (expand fully) when one is open-ended or applies to
-    /// VALARM (a trigger may come long before its instance).
-    pub fn horizon(&self) -> Option<i64> {
-        let mut latest = i64::MIN;
+    /// The time-ranges of this filter and its nested comp-filters (not prop-filters'); `None`
+    /// when one applies to VALARM (a trigger may lie anywhere around its instance).
+    fn time_ranges(&self) -> Option<Vec<TimeRange>> {
+        let mut ranges = Vec::new();
         let mut stack = vec![self];
         while let Some(filter) = stack.pop() {
             if let Some(range) = filter.time_range {
                 if filter.name.eq_ignore_ascii_case("VALARM") {
                     return None;
                 }
-                latest = latest.max(range.end?);
+                ranges.push(range);
             }
             stack.extend(&filter.comp_filters);
         }
-        Some(latest)
+        Some(ranges)
+    }
+
+    /// How far an object must be expanded to evaluate this filter: the latest end of its
+    /// comp-filters' time-ranges; `None` (expand fully) when one is open-ended or applies to
+    /// VALARM.
+    pub fn horizon(&self) -> Option<i64> {
+        self.time_ranges()?
+            .iter()
+            .try_fold(i64::MIN, |latest, r| Some(latest.max(r.end?)))
+    }
+
+    /// Where an object's expansion may start for this filter (instances ending before it may be
+    /// left out, [`crate::recur::expand_window`]): the earliest start of its comp-filters'
+    /// time-ranges; `None` (from DTSTART) when one is open before or applies to VALARM.
+    pub fn earliest(&self) -> Option<i64> {
+        let ranges = self.time_ranges()?;
+        let earliest = ranges
+            .iter()
+            .try_fold(i64::MAX, |earliest, r| Some(earliest.min(r.start?)))?;
+        (!ranges.is_empty()).then_some(earliest)
     }
 }
 
@@ -115,6 +136,7 @@ pub fn matches(object: &CalendarObject, filter: &CompFilter, floating: Tz) -> bo
         zones: object.calendar().build_tz_resolver(),
         floating,
         expansion: OnceCell::new(),
+        from: filter.earliest(),
         until: filter.horizon(),
     };
     let root = object.calendar().components.first();
@@ -131,6 +153,7 @@ struct Evaluation<'a> {
     zones: TzResolver<&'a str>,
     floating: Tz,
     expansion: OnceCell<Expansion>,
+    from: Option<i64>,
     until: Option<i64>,
 }
 
@@ -141,7 +164,7 @@ impl Evaluation<'_> {
 
     fn expansion(&self) -> &Expansion {
         self.expansion
-            .get_or_init(|| expand(self.object, self.floating, self.until))
+            .get_or_init(|| expand_window(self.object, self.floating, self.from, self.until))
     }
 
     /// Component `index` (whose parent is `parent`) against a comp-filter that named it.

@@ -21,7 +21,7 @@ use calcard::icalendar::{
 };
 
 use crate::object::{CalendarObject, ComponentKind};
-use crate::recur::{expand, period_bounds, rdates};
+use crate::recur::{expand_window, period_bounds, rdates};
 use crate::timerange::{TimeRange, TimeTest};
 use crate::when::utc_value;
 
@@ -65,7 +65,7 @@ pub fn busy_periods(object: &CalendarObject, start: i64, end: i64, floating: Tz)
     let range = TimeRange::new(start, end);
     let source = object.calendar();
     match object.kind() {
-        ComponentKind::Event => expand(object, floating, Some(end))
+        ComponentKind::Event => expand_window(object, floating, Some(start), Some(end))
             .occurrences
             .iter()
             .filter_map(|o| {

@@ -12,6 +12,9 @@
 //!   and their evaluation;
 //! - [`text`]: collations and text matching shared by CalDAV and CardDAV;
 //! - [`output`]: `expand` and `limit-recurrence-set` (RFC 4791 §9.6.5, §9.6.6);
+//! - [`select`]: partial retrieval, the `comp` / `prop` selection of `calendar-data` and the
+//!   `prop` selection of `address-data` (RFC 4791 §9.6.1, RFC 6352 §10.4.2), and
+//!   `limit-freebusy-set` (RFC 4791 §9.6.7);
 //! - [`freebusy`]: free-busy computation (RFC 4791 §7.10);
 //! - [`itip`]: scheduling (iTIP RFC 5546 as CalDAV scheduling RFC 6638 uses it): the messages an
 //!   organiser's or attendee's change sends, and messages applied to copies;
@@ -30,6 +33,7 @@ pub mod itip;
 pub mod object;
 pub mod output;
 pub mod recur;
+pub mod select;
 pub mod text;
 pub mod timerange;
 pub mod vcard;
@@ -37,5 +41,5 @@ pub mod when;
 
 pub use calcard::common::timezone::Tz;
 pub use object::{CalendarObject, ComponentKind, ObjectError, Precondition};
-pub use recur::{Expansion, Occurrence, expand, occurrence_span};
+pub use recur::{Expansion, Occurrence, expand, expand_window, occurrence_span};
 pub use timerange::{Span, TimeRange, TimeTest};

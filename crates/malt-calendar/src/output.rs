@@ -18,7 +18,7 @@ use calcard::icalendar::{
 };
 
 use crate::object::CalendarObject;
-use crate::recur::{Occurrence, expand};
+use crate::recur::{Occurrence, expand_window};
 use crate::timerange::TimeRange;
 use crate::when::{When, date_value, instant_to_local, utc_value};
 
@@ -34,7 +34,7 @@ const RECURRENCE_PROPERTIES: [ICalendarProperty; 4] = [
 pub fn expand_instances(object: &CalendarObject, range: &TimeRange, floating: Tz) -> ICalendar {
     let source = object.calendar();
     let zones = source.build_tz_resolver();
-    let expansion = expand(object, floating, range.end);
+    let expansion = expand_window(object, floating, range.start, range.end);
     let recurring = expansion.occurrences.len() > 1
         || expansion.occurrences.iter().any(|o| o.overridden)
         || object
@@ -61,7 +61,7 @@ pub fn expand_instances(object: &CalendarObject, range: &TimeRange, floating: Tz
 /// RFC 4791 §9.6.6: the object with only the overridden components that matter to `range`.
 pub fn limit_recurrence_set(object: &CalendarObject, range: &TimeRange, floating: Tz) -> ICalendar {
     let source = object.calendar();
-    let expansion = expand(object, floating, range.end);
+    let expansion = expand_window(object, floating, range.start, range.end);
     let master = object.master().and(object.members().first().copied());
     let zones = source.build_tz_resolver();
     let keep = |index: usize| -> bool {

@@ -16,6 +16,17 @@
 //! false`): its span is then unbounded after, so the store's index never hides the object from a
 //! later range.
 //!
+//! Expanding for a time range ([`expand_window`], with a `from`): the instances that cannot
+//! reach `from` may be left out. An RRULE without COUNT then starts from a later DTSTART in the
+//! same phase (a whole number of INTERVAL periods later: seconds to weeks in local time, months
+//! and years keeping the day of the month), at least two periods before the first start that
+//! can matter, and what it yields before that start is dropped; so the cost follows the
+//! instances near the range, not the age of the series. What can still reach `from` is bounded
+//! by the longest instance (the master's, or a THISANDFUTURE override's) plus the largest
+//! forward shift of a THISANDFUTURE override plus two days (DST, DATE values). DTSTART, RDATEs
+//! and overrides are always kept (they are written in the object); a rule with COUNT, with
+//! RSCALE, or YEARLY with BYWEEKNO (whose weekday DTSTART implies) is expanded from DTSTART.
+//!
 //! Deviations, deliberate: a DTSTART that the RRULE does not generate is still the first
 //! instance (RFC 5545 leaves this undefined; libical does the same), and COUNT then counts the
 //! rule's own instances; an RRULE calcard refuses (e.g. BYWEEKNO with FREQ=MONTHLY) contributes
@@ -106,6 +117,18 @@ impl Expansion {
 /// Expand `object`, floating times read in `floating`; instances starting after `until` (when
 /// given) are not generated.
 pub fn expand(object: &CalendarObject, floating: Tz, until: Option<i64>) -> Expansion {
+    expand_window(object, floating, None, until)
+}
+
+/// [`expand`] for a time range from `from`: every instance that overlaps `[from, ...)` (by its
+/// [`TimeTest`]) is there as [`expand`] gives it, and instances that end before `from` may be
+/// left out (see the module's notes), so the result's `span` is not the object's span.
+pub fn expand_window(
+    object: &CalendarObject,
+    floating: Tz,
+    from: Option<i64>,
+    until: Option<i64>,
+) -> Expansion {
     let ical = object.calendar();
     let zones = ical.build_tz_resolver();
     let kind = object.kind();
@@ -125,7 +148,10 @@ pub fn expand(object: &CalendarObject, floating: Tz, until: Option<i64>) -> Expa
         _ => None,
     };
     let mut expansion = match master {
-        Some((index, times)) => expand_master(index, &times, &members, kind, floating, until),
+        Some((index, times)) => {
+            let window = Window { from, until };
+            expand_master(index, &times, &members, kind, floating, window)
+        }
         None => Expansion {
             occurrences: Vec::new(),
             complete: true,
@@ -527,14 +553,45 @@ struct Candidate {
     period_end: Option<i64>,
 }
 
+/// The part of the recurrence set asked for: instances that end before `from` may be left out,
+/// those starting after `until` are.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    from: Option<i64>,
+    until: Option<i64>,
+}
+
+/// How long before `from` an instance may start and still reach it: the longest instance of
+/// the master or a THISANDFUTURE override, plus the largest forward shift of such an override,
+/// plus two days (a DST change makes a nominal day 25 hours; DATE values).
+fn reach(master: &Times<'_>, overrides: &[(usize, Times<'_>)], kind: ComponentKind, floating: Tz) -> i64 {
+    let length = |t: &Times<'_>| -> i64 {
+        let (s, e, _) = t.instance(t.dtstart.or(t.recurrence_id), kind, floating);
+        s.zip(e).map_or(0, |(s, e)| e.saturating_sub(s).max(0))
+    };
+    let ranged = overrides.iter().map(|(_, t)| t).filter(|t| t.this_and_future);
+    let longest = ranged.clone().map(length).fold(length(master), i64::max);
+    let shift = ranged
+        .filter_map(|t| {
+            Some(
+                t.dtstart?
+                    .instant(floating)
+                    .saturating_sub(t.recurrence_id?.instant(floating)),
+            )
+        })
+        .fold(0, i64::max);
+    longest.saturating_add(shift).saturating_add(2 * DAY)
+}
+
 fn expand_master(
     index: usize,
     master: &Times<'_>,
     overrides: &[(usize, Times<'_>)],
     kind: ComponentKind,
     floating: Tz,
-    until: Option<i64>,
+    window: Window,
 ) -> Expansion {
+    let until = window.until;
     let Some(dtstart) = master.dtstart.filter(|_| kind != ComponentKind::FreeBusy) else {
         return Expansion {
             occurrences: master.own_occurrences(index, kind, floating, false),
@@ -558,6 +615,12 @@ fn expand_master(
         .map(|u| u.saturating_sub(earliest_shift))
         .map_or(horizon, |u| u.min(horizon));
 
+    let skip_to = window
+        .from
+        .map(|f| f.saturating_sub(reach(master, overrides, kind, floating)))
+        .filter(|&f| f > first)
+        .and_then(|f| instant_to_local(f, dtstart.effective_zone(floating)));
+
     let mut complete = true;
     let mut candidates = vec![Candidate {
         start: dtstart,
@@ -566,7 +629,7 @@ fn expand_master(
     for rule in &master.rrules {
         // The total is capped once the set is sorted (in `expand`).
         let budget = MAX_INSTANCES;
-        let starts = rule_starts(rule, &dtstart, floating, stop, budget);
+        let starts = rule_starts(rule, &dtstart, floating, stop, budget, skip_to);
         complete &= starts.exhausted;
         candidates.extend(starts.locals.into_iter().map(|local| Candidate {
             start: When { local, ..dtstart },
@@ -691,14 +754,62 @@ struct RuleStarts {
     exhausted: bool,
 }
 
+/// A DTSTART for `rule` a whole number of its periods after `start`, in the same phase, at
+/// least two periods before `target` (local times); `None` when there is none or the rule's
+/// instances depend on where it starts (COUNT, RSCALE, YEARLY with BYWEEKNO: see the module's
+/// notes). From it the rule yields the same starts as from `start` after its first period.
+pub(crate) fn jump(
+    rule: &ICalendarRecurrenceRule,
+    start: NaiveDateTime,
+    target: NaiveDateTime,
+) -> Option<NaiveDateTime> {
+    use calcard::icalendar::ICalendarFrequency as F;
+    use chrono::{Datelike, Months};
+    if rule.count.is_some() || rule.rscale.is_some() || target <= start {
+        return None;
+    }
+    let interval = i64::from(rule.interval.unwrap_or(1).max(1));
+    let unit = match rule.freq {
+        F::Secondly => Some(1),
+        F::Minutely => Some(60),
+        F::Hourly => Some(3600),
+        F::Daily => Some(DAY),
+        F::Weekly => Some(7 * DAY),
+        F::Monthly | F::Yearly => None,
+    };
+    if let Some(unit) = unit {
+        let step = interval.checked_mul(unit)?;
+        let k = (target - start).num_seconds() / step - 2;
+        return (k > 0)
+            .then(|| start.checked_add_signed(Duration::seconds(k.checked_mul(step)?)))
+            .flatten();
+    }
+    let months_per_step = match rule.freq {
+        F::Yearly if !rule.byweekno.is_empty() => return None,
+        F::Yearly => interval.checked_mul(12)?,
+        _ => interval,
+    };
+    let month_index = |d: NaiveDateTime| i64::from(d.year()) * 12 + i64::from(d.month0());
+    let k = (month_index(target) - month_index(start)) / months_per_step - 2;
+    // The day of the month must exist in the month jumped to (the 31st, February 29th): a few
+    // periods earlier always has it.
+    (0..12).map(|back| k - back).take_while(|&k| k > 0).find_map(|k| {
+        let months = u32::try_from(k.checked_mul(months_per_step)?).ok()?;
+        let jumped = start.checked_add_months(Months::new(months))?;
+        (jumped.day() == start.day()).then_some(jumped)
+    })
+}
+
 /// The local starts an RRULE generates from `dtstart` up to `stop` (an instant), at most
-/// `budget` of them, computed by calcard on a one-component calendar with floating times.
+/// `budget` of them, computed by calcard on a one-component calendar with floating times. With
+/// `skip_to`, starts before it may be left out ([`jump`]).
 fn rule_starts(
     rule: &ICalendarRecurrenceRule,
     dtstart: &When,
     floating: Tz,
     stop: i64,
     budget: usize,
+    skip_to: Option<NaiveDateTime>,
 ) -> RuleStarts {
     let zone = dtstart.effective_zone(floating);
     let own_until = rule.until.as_ref().and_then(|u| until_local(u, dtstart, zone));
@@ -723,7 +834,9 @@ fn rule_starts(
     }
     let mut synthetic = rule.clone();
     synthetic.until = Some(PartialDateTime::from_naive_timestamp(limit.and_utc().timestamp()));
-    let start_value = PartialDateTime::from_naive_timestamp(dtstart.local.and_utc().timestamp());
+    let jumped = skip_to.and_then(|target| jump(rule, dtstart.local, target));
+    let first_local = jumped.unwrap_or(dtstart.local);
+    let start_value = PartialDateTime::from_naive_timestamp(first_local.and_utc().timestamp());
     let mut component = ICalendarComponent::new(ICalendarComponentType::VEvent);
     component.add_property(ICalendarProperty::Dtstart, start_value);
     component.add_property(ICalendarProperty::Duration, ICalendarDuration::default());
@@ -748,6 +861,11 @@ fn rule_starts(
         locals.pop();
     }
     let dropped = locals.len() < generated;
+    if let (Some(_), Some(skip)) = (jumped, skip_to) {
+        // The jumped DTSTART and its first period are before `skip`: only starts from there on
+        // are the rule's own.
+        locals.retain(|l| *l >= skip);
+    }
     RuleStarts {
         locals,
         exhausted: !over_budget && !dropped && (counted_out || !cut),

@@ -44,7 +44,7 @@ impl Version {
         }
     }
 
-    fn to_calcard(self) -> VCardVersion {
+    pub(crate) fn to_calcard(self) -> VCardVersion {
         match self {
             Version::V3 => VCardVersion::V3_0,
             Version::V4 => VCardVersion::V4_0,

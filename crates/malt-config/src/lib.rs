@@ -355,6 +355,11 @@ pub struct DavConfig {
     /// Largest request body read, in bytes (413 beyond). Default 2 MiB; at least
     /// `max_resource_size`.
     pub max_request_size: u64,
+    /// Whether every user may see every other user's busy time (over their opaque calendars)
+    /// in a free-busy request, like Exchange's and Open-Xchange's default "free/busy" permission.
+    /// When false, only over the calendars shared with the asker (free-busy access or more); a
+    /// user who shared nothing with the asker answers request-status 3.8. Default true.
+    pub public_free_busy: bool,
 }
 
 impl Default for DavConfig {
@@ -362,6 +367,7 @@ impl Default for DavConfig {
         DavConfig {
             max_resource_size: 1024 * 1024,
             max_request_size: 2 * 1024 * 1024,
+            public_free_busy: true,
         }
     }
 }
@@ -1122,6 +1128,7 @@ mod tests {
         assert_eq!(c.hostname, "mail.example.com");
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/malt"));
         assert_eq!(c.store.backend, StoreBackend::Sqlite);
+        assert!(c.dav.public_free_busy);
         let ports: Vec<u16> = c.listeners.iter().filter_map(|l| l.port).collect();
         assert_eq!(ports, vec![25, 587, 465, 24, 143, 993, 110, 995, 4190, 80, 443]);
         // Public services on every interface; LMTP (no authentication) on loopback only.

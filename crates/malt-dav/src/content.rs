@@ -2,7 +2,9 @@
 //! vCard over calcard): the checks of a PUT (RFC 4791 §4.1, §5.3.2.1; RFC 6352 §5.1,
 //! §6.3.2.1), the UID, component and occurrence span the store keeps, report filters
 //! (RFC 4791 §9.7, RFC 6352 §10.5), `expand` and `limit-recurrence-set` (RFC 4791 §9.6.5-6),
-//! vCard versions on request (RFC 6352 §10.4) and free-busy (RFC 4791 §7.10).
+//! partial retrieval (`comp` / `prop` of `calendar-data`, RFC 4791 §9.6.1; `prop` of
+//! `address-data`, RFC 6352 §10.4.2; `limit-freebusy-set`, §9.6.7), vCard versions on request
+//! (RFC 6352 §10.4) and free-busy (RFC 4791 §7.10).
 //!
 //! Invariants: a filter is converted once per report, then evaluated per candidate; a
 //! collation the server does not know is refused before any evaluation
@@ -12,6 +14,7 @@
 use malt_calendar::filter::{CompFilter, ParamFilter, PropFilter};
 use malt_calendar::freebusy::freebusy_calendar;
 use malt_calendar::output::{expand_instances, limit_recurrence_set};
+use malt_calendar::select;
 use malt_calendar::text::{Collation, MatchType, TextMatch};
 use malt_calendar::timerange::TimeRange;
 use malt_calendar::vcard::{AddressbookFilter, CardPropFilter, Test, VCardObject, Version};
@@ -175,20 +178,46 @@ pub fn calendar_matches(object: &DavObject, filter: &CompFilter, floating: Tz) -
     CalendarObject::parse(&object.content).is_ok_and(|o| malt_calendar::filter::matches(&o, filter, floating))
 }
 
-/// The `calendar-data` for `object` when the report asks for `expand` or
-/// `limit-recurrence-set` (RFC 4791 §9.6.5, §9.6.6); `None`: the object as stored.
+/// The `calendar-data` for `object` (RFC 4791 §9.6): `expand` or `limit-recurrence-set`
+/// (§9.6.5-6) first, then `limit-freebusy-set` (§9.6.7), then the `comp` selection (§9.6.1) on
+/// what they produced; `None`: the object as stored (nothing of that asked, or content that no
+/// longer parses).
 pub fn calendar_data(object: &DavObject, request: &q::CalendarDataRequest, floating: Tz) -> Option<String> {
-    let range = request
-        .expand
-        .as_ref()
-        .or(request.limit_recurrence_set.as_ref())?;
+    let ranged = request.expand.as_ref().or(request.limit_recurrence_set.as_ref());
+    if ranged.is_none() && request.limit_freebusy_set.is_none() && request.comp.is_none() {
+        return None;
+    }
     let parsed = CalendarObject::parse(&object.content).ok()?;
-    let out = if request.expand.is_some() {
-        expand_instances(&parsed, &time_range(range), floating)
-    } else {
-        limit_recurrence_set(&parsed, &time_range(range), floating)
+    let mut out = match (&request.expand, &request.limit_recurrence_set) {
+        (Some(range), _) => expand_instances(&parsed, &time_range(range), floating),
+        (None, Some(range)) => limit_recurrence_set(&parsed, &time_range(range), floating),
+        (None, None) => parsed.calendar().clone(),
     };
+    if let Some(range) = &request.limit_freebusy_set {
+        out = select::limit_freebusy_set(&out, &time_range(range), floating);
+    }
+    if let Some(comp) = &request.comp {
+        out = select::select_calendar(&out, &comp_selection(comp));
+    }
     Some(out.to_string())
+}
+
+fn comp_selection(c: &q::CompSelection) -> select::CompSelection {
+    select::CompSelection {
+        name: c.name.clone(),
+        props: selection(&c.props, |p| select::PropSelection {
+            name: p.name.clone(),
+            novalue: p.novalue,
+        }),
+        comps: selection(&c.comps, comp_selection),
+    }
+}
+
+fn selection<T, U>(s: &q::Selection<T>, each: impl Fn(&T) -> U) -> select::Selection<U> {
+    match s {
+        q::Selection::All => select::Selection::All,
+        q::Selection::Only(items) => select::Selection::Only(items.iter().map(each).collect()),
+    }
 }
 
 /// An `addressbook-query` filter in `malt-calendar`'s form.
@@ -228,12 +257,22 @@ pub fn card_matches(object: &DavObject, filter: &AddressbookFilter) -> bool {
     VCardObject::parse(&object.content).is_ok_and(|c| filter.matches(&c))
 }
 
-/// The `address-data` for `object` in the vCard version the report asks for (RFC 6352
-/// §10.4); `None`: as stored (no version asked, the same version, or an unknown one).
+/// The `address-data` for `object` (RFC 6352 §10.4): only the properties asked for
+/// (§10.4.2), in the vCard version asked for; `None`: as stored (all properties in the stored
+/// version, an unknown version, or content that no longer parses).
 pub fn address_data(object: &DavObject, request: &q::AddressDataRequest) -> Option<String> {
-    let version = Version::from_name(request.version.as_deref()?)?;
+    let asked = request.version.as_deref().and_then(Version::from_name);
+    let selects = matches!(request.props, q::Selection::Only(_));
     let card = VCardObject::parse(&object.content).ok()?;
-    (card.version() != version).then(|| card.to_version(version))
+    let version = asked.unwrap_or(card.version());
+    if !selects && version == card.version() {
+        return None;
+    }
+    let props = selection(&request.props, |p| select::PropSelection {
+        name: p.name.clone(),
+        novalue: p.novalue,
+    });
+    Some(select::select_card(card.card(), &props, version))
 }
 
 /// The VCALENDAR with one VFREEBUSY answering a free-busy query over `objects` for

@@ -8,27 +8,34 @@
 //! - [`props`]: live properties; [`content`]: what the server reads in iCalendar and vCard data.
 //! - [`schedule`]: CalDAV scheduling (RFC 6638): implicit scheduling on PUT and DELETE,
 //!   Schedule-Tag, free-busy POSTs to the outbox.
+//! - [`access`]: who may do what with a collection (the owner, sharees), and how a collection
+//!   of another account is addressed in this request; [`sharing`]: the sharing POSTs and
+//!   properties, free-busy visibility; [`gal`]: the global address book.
 //! - [`error`]: statuses and precondition bodies.
 //!
 //! Invariants of every request:
 //! - `/.well-known/caldav` and `/.well-known/carddav` redirect to `/dav/` (RFC 6764 §5) without
 //!   authentication, with `307` so that the method and body are kept (a client library that
 //!   follows a `301` drops the PROPFIND body, turning it into `allprop`); `OPTIONS` answers without authentication; everything else is authenticated
-//!   first ([`auth`]), then the path is resolved for that user only ([`resource`]).
+//!   first ([`auth`]), then the path is resolved for that user ([`resource`]): their own
+//!   collections, and those of others they have access to ([`access`]; none: 404).
 //! - The body is read only after authentication, and at most [`DavSettings::max_body`] octets
 //!   (413 beyond); XML bodies are parsed with [`DavSettings::xml`]'s limits (400 with the
 //!   reason when malformed).
 //! - A handler never panics; store failures are logged and answered 500 ([`error`]).
 
+pub mod access;
 pub mod auth;
 pub mod content;
 pub mod error;
+pub mod gal;
 pub mod method;
 pub mod path;
 pub mod props;
 pub mod report;
 pub mod resource;
 pub mod schedule;
+pub mod sharing;
 
 use std::sync::{Arc, OnceLock};
 
@@ -61,6 +68,10 @@ pub struct DavSettings {
     /// Most changes one sync-collection answer reports when the client sets no limit
     /// (RFC 6578 §3.6: the rest on the next request).
     pub sync_page: u32,
+    /// Whether every user may see every other user's busy time over their opaque calendars
+    /// (config `dav.public_free_busy`); when false, only over the calendars shared with the
+    /// asker ([`sharing::visible_busy_time`]).
+    pub public_free_busy: bool,
 }
 
 impl Default for DavSettings {
@@ -71,6 +82,7 @@ impl Default for DavSettings {
             max_body: 2 * 1024 * 1024,
             xml: Limits::default(),
             sync_page: 1000,
+            public_free_busy: true,
         }
     }
 }
@@ -108,6 +120,9 @@ pub struct Ctx {
     pub account: Account,
     collections: OnceLock<Vec<DavCollection>>,
     addresses: OnceLock<Vec<String>>,
+    identity: OnceLock<malt_core::acl::Identity>,
+    /// How the collections of others reached in this request are addressed ([`access`]).
+    views: access::Views,
 }
 
 impl Ctx {
@@ -153,6 +168,18 @@ impl Ctx {
 
     pub fn settings(&self) -> &DavSettings {
         &self.dav.inner.settings
+    }
+
+    /// Who the account is for sharing (its address and groups, `malt_core::acl::Identity`);
+    /// read once per request, when a shared collection is looked at.
+    pub async fn identity(&self) -> DavResult<&malt_core::acl::Identity> {
+        if self.identity.get().is_none() {
+            let id = malt_core::acl::Identity::load(self.store(), self.account.id).await?;
+            let _ = self.identity.set(id);
+        }
+        self.identity
+            .get()
+            .ok_or_else(|| DavError::status(StatusCode::INTERNAL_SERVER_ERROR, "no identity"))
     }
 }
 
@@ -237,6 +264,8 @@ async fn serve_request(dav: Dav, req: Request) -> Response {
         account,
         collections: OnceLock::new(),
         addresses: OnceLock::new(),
+        identity: OnceLock::new(),
+        views: access::Views::default(),
     };
     let request = DavRequest {
         method: parts.method,
@@ -250,6 +279,9 @@ async fn serve_request(dav: Dav, req: Request) -> Response {
 }
 
 async fn dispatch(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
+    if gal::is_gal_path(ctx, &req.path).await? {
+        return gal::handle(ctx, req).await;
+    }
     match req.method.as_str() {
         "PROPFIND" => method::propfind::handle(ctx, req).await,
         "PROPPATCH" => method::proppatch::handle(ctx, req).await,
@@ -259,7 +291,7 @@ async fn dispatch(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         "DELETE" => method::delete::handle(ctx, req).await,
         "COPY" | "MOVE" => method::copymove::handle(ctx, req).await,
         "REPORT" => report::handle(ctx, req).await,
-        "POST" => schedule::post(ctx, req).await,
+        "POST" => sharing::post(ctx, req).await,
         _ => Err(DavError::status(
             StatusCode::NOT_IMPLEMENTED,
             format!("{} is not supported", req.method),

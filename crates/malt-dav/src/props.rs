@@ -35,6 +35,7 @@ pub const LIVE: &[(&str, &str)] = &[
     (DAV, "principal-collection-set"),
     (DAV, "owner"),
     (DAV, "current-user-privilege-set"),
+    (DAV, "acl"),
     (DAV, "supported-report-set"),
     (DAV, "sync-token"),
     (DAV, "quota-available-bytes"),
@@ -55,6 +56,9 @@ pub const LIVE: &[(&str, &str)] = &[
     (CARDDAV, "supported-address-data"),
     (CARDDAV, "max-resource-size"),
     (CALENDARSERVER, "getctag"),
+    (CALENDARSERVER, "invite"),
+    (CALENDARSERVER, "allowed-sharing-modes"),
+    (CALENDARSERVER, "shared-url"),
     (APPLE_ICAL, "calendar-color"),
     (APPLE_ICAL, "calendar-order"),
 ];
@@ -135,6 +139,20 @@ pub fn etag(etag: &str) -> String {
     format!("\"{etag}\"")
 }
 
+/// `current-user-privilege-set` of a collection of `kind` the user has `access` to: the
+/// owner's full set below, a sharee's by [`crate::access::privileges`].
+fn privileges_of(access: malt_store::DavAccess, kind: Option<DavCollectionKind>) -> Element {
+    if access == malt_store::DavAccess::Owner {
+        return privileges(kind);
+    }
+    let kind = kind.unwrap_or(DavCollectionKind::AddressBook);
+    Element::new(Name::dav("current-user-privilege-set")).with_children(
+        crate::access::privileges(access, kind)
+            .into_iter()
+            .map(|p| el(DAV, "privilege").with_child(Element::new(p))),
+    )
+}
+
 fn privileges(kind: Option<DavCollectionKind>) -> Element {
     // The owner may do everything (RFC 3744 §3.12 `DAV:all`); the aggregated privileges are
     // listed too, for clients that look for `write` rather than `all`.
@@ -211,9 +229,10 @@ pub fn href(ctx: &Ctx, res: &Resource) -> String {
         Resource::Root => crate::path::DAV_ROOT.to_owned(),
         Resource::Principals => PRINCIPALS.to_owned(),
         Resource::Principal => principal_href(user),
+        Resource::OtherPrincipal(other, _) => principal_href(other),
         Resource::Home(kind) => home_href(*kind, user),
-        Resource::Collection(c) => collection_href(c.kind, user, &c.name),
-        Resource::Object(c, o) => crate::path::object_href(c.kind, user, &c.name, &o.name),
+        Resource::Collection(c) => ctx.collection_href(c),
+        Resource::Object(c, o) => ctx.object_href(c, &o.name),
     }
 }
 
@@ -225,6 +244,9 @@ fn collection_value(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element
     let calendar = c.kind == DavCollectionKind::Calendar;
     let book = c.kind == DavCollectionKind::AddressBook;
     let ns = name.ns.as_str();
+    if let Some(v) = crate::sharing::collection_prop(ctx, c, name) {
+        return Some(v);
+    }
     match name.local.as_str() {
         "displayname" if ns == DAV => text(&c.props.display_name),
         "calendar-description" if ns == CALDAV && calendar => text(&c.props.description),
@@ -265,15 +287,19 @@ fn collection_value(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element
         }
         "sync-token" if ns == DAV => Some(Element::new(name.clone()).with_text(sync_token(c))),
         "supported-report-set" if ns == DAV => Some(supported_reports(reports(c.kind))),
-        "resourcetype" if ns == DAV => Some(Element::new(name.clone()).with_children([
-            el(DAV, "collection"),
-            match c.kind {
-                DavCollectionKind::Calendar => el(CALDAV, "calendar"),
-                DavCollectionKind::AddressBook => el(CARDDAV, "addressbook"),
-                DavCollectionKind::ScheduleInbox => el(CALDAV, "schedule-inbox"),
-                DavCollectionKind::ScheduleOutbox => el(CALDAV, "schedule-outbox"),
-            },
-        ])),
+        "resourcetype" if ns == DAV => Some(
+            Element::new(name.clone())
+                .with_children([
+                    el(DAV, "collection"),
+                    match c.kind {
+                        DavCollectionKind::Calendar => el(CALDAV, "calendar"),
+                        DavCollectionKind::AddressBook => el(CARDDAV, "addressbook"),
+                        DavCollectionKind::ScheduleInbox => el(CALDAV, "schedule-inbox"),
+                        DavCollectionKind::ScheduleOutbox => el(CALDAV, "schedule-outbox"),
+                    },
+                ])
+                .with_children(crate::sharing::resource_types(ctx, c)),
+        ),
         // RFC 6638 §9.1: opaque unless the user set it (then it is their dead property).
         "schedule-calendar-transp"
             if ns == CALDAV && calendar && !c.props.dead.contains_key(&name.clark()) =>
@@ -318,20 +344,30 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
         return Some(href_prop(name, principal_href(user)));
     }
     if common("current-user-privilege-set") {
-        let kind = match res {
-            Resource::Collection(c) | Resource::Object(c, _) => Some(c.kind),
-            _ => None,
-        };
-        return Some(privileges(kind));
+        return Some(match res {
+            Resource::Collection(c) | Resource::Object(c, _) => privileges_of(ctx.access(c), Some(c.kind)),
+            Resource::OtherPrincipal(..) => privileges_of(malt_store::DavAccess::Read, None),
+            _ => privileges(None),
+        });
     }
     if common("principal-collection-set") {
         return Some(href_prop(name, PRINCIPALS.to_owned()));
     }
-    let owned = !matches!(res, Resource::Root | Resource::Principals);
-    if common("owner") && owned {
-        return Some(href_prop(name, principal_href(user)));
+    if common("owner") {
+        return match res {
+            Resource::Root | Resource::Principals => None,
+            Resource::Collection(c) | Resource::Object(c, _) => {
+                Some(href_prop(name, principal_href(&ctx.view(c).owner)))
+            }
+            Resource::OtherPrincipal(other, _) => Some(href_prop(name, principal_href(other))),
+            _ => Some(href_prop(name, principal_href(user))),
+        };
     }
-    let quota = matches!(res, Resource::Home(_) | Resource::Collection(_));
+    let quota = match res {
+        Resource::Home(_) => true,
+        Resource::Collection(c) => ctx.access(c) == malt_store::DavAccess::Owner,
+        _ => false,
+    };
     if common("quota-used-bytes") && quota {
         return Some(Element::new(name.clone()).with_text(ctx.account.used_bytes.to_string()));
     }
@@ -347,41 +383,9 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
             common("resourcetype").then(|| Element::new(name.clone()).with_child(el(DAV, "collection")))
         }
         Resource::Principal => principal_value(ctx, name),
+        Resource::OtherPrincipal(other, addresses) => crate::sharing::principal_prop(other, addresses, name),
         Resource::Collection(c) => collection_value(ctx, c, name),
         Resource::Object(_, o) => object_value(o, name),
-    }
-}
-
-/// The properties of a principal any user of the server may read (what a principal search
-/// answers for another user: RFC 3744 §9.4 leaves the choice to the server): its type, name,
-/// URL and calendar user addresses; never where its data is.
-pub const PUBLIC_PRINCIPAL: &[(&str, &str)] = &[
-    (DAV, "resourcetype"),
-    (DAV, "displayname"),
-    (DAV, "principal-URL"),
-    (CALDAV, "calendar-user-address-set"),
-    (CALDAV, "calendar-user-type"),
-];
-
-/// The value of public principal property `name` (one of [`PUBLIC_PRINCIPAL`]) of the principal
-/// of `user`, whose calendar user addresses are `addresses`.
-pub fn public_principal_value(user: &str, addresses: &[String], name: &Name) -> Option<Element> {
-    let n = name;
-    if n.is(DAV, "resourcetype") {
-        Some(Element::new(n.clone()).with_children([el(DAV, "collection"), el(DAV, "principal")]))
-    } else if n.is(DAV, "displayname") {
-        Some(Element::new(n.clone()).with_text(user))
-    } else if n.is(DAV, "principal-URL") {
-        Some(href_prop(n, principal_href(user)))
-    } else if n.is(CALDAV, "calendar-user-address-set") {
-        Some(
-            Element::new(n.clone())
-                .with_children(addresses.iter().map(|a| Element::href(format!("mailto:{a}")))),
-        )
-    } else if n.is(CALDAV, "calendar-user-type") {
-        Some(Element::new(n.clone()).with_text("INDIVIDUAL"))
-    } else {
-        None
     }
 }
 
@@ -396,8 +400,8 @@ pub const PRINCIPAL_REPORTS: &[(&str, &str)] = &[
 fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
     let user = ctx.account.address.as_str();
     let n = name;
-    if let Some(e) = public_principal_value(user, &ctx.addresses_read(), n) {
-        Some(e)
+    if let Some(v) = crate::sharing::principal_prop(user, &ctx.addresses_read(), n) {
+        Some(v)
     } else if n.is(CALDAV, "calendar-home-set") {
         Some(href_prop(n, home_href(DavCollectionKind::Calendar, user)))
     } else if n.is(CARDDAV, "addressbook-home-set") {

@@ -1,8 +1,10 @@
 //! From a path to what it names for the requesting user: the [`Target`] a method works on.
 //!
 //! Invariants:
-//! - A user reaches only their own principal and homes: any path naming another user is `403`
-//!   (whether or not that user exists), until sharing lands.
+//! - A user reaches their own principal and homes, the principal of any other user (read-only,
+//!   so clients can show sharees), and the collections of others they have access to, at the
+//!   owner's URL or mounted in their own home ([`crate::access`]). Anything else naming
+//!   another user is `404`, whether or not it exists.
 //! - The default collections exist before anything under a home is looked at
 //!   (`Store::dav_ensure_defaults`, which writes nothing when they do), so a client's first
 //!   PROPFIND of its home finds a calendar, a task list and an address book.
@@ -25,6 +27,8 @@ pub enum Resource {
     Principals,
     /// The requesting user's principal.
     Principal,
+    /// Another user's principal: their address and calendar user addresses.
+    OtherPrincipal(String, Vec<String>),
     /// The requesting user's calendar or address book home.
     Home(DavCollectionKind),
     Collection(DavCollection),
@@ -61,14 +65,9 @@ impl Target {
     }
 }
 
-/// 403 unless `path` is the requesting user's (or no user's: the root, the principals).
-fn check_user(ctx: &Ctx, path: &DavPath) -> DavResult<()> {
-    match path.user() {
-        Some(user) if !ctx.account.address.eq_ignore_ascii_case(user) => Err(DavError::forbidden(
-            "only your own calendars and address books are reachable",
-        )),
-        _ => Ok(()),
-    }
+/// Whether `user` (a path's) is the requesting user.
+pub fn is_self(ctx: &Ctx, user: &str) -> bool {
+    ctx.account.address.eq_ignore_ascii_case(user)
 }
 
 /// The collection `name` in the `home` (a path's kind: [`crate::path::home_of`]) of the
@@ -82,19 +81,38 @@ pub async fn collection(ctx: &Ctx, home: DavCollectionKind, name: &str) -> DavRe
         .cloned())
 }
 
+/// The collection `name` of `user`'s `home` that the requesting user can reach: their own, a
+/// share mounted in their home, or another user's they have access to.
+pub async fn find_collection(
+    ctx: &Ctx,
+    home: DavCollectionKind,
+    user: &str,
+    name: &str,
+) -> DavResult<Option<DavCollection>> {
+    if !is_self(ctx, user) {
+        return crate::access::foreign_collection(ctx, home, user, name).await;
+    }
+    if let Some(c) = collection(ctx, home, name).await? {
+        return Ok(Some(c));
+    }
+    crate::access::mount(ctx, home, name).await
+}
+
 /// What `path` names for the requesting user.
 pub async fn resolve(ctx: &Ctx, path: &DavPath) -> DavResult<Target> {
-    check_user(ctx, path)?;
+    if let Some(user) = path.user().filter(|u| !is_self(ctx, u)) {
+        return resolve_foreign(ctx, path, user).await;
+    }
     Ok(match path {
         DavPath::Root => Target::Existing(Resource::Root),
         DavPath::Principals => Target::Existing(Resource::Principals),
         DavPath::Principal(_) => Target::Existing(Resource::Principal),
         DavPath::Home(kind, _) => Target::Existing(Resource::Home(*kind)),
-        DavPath::Collection(kind, _, name) => match collection(ctx, *kind, name).await? {
+        DavPath::Collection(kind, user, name) => match find_collection(ctx, *kind, user, name).await? {
             Some(c) => Target::Existing(Resource::Collection(c)),
             None => Target::NewCollection(*kind, name.clone()),
         },
-        DavPath::Object(kind, _, c, name) => match collection(ctx, *kind, c).await? {
+        DavPath::Object(kind, user, c, name) => match find_collection(ctx, *kind, user, c).await? {
             None => Target::NoParent,
             Some(c) => match ctx.store().dav_object_get(c.id, name).await? {
                 Some(o) => Target::Existing(Resource::Object(c, o.info())),
@@ -104,13 +122,49 @@ pub async fn resolve(ctx: &Ctx, path: &DavPath) -> DavResult<Target> {
     })
 }
 
-/// The object `path` names, with its content (GET, COPY); 404 when there is none.
+/// A path naming another user: their principal, or a collection of theirs (and its objects)
+/// the requesting user has access to; anything else is 404.
+async fn resolve_foreign(ctx: &Ctx, path: &DavPath, user: &str) -> DavResult<Target> {
+    match path {
+        DavPath::Principal(_) => {
+            let account = ctx
+                .store()
+                .account_by_address(user)
+                .await?
+                .ok_or_else(DavError::not_found)?;
+            let addresses = ctx.core().calendar_user_addresses(&account).await?;
+            Ok(Target::Existing(Resource::OtherPrincipal(
+                account.address,
+                addresses,
+            )))
+        }
+        DavPath::Collection(kind, _, name) => find_collection(ctx, *kind, user, name)
+            .await?
+            .map(|c| Target::Existing(Resource::Collection(c)))
+            .ok_or_else(DavError::not_found),
+        DavPath::Object(kind, _, c, name) => {
+            let c = find_collection(ctx, *kind, user, c)
+                .await?
+                .ok_or_else(DavError::not_found)?;
+            Ok(match ctx.store().dav_object_get(c.id, name).await? {
+                Some(o) => Target::Existing(Resource::Object(c, o.info())),
+                None => Target::NewObject(c, name.clone()),
+            })
+        }
+        _ => Err(DavError::not_found()),
+    }
+}
+
+/// The object `path` names, with its content (GET, COPY); 404 when there is none, 403
+/// `need-privileges` when the user may not read it.
 pub async fn object_with_content(ctx: &Ctx, path: &DavPath) -> DavResult<(DavCollection, DavObject)> {
-    let DavPath::Object(kind, _, c, name) = path else {
+    let DavPath::Object(kind, user, c, name) = path else {
         return Err(DavError::not_found());
     };
-    check_user(ctx, path)?;
-    let c = collection(ctx, *kind, c).await?.ok_or_else(DavError::not_found)?;
+    let c = find_collection(ctx, *kind, user, c)
+        .await?
+        .ok_or_else(DavError::not_found)?;
+    crate::access::require(ctx, &c, malt_store::DavAccess::Read)?;
     let o = ctx
         .store()
         .dav_object_get(c.id, name)

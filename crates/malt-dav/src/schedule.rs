@@ -472,7 +472,8 @@ pub async fn delete(
 
 /// POST to the scheduling outbox (RFC 6638 §5): a VFREEBUSY REQUEST from the user, answered
 /// with a `CALDAV:schedule-response` holding each attendee's busy time (local users, over their
-/// opaque calendars) or `3.7` for an address that is not one of this server's users.
+/// opaque calendars the asker may see, [`crate::sharing::visible_busy_time`]), `3.8` when
+/// none is visible, or `3.7` for an address that is not one of this server's users.
 pub async fn post(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     let resource = resolve(ctx, &req.path).await?.existing()?;
     if !matches!(&resource, Resource::Collection(c) if c.kind == DavCollectionKind::ScheduleOutbox) {
@@ -508,11 +509,17 @@ pub async fn post(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     for attendee in &request.attendees {
         let answer = match ctx.core().calendar_user(attendee).await? {
             CalendarUser::Local(account) => {
-                let periods = ctx.core().busy_time(&account, request.start, request.end).await?;
-                let reply = freebusy_reply(&request, attendee, periods, now()).map_err(|e| refused(&e))?;
-                Some(reply.to_ical_string())
+                // Free-busy visibility: crate::sharing::visible_busy_time.
+                match crate::sharing::visible_busy_time(ctx, &account, request.start, request.end).await? {
+                    Some(periods) => {
+                        let reply =
+                            freebusy_reply(&request, attendee, periods, now()).map_err(|e| refused(&e))?;
+                        Ok(reply.to_ical_string())
+                    }
+                    None => Err("3.8;No authority"),
+                }
             }
-            CalendarUser::Invalid | CalendarUser::Remote => None,
+            CalendarUser::Invalid | CalendarUser::Remote => Err("3.7;Invalid calendar user"),
         };
         responses.push(recipient_response(attendee, answer));
     }
@@ -521,19 +528,19 @@ pub async fn post(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
 }
 
 /// One `CALDAV:response` of a schedule-response (RFC 6638 §10.2): the recipient, its
-/// request-status, and its busy time when known.
-fn recipient_response(attendee: &str, calendar: Option<String>) -> Element {
+/// request-status, and its busy time when known (else the status, RFC 5545 §3.8.8.3: `3.7`
+/// for no user of this server, `3.8` when their busy time is not visible to the asker).
+fn recipient_response(attendee: &str, calendar: Result<String, &'static str>) -> Element {
     let recipient = Element::new(Name::new(CALDAV, "recipient"))
         .with_child(Element::new(Name::new(DAV, "href")).with_text(format!("mailto:{attendee}")));
-    let status = if calendar.is_some() {
-        "2.0;Success"
-    } else {
-        "3.7;Invalid calendar user"
+    let status = match &calendar {
+        Ok(_) => "2.0;Success",
+        Err(status) => status,
     };
     let mut response = Element::new(Name::new(CALDAV, "response"))
         .with_child(recipient)
         .with_child(Element::new(Name::new(CALDAV, "request-status")).with_text(status));
-    if let Some(text) = calendar {
+    if let Ok(text) = calendar {
         response = response.with_child(Element::new(Name::new(CALDAV, "calendar-data")).with_text(text));
     }
     response

@@ -84,4 +84,17 @@ async fn text_matches_and_versions() {
         .unwrap()
         .text();
     assert!(data.contains("VERSION:4.0"), "{data}");
+    // Only the properties asked for (RFC 6352 §10.4.2), in the stored version.
+    let some = q(
+        r#"<C:prop-filter name="FN"><C:text-match match-type="ends-with">archer</C:text-match></C:prop-filter>"#,
+        r#"<C:address-data><C:prop name="UID"/><C:prop name="FN"/></C:address-data>"#,
+    );
+    let ms = env.report(BOOK, "1", &some).await.multistatus();
+    let data = prop(&ms, &format!("{BOOK}cat.vcf"), &carddav("address-data"))
+        .unwrap()
+        .text();
+    assert_eq!(
+        data,
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:cat\r\nFN:Cat Archer\r\nEND:VCARD\r\n"
+    );
 }

@@ -32,6 +32,7 @@ async fn options_and_well_known_need_no_login() {
         "calendar-access",
         "addressbook",
         "extended-mkcol",
+        "calendarserver-sharing",
     ] {
         assert!(dav.split(", ").any(|c| c == class), "{dav}");
     }
@@ -144,15 +145,28 @@ async fn failures_are_rate_limited() {
 }
 
 #[tokio::test]
-async fn another_users_space_is_forbidden() {
+async fn another_users_space_is_hidden() {
     let env = start().await;
-    for path in [
+    // Nothing of a user that does not exist, and of one that does only the principal (sharing
+    // opens the rest: tests/sharing.rs).
+    let paths = [
         "/dav/principals/bob@example.org/",
         "/dav/calendars/bob@example.org/",
         "/dav/calendars/bob@example.org/calendar/",
         "/dav/addressbooks/bob@example.org/contacts/x.vcf",
-    ] {
+    ];
+    for path in paths {
         let r = env.dav("PROPFIND", path, &[("depth", "0")], "").await;
-        assert_eq!(r.status, 403, "{path}");
+        assert_eq!(r.status, 404, "{path}");
+    }
+    env.add_user("bob@example.org").await;
+    for path in paths {
+        let r = env.dav("PROPFIND", path, &[("depth", "0")], "").await;
+        let expected = if path.starts_with("/dav/principals/") {
+            207
+        } else {
+            404
+        };
+        assert_eq!(r.status, expected, "{path}");
     }
 }

@@ -1,6 +1,6 @@
 //! `DAV:expand-property` (RFC 3253 §3.8): a principal's hrefs expanded into the properties of
 //! the resources they name, nested, another user's principal with its public properties only,
-//! hrefs that name nothing answered 404, bad bodies 400.
+//! hrefs that name nothing (or another user's data) answered 404, bad bodies 400.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -64,7 +64,7 @@ async fn hrefs_of_others_and_of_nothing() {
     env.add_user("bob@example.org").await;
     let bob = "/dav/principals/bob@example.org/";
     // A calendar's dead property holding hrefs: the user's own, bob's principal, bob's home
-    // (403), a principal that does not exist (404).
+    // (404), a principal that does not exist (404).
     let set = format!(
         r#"<D:propertyupdate xmlns:D="DAV:" xmlns:X="urn:x-test"><D:set><D:prop><X:people>
 <D:href>{PRINCIPAL}</D:href><D:href>{bob}</D:href><D:href>/dav/calendars/bob@example.org/</D:href>
@@ -95,7 +95,8 @@ async fn hrefs_of_others_and_of_nothing() {
     assert!(prop(&people, bob, &caldav("calendar-home-set")).is_none());
     let hidden = &propstat(&people, bob, 404).unwrap().props[0];
     assert!(hidden.is("urn:ietf:params:xml:ns:caldav", "calendar-home-set"));
-    assert_eq!(status_of(&people, "/dav/calendars/bob@example.org/"), Some(403));
+    // Another user's data is 404, as a request for it is.
+    assert_eq!(status_of(&people, "/dav/calendars/bob@example.org/"), Some(404));
     assert_eq!(
         status_of(&people, "/dav/principals/nobody@example.org/"),
         Some(404)

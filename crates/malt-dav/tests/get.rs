@@ -37,7 +37,7 @@ async fn get_head_and_not_modified() {
         env.dav("GET", "/dav/calendars/bob@example.org/calendar/e.ics", &[], "")
             .await
             .status,
-        403
+        404
     );
 
     let card = vcard("c1", "Carl");

@@ -78,7 +78,11 @@ async fn homes_list_the_default_collections() {
     let ms = env
         .propfind(BOOK_HOME, "1", "<D:resourcetype/><D:displayname/>")
         .await;
-    assert_eq!(hrefs(&ms), vec![BOOK_HOME, BOOK]);
+    // The global address book is listed after the user's own (tests/gal.rs).
+    assert_eq!(
+        hrefs(&ms),
+        vec![BOOK_HOME, BOOK, "/dav/addressbooks/alice@example.org/directory/"]
+    );
     assert_eq!(prop(&ms, BOOK, &dav("displayname")).unwrap().text(), "Contacts");
 }
 

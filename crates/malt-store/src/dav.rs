@@ -443,6 +443,11 @@ pub enum EtagCondition {
     Absent,
     /// `If-Match: "etag"`: the resource must exist with this ETag (given without quotes).
     Matches(String),
+    /// `If-Match: "a", "b"` (RFC 9110 §13.1.1): the resource must exist with one of these ETags.
+    MatchesOneOf(Vec<String>),
+    /// `If-None-Match: "a", "b"` (RFC 9110 §13.1.2): the resource must not exist, or exist with
+    /// none of these ETags.
+    MatchesNoneOf(Vec<String>),
 }
 
 impl EtagCondition {
@@ -454,6 +459,8 @@ impl EtagCondition {
             EtagCondition::Exists => current.is_some(),
             EtagCondition::Absent => current.is_none(),
             EtagCondition::Matches(e) => current == Some(e.as_str()),
+            EtagCondition::MatchesOneOf(tags) => current.is_some_and(|c| tags.iter().any(|t| t == c)),
+            EtagCondition::MatchesNoneOf(tags) => current.is_none_or(|c| tags.iter().all(|t| t != c)),
         }
     }
 }
@@ -661,6 +668,11 @@ mod tests {
         assert!(Absent.holds(None) && !Absent.holds(Some("a")));
         assert!(Matches("a".into()).holds(Some("a")));
         assert!(!Matches("a".into()).holds(Some("b")) && !Matches("a".into()).holds(None));
+        let list = || vec!["a".to_string(), "b".to_string()];
+        assert!(MatchesOneOf(list()).holds(Some("b")) && !MatchesOneOf(list()).holds(Some("c")));
+        assert!(!MatchesOneOf(list()).holds(None) && !MatchesOneOf(vec![]).holds(Some("a")));
+        assert!(MatchesNoneOf(list()).holds(None) && MatchesNoneOf(list()).holds(Some("c")));
+        assert!(!MatchesNoneOf(list()).holds(Some("a")));
         for bad in ["", ".", "..", "a/b", "a\nb", &"x".repeat(DAV_NAME_MAX + 1)] {
             assert!(dav_name_check("name", bad).is_err(), "{bad:?}");
         }

@@ -162,6 +162,7 @@ fn handlers(
     let dav_settings = malt_dav::DavSettings {
         max_resource_size: config.dav.max_resource_size,
         max_body: usize::try_from(config.dav.max_request_size).unwrap_or(usize::MAX),
+        public_free_busy: config.dav.public_free_busy,
         ..malt_dav::DavSettings::default()
     };
     let dav = malt_dav::Dav::new(core, auth, dav_settings);

@@ -378,3 +378,46 @@ password = "secret"
         vec![("ann".into(), "Ann Two".into())]
     );
 }
+
+const SHARING_SCRIPT: &str = r#"
+import caldav, json, os
+url = os.environ["URL"] + "/.well-known/caldav"
+a = caldav.DAVClient(url=url, username="alice@example.org", password="secret")
+cal = [c for c in a.principal().calendars() if str(c.url).endswith("/calendar/")][0]
+cal.save_event("""BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//malt test//EN
+BEGIN:VEVENT
+UID:shared@test
+DTSTAMP:20260101T000000Z
+DTSTART:20260301T120000Z
+DTEND:20260301T130000Z
+SUMMARY:Team lunch
+END:VEVENT
+END:VCALENDAR
+""")
+share = '<CS:share xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><CS:set><D:href>mailto:bob@example.org</D:href><CS:read/></CS:set></CS:share>'
+r = a.post(str(cal.url), share, {"Content-Type": "application/xml; charset=utf-8"})
+b = caldav.DAVClient(url=url, username="bob@example.org", password="secret")
+shared = [c for c in b.principal().calendars() if "/shared-" in str(c.url)]
+out = {"status": r.status, "shared": [str(c.url) for c in shared]}
+out["summaries"] = [str(e.icalendar_instance.walk("VEVENT")[0]["SUMMARY"]) for e in shared[0].events()] if shared else []
+print(json.dumps(out))
+"#;
+
+/// A sharee discovers a calendar shared with them in their home and reads it with
+/// `python3-caldav`, as with any of their calendars.
+#[test]
+fn python_caldav_sharee_discovers_a_shared_calendar() {
+    let malt = Malt::new();
+    malt.with_user("bob@example.org");
+    let (_server, url) = serve(&malt);
+    let out: serde_json::Value = serde_json::from_str(&debian_python(SHARING_SCRIPT, &url)).unwrap();
+    assert_eq!(out["status"], 200, "{out}");
+    let shared = out["shared"].as_array().unwrap();
+    assert_eq!(shared.len(), 1, "{out}");
+    // In Bob's home (the client writes the `@` of the path as `%40`).
+    let href = shared[0].as_str().unwrap().replace("%40", "@");
+    assert!(href.contains("/dav/calendars/bob@example.org/shared-"), "{out}");
+    assert_eq!(out["summaries"], serde_json::json!(["Team lunch"]));
+}

@@ -101,8 +101,21 @@ pub struct CalendarDataRequest {
     pub limit_freebusy_set: Option<TimeRange>,
 }
 
+/// A `comp` element. One with no `prop`, `allprop`, `comp` or `allcomp` child is the whole
+/// component, as the example of RFC 4791 §7.8.1 answers `<C:comp name="VTIMEZONE"/>`; otherwise
+/// an absent list selects nothing of its kind (§9.6.1).
 fn comp_selection(e: &Element) -> Result<CompSelection> {
     let name = name_attr(e, "comp")?;
+    let says_nothing = ["prop", "allprop", "comp", "allcomp"]
+        .iter()
+        .all(|local| e.child(CALDAV, local).is_none());
+    if says_nothing {
+        return Ok(CompSelection {
+            name,
+            props: Selection::All,
+            comps: Selection::All,
+        });
+    }
     let props = if e.child(CALDAV, "allprop").is_some() {
         Selection::All
     } else {

@@ -12,6 +12,7 @@ pub mod principal;
 pub mod propfind;
 pub mod proppatch;
 pub mod report;
+pub mod sharing;
 pub mod textmatch;
 
 pub use caldav::*;
@@ -21,6 +22,7 @@ pub use principal::*;
 pub use propfind::*;
 pub use proppatch::*;
 pub use report::*;
+pub use sharing::*;
 pub use textmatch::{Collation, MatchType, ParamFilter, ParamTest, TextMatch};
 
 use crate::error::{DavXmlError, Result};

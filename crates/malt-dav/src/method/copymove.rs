@@ -3,7 +3,9 @@
 //! existing destination a 412. The destination's checks are a PUT's (component set, UID
 //! conflict); a MOVE is one store transaction (a tombstone at the source, the object with its
 //! ETag at the destination), a COPY reads the source and writes it as a PUT would. Collections
-//! are not copied or moved (403).
+//! are not copied or moved (403). The source needs read access (COPY) or read-write (MOVE), the
+//! destination read-write ([`crate::access`]); a MOVE between collections of different owners
+//! is refused (403): the store moves within one account.
 //!
 //! Scheduling object resources (RFC 6638, [`crate::schedule::before_copy_move`]):
 //! `If-Schedule-Tag-Match` applies to the source; a MOVE between the user's calendars sends
@@ -15,7 +17,7 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use malt_dav_proto::Name;
-use malt_store::{DavCollection, DavObjectInfo, EtagCondition, StoreError};
+use malt_store::{DavAccess, DavCollection, DavObjectInfo, EtagCondition, StoreError};
 
 use super::condition;
 use super::put::{precondition_ns, prepare, stored, write};
@@ -50,6 +52,15 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         Resource::Object(c, o) => (c, o),
         _ => return Err(DavError::forbidden("only objects can be copied or moved")),
     };
+    crate::access::require(
+        ctx,
+        &from,
+        if is_move {
+            DavAccess::ReadWrite
+        } else {
+            DavAccess::Read
+        },
+    )?;
     let dest_path = destination(req)?;
     let overwrite = overwrite(req)?;
     let (to, new_name) = match resolve(ctx, &dest_path).await? {
@@ -62,6 +73,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
             ));
         }
     };
+    crate::access::require(ctx, &to, DavAccess::ReadWrite)?;
     if to.kind != from.kind {
         return Err(DavError::forbidden(
             "the Destination is another kind of collection",
@@ -69,6 +81,11 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     }
     if to.id == from.id && new_name == object.name {
         return Err(DavError::forbidden("the Destination is the source"));
+    }
+    if is_move && to.account_id != from.account_id {
+        return Err(DavError::forbidden(
+            "a MOVE stays within one owner's collections: COPY, then DELETE",
+        ));
     }
     let tag = crate::schedule::before_copy_move(ctx, req, &from, &object.name, is_move).await?;
     let mut response = if is_move {
@@ -104,7 +121,7 @@ async fn move_object(
     let outcome = ctx
         .store()
         .dav_object_move(
-            ctx.account.id,
+            from.account_id,
             from.id,
             &object.name,
             to.id,

@@ -5,10 +5,15 @@
 //! ([`crate::schedule::delete`], RFC 6638 §3.2). The calendar the user chose for invitations
 //! is kept (403 `CALDAV:default-calendar-needed`, RFC 6638 §9.2,
 //! [`crate::schedule::check_delete_calendar`]).
+//! A sharee needs read-write access to delete
+//! objects (nothing is scheduled then), and never deletes the collection: a DELETE of a share
+//! mounted in their home declines it ([`crate::access`]); at the owner's URL it is 403.
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use malt_store::{DavCollection, DavCollectionKind, DavDeleteOutcome, EtagCondition, StoreError};
+use malt_store::{
+    DavAccess, DavCollection, DavCollectionKind, DavDeleteOutcome, DavShareStatus, EtagCondition, StoreError,
+};
 
 use super::condition;
 use crate::error::{DavError, DavResult};
@@ -26,13 +31,23 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     };
     match resource {
         Resource::Object(c, o) => {
-            crate::schedule::delete(ctx, req, &c, &o.name, &condition).await?;
+            crate::access::require(ctx, &c, DavAccess::ReadWrite)?;
+            if ctx.access(&c) == DavAccess::Owner {
+                crate::schedule::delete(ctx, req, &c, &o.name, &condition).await?;
+            }
             delete_object(ctx, &c, &o.name, condition).await
         }
         Resource::Collection(c) if c.kind.in_calendar_home() && c.kind != DavCollectionKind::Calendar => Err(
             DavError::forbidden("the scheduling inbox and outbox cannot be deleted"),
         ),
+        Resource::Collection(c) if ctx.view(&c).mount.is_some() => {
+            // The sharee removes the share from their home: a decline, the owner's data stays.
+            let identity = ctx.identity().await?;
+            malt_core::dav_sharing::answer(store, identity, c.id, DavShareStatus::Declined, None).await?;
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
         Resource::Collection(c) => {
+            crate::access::require(ctx, &c, DavAccess::Owner)?;
             crate::schedule::check_delete_calendar(ctx, ctx.collections().await?, &c)?;
             store.dav_collection_delete(ctx.account.id, c.id).await?;
             Ok(empty(StatusCode::NO_CONTENT))
@@ -51,7 +66,7 @@ async fn delete_object(
 ) -> DavResult<Response> {
     match ctx
         .store()
-        .dav_object_delete(ctx.account.id, c.id, name, condition)
+        .dav_object_delete(c.account_id, c.id, name, condition)
         .await
     {
         Ok(DavDeleteOutcome::Deleted { .. }) => Ok(empty(StatusCode::NO_CONTENT)),

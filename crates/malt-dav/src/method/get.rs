@@ -7,6 +7,7 @@
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
+use malt_store::DavObject;
 
 use crate::error::{DavError, DavResult};
 use crate::path::DavPath;
@@ -16,13 +17,22 @@ use crate::{Ctx, DavRequest, empty};
 
 pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     if !matches!(req.path, DavPath::Object(..)) {
-        // Resolve first, so that a missing or foreign collection is 404 / 403 as for any method.
-        crate::resource::resolve(ctx, &req.path).await?.existing()?;
+        // Resolve first, so that a missing or hidden collection is 404 as for any method.
+        if let crate::resource::Resource::Collection(c) =
+            crate::resource::resolve(ctx, &req.path).await?.existing()?
+        {
+            crate::access::require(ctx, &c, malt_store::DavAccess::Read)?;
+        }
         return Err(DavError::method_not_allowed("a collection has no content to GET"));
     }
     let (_, object) = object_with_content(ctx, &req.path).await?;
-    let tag = etag(&object.etag);
     let schedule_tag = crate::schedule::schedule_tag(&object.content);
+    Ok(answer(req, object, schedule_tag))
+}
+
+/// The answer to a GET or HEAD of `object` (also the global address book's cards).
+pub fn answer(req: &DavRequest, object: DavObject, schedule_tag: Option<String>) -> Response {
+    let tag = etag(&object.etag);
     let not_modified = req
         .header("if-none-match")
         .is_some_and(|v| v == "*" || v.split(',').any(|t| t.trim() == tag));
@@ -48,5 +58,5 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         set(header::CONTENT_TYPE, content_type(object.component).to_owned());
         set(header::CONTENT_LENGTH, object.size.to_string());
     }
-    Ok(r)
+    r
 }

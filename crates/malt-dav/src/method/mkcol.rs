@@ -7,6 +7,9 @@
 //! `CARDDAV:addressbook` (a MKCOL without a body there makes an address book too); anything else
 //! is 403 `DAV:valid-resourcetype` (RFC 5689 §3.3). A calendar made without
 //! `supported-calendar-component-set` takes VEVENT, VTODO and VJOURNAL (RFC 4791 §5.2.3).
+//! Reserved names are refused (403): `shared-<digits>` (shares mounted in a home,
+//! [`crate::access::MOUNT_PREFIX`]) and, in the address book home, the global address book's
+//! `directory` ([`crate::gal::GAL_NAME`]; 405, it exists).
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -69,6 +72,11 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         Target::NoParent => return Err(DavError::conflict("no collection to make this in")),
         Target::NewObject(..) => return Err(DavError::forbidden("collections hold no collections")),
     };
+    if crate::access::parse_mount(&name).is_some() {
+        return Err(DavError::forbidden(
+            "names shared-<number> are reserved for shared collections",
+        ));
+    }
     if mkcalendar && kind != DavCollectionKind::Calendar {
         return Err(DavError::forbidden("calendars are made in the calendar home"));
     }

@@ -45,32 +45,44 @@ pub(crate) fn strong_tag(s: &str) -> Option<&str> {
     s.trim().strip_prefix('"')?.strip_suffix('"')
 }
 
+/// The entity tags of an `If-Match` / `If-None-Match` value (RFC 9110 §13.1.1-2): `None` for
+/// `*`, else the list (`#entity-tag`, empty members ignored). A tag that cannot be ours (weak,
+/// unquoted) stands as one that matches nothing. At most [`MAX_TAGS`] tags (400 beyond).
+fn tag_list(value: &str) -> DavResult<Option<Vec<String>>> {
+    if value.trim() == "*" {
+        return Ok(None);
+    }
+    let tags: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| strong_tag(t).unwrap_or("\u{0}").to_owned())
+        .collect();
+    if tags.len() > MAX_TAGS {
+        return Err(DavError::bad_request(format!("more than {MAX_TAGS} entity tags")));
+    }
+    Ok(Some(tags))
+}
+
+/// Most entity tags one `If-Match` / `If-None-Match` may list.
+pub const MAX_TAGS: usize = 100;
+
 /// The store condition of the request's `If-Match` / `If-None-Match` (RFC 9110 §13.1.1,
-/// §13.1.2): `*` or one entity tag. A list of several tags is refused (400): no client sends one
-/// for a resource it writes.
+/// §13.1.2): `*`, one entity tag or a list. The store checks it in the transaction of the
+/// write, so the compare-and-swap stays atomic; a write whose `If-None-Match` lists the current
+/// tag fails with 412 (§13.1.2: not 304, which is for GET and HEAD only).
 pub fn condition(req: &DavRequest) -> DavResult<EtagCondition> {
-    let single = |v: &str| -> DavResult<Option<String>> {
-        if v.contains(',') {
-            return Err(DavError::bad_request("a list of entity tags is not supported"));
-        }
-        if v == "*" {
-            return Ok(None);
-        }
-        // A tag that cannot be ours (weak, unquoted) matches nothing.
-        Ok(Some(strong_tag(v).unwrap_or("\u{0}").to_owned()))
-    };
     match (req.header("if-match"), req.header("if-none-match")) {
         (Some(_), Some(_)) => Err(DavError::bad_request("both If-Match and If-None-Match")),
-        (Some(m), None) => Ok(match single(m)? {
+        (Some(m), None) => Ok(match tag_list(m)? {
             None => EtagCondition::Exists,
-            Some(tag) => EtagCondition::Matches(tag),
+            Some(mut tags) if tags.len() == 1 => EtagCondition::Matches(tags.pop().unwrap_or_default()),
+            Some(tags) => EtagCondition::MatchesOneOf(tags),
         }),
-        (None, Some(n)) => match single(n)? {
-            None => Ok(EtagCondition::Absent),
-            Some(_) => Err(DavError::bad_request(
-                "If-None-Match with an entity tag on a write",
-            )),
-        },
+        (None, Some(n)) => Ok(match tag_list(n)? {
+            None => EtagCondition::Absent,
+            Some(tags) => EtagCondition::MatchesNoneOf(tags),
+        }),
         (None, None) => Ok(EtagCondition::Any),
     }
 }

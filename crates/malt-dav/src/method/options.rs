@@ -4,7 +4,8 @@
 //! `DAV: 1, 3` (RFC 4918 §18; no locking, so not class 2), `access-control` (RFC 3744 §7.2:
 //! `current-user-privilege-set`), `calendar-access` (RFC 4791 §5.1), `addressbook`
 //! (RFC 6352 §6.1), `extended-mkcol` (RFC 5689 §3.1), `calendar-auto-schedule` (RFC 6638 §2:
-//! the server schedules implicitly).
+//! the server schedules implicitly), `calendarserver-sharing` (Apple's clients offer sharing
+//! only where the server announces it; [`crate::sharing`]).
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
@@ -12,8 +13,7 @@ use axum::response::Response;
 use crate::empty;
 
 /// The compliance classes.
-pub const DAV_CLASSES: &str =
-    "1, 3, access-control, calendar-access, calendar-auto-schedule, addressbook, extended-mkcol";
+pub const DAV_CLASSES: &str = "1, 3, access-control, calendar-access, calendar-auto-schedule, addressbook, extended-mkcol, calendarserver-sharing";
 /// Every method the service answers.
 pub const ALLOW: &str =
     "OPTIONS, GET, HEAD, POST, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR, COPY, MOVE, REPORT";

@@ -3,7 +3,10 @@
 //! `Depth: infinity` (also what a request without `Depth` means) is refused with
 //! `DAV:propfind-finite-depth` (RFC 4918 §9.1, §16): a home holds whole calendars. Members of
 //! a collection are listed from the store's object rows, without reading any content — unless
-//! `CALDAV:schedule-tag` is asked for by name (RFC 6638 §3.3): it is a hash of the content.
+//! `CALDAV:schedule-tag` is asked for by name (RFC 6638 §3.3): it is a hash of the content. A home
+//! lists the user's collections, then the shares mounted in it ([`crate::access::mounts`]),
+//! and the address book home the global address book ([`crate::gal`]). Collections and
+//! objects need read access ([`crate::access::require`]).
 
 use axum::response::Response;
 use malt_dav_proto::Name;
@@ -24,6 +27,9 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     }
     let request = parse_propfind(&req.body, &ctx.settings().xml)?;
     let resource = resolve(ctx, &req.path).await?.existing()?;
+    if let Resource::Collection(c) | Resource::Object(c, _) = &resource {
+        crate::access::require(ctx, c, malt_store::DavAccess::Read)?;
+    }
     if matches!(resource, Resource::Principal) {
         // What the principal's calendar-user-address-set lists (props are computed without I/O).
         ctx.addresses().await?;
@@ -32,19 +38,29 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     if depth == Depth::One {
         resources.extend(members(ctx, &resource).await?);
     }
+    crate::sharing::preload(ctx, &resources, &request).await?;
     let tags = crate::schedule::schedule_tags(ctx, &resources, &request).await?;
+    let mut responses: Vec<_> = resources
+        .iter()
+        .map(|r| match r {
+            Resource::Object(c, o) => {
+                let tag = tags.get(&(c.id, o.name.clone()));
+                let data = |n: &Name| tag.filter(|_| crate::schedule::is_schedule_tag(n)).cloned();
+                DavResponse::propstats(props::href(ctx, r), props::propstats(ctx, r, &request, &data))
+            }
+            _ => props::response(ctx, r, &request),
+        })
+        .collect();
+    if depth == Depth::One
+        && matches!(resource, Resource::Home(DavCollectionKind::AddressBook))
+        && crate::resource::collection(ctx, DavCollectionKind::AddressBook, crate::gal::GAL_NAME)
+            .await?
+            .is_none()
+    {
+        responses.push(crate::gal::home_member(ctx, &request).await?);
+    }
     let body = Multistatus {
-        responses: resources
-            .iter()
-            .map(|r| match r {
-                Resource::Object(c, o) => {
-                    let tag = tags.get(&(c.id, o.name.clone()));
-                    let data = |n: &Name| tag.filter(|_| crate::schedule::is_schedule_tag(n)).cloned();
-                    DavResponse::propstats(props::href(ctx, r), props::propstats(ctx, r, &request, &data))
-                }
-                _ => props::response(ctx, r, &request),
-            })
-            .collect(),
+        responses,
         ..Multistatus::default()
     };
     Ok(multistatus(&body))
@@ -59,15 +75,24 @@ pub(crate) async fn members(ctx: &Ctx, resource: &Resource) -> DavResult<Vec<Res
             Resource::Home(DavCollectionKind::AddressBook),
         ],
         Resource::Principals => vec![Resource::Principal],
-        Resource::Principal | Resource::Object(..) => Vec::new(),
-        Resource::Home(kind) => ctx
-            .collections()
-            .await?
-            .iter()
-            .filter(|c| home_of(c.kind) == *kind)
-            .cloned()
-            .map(Resource::Collection)
-            .collect(),
+        Resource::Principal | Resource::OtherPrincipal(..) | Resource::Object(..) => Vec::new(),
+        Resource::Home(kind) => {
+            let mut all: Vec<Resource> = ctx
+                .collections()
+                .await?
+                .iter()
+                .filter(|c| home_of(c.kind) == *kind)
+                .cloned()
+                .map(Resource::Collection)
+                .collect();
+            all.extend(
+                crate::access::mounts(ctx, *kind)
+                    .await?
+                    .into_iter()
+                    .map(Resource::Collection),
+            );
+            all
+        }
         Resource::Collection(c) => ctx
             .store()
             .dav_object_list(c.id)

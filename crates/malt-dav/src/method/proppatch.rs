@@ -7,7 +7,8 @@
 //! protected (403
 //! `cannot-modify-protected-property`, the others 424). Any other property is dead: stored as
 //! the client sent it (RFC 4918 §4.2). The same rules apply to the properties of MKCOL and
-//! MKCALENDAR ([`patch_entry`]).
+//! MKCALENDAR ([`patch_entry`]). Only the owner changes a collection's properties (a sharee:
+//! 403 `need-privileges`, [`crate::access`]).
 
 use axum::response::Response;
 use malt_core::scheduling::MALT_DEAD_NS;
@@ -125,6 +126,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
             .collect();
         return Ok(answer(ctx, &resource, &names, &failures));
     };
+    crate::access::require(ctx, collection, malt_store::DavAccess::Owner)?;
     let mut patch = DavCollectionPatch::default();
     let inbox = collection.kind == DavCollectionKind::ScheduleInbox;
     let collections = if inbox { ctx.collections().await? } else { &[] };
@@ -145,7 +147,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     }
     match ctx
         .store()
-        .dav_collection_update(ctx.account.id, collection.id, &patch)
+        .dav_collection_update(collection.account_id, collection.id, &patch)
         .await
     {
         Ok(_) => Ok(answer(ctx, &resource, &names, &[])),

@@ -9,7 +9,10 @@
 //! (`no-uid-conflict` with the `DAV:href` of the object holding the UID). The answer carries the
 //! new strong `ETag`: the content is stored unchanged, so the tag is the client's data's
 //! (RFC 4791 §5.3.4) — unless implicit scheduling (RFC 6638, [`crate::schedule::put`]) changed
-//! it, and then there is no `ETag`. The scheduling inbox and outbox take no PUT (403).
+//! it, and then there is no `ETag`. The scheduling inbox and outbox take no PUT (403). A
+//! sharee needs read-write access ([`crate::access`]); the object is stored in the owner's
+//! collection, charged to the owner's quota, and schedules nothing (implicit scheduling is
+//! the owner's).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -21,7 +24,6 @@ use malt_store::{
 
 use super::condition;
 use crate::error::{DavError, DavResult};
-use crate::path::object_href;
 use crate::props::etag;
 use crate::resource::{Resource, Target, resolve};
 use crate::{Ctx, DavRequest, content, empty};
@@ -115,9 +117,8 @@ pub fn stored(ctx: &Ctx, c: &DavCollection, outcome: DavPutOutcome) -> DavResult
         DavPutOutcome::PreconditionFailed => Err(DavError::precondition_failed()),
         DavPutOutcome::UidConflict { existing } => Err(DavError::Precondition(
             StatusCode::FORBIDDEN,
-            Element::new(Name::new(precondition_ns(c.kind), "no-uid-conflict")).with_child(Element::href(
-                object_href(c.kind, &ctx.account.address, &c.name, &existing),
-            )),
+            Element::new(Name::new(precondition_ns(c.kind), "no-uid-conflict"))
+                .with_child(Element::href(ctx.object_href(c, &existing))),
         )),
     }
 }
@@ -131,7 +132,7 @@ pub async fn write(
 ) -> DavResult<Response> {
     let outcome = ctx
         .store()
-        .dav_object_put(ctx.account.id, c.id, object, condition)
+        .dav_object_put(c.account_id, c.id, object, condition)
         .await?;
     stored(ctx, c, outcome)
 }
@@ -148,8 +149,9 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
             ));
         }
     };
+    crate::access::require(ctx, &c, malt_store::DavAccess::ReadWrite)?;
     let object = prepare(ctx, &c, &name, &req.body, req.header("content-type"))?;
-    if c.kind == DavCollectionKind::Calendar {
+    if c.kind == DavCollectionKind::Calendar && ctx.access(&c) == malt_store::DavAccess::Owner {
         return crate::schedule::put(ctx, req, &c, object, condition).await;
     }
     write(ctx, &c, object, condition).await

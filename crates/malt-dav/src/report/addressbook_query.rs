@@ -7,7 +7,7 @@ use malt_dav_proto::Name;
 use malt_dav_proto::name::CARDDAV;
 use malt_dav_proto::request::AddressbookQuery;
 use malt_dav_proto::response::{Multistatus, Response as DavResponse};
-use malt_store::DavCollection;
+use malt_store::{DavCollection, DavObject};
 
 use super::calendar_query::{candidates, unsupported_collation};
 use super::{cut, object_response, text};
@@ -18,8 +18,21 @@ use crate::resource::Resource;
 use crate::{Ctx, content};
 
 pub async fn handle(ctx: &Ctx, c: &DavCollection, q: &AddressbookQuery) -> DavResult<Response> {
-    let filter = content::card_filter(&q.filter).map_err(|e| unsupported_collation(CARDDAV, &e))?;
     let objects = candidates(ctx, c, None).await?;
+    Ok(multistatus(&Multistatus {
+        responses: responses(ctx, c, &objects, q)?,
+        ..Multistatus::default()
+    }))
+}
+
+/// The responses of the query over `objects` (also the global address book's cards).
+pub fn responses(
+    ctx: &Ctx,
+    c: &DavCollection,
+    objects: &[DavObject],
+    q: &AddressbookQuery,
+) -> DavResult<Vec<DavResponse>> {
+    let filter = content::card_filter(&q.filter).map_err(|e| unsupported_collation(CARDDAV, &e))?;
     let limit = q
         .limit
         .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
@@ -39,8 +52,5 @@ pub async fn handle(ctx: &Ctx, c: &DavCollection, q: &AddressbookQuery) -> DavRe
     if matching.next().is_some() {
         responses.push(cut(href(ctx, &Resource::Collection(c.clone()))));
     }
-    Ok(multistatus(&Multistatus {
-        responses,
-        ..Multistatus::default()
-    }))
+    Ok(responses)
 }

@@ -7,9 +7,10 @@
 //! - Nesting is bounded by the parser (`MAX_EXPAND_DEPTH` levels of `DAV:property`), and at
 //!   most [`MAX_EXPANDED`] hrefs are expanded in one report; further hrefs are left as they
 //!   are (RFC 3253 §3.8 leaves a property that is not expanded as its plain value).
-//! - An href names one of the user's own resources (read as PROPFIND would), another user's
-//!   principal (only its public properties, `props::PUBLIC_PRINCIPAL`), or nothing: then its
-//!   response is `404`, or `403` when it is another user's data.
+//! - An href is resolved as a request's path is ([`crate::resource::resolve`]): the user's own
+//!   resources, another user's principal (the properties every principal shows), collections
+//!   shared with the user; anything else gets a response with the status that request would
+//!   have had (`404` for another user's data).
 //! - The report is answered for the request-URI only (`Depth` is not looked at).
 
 use std::future::Future;
@@ -20,9 +21,8 @@ use malt_dav_proto::request::ExpandProp;
 use malt_dav_proto::response::{Multistatus, PropStat, Response as DavResponse, reason};
 use malt_dav_proto::{Element, Name, Node};
 
-use super::principal_property_search::{Principal, principal_of};
 use crate::Ctx;
-use crate::error::DavResult;
+use crate::error::{DavError, DavResult};
 use crate::method::multistatus;
 use crate::path::DavPath;
 use crate::props::{by_status, dead, href, value};
@@ -31,19 +31,11 @@ use crate::resource::{Resource, Target, resolve};
 /// Most hrefs expanded in one report.
 pub const MAX_EXPANDED: usize = 100;
 
-/// What an href names, as far as this report can read it.
-enum Named {
-    Own(Box<Resource>),
-    Public(Principal),
-    Status(u16),
-}
-
 pub async fn handle(ctx: &Ctx, resource: &Resource, props: &[ExpandProp]) -> DavResult<Response> {
     // The principal's calendar-user-address-set (props are computed without I/O).
     ctx.addresses().await?;
     let mut budget = MAX_EXPANDED;
-    let named = Named::Own(Box::new(resource.clone()));
-    let propstats = expand(ctx, &named, props, &mut budget).await?;
+    let propstats = expand(ctx, resource, props, &mut budget).await?;
     let body = Multistatus {
         responses: vec![DavResponse::propstats(href(ctx, resource), propstats)],
         ..Multistatus::default()
@@ -51,44 +43,30 @@ pub async fn handle(ctx: &Ctx, resource: &Resource, props: &[ExpandProp]) -> Dav
     Ok(multistatus(&body))
 }
 
-/// The value of property `name` of `named`.
-fn lookup(ctx: &Ctx, named: &Named, name: &Name) -> Option<Element> {
-    match named {
-        Named::Own(r) => value(ctx, r, name).or_else(|| dead(r).into_iter().find(|d| &d.name == name)),
-        Named::Public(p) => p.value(name),
-        Named::Status(_) => None,
-    }
+/// The value of property `name` of `res`, live or dead.
+fn lookup(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
+    value(ctx, res, name).or_else(|| dead(res).into_iter().find(|d| &d.name == name))
 }
 
-/// What `h` names for the requesting user.
-async fn resolve_href(ctx: &Ctx, h: &str) -> DavResult<Named> {
+/// What `h` names for the requesting user, or the status of its response when it names
+/// nothing the user may read.
+async fn resolve_href(ctx: &Ctx, h: &str) -> DavResult<Result<Resource, u16>> {
     let Some(path) = DavPath::parse_href(h) else {
-        return Ok(Named::Status(404));
+        return Ok(Err(404));
     };
-    match &path {
-        DavPath::Principal(user) if !user.eq_ignore_ascii_case(&ctx.account.address) => {
-            Ok(match principal_of(ctx, user).await? {
-                Some(p) => Named::Public(p),
-                None => Named::Status(404),
-            })
-        }
-        p if p
-            .user()
-            .is_some_and(|u| !u.eq_ignore_ascii_case(&ctx.account.address)) =>
-        {
-            Ok(Named::Status(403))
-        }
-        _ => Ok(match resolve(ctx, &path).await? {
-            Target::Existing(r) => Named::Own(Box::new(r)),
-            _ => Named::Status(404),
-        }),
+    match resolve(ctx, &path).await {
+        Ok(Target::Existing(r)) => Ok(Ok(r)),
+        Ok(_) => Ok(Err(404)),
+        Err(DavError::Status(code, _) | DavError::Precondition(code, _)) => Ok(Err(code.as_u16())),
+        Err(DavError::Store(e)) => Err(DavError::Store(e)),
+        Err(_) => Ok(Err(403)),
     }
 }
 
-/// The propstats of `props` of `named`, hrefs of nested properties expanded.
+/// The propstats of `props` of `res`, hrefs of nested properties expanded.
 fn expand<'a>(
     ctx: &'a Ctx,
-    named: &'a Named,
+    res: &'a Resource,
     props: &'a [ExpandProp],
     budget: &'a mut usize,
 ) -> Pin<Box<dyn Future<Output = DavResult<Vec<PropStat>>> + Send + 'a>> {
@@ -96,7 +74,7 @@ fn expand<'a>(
         let mut found = Vec::new();
         let mut missing = Vec::new();
         for p in props {
-            let Some(v) = lookup(ctx, named, &p.name) else {
+            let Some(v) = lookup(ctx, res, &p.name) else {
                 missing.push(Element::new(p.name.clone()));
                 continue;
             };
@@ -111,10 +89,11 @@ fn expand<'a>(
                     Node::Element(e) if e.is(malt_dav_proto::name::DAV, "href") && *budget > 0 => {
                         *budget -= 1;
                         let h = e.text();
-                        let target = resolve_href(ctx, &h).await?;
-                        let nested = match &target {
-                            Named::Status(s) => DavResponse::status(h, *s),
-                            _ => DavResponse::propstats(h, expand(ctx, &target, &p.expand, budget).await?),
+                        let nested = match resolve_href(ctx, &h).await? {
+                            Err(s) => DavResponse::status(h, s),
+                            Ok(target) => {
+                                DavResponse::propstats(h, expand(ctx, &target, &p.expand, budget).await?)
+                            }
                         };
                         out.children.push(Node::Element(response_element(&nested)));
                     }

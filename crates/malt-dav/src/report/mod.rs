@@ -1,7 +1,8 @@
 //! REPORT (RFC 3253 §3.6): one file per report. A collection report is addressed to a calendar
 //! or an address book, a principal report (expand-property and RFC 3744 §9) to a principal or
 //! the principal collection (expand-property anywhere); one not supported where it is sent (or
-//! any unknown report) is 403 `DAV:supported-report`.
+//! any unknown report) is 403 `DAV:supported-report`. Collection reports need read access to
+//! the collection, `free-busy-query` free-busy access ([`crate::access`]).
 //!
 //! What several reports share is here: the response for one object with its requested
 //! properties and data (`calendar-data`, `address-data`), and the collections reports run on.
@@ -21,7 +22,7 @@ use malt_dav_proto::name::{CALDAV, CARDDAV};
 use malt_dav_proto::request::{PrincipalReport, PropRequest, ReportRequest, parse_report};
 use malt_dav_proto::response::Response as DavResponse;
 use malt_dav_proto::{Element, Name};
-use malt_store::{DavCollection, DavCollectionKind, DavObject};
+use malt_store::{DavAccess, DavCollection, DavCollectionKind, DavObject};
 
 use crate::error::{DavError, DavResult};
 use crate::props::{href, propstats};
@@ -31,38 +32,51 @@ use crate::{Ctx, DavRequest};
 pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     let report = parse_report(&req.body, &ctx.settings().xml)?;
     let resource = resolve(ctx, &req.path).await?.existing()?;
+    if let Resource::Collection(c) | Resource::Object(c, _) = &resource {
+        let need = if matches!(report, ReportRequest::FreeBusyQuery(_)) {
+            DavAccess::FreeBusy
+        } else {
+            DavAccess::Read
+        };
+        crate::access::require(ctx, c, need)?;
+    }
     use DavCollectionKind::{AddressBook, Calendar, ScheduleInbox};
     match report {
         ReportRequest::SyncCollection(s) => {
             sync_collection::handle(ctx, req, collection(&resource, &[])?, &s).await
         }
         ReportRequest::CalendarMultiget(m) => {
-            let data = m
-                .calendar_data
-                .is_some()
-                .then(|| Name::new(CALDAV, "calendar-data"));
-            multiget::handle(
-                ctx,
-                collection(&resource, &[Calendar, ScheduleInbox])?,
-                m.prop.as_ref(),
-                data,
-                &m.hrefs,
-            )
-            .await
+            let c = collection(&resource, &[Calendar, ScheduleInbox])?;
+            let floating = crate::content::floating_zone(None, c);
+            let render = |o: &DavObject| {
+                m.calendar_data
+                    .as_ref()
+                    .and_then(|d| crate::content::calendar_data(o, d, floating))
+                    .unwrap_or_else(|| text(o))
+            };
+            let data = m.calendar_data.is_some().then(|| {
+                (
+                    Name::new(CALDAV, "calendar-data"),
+                    &render as multiget::Render<'_>,
+                )
+            });
+            multiget::handle(ctx, c, m.prop.as_ref(), data, &m.hrefs).await
         }
         ReportRequest::AddressbookMultiget(m) => {
-            let data = m
-                .address_data
-                .is_some()
-                .then(|| Name::new(CARDDAV, "address-data"));
-            multiget::handle(
-                ctx,
-                collection(&resource, &[AddressBook])?,
-                m.prop.as_ref(),
-                data,
-                &m.hrefs,
-            )
-            .await
+            let render = |o: &DavObject| {
+                m.address_data
+                    .as_ref()
+                    .and_then(|d| crate::content::address_data(o, d))
+                    .unwrap_or_else(|| text(o))
+            };
+            let data = m.address_data.is_some().then(|| {
+                (
+                    Name::new(CARDDAV, "address-data"),
+                    &render as multiget::Render<'_>,
+                )
+            });
+            let c = collection(&resource, &[AddressBook])?;
+            multiget::handle(ctx, c, m.prop.as_ref(), data, &m.hrefs).await
         }
         ReportRequest::CalendarQuery(q) => {
             calendar_query::handle(ctx, collection(&resource, &[Calendar, ScheduleInbox])?, &q).await

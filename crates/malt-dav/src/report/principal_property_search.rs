@@ -13,25 +13,24 @@
 //!   `CS:email-address-set` (the addresses). A match is a case-insensitive substring (§9.4:
 //!   the server chooses the comparison); a property that is not searchable matches nothing.
 //!   `test="allof"` (the default) needs every `DAV:property-search` to match, `anyof` one.
-//! - Another user's principal answers only its public properties (`props::PUBLIC_PRINCIPAL`),
-//!   the others 404; the requesting user's own principal answers everything PROPFIND would.
+//! - Each principal found answers as PROPFIND on it would: another user's principal only the
+//!   properties every principal shows (`sharing::principal_prop`), the others 404.
 //! - At most [`MAX_RESULTS`] principals, in address order; when more match, the answer ends
 //!   with a 507 response for the request-URI carrying `DAV:number-of-matches-within-limits`
 //!   (RFC 5323 §5.17 in the style of RFC 6578 §3.6).
 
 use axum::response::Response;
+use malt_dav_proto::Name;
 use malt_dav_proto::name::{CALDAV, CALENDARSERVER, DAV};
-use malt_dav_proto::request::{PrincipalPropertySearch, PropRequest, PropertySearch, SearchTest};
+use malt_dav_proto::request::{PrincipalPropertySearch, PropertySearch, SearchTest};
 use malt_dav_proto::response::{Multistatus, Response as DavResponse};
-use malt_dav_proto::{Element, Name};
 use malt_store::Alias;
 
 use super::{cut, unsupported};
 use crate::Ctx;
 use crate::error::DavResult;
 use crate::method::multistatus;
-use crate::path::principal_href;
-use crate::props::{PUBLIC_PRINCIPAL, by_status, href, public_principal_value, response};
+use crate::props::{href, response};
 use crate::resource::Resource;
 
 /// Most principals one search answers.
@@ -44,7 +43,7 @@ pub const SEARCHABLE: &[(&str, &str, &str)] = &[
     (CALENDARSERVER, "email-address-set", "Email address"),
 ];
 
-/// An account's principal as another user sees it.
+/// An account's principal, as a search compares it.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub address: String,
@@ -70,11 +69,6 @@ impl Principal {
         }
     }
 
-    /// A public property's value (`props::PUBLIC_PRINCIPAL`).
-    pub fn value(&self, name: &Name) -> Option<Element> {
-        public_principal_value(&self.address, &self.addresses, name)
-    }
-
     /// The texts a search compares for property `name` (empty when it is not searchable).
     fn texts(&self, name: &Name) -> Vec<String> {
         if name.is(DAV, "displayname") {
@@ -95,31 +89,6 @@ impl Principal {
             .iter()
             .any(|p| self.texts(p).iter().any(|t| t.to_lowercase().contains(&needle)))
     }
-
-    /// The response for this principal to a request for `prop`: only public properties.
-    fn response(&self, prop: Option<&PropRequest>) -> DavResponse {
-        let href = principal_href(&self.address);
-        let public = || PUBLIC_PRINCIPAL.iter().map(|(ns, l)| Name::new(ns, l));
-        let (found, missing): (Vec<Element>, Vec<Element>) = match prop {
-            None => return DavResponse::status(href, 200),
-            Some(PropRequest::Prop(names)) => {
-                let mut found = Vec::new();
-                let mut missing = Vec::new();
-                for n in names {
-                    match self.value(n) {
-                        Some(v) => found.push(v),
-                        None => missing.push(Element::new(n.clone())),
-                    }
-                }
-                (found, missing)
-            }
-            Some(PropRequest::AllProp { .. }) => {
-                (public().filter_map(|n| self.value(&n)).collect(), Vec::new())
-            }
-            Some(PropRequest::PropName) => (public().map(Element::new).collect(), Vec::new()),
-        };
-        DavResponse::propstats(href, by_status(found, missing))
-    }
 }
 
 /// Every account's principal, in address order.
@@ -136,15 +105,6 @@ async fn directory(ctx: &Ctx) -> DavResult<Vec<Principal>> {
     Ok(all)
 }
 
-/// The principal of account `user`, if there is one.
-pub async fn principal_of(ctx: &Ctx, user: &str) -> DavResult<Option<Principal>> {
-    let Some(account) = ctx.store().account_by_address(user).await? else {
-        return Ok(None);
-    };
-    let aliases = ctx.store().alias_list(None).await?;
-    Ok(Some(Principal::new(&account.address, &aliases)))
-}
-
 pub async fn handle(ctx: &Ctx, resource: &Resource, s: &PrincipalPropertySearch) -> DavResult<Response> {
     if !matches!(resource, Resource::Principals) && !s.apply_to_principal_collection_set {
         return Err(unsupported());
@@ -159,13 +119,14 @@ pub async fn handle(ctx: &Ctx, resource: &Resource, s: &PrincipalPropertySearch)
         .by_ref()
         .take(MAX_RESULTS)
         .map(|p| {
-            if p.address.eq_ignore_ascii_case(&ctx.account.address) {
-                match &s.prop {
-                    Some(prop) => response(ctx, &Resource::Principal, prop),
-                    None => DavResponse::status(href(ctx, &Resource::Principal), 200),
-                }
+            let res = if p.address.eq_ignore_ascii_case(&ctx.account.address) {
+                Resource::Principal
             } else {
-                p.response(s.prop.as_ref())
+                Resource::OtherPrincipal(p.address, p.addresses)
+            };
+            match &s.prop {
+                Some(prop) => response(ctx, &res, prop),
+                None => DavResponse::status(href(ctx, &res), 200),
             }
         })
         .collect();

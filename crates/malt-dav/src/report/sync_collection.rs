@@ -18,7 +18,6 @@ use malt_store::{DavCollection, DavCollectionKind, ModSeq};
 
 use crate::error::{DavError, DavResult};
 use crate::method::{Depth, depth, multistatus};
-use crate::path::object_href;
 use crate::props::{href, propstats};
 use crate::report::{cut, object_response, text};
 use crate::resource::Resource;
@@ -69,7 +68,6 @@ pub async fn handle(
         .unwrap_or(ctx.settings().sync_page)
         .min(ctx.settings().sync_page);
     let changes = ctx.store().dav_changes(c.id, since, limit).await?;
-    let user = &ctx.account.address;
     let data_name = data_property(c.kind);
     let wants_data = matches!(&s.prop, PropRequest::Prop(names) if names.contains(&data_name));
     let mut responses: Vec<DavResponse> = if wants_data {
@@ -94,7 +92,7 @@ pub async fn handle(
         changes
             .deleted
             .iter()
-            .map(|name| DavResponse::status(object_href(c.kind, user, &c.name, name), 404)),
+            .map(|name| DavResponse::status(ctx.object_href(c, name), 404)),
     );
     if changes.truncated {
         responses.push(cut(href(ctx, &Resource::Collection(c.clone()))));

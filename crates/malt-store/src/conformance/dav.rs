@@ -345,7 +345,14 @@ pub(super) async fn objects(storage: &Storage) {
 
     // Preconditions: create-only on an existing name, a stale ETag, must-exist on a new name.
     let e1b = event("e1.ics", Some("uid-1"), "one, changed", span(1_500, Some(2_500)));
-    for cond in [EtagCondition::Absent, EtagCondition::Matches("stale".into())] {
+    // Lists of entity tags (RFC 9110 §13.1.1-2): none of them current, or the current one
+    // excluded, fails like a single stale tag.
+    for cond in [
+        EtagCondition::Absent,
+        EtagCondition::Matches("stale".into()),
+        EtagCondition::MatchesOneOf(vec!["stale".into(), "older".into()]),
+        EtagCondition::MatchesNoneOf(vec!["stale".into(), r1.etag.clone()]),
+    ] {
         assert_eq!(
             s.dav_object_put(a.id, cal.id, e1b.clone(), cond).await.unwrap(),
             DavPutOutcome::PreconditionFailed
@@ -380,6 +387,27 @@ pub(super) async fn objects(storage: &Storage) {
     assert_eq!((got_b.content, got_b.span), (e1b.content.clone(), e1b.span));
     assert_eq!(got_b.created_at, got.created_at, "a replacement keeps created_at");
     assert_eq!(got_b.id, got.id);
+    let listed = stored(
+        s.dav_object_put(
+            a.id,
+            cal.id,
+            e1b.clone(),
+            EtagCondition::MatchesOneOf(vec!["stale".into(), r1b.etag.clone()]),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(listed.etag, r1b.etag, "a list holding the current ETag matches");
+    stored(
+        s.dav_object_put(
+            a.id,
+            cal.id,
+            e1b.clone(),
+            EtagCondition::MatchesNoneOf(vec!["stale".into(), r1.etag.clone()]),
+        )
+        .await
+        .unwrap(),
+    );
     let same = stored(
         s.dav_object_put(a.id, cal.id, e1b.clone(), EtagCondition::Exists)
             .await

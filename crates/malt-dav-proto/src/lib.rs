@@ -1,5 +1,6 @@
 //! Malt's WebDAV codec: request bodies of WebDAV (RFC 4918), CalDAV (RFC 4791), CardDAV
-//! (RFC 6352), extended MKCOL (RFC 5689) and sync-collection (RFC 6578) parsed into typed
+//! (RFC 6352), extended MKCOL (RFC 5689), sync-collection (RFC 6578) and the principal reports
+//! (RFC 3253 §3.8 expand-property, RFC 3744 §9.3–9.5) parsed into typed
 //! requests, and multistatus, propstat and error bodies written. No sockets, no storage
 //! (CONVENTIONS §1).
 //!

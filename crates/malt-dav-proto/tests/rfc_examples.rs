@@ -797,8 +797,16 @@ fn rfc6578_sync_collection() {
 /// `DAV:supported-report`), and CalDAV/CardDAV names are told apart by namespace.
 #[test]
 fn unknown_reports_and_namespaces() {
+    let body = r#"<D:version-tree xmlns:D="DAV:"><D:prop><D:owner/></D:prop></D:version-tree>"#;
+    assert_eq!(report(body), ReportRequest::Other(Name::dav("version-tree")));
     let body = r#"<D:expand-property xmlns:D="DAV:"><D:property name="owner"/></D:expand-property>"#;
-    assert_eq!(report(body), ReportRequest::Other(Name::dav("expand-property")));
+    assert_eq!(
+        report(body),
+        ReportRequest::Principal(PrincipalReport::ExpandProperty(vec![ExpandProp {
+            name: Name::dav("owner"),
+            expand: vec![]
+        }]))
+    );
     let wrong_ns = r#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:carddav"/>"#;
     assert_eq!(
         report(wrong_ns),

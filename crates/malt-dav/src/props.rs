@@ -378,6 +378,7 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
         });
     }
     match res {
+        Resource::Principals if common("supported-report-set") => Some(supported_reports(PRINCIPAL_REPORTS)),
         Resource::Root | Resource::Principals | Resource::Home(_) => {
             common("resourcetype").then(|| Element::new(name.clone()).with_child(el(DAV, "collection")))
         }
@@ -387,6 +388,14 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
         Resource::Object(_, o) => object_value(o, name),
     }
 }
+
+/// The reports a principal and the principal collection answer.
+pub const PRINCIPAL_REPORTS: &[(&str, &str)] = &[
+    (DAV, "expand-property"),
+    (DAV, "principal-property-search"),
+    (DAV, "principal-search-property-set"),
+    (DAV, "principal-match"),
+];
 
 fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
     let user = ctx.account.address.as_str();
@@ -408,7 +417,7 @@ fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
             collection_href(DavCollectionKind::ScheduleOutbox, user, OUTBOX),
         ))
     } else if n.is(DAV, "supported-report-set") {
-        Some(supported_reports(&[]))
+        Some(supported_reports(PRINCIPAL_REPORTS))
     } else {
         None
     }
@@ -474,6 +483,11 @@ pub fn propstats(
             found.extend(dead(res).into_iter().map(|d| Element::new(d.name)));
         }
     }
+    by_status(found, missing)
+}
+
+/// The propstats of the properties `found` (200) and `missing` (404), each left out when empty.
+pub fn by_status(found: Vec<Element>, missing: Vec<Element>) -> Vec<PropStat> {
     let mut out = Vec::new();
     if !found.is_empty() {
         out.push(PropStat::new(200, found));

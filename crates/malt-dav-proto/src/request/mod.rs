@@ -8,6 +8,7 @@
 pub mod caldav;
 pub mod carddav;
 pub mod mkcol;
+pub mod principal;
 pub mod propfind;
 pub mod proppatch;
 pub mod report;
@@ -17,6 +18,7 @@ pub mod textmatch;
 pub use caldav::*;
 pub use carddav::*;
 pub use mkcol::*;
+pub use principal::*;
 pub use propfind::*;
 pub use proppatch::*;
 pub use report::*;

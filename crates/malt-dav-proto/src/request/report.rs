@@ -12,6 +12,7 @@ use super::caldav::{
 };
 use super::carddav::{AddressbookMultiget, AddressbookQuery, addressbook_multiget, addressbook_query};
 use super::nresults;
+use super::principal::{PrincipalReport, principal_report};
 use super::propfind::PropRequest;
 
 /// A parsed REPORT body.
@@ -29,7 +30,9 @@ pub enum ReportRequest {
     AddressbookMultiget(AddressbookMultiget),
     /// RFC 6352 §8.6.
     AddressbookQuery(AddressbookQuery),
-    /// Any other report (its root element's name), e.g. `DAV:expand-property`.
+    /// RFC 3253 §3.8 expand-property, RFC 3744 §9.3–9.5 principal reports.
+    Principal(PrincipalReport),
+    /// Any other report (its root element's name), e.g. `DAV:version-tree`.
     Other(Name),
 }
 
@@ -98,6 +101,8 @@ pub fn parse_report(body: &[u8], limits: &Limits) -> Result<ReportRequest> {
         ReportRequest::AddressbookMultiget(addressbook_multiget(&e, limits)?)
     } else if n.is(CARDDAV, "addressbook-query") {
         ReportRequest::AddressbookQuery(addressbook_query(&e, limits)?)
+    } else if let Some(p) = principal_report(&e, limits)? {
+        ReportRequest::Principal(p)
     } else {
         ReportRequest::Other(e.name)
     })

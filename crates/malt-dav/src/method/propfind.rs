@@ -67,7 +67,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
 }
 
 /// The members of a collection (RFC 4918 §5.2), as `Depth: 1` lists them.
-async fn members(ctx: &Ctx, resource: &Resource) -> DavResult<Vec<Resource>> {
+pub(crate) async fn members(ctx: &Ctx, resource: &Resource) -> DavResult<Vec<Resource>> {
     Ok(match resource {
         Resource::Root => vec![
             Resource::Principals,

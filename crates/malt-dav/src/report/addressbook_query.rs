@@ -3,14 +3,14 @@
 //! collection and `DAV:number-of-matches-within-limits` (§8.6.1).
 
 use axum::response::Response;
+use malt_dav_proto::Name;
 use malt_dav_proto::name::CARDDAV;
 use malt_dav_proto::request::AddressbookQuery;
 use malt_dav_proto::response::{Multistatus, Response as DavResponse};
-use malt_dav_proto::{Element, Name};
 use malt_store::{DavCollection, DavObject};
 
 use super::calendar_query::{candidates, unsupported_collation};
-use super::{object_response, text};
+use super::{cut, object_response, text};
 use crate::error::DavResult;
 use crate::method::multistatus;
 use crate::props::href;
@@ -50,10 +50,7 @@ pub fn responses(
         })
         .collect();
     if matching.next().is_some() {
-        let mut cut = DavResponse::status(href(ctx, &Resource::Collection(c.clone())), 507);
-        cut.error
-            .push(Element::new(Name::dav("number-of-matches-within-limits")));
-        responses.push(cut);
+        responses.push(cut(href(ctx, &Resource::Collection(c.clone()))));
     }
     Ok(responses)
 }

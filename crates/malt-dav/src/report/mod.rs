@@ -1,20 +1,25 @@
-//! REPORT (RFC 3253 §3.6): one file per report. A report is addressed to a calendar or an
-//! address book; one it does not support there (or any unknown report) is 403
-//! `DAV:supported-report`. Reports need read access to the collection, `free-busy-query`
-//! free-busy access ([`crate::access`]).
+//! REPORT (RFC 3253 §3.6): one file per report. A collection report is addressed to a calendar
+//! or an address book, a principal report (expand-property and RFC 3744 §9) to a principal or
+//! the principal collection (expand-property anywhere); one not supported where it is sent (or
+//! any unknown report) is 403 `DAV:supported-report`. Collection reports need read access to
+//! the collection, `free-busy-query` free-busy access ([`crate::access`]).
 //!
 //! What several reports share is here: the response for one object with its requested
 //! properties and data (`calendar-data`, `address-data`), and the collections reports run on.
 
 pub mod addressbook_query;
 pub mod calendar_query;
+pub mod expand_property;
 pub mod free_busy;
 pub mod multiget;
+pub mod principal_match;
+pub mod principal_property_search;
+pub mod principal_search_property_set;
 pub mod sync_collection;
 
 use axum::response::Response;
 use malt_dav_proto::name::{CALDAV, CARDDAV};
-use malt_dav_proto::request::{PropRequest, ReportRequest, parse_report};
+use malt_dav_proto::request::{PrincipalReport, PropRequest, ReportRequest, parse_report};
 use malt_dav_proto::response::Response as DavResponse;
 use malt_dav_proto::{Element, Name};
 use malt_store::{DavAccess, DavCollection, DavCollectionKind, DavObject};
@@ -82,8 +87,23 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         ReportRequest::AddressbookQuery(q) => {
             addressbook_query::handle(ctx, collection(&resource, &[AddressBook])?, &q).await
         }
+        ReportRequest::Principal(p) => match p {
+            PrincipalReport::ExpandProperty(props) => expand_property::handle(ctx, &resource, &props).await,
+            PrincipalReport::PropertySearch(s) => principal_property_search::handle(ctx, &resource, &s).await,
+            PrincipalReport::SearchPropertySet => principal_search_property_set::handle(&resource),
+            PrincipalReport::Match(m) => principal_match::handle(ctx, req, &resource, &m).await,
+        },
         ReportRequest::Other(_) => Err(unsupported()),
     }
+}
+
+/// The response that ends a cut answer (RFC 6578 §3.6, RFC 6352 §8.6.1): 507 for `href` with
+/// `DAV:number-of-matches-within-limits`.
+fn cut(href: String) -> DavResponse {
+    let mut cut = DavResponse::status(href, 507);
+    cut.error
+        .push(Element::new(Name::dav("number-of-matches-within-limits")));
+    cut
 }
 
 fn unsupported() -> DavError {

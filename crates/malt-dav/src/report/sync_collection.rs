@@ -19,7 +19,7 @@ use malt_store::{DavCollection, DavCollectionKind, ModSeq};
 use crate::error::{DavError, DavResult};
 use crate::method::{Depth, depth, multistatus};
 use crate::props::{href, propstats};
-use crate::report::{object_response, text};
+use crate::report::{cut, object_response, text};
 use crate::resource::Resource;
 use crate::{Ctx, DavRequest};
 
@@ -95,11 +95,7 @@ pub async fn handle(
             .map(|name| DavResponse::status(ctx.object_href(c, name), 404)),
     );
     if changes.truncated {
-        let mut cut = DavResponse::status(href(ctx, &Resource::Collection(c.clone())), 507);
-        cut.error.push(malt_dav_proto::Element::new(Name::dav(
-            "number-of-matches-within-limits",
-        )));
-        responses.push(cut);
+        responses.push(cut(href(ctx, &Resource::Collection(c.clone()))));
     }
     let body = Multistatus {
         responses,

@@ -2721,7 +2721,7 @@ impl Store for PgStore {
         self.dav_changes_impl(collection, since, limit).await
     }
 
-    // ---- Journal -------------------------------------------------------------------------
+    // ---- Sharing of calendars and address books (see `store_impl/dav_share.rs`) ------------
 
     async fn dav_share_set(
         &self,
@@ -2778,6 +2778,8 @@ impl Store for PgStore {
     ) -> Result<Option<DavAccess>> {
         self.dav_access_impl(account, identifiers, collection).await
     }
+
+    // ---- Journal -------------------------------------------------------------------------
 
     async fn journal_after(&self, after: i64, limit: u32) -> Result<Vec<JournalEntry>> {
         let client = self.client().await?;

@@ -22,12 +22,13 @@ use async_trait::async_trait;
 use futures_util::future::{join, join_all, join3};
 use malt_store::{
     Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult,
-    DavAccess, DavChanges, DavCollection, DavCollectionId, DavCollectionPatch, DavDeleteOutcome, DavObject,
-    DavObjectInfo, DavPutOutcome, DavShare, DavShareStatus, DavSharedCollection, Domain, EtagCondition,
-    FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message,
-    MessageMeta, MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq,
-    NewAccount, NewDavCollection, NewDavObject, NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate,
-    SharedMailbox, SpecialUse, Store, StoreError, Uid, UidSet, flag, metadata_check, metadata_name,
+    DavAccess, DavChanges, DavCollection, DavCollectionId, DavCollectionKind, DavCollectionPatch,
+    DavDeleteOutcome, DavObject, DavObjectInfo, DavPutOutcome, DavShare, DavShareStatus, DavSharedCollection,
+    Domain, EtagCondition, FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox,
+    MailboxChanges, MailboxId, Message, MessageMeta, MessageSummary, MetadataEntry, MetadataLimits,
+    MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount, NewDavCollection, NewDavObject, NewMessage,
+    PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store, StoreError, Uid, UidSet,
+    flag, metadata_check, metadata_name,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
@@ -2664,6 +2665,17 @@ impl Store for PgStore {
 
     async fn dav_object_by_uid(&self, collection: DavCollectionId, uid: &str) -> Result<Option<DavObject>> {
         self.dav_object_by_uid_impl(collection, uid).await
+    }
+
+    async fn dav_object_by_uid_in_account(
+        &self,
+        account: AccountId,
+        kind: DavCollectionKind,
+        uid: &str,
+        except: Option<DavCollectionId>,
+    ) -> Result<Option<DavObject>> {
+        self.dav_object_by_uid_in_account_impl(account, kind, uid, except)
+            .await
     }
 
     async fn dav_object_multiget(

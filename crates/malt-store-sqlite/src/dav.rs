@@ -511,6 +511,27 @@ pub(crate) fn object_by_uid(
     object_where(tx, collection, "uid", uid)
 }
 
+/// The object with `uid` in a collection of `kind` of `account` other than `except`, first by
+/// collection name. One query: the `(account_id, name)` index finds the account's collections in
+/// name order, `dav_objects_uid` the object in each.
+pub(crate) fn object_by_uid_in_account(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    kind: DavCollectionKind,
+    uid: &str,
+    except: Option<DavCollectionId>,
+) -> R<Option<DavObject>> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {OBJECT_COLS} FROM dav_collections k JOIN dav_objects o ON o.collection_id = k.id \
+             JOIN dav_object_content c ON c.object_id = o.id \
+             WHERE k.account_id = ?1 AND k.kind = ?2 AND o.uid = ?3 AND k.id IS NOT ?4 \
+             ORDER BY k.name LIMIT 1"
+        ))?
+        .query_row(params![account, kind.as_str(), uid, except], object_from_row)
+        .optional()?)
+}
+
 pub(crate) fn object_multiget(
     tx: &Transaction<'_>,
     collection: DavCollectionId,

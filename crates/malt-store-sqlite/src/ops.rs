@@ -2000,6 +2000,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn dav_object_by_uid_in_account(
+        &self,
+        account: AccountId,
+        kind: DavCollectionKind,
+        uid: &str,
+        except: Option<DavCollectionId>,
+    ) -> Result<Option<DavObject>> {
+        let uid = uid.to_owned();
+        self.read(move |tx| crate::dav::object_by_uid_in_account(tx, account, kind, &uid, except))
+            .await
+    }
+
     async fn dav_object_multiget(
         &self,
         collection: DavCollectionId,

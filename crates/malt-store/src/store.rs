@@ -327,6 +327,18 @@ pub trait Store: Send + Sync + 'static {
     async fn dav_object_get(&self, collection: DavCollectionId, name: &str) -> Result<Option<DavObject>>;
     /// The object with this UID, if any (scheduling and iMIP find events by UID).
     async fn dav_object_by_uid(&self, collection: DavCollectionId, uid: &str) -> Result<Option<DavObject>>;
+    /// The object with this UID in any collection of `kind` that `account` owns, `except` one
+    /// excluded, in one indexed read: a calendar user holds one copy of an event (RFC 6638
+    /// §3.2.4.1), which scheduling finds by UID. Its `collection_id` says where. When several
+    /// collections hold the UID, the one first by name (the order of
+    /// [`Store::dav_collection_list`]).
+    async fn dav_object_by_uid_in_account(
+        &self,
+        account: AccountId,
+        kind: DavCollectionKind,
+        uid: &str,
+        except: Option<DavCollectionId>,
+    ) -> Result<Option<DavObject>>;
     /// Multiget (RFC 4791 §7.9, RFC 6352 §8.7): the objects of `names` that exist, by name, in
     /// one read.
     async fn dav_object_multiget(

@@ -606,6 +606,28 @@ impl PgStore {
         self.dav_object_where(collection, "uid", uid).await
     }
 
+    /// The object with `uid` in a collection of `kind` of `account` other than `except`, first
+    /// by collection name. One query: the `(account_id, name)` index finds the account's
+    /// collections, `dav_objects_uid` the object in each.
+    pub(super) async fn dav_object_by_uid_in_account_impl(
+        &self,
+        account: AccountId,
+        kind: DavCollectionKind,
+        uid: &str,
+        except: Option<DavCollectionId>,
+    ) -> Result<Option<DavObject>> {
+        let sql = format!(
+            "SELECT {OBJECT_COLS} FROM dav_collections k JOIN dav_objects o ON o.collection_id = k.id \
+             JOIN dav_object_content c ON c.object_id = o.id \
+             WHERE k.account_id = $1 AND k.kind = $2 AND o.uid = $3 AND k.id IS DISTINCT FROM $4 \
+             ORDER BY k.name COLLATE \"C\" LIMIT 1"
+        );
+        let rows = self
+            .read_rows(&sql, &[&account, &kind.as_str(), &uid, &except], "DAV object")
+            .await?;
+        rows.first().map(object_from_row).transpose()
+    }
+
     pub(super) async fn dav_object_multiget_impl(
         &self,
         collection: DavCollectionId,

@@ -1,7 +1,8 @@
 //! Conformance: calendars and address books — collections (create, names, properties and
 //! PROPPATCH, delete), default collections, objects (put with ETag preconditions, UID
-//! uniqueness, get, multiget, list, delete, move), quota, the span index, sync-collection
-//! changes with tombstones and paging, the journal, account deletion, and concurrent writers.
+//! uniqueness, get, multiget, list, delete, move, by UID across an account), quota, the span
+//! index, sync-collection changes with tombstones and paging, the journal, account deletion,
+//! and concurrent writers.
 
 use super::*;
 
@@ -531,6 +532,128 @@ pub(super) async fn objects(storage: &Storage) {
     assert!(s.dav_object_get(cal.id, "e1.ics").await.unwrap().is_none());
     // The UID is free again.
     put(s, a.id, cal.id, event("dup.ics", Some("uid-1"), "dup", None)).await;
+}
+
+/// `dav_object_by_uid_in_account`: across the account's collections of one kind, first by
+/// collection name (not by id), `except` skipped; other kinds and other accounts unseen.
+pub(super) async fn by_uid_in_account(storage: &Storage) {
+    let s = &*storage.store;
+    let a = account(s, "davuid.test", "a").await;
+    let b = account(s, "davuid.test", "b").await;
+    // Made in this order so that name order and id order differ.
+    let zeta = s.dav_collection_create(a.id, calendar("zeta")).await.unwrap();
+    let alpha = s.dav_collection_create(a.id, calendar("alpha")).await.unwrap();
+    let book = s
+        .dav_collection_create(
+            a.id,
+            NewDavCollection {
+                kind: DavCollectionKind::AddressBook,
+                name: "book".into(),
+                props: DavCollectionProps::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let theirs = s.dav_collection_create(b.id, calendar("theirs")).await.unwrap();
+    let find = |account: AccountId, kind, uid: &'static str, except| async move {
+        s.dav_object_by_uid_in_account(account, kind, uid, except)
+            .await
+            .unwrap()
+            .map(|o| (o.collection_id, o.name, o.uid, o.content))
+    };
+    const CAL: DavCollectionKind = DavCollectionKind::Calendar;
+
+    assert_eq!(find(a.id, CAL, "shared", None).await, None, "nothing yet");
+    let in_zeta = event("z.ics", Some("shared"), "in zeta", None);
+    put(s, a.id, zeta.id, in_zeta.clone()).await;
+    assert_eq!(
+        find(a.id, CAL, "shared", None).await,
+        Some((
+            zeta.id,
+            "z.ics".into(),
+            Some("shared".into()),
+            in_zeta.content.clone()
+        )),
+        "the object, its collection and its content"
+    );
+    assert_eq!(
+        find(a.id, CAL, "shared", Some(zeta.id)).await,
+        None,
+        "except skips it"
+    );
+    assert_eq!(
+        find(a.id, CAL, "shared", Some(alpha.id)).await.map(|f| f.0),
+        Some(zeta.id),
+        "except another collection"
+    );
+    put(
+        s,
+        a.id,
+        alpha.id,
+        event("a.ics", Some("shared"), "in alpha", None),
+    )
+    .await;
+    assert_eq!(
+        find(a.id, CAL, "shared", None).await.map(|f| (f.0, f.1)),
+        Some((alpha.id, "a.ics".into())),
+        "first by collection name"
+    );
+    assert_eq!(
+        find(a.id, CAL, "shared", Some(alpha.id)).await.map(|f| f.0),
+        Some(zeta.id)
+    );
+    assert_eq!(find(a.id, CAL, "SHARED", None).await, None, "UIDs are exact");
+    assert_eq!(find(a.id, CAL, "other", None).await, None);
+
+    // Kinds and accounts apart.
+    let card = NewDavObject {
+        name: "c.vcf".into(),
+        uid: Some("card-uid".into()),
+        component: DavComponent::Card,
+        span: None,
+        content: b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:card-uid\r\nFN:X\r\nEND:VCARD\r\n".to_vec(),
+    };
+    put(s, a.id, book.id, card).await;
+    assert_eq!(find(a.id, CAL, "card-uid", None).await, None, "calendars only");
+    assert_eq!(
+        find(a.id, DavCollectionKind::AddressBook, "card-uid", None)
+            .await
+            .map(|f| (f.0, f.1)),
+        Some((book.id, "c.vcf".into()))
+    );
+    assert_eq!(
+        find(a.id, DavCollectionKind::AddressBook, "shared", None).await,
+        None
+    );
+    put(s, b.id, theirs.id, event("t.ics", Some("theirs"), "b's", None)).await;
+    assert_eq!(find(a.id, CAL, "theirs", None).await, None, "another account's");
+    assert_eq!(
+        find(b.id, CAL, "theirs", None).await.map(|f| f.0),
+        Some(theirs.id)
+    );
+    assert_eq!(find(b.id, CAL, "shared", None).await, None);
+
+    // Follows deletes and moves.
+    s.dav_object_delete(a.id, alpha.id, "a.ics", EtagCondition::Any)
+        .await
+        .unwrap();
+    assert_eq!(find(a.id, CAL, "shared", None).await.map(|f| f.0), Some(zeta.id));
+    s.dav_object_move(
+        a.id,
+        zeta.id,
+        "z.ics",
+        alpha.id,
+        "moved.ics",
+        EtagCondition::Any,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        find(a.id, CAL, "shared", None).await.map(|f| (f.0, f.1)),
+        Some((alpha.id, "moved.ics".into()))
+    );
+    assert_eq!(find(a.id, CAL, "shared", Some(alpha.id)).await, None);
 }
 
 async fn got_b_info(s: &dyn Store, coll: DavCollectionId, name: &str) -> DavObjectInfo {

@@ -77,6 +77,7 @@ pub async fn run_all(storage: &Storage) {
     dav::collections(storage).await;
     dav::defaults(storage).await;
     dav::objects(storage).await;
+    dav::by_uid_in_account(storage).await;
     dav::quota(storage).await;
     dav::spans(storage).await;
     dav::moves(storage).await;

@@ -27,7 +27,7 @@ use malt_calendar::itip::{self, Delivered, ItipMessage, Method, normalise_addres
 use malt_calendar::when::zone_of_vcalendar;
 use malt_calendar::{CalendarObject, ComponentKind, Tz, occurrence_span};
 use malt_store::{
-    Account, DavCollection, DavCollectionKind, DavComponent, DavObject, DavPutOutcome, DavSpan,
+    Account, AccountId, DavCollection, DavCollectionKind, DavComponent, DavObject, DavPutOutcome, DavSpan,
     EtagCondition, NewDavObject, StoreError,
 };
 
@@ -286,21 +286,17 @@ impl MailCore {
         self.put_in_inbox(account, &collections, message).await
     }
 
-    /// The user's copy of the event `uid`: its calendar and the object.
-    pub async fn calendar_copy<'c>(
+    /// The user's copy of the event `uid`, in whichever of their calendars holds it (one read:
+    /// a user has one copy of an event, RFC 6638 §3.2.4.1); its `collection_id` says which.
+    pub async fn calendar_copy(
         &self,
-        collections: &'c [DavCollection],
+        account: AccountId,
         uid: &str,
-    ) -> Result<Option<(&'c DavCollection, DavObject)>, StoreError> {
-        for c in collections
-            .iter()
-            .filter(|c| c.kind == DavCollectionKind::Calendar)
-        {
-            if let Some(o) = self.storage().store.dav_object_by_uid(c.id, uid).await? {
-                return Ok(Some((c, o)));
-            }
-        }
-        Ok(None)
+    ) -> Result<Option<DavObject>, StoreError> {
+        self.storage()
+            .store
+            .dav_object_by_uid_in_account(account, DavCollectionKind::Calendar, uid, None)
+            .await
     }
 
     async fn apply_to_copy(
@@ -312,9 +308,9 @@ impl MailCore {
     ) -> Result<(), StoreError> {
         let store = &self.storage().store;
         for _ in 0..WRITE_TRIES {
-            let existing = self.calendar_copy(collections, message.uid()).await?;
+            let existing = self.calendar_copy(account.id, message.uid()).await?;
             let parsed = match &existing {
-                Some((_, o)) => Some(CalendarObject::parse(&o.content).map_err(|e| invalid_message(&e))?),
+                Some(o) => Some(CalendarObject::parse(&o.content).map_err(|e| invalid_message(&e))?),
                 None => None,
             };
             let object = match itip::deliver(message, address, parsed.as_ref())
@@ -327,19 +323,23 @@ impl MailCore {
                 Delivered::Store { object, .. } => object,
             };
             let (collection, name, condition) = match &existing {
-                Some((c, o)) => (*c, o.name.clone(), EtagCondition::Matches(o.etag.clone())),
+                Some(o) => (
+                    o.collection_id,
+                    o.name.clone(),
+                    EtagCondition::Matches(o.etag.clone()),
+                ),
                 None => {
                     let component = dav_component(object.kind())
                         .ok_or_else(|| invalid_message(&"not an event, task or journal"))?;
                     let c = default_calendar(collections, component).ok_or_else(|| {
                         StoreError::NotFound(format!("a calendar for {}", component.name()))
                     })?;
-                    (c, copy_name(object.uid()), EtagCondition::Absent)
+                    (c.id, copy_name(object.uid()), EtagCondition::Absent)
                 }
             };
             let new = new_dav_object(&name, &object).ok_or_else(|| invalid_message(&"not storable"))?;
             match store
-                .dav_object_put(account.id, collection.id, new, condition)
+                .dav_object_put(account.id, collection, new, condition)
                 .await?
             {
                 DavPutOutcome::Stored(_) => return Ok(()),

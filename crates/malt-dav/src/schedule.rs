@@ -394,18 +394,20 @@ fn not_unique(ctx: &Ctx, c: &DavCollection, holder: &str) -> DavError {
 /// RFC 6638 §3.2.4.1: a new scheduling object resource in calendar `c` may not have the UID of
 /// one in another of the user's calendars (one event, one copy per calendar user: deliveries
 /// find it by UID). The calendar itself is the store's `no-uid-conflict`.
+/// One read across the user's calendars; the holder's calendar is read only for the refusal.
 async fn unique_scheduling_object(ctx: &Ctx, c: &DavCollection, uid: &str) -> DavResult<()> {
-    for other in ctx
-        .collections()
+    let Some(holder) = ctx
+        .store()
+        .dav_object_by_uid_in_account(ctx.account.id, DavCollectionKind::Calendar, uid, Some(c.id))
         .await?
-        .iter()
-        .filter(|o| o.kind == DavCollectionKind::Calendar && o.id != c.id)
-    {
-        if let Some(holder) = ctx.store().dav_object_by_uid(other.id, uid).await? {
-            return Err(not_unique(ctx, other, &holder.name));
-        }
+    else {
+        return Ok(());
+    };
+    match ctx.store().dav_collection_by_id(holder.collection_id).await? {
+        Some(other) => Err(not_unique(ctx, &other, &holder.name)),
+        // Deleted with its objects since: the UID is free.
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Before a COPY or MOVE (`is_move`) of the object `name` of calendar `from` (RFC 6638

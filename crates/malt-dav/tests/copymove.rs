@@ -128,6 +128,7 @@ async fn scheduling_objects_move_but_are_not_copied() {
         )
         .await;
     r.assert_condition(403, caldav("unique-scheduling-object-resource"));
+    assert!(r.text().contains(ALICE_COPY), "names the copy: {}", r.text());
 
     // If-Schedule-Tag-Match is the source's.
     let r = env
@@ -157,4 +158,16 @@ async fn scheduling_objects_move_but_are_not_copied() {
     assert_eq!(env.core.storage().store.queue_list().await.unwrap().len(), queued);
     let bob = env.dav_as(BOB, "GET", BOB_COPY, &[], "").await.text();
     assert!(!bob.contains("CANCELLED"), "{bob}");
+
+    // Moved, the copy is found in its new calendar: a new one in the first is refused, naming it.
+    let r = env
+        .put(
+            ALICE_COPY,
+            "text/calendar",
+            &meeting("20260302T100000Z", "20260302T110000Z"),
+        )
+        .await;
+    r.assert_condition(403, caldav("unique-scheduling-object-resource"));
+    assert!(r.text().contains(&there), "names the moved copy: {}", r.text());
+    assert_eq!(env.dav("GET", ALICE_COPY, &[], "").await.status, 404);
 }

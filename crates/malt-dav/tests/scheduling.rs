@@ -624,6 +624,22 @@ async fn the_default_calendar_for_invitations_is_the_users_choice() {
     assert_eq!(still.status, 207);
     patch(None).await;
     assert_eq!(bobs_default(&env).await.as_deref(), Some(bob_calendar.as_str()));
+
+    // An update reaches his copy where it is, not the default calendar (one copy per calendar
+    // user, RFC 6638 §3.2.4.1).
+    let moved = meeting("20260303T140000Z", "20260303T150000Z");
+    assert_eq!(env.put(ALICE_COPY, "text/calendar", &moved).await.status, 204);
+    let there = env
+        .dav_as(BOB, "GET", &format!("{work}meet-1.ics"), &[], "")
+        .await
+        .text();
+    assert_eq!(
+        property(&there, "DTSTART").as_deref(),
+        Some("20260303T140000Z"),
+        "{there}"
+    );
+    assert_eq!(env.dav_as(BOB, "GET", BOB_COPY, &[], "").await.status, 404);
+
     assert_eq!(
         env.dav_as(BOB, "DELETE", &bob_calendar, &[], "").await.status,
         204

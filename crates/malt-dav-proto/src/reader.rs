@@ -4,8 +4,9 @@
 //!
 //! Refused: document type declarations (no entity is ever expanded, so no "billion laughs" and
 //! no external entity), unknown entities, undeclared prefixes, unclosed or mismatched tags,
-//! text outside the root element, invalid UTF-8, and character references to characters XML
-//! does not allow. Comments and processing instructions are skipped. Line ends are normalised
+//! text outside the root element, invalid UTF-8, and characters XML does not allow (XML 1.0
+//! §2.2 `Char`: most C0 controls, U+FFFE, U+FFFF), written or referenced, in text and attribute
+//! values. Comments and processing instructions are skipped. Line ends are normalised
 //! (XML 1.0 §2.11), so a client's CRLF arrives as LF unless it wrote `&#13;`.
 
 use quick_xml::NsReader;
@@ -160,6 +161,18 @@ pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
 }
 
+/// Refuses text or an attribute value holding a character outside XML 1.0 §2.2 `Char` (such a
+/// document is not well-formed; the writer could not give it back, it writes U+FFFD).
+fn xml_chars(s: &str) -> Result<()> {
+    match s.chars().find(|&c| !is_xml_char(c)) {
+        Some(c) => Err(DavXmlError::Malformed(format!(
+            "U+{:04X} is not allowed in XML",
+            u32::from(c)
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn is_xml_space(s: &str) -> bool {
     s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
@@ -204,6 +217,7 @@ impl TreeBuilder<'_> {
             if value.len() > self.limits.max_text {
                 return Err(DavXmlError::TextTooLong(self.limits.max_text));
             }
+            xml_chars(&value)?;
             element.attrs.push(Attribute {
                 name,
                 value: value.into_owned(),
@@ -239,6 +253,7 @@ impl TreeBuilder<'_> {
         if text.is_empty() {
             return Ok(());
         }
+        xml_chars(text)?;
         let max = self.limits.max_text;
         match open.children.last_mut() {
             Some(Node::Text(t)) => {
@@ -314,6 +329,14 @@ mod tests {
             }),
             ("<a>&x;</a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a>&#1;</a>", |e| matches!(e, DavXmlError::Malformed(_))),
+            // Written, not referenced (found by the dav_xml fuzz target: the writer gave U+FFFD
+            // back, so the tree did not survive a round trip).
+            ("<a>x\0y</a>", |e| matches!(e, DavXmlError::Malformed(_))),
+            ("<a><![CDATA[\u{1}]]></a>", |e| {
+                matches!(e, DavXmlError::Malformed(_))
+            }),
+            ("<a>\u{FFFF}</a>", |e| matches!(e, DavXmlError::Malformed(_))),
+            ("<a b=\"\u{1F}\"/>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a><b></a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a/><b/>", |e| matches!(e, DavXmlError::Malformed(_))),
@@ -324,6 +347,11 @@ mod tests {
             let e = parse(body).unwrap_err();
             assert!(ok(&e), "{body:?}: {e:?}");
         }
+        assert_eq!(
+            parse("<a b=\"\t\">\t\u{FFFD}\u{10FFFF}</a>").unwrap().text(),
+            "\t\u{FFFD}\u{10FFFF}",
+            "tab and the characters above U+001F but U+FFFE/F are XML"
+        );
         assert!(
             parse_document(
                 &[b'<', b'a', b'>', 0xff, b'<', b'/', b'a', b'>'],

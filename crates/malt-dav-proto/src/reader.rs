@@ -115,10 +115,12 @@ fn malformed(e: impl std::fmt::Display) -> DavXmlError {
     DavXmlError::Malformed(e.to_string())
 }
 
+/// A name or namespace URI: UTF-8 of XML characters (XML 1.0 §2.2; a namespace declaration is
+/// an attribute value like any other).
 fn utf8(bytes: &[u8]) -> Result<String> {
-    std::str::from_utf8(bytes)
-        .map(str::to_owned)
-        .map_err(|_| DavXmlError::Malformed("name is not UTF-8".into()))
+    let s = std::str::from_utf8(bytes).map_err(|_| DavXmlError::Malformed("name is not UTF-8".into()))?;
+    xml_chars(s)?;
+    Ok(s.to_owned())
 }
 
 /// The namespace URI a prefix resolved to (empty: none).
@@ -337,6 +339,11 @@ mod tests {
             }),
             ("<a>\u{FFFF}</a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a b=\"\u{1F}\"/>", |e| matches!(e, DavXmlError::Malformed(_))),
+            ("<D:a xmlns:D=\"DAV\u{B}:\"/>", |e| {
+                matches!(e, DavXmlError::Malformed(_))
+            }),
+            ("<a xmlns=\"\u{0}\"/>", |e| matches!(e, DavXmlError::Malformed(_))),
+            ("<a\u{1}/>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a><b></a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a/><b/>", |e| matches!(e, DavXmlError::Malformed(_))),

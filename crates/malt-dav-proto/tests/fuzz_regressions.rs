@@ -62,3 +62,16 @@ fn nul_in_text_is_refused() {
     ));
     assert!(parse_report(&data, &Limits::default()).is_err());
 }
+
+/// An MKCOL whose `DAV:` namespace declaration holds 31 U+000B: namespace URIs were not checked,
+/// and the writer gave U+FFFD back. Refused like any other attribute value.
+#[test]
+fn control_in_namespace_is_refused() {
+    let data = input("control-in-namespace");
+    assert!(data.contains(&0x0b));
+    assert!(matches!(
+        parse_document(&data, &Limits::default()),
+        Err(DavXmlError::Malformed(_))
+    ));
+    assert!(parse_mkcol(&data, &Limits::default()).is_err());
+}

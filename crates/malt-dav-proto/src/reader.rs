@@ -126,7 +126,21 @@ fn utf8(bytes: &[u8]) -> Result<String> {
 /// The namespace URI a prefix resolved to (empty: none).
 fn namespace(ns: ResolveResult<'_>) -> Result<String> {
     match ns {
-        ResolveResult::Bound(n) => utf8(n.as_ref()),
+        // A namespace name is a URI reference (Namespaces in XML 1.0 §2.2; RFC 3986 §2 has no
+        // whitespace, `<`, `>` or `"`). The resolver takes the declaration's raw bytes, so a
+        // reference (`&amp;`, `&#58;`) would be misread: refused, like those characters.
+        ResolveResult::Bound(n) => {
+            let uri = utf8(n.as_ref())?;
+            if let Some(c) = uri
+                .chars()
+                .find(|c| matches!(c, '&' | '<' | '>' | '"' | '\t' | '\n' | '\r'))
+            {
+                return Err(DavXmlError::Malformed(format!(
+                    "{c:?} in the namespace name `{uri}`"
+                )));
+            }
+            Ok(uri)
+        }
         ResolveResult::Unbound => Ok(String::new()),
         ResolveResult::Unknown(p) => Err(DavXmlError::Malformed(format!(
             "undeclared prefix `{}`",
@@ -344,6 +358,14 @@ mod tests {
             }),
             ("<a xmlns=\"\u{0}\"/>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a\u{1}/>", |e| matches!(e, DavXmlError::Malformed(_))),
+            ("<D:a xmlns:D=\"D\nAV:\"/>", |e| {
+                matches!(e, DavXmlError::Malformed(_))
+            }),
+            ("<a xmlns=\"DAV&#58;\"/>", |e| {
+                matches!(e, DavXmlError::Malformed(_))
+            }),
+            ("<a xmlns='x\"y'/>", |e| matches!(e, DavXmlError::Malformed(_))),
+            ("<a xmlns='x>y'/>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a><b></a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a/><b/>", |e| matches!(e, DavXmlError::Malformed(_))),

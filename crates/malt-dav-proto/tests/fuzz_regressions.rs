@@ -75,3 +75,16 @@ fn control_in_namespace_is_refused() {
     ));
     assert!(parse_mkcol(&data, &Limits::default()).is_err());
 }
+
+/// An addressbook-query whose `DAV:` declaration became `D<LF>V:A`: the resolver keeps the raw
+/// value while the writer escapes the LF as `&#10;`, read back literally. A namespace name holds
+/// no whitespace or reference this reader could read right: refused.
+#[test]
+fn newline_in_namespace_is_refused() {
+    let data = input("newline-in-namespace");
+    assert!(matches!(
+        parse_document(&data, &Limits::default()),
+        Err(DavXmlError::Malformed(_))
+    ));
+    assert!(parse_report(&data, &Limits::default()).is_err());
+}

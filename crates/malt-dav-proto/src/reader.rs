@@ -123,6 +123,16 @@ fn utf8(bytes: &[u8]) -> Result<String> {
     Ok(s.to_owned())
 }
 
+/// The local part of a name: an NCName, so no colon (Namespaces in XML 1.0 §3; `a:b:c` would
+/// be read as local name `b:c` of prefix `a`, and written back as prefix `b`).
+fn local_name(bytes: &[u8]) -> Result<String> {
+    let local = utf8(bytes)?;
+    if local.is_empty() || local.contains(':') {
+        return Err(DavXmlError::Malformed(format!("`{local}` is not a local name")));
+    }
+    Ok(local)
+}
+
 /// The namespace URI a prefix resolved to (empty: none).
 fn namespace(ns: ResolveResult<'_>) -> Result<String> {
     match ns {
@@ -216,7 +226,7 @@ impl TreeBuilder<'_> {
         }
         let mut element = Element::new(Name {
             ns,
-            local: utf8(e.local_name().as_ref())?,
+            local: local_name(e.local_name().as_ref())?,
         });
         for a in e.attributes() {
             let a = a.map_err(malformed)?;
@@ -227,7 +237,7 @@ impl TreeBuilder<'_> {
             let (ns, local) = reader.resolve_attribute(a.key);
             let name = Name {
                 ns: namespace(ns)?,
-                local: utf8(local.as_ref())?,
+                local: local_name(local.as_ref())?,
             };
             let value = a.unescape_value().map_err(malformed)?;
             if value.len() > self.limits.max_text {
@@ -366,6 +376,12 @@ mod tests {
             }),
             ("<a xmlns='x\"y'/>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a xmlns='x>y'/>", |e| matches!(e, DavXmlError::Malformed(_))),
+            (r#"<D:a:b xmlns:D="DAV:"/>"#, |e| {
+                matches!(e, DavXmlError::Malformed(_))
+            }),
+            (r#"<a D:b:c="x" xmlns:D="DAV:"/>"#, |e| {
+                matches!(e, DavXmlError::Malformed(_))
+            }),
             ("<a><b></a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a/><b/>", |e| matches!(e, DavXmlError::Malformed(_))),

@@ -88,3 +88,16 @@ fn newline_in_namespace_is_refused() {
     ));
     assert!(parse_report(&data, &Limits::default()).is_err());
 }
+
+/// A PROPFIND naming `CS:gethttp://www.w3.org/2000/xmlns/ctag`: read as local name
+/// `gethttp://...` of prefix `CS`, written back as a name whose prefix `gethttp` nobody declared.
+/// A local name has no colon: refused.
+#[test]
+fn colon_in_local_name_is_refused() {
+    let data = input("colon-in-local-name");
+    assert!(matches!(
+        parse_document(&data, &Limits::default()),
+        Err(DavXmlError::Malformed(_))
+    ));
+    assert!(parse_propfind(&data, &Limits::default()).is_err());
+}

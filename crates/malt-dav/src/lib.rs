@@ -292,6 +292,7 @@ async fn dispatch(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         "COPY" | "MOVE" => method::copymove::handle(ctx, req).await,
         "REPORT" => report::handle(ctx, req).await,
         "POST" => sharing::post(ctx, req).await,
+        "ACL" => method::acl::handle(ctx, req).await,
         _ => Err(DavError::status(
             StatusCode::NOT_IMPLEMENTED,
             format!("{} is not supported", req.method),

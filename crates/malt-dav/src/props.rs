@@ -18,6 +18,7 @@ use malt_dav_proto::{Element, Limits, Name, parse_document};
 use malt_store::{DavCollection, DavCollectionKind, DavComponent, DavObjectInfo};
 
 use crate::Ctx;
+use crate::access::has_acl;
 use crate::path::{INBOX, OUTBOX, PRINCIPALS, collection_href, home_href, principal_href};
 use crate::report::sync_collection::sync_token;
 use crate::resource::Resource;
@@ -36,6 +37,8 @@ pub const LIVE: &[(&str, &str)] = &[
     (DAV, "owner"),
     (DAV, "current-user-privilege-set"),
     (DAV, "acl"),
+    (DAV, "supported-privilege-set"),
+    (DAV, "acl-restrictions"),
     (DAV, "supported-report-set"),
     (DAV, "sync-token"),
     (DAV, "quota-available-bytes"),
@@ -207,11 +210,13 @@ fn reports(kind: DavCollectionKind) -> &'static [(&'static str, &'static str)] {
             (CALDAV, "calendar-query"),
             (CALDAV, "free-busy-query"),
             (DAV, "sync-collection"),
+            (DAV, "acl-principal-prop-set"),
         ],
         DavCollectionKind::AddressBook => &[
             (CARDDAV, "addressbook-multiget"),
             (CARDDAV, "addressbook-query"),
             (DAV, "sync-collection"),
+            (DAV, "acl-principal-prop-set"),
         ],
         DavCollectionKind::ScheduleInbox => &[
             (CALDAV, "calendar-multiget"),
@@ -286,7 +291,19 @@ fn collection_value(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element
             Some(Element::new(name.clone()).with_text(c.highest_modseq.to_string()))
         }
         "sync-token" if ns == DAV => Some(Element::new(name.clone()).with_text(sync_token(c))),
-        "supported-report-set" if ns == DAV => Some(supported_reports(reports(c.kind))),
+        "supported-report-set" if ns == DAV => {
+            // The ACL report is answered where there is an ACL (not the global address book).
+            let listed: Vec<_> = reports(c.kind)
+                .iter()
+                .copied()
+                .filter(|r| has_acl(c) || r.1 != "acl-principal-prop-set")
+                .collect();
+            Some(supported_reports(&listed))
+        }
+        "supported-privilege-set" if ns == DAV && has_acl(c) => {
+            Some(crate::access::supported_privilege_set(c.kind))
+        }
+        "acl-restrictions" if ns == DAV && has_acl(c) => Some(crate::access::acl_restrictions()),
         "resourcetype" if ns == DAV => Some(
             Element::new(name.clone())
                 .with_children([

@@ -11,7 +11,8 @@
 //!   (the collection's href in the user's home, [`crate::access::mount_name`]).
 //! - Any other POST is a scheduling one ([`crate::schedule::post`]).
 //! - Properties: `CS:invite` (the sharees, their access and answer) and `DAV:acl` (RFC 3744
-//!   §5.5, read-only: the owner and each grant) on the owner's view, read from the store by
+//!   §5.5: the owner and each grant; the `ACL` method, [`crate::method::acl`], writes the same
+//!   shares through [`owned_shareable`], [`is_sharee`] and [`apply`]) on the owner's view, read from the store by
 //!   [`preload`] before the properties are computed; `CS:allowed-sharing-modes`
 //!   (`can-be-shared`) on collections the user owns and may share; resourcetype
 //!   `CS:shared-owner` when shared, `CS:shared` on a sharee's view; `CS:shared-url` (the
@@ -64,7 +65,7 @@ pub async fn post(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
 }
 
 /// The address a sharee href names: `mailto:`, a principal URL, or a bare address.
-fn sharee_address(href: &str) -> DavResult<String> {
+pub(crate) fn sharee_address(href: &str) -> DavResult<String> {
     let bad = || DavError::forbidden(format!("{href} names no user or group"));
     if let Some(rest) = href.get(..7).filter(|p| p.eq_ignore_ascii_case("mailto:")) {
         let address = href.get(rest.len()..).unwrap_or_default().trim();
@@ -81,8 +82,9 @@ fn sharee_address(href: &str) -> DavResult<String> {
     }
 }
 
-/// `CS:share` / `DAV:share-resource` on a collection the user owns.
-async fn share(ctx: &Ctx, req: &DavRequest, ops: &[ShareOp]) -> DavResult<Response> {
+/// The calendar or address book `req` names, if the user owns it: only the owner changes who
+/// it is shared with (a sharee: 403 `need-privileges` `write-acl`; no access: 404 at resolution).
+pub(crate) async fn owned_shareable(ctx: &Ctx, req: &DavRequest) -> DavResult<DavCollection> {
     let c = match resolve(ctx, &req.path).await?.existing()? {
         Resource::Collection(c) => c,
         _ => return Err(DavError::forbidden("only calendars and address books are shared")),
@@ -93,7 +95,43 @@ async fn share(ctx: &Ctx, req: &DavRequest, ops: &[ShareOp]) -> DavResult<Respon
         ));
     }
     require(ctx, &c, DavAccess::Owner)?;
+    Ok(c)
+}
+
+/// Whether `address` is an account or a group of this server, so that a share can name it.
+pub(crate) async fn is_sharee(ctx: &Ctx, address: &str) -> DavResult<bool> {
+    match malt_core::dav_sharing::sharee_accounts(ctx.store(), address).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::NotFound(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes `plan` on `c`, once every sharee in it is checked: each sharee's new access, or
+/// `None` to remove their share (removing what is not shared changes nothing).
+pub(crate) async fn apply(
+    ctx: &Ctx,
+    c: &DavCollection,
+    plan: Vec<(String, Option<DavAccess>)>,
+) -> DavResult<()> {
     let store = ctx.store();
+    for (address, access) in plan {
+        match access {
+            Some(access) => {
+                malt_core::dav_sharing::share(store, ctx.account.id, c.id, &address, access).await?;
+            }
+            None => match malt_core::dav_sharing::unshare(store, ctx.account.id, c.id, &address).await {
+                Ok(_) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// `CS:share` / `DAV:share-resource` on a collection the user owns.
+async fn share(ctx: &Ctx, req: &DavRequest, ops: &[ShareOp]) -> DavResult<Response> {
+    let c = owned_shareable(ctx, req).await?;
     // Every sharee checked before anything is written.
     let mut plan = Vec::with_capacity(ops.len());
     for op in ops {
@@ -108,32 +146,17 @@ async fn share(ctx: &Ctx, req: &DavRequest, ops: &[ShareOp]) -> DavResult<Respon
                 if access == DavAccess::FreeBusy && c.kind != DavCollectionKind::Calendar {
                     return Err(DavError::forbidden("free-busy is shared for calendars only"));
                 }
-                match malt_core::dav_sharing::sharee_accounts(store, &address).await {
-                    Ok(_) => {}
-                    Err(StoreError::NotFound(_)) => {
-                        return Err(DavError::forbidden(format!(
-                            "{address} is no user or group of this server"
-                        )));
-                    }
-                    Err(e) => return Err(e.into()),
+                if !is_sharee(ctx, &address).await? {
+                    return Err(DavError::forbidden(format!(
+                        "{address} is no user or group of this server"
+                    )));
                 }
                 plan.push((address, Some(access)));
             }
             ShareOp::Remove(href) => plan.push((sharee_address(href)?, None)),
         }
     }
-    for (address, access) in plan {
-        match access {
-            Some(access) => {
-                malt_core::dav_sharing::share(store, ctx.account.id, c.id, &address, access).await?;
-            }
-            None => match malt_core::dav_sharing::unshare(store, ctx.account.id, c.id, &address).await {
-                // Removing what is not shared changes nothing.
-                Ok(_) | Err(StoreError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            },
-        }
-    }
+    apply(ctx, &c, plan).await?;
     Ok(empty(StatusCode::OK))
 }
 

@@ -1,12 +1,14 @@
 //! REPORT (RFC 3253 §3.6): one file per report. A collection report is addressed to a calendar
-//! or an address book, a principal report (expand-property and RFC 3744 §9) to a principal or
-//! the principal collection (expand-property anywhere); one not supported where it is sent (or
+//! or an address book, a principal report (expand-property and RFC 3744 §9.3–9.5) to a
+//! principal or the principal collection (expand-property anywhere), `acl-principal-prop-set`
+//! (RFC 3744 §9.2) to a calendar or address book whose ACL the user may read; one not supported where it is sent (or
 //! any unknown report) is 403 `DAV:supported-report`. Collection reports need read access to
 //! the collection, `free-busy-query` free-busy access ([`crate::access`]).
 //!
 //! What several reports share is here: the response for one object with its requested
 //! properties and data (`calendar-data`, `address-data`), and the collections reports run on.
 
+pub mod acl_principal_prop_set;
 pub mod addressbook_query;
 pub mod calendar_query;
 pub mod expand_property;
@@ -25,8 +27,9 @@ use malt_dav_proto::{Element, Name};
 use malt_store::{DavAccess, DavCollection, DavCollectionKind, DavObject};
 
 use crate::error::{DavError, DavResult};
+use crate::path::DavPath;
 use crate::props::{href, propstats};
-use crate::resource::{Resource, resolve};
+use crate::resource::{Resource, Target, resolve};
 use crate::{Ctx, DavRequest};
 
 pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
@@ -89,6 +92,9 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         }
         ReportRequest::Principal(p) => match p {
             PrincipalReport::ExpandProperty(props) => expand_property::handle(ctx, &resource, &props).await,
+            PrincipalReport::AclPrincipalPropSet(prop) => {
+                acl_principal_prop_set::handle(ctx, req, &resource, prop.as_ref()).await
+            }
             PrincipalReport::PropertySearch(s) => principal_property_search::handle(ctx, &resource, &s).await,
             PrincipalReport::SearchPropertySet => principal_search_property_set::handle(&resource),
             PrincipalReport::Match(m) => principal_match::handle(ctx, req, &resource, &m).await,
@@ -104,6 +110,21 @@ fn cut(href: String) -> DavResponse {
     cut.error
         .push(Element::new(Name::dav("number-of-matches-within-limits")));
     cut
+}
+
+/// What href `h` names for the requesting user (resolved as a request's path is), or the status
+/// of its response when it names nothing the user may read (`404` for another user's data).
+async fn resolve_href(ctx: &Ctx, h: &str) -> DavResult<Result<Resource, u16>> {
+    let Some(path) = DavPath::parse_href(h) else {
+        return Ok(Err(404));
+    };
+    match resolve(ctx, &path).await {
+        Ok(Target::Existing(r)) => Ok(Ok(r)),
+        Ok(_) => Ok(Err(404)),
+        Err(DavError::Status(code, _) | DavError::Precondition(code, _)) => Ok(Err(code.as_u16())),
+        Err(DavError::Store(e)) => Err(DavError::Store(e)),
+        Err(_) => Ok(Err(403)),
+    }
 }
 
 fn unsupported() -> DavError {

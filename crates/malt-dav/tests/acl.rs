@@ -390,7 +390,7 @@ async fn refusals_name_their_precondition_and_write_nothing() {
     assert_eq!(read_acl(&env, CAL).await.0.len(), 1);
 
     // Only the owner sets the ACL: a sharee is refused, a stranger finds nothing.
-    set_acl(&env, CAL, &[bob_reads.clone()]).await;
+    set_acl(&env, CAL, std::slice::from_ref(&bob_reads)).await;
     let r = acl_as(&env, BOB, CAL, &[ace(&href(CAROL_PRINCIPAL), &["D:read"])]).await;
     assert_need_privileges(&r, &dav("write-acl"));
     let r = acl_as(&env, CAROL, CAL, &[ace(&href(CAROL_PRINCIPAL), &["D:read"])]).await;
@@ -399,14 +399,14 @@ async fn refusals_name_their_precondition_and_write_nothing() {
     // The scheduling boxes, homes and objects have no ACL to set; the global address book is
     // read-only.
     for path in [INBOX, CAL_HOME, ALICE_EVENT] {
-        let r = acl_as(&env, USER, path, &[bob_reads.clone()]).await;
+        let r = acl_as(&env, USER, path, std::slice::from_ref(&bob_reads)).await;
         assert_eq!(r.status, 403, "{path}: {}", r.text());
     }
     let r = acl_as(
         &env,
         USER,
         "/dav/addressbooks/alice@example.org/directory/",
-        &[bob_reads.clone()],
+        std::slice::from_ref(&bob_reads),
     )
     .await;
     assert_need_privileges(&r, &dav("write-acl"));

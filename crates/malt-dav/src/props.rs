@@ -199,7 +199,8 @@ fn supported_reports(reports: &[(&str, &str)]) -> Element {
     }))
 }
 
-/// The reports a collection of `kind` answers (RFC 3253 §3.1.5).
+/// The reports a collection of `kind` answers (RFC 3253 §3.1.5); `expand-property` (RFC 3253
+/// §3.8) is answered on every resource.
 fn reports(kind: DavCollectionKind) -> &'static [(&'static str, &'static str)] {
     match kind {
         DavCollectionKind::Calendar => &[
@@ -207,18 +208,21 @@ fn reports(kind: DavCollectionKind) -> &'static [(&'static str, &'static str)] {
             (CALDAV, "calendar-query"),
             (CALDAV, "free-busy-query"),
             (DAV, "sync-collection"),
+            (DAV, "expand-property"),
         ],
         DavCollectionKind::AddressBook => &[
             (CARDDAV, "addressbook-multiget"),
             (CARDDAV, "addressbook-query"),
             (DAV, "sync-collection"),
+            (DAV, "expand-property"),
         ],
         DavCollectionKind::ScheduleInbox => &[
             (CALDAV, "calendar-multiget"),
             (CALDAV, "calendar-query"),
             (DAV, "sync-collection"),
+            (DAV, "expand-property"),
         ],
-        DavCollectionKind::ScheduleOutbox => &[],
+        DavCollectionKind::ScheduleOutbox => &[(DAV, "expand-property")],
     }
 }
 

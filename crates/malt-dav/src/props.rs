@@ -234,6 +234,7 @@ pub fn href(ctx: &Ctx, res: &Resource) -> String {
         Resource::Principals => PRINCIPALS.to_owned(),
         Resource::Principal => principal_href(user),
         Resource::OtherPrincipal(other, _) => principal_href(other),
+        Resource::GroupPrincipal(g) => principal_href(&g.address),
         Resource::Home(kind) => home_href(*kind, user),
         Resource::Collection(c) => ctx.collection_href(c),
         Resource::Object(c, o) => ctx.object_href(c, &o.name),
@@ -350,7 +351,9 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
     if common("current-user-privilege-set") {
         return Some(match res {
             Resource::Collection(c) | Resource::Object(c, _) => privileges_of(ctx.access(c), Some(c.kind)),
-            Resource::OtherPrincipal(..) => privileges_of(malt_store::DavAccess::Read, None),
+            Resource::OtherPrincipal(..) | Resource::GroupPrincipal(_) => {
+                privileges_of(malt_store::DavAccess::Read, None)
+            }
             _ => privileges(None),
         });
     }
@@ -359,7 +362,7 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
     }
     if common("owner") {
         return match res {
-            Resource::Root | Resource::Principals => None,
+            Resource::Root | Resource::Principals | Resource::GroupPrincipal(_) => None,
             Resource::Collection(c) | Resource::Object(c, _) => {
                 Some(href_prop(name, principal_href(&ctx.view(c).owner)))
             }
@@ -388,6 +391,7 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
         }
         Resource::Principal => principal_value(ctx, name),
         Resource::OtherPrincipal(other, addresses) => crate::sharing::principal_prop(other, addresses, name),
+        Resource::GroupPrincipal(g) => g.prop(name),
         Resource::Collection(c) => collection_value(ctx, c, name),
         Resource::Object(_, o) => object_value(o, name),
     }

@@ -501,7 +501,15 @@ async fn acl_principal_prop_set_answers_for_each_principal() {
     for (h, name) in [(PRINCIPAL, USER), (BOB_PRINCIPAL, BOB), (CAROL_PRINCIPAL, CAROL)] {
         assert_eq!(prop(&ms, h, &dav("displayname")).unwrap().text(), name, "{h}");
     }
-    // A group has no principal resource.
+    // A group is a group principal, with its name.
+    assert_eq!(
+        prop(&ms, TEAM_PRINCIPAL, &dav("displayname")).unwrap().text(),
+        "Team"
+    );
+    // A sharee deleted since the grant names no principal any more.
+    let store = &env.core.storage().store;
+    store.group_delete(TEAM).await.unwrap();
+    let ms = env.report(CAL, "0", report).await.multistatus();
     assert_eq!(status_of(&ms, TEAM_PRINCIPAL), Some(404));
 
     // Depth 0 only; the owner only (a sharee may not read the ACL).

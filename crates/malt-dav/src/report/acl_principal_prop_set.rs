@@ -9,8 +9,9 @@
 //!   ([`crate::sharing::collection_prop`]): the owner's ACE and one per share. Only the owner
 //!   reads the ACL, so a sharee gets 403 `DAV:need-privileges` with `DAV:read-acl` (§9.2's
 //!   precondition).
-//! - A principal named twice is answered once (§9.2), in the order of the ACL. A group's
-//!   href names no principal resource (groups are not principals yet): its response is 404.
+//! - A principal named twice is answered once (§9.2), in the order of the ACL. A group's href
+//!   is its group principal ([`crate::group`]); an href that names no principal (an account or
+//!   a group deleted since it was granted) gets the status its PROPFIND would (404).
 //! - Without a `DAV:prop`, each principal is a bare 200.
 
 use axum::response::Response;
@@ -75,10 +76,12 @@ pub async fn handle(
     let mut responses = Vec::with_capacity(principals.len());
     for h in principals {
         responses.push(match resolve_href(ctx, &h).await? {
-            Ok(r @ (Resource::Principal | Resource::OtherPrincipal(..))) => match prop {
-                Some(prop) => response(ctx, &r, prop),
-                None => DavResponse::status(href(ctx, &r), 200),
-            },
+            Ok(r @ (Resource::Principal | Resource::OtherPrincipal(..) | Resource::GroupPrincipal(_))) => {
+                match prop {
+                    Some(prop) => response(ctx, &r, prop),
+                    None => DavResponse::status(href(ctx, &r), 200),
+                }
+            }
             Ok(_) => DavResponse::status(h, 404),
             Err(status) => DavResponse::status(h, status),
         });

@@ -14,30 +14,18 @@ mod common;
 
 use common::*;
 use malt_dav_proto::name::CALENDARSERVER;
-use malt_dav_proto::{Element, Limits, Name, parse_document};
+use malt_dav_proto::{Element, Name};
 
 const BOB: &str = "bob@example.org";
 const CAROL: &str = "carol@example.org";
 const TEAM: &str = "team@example.org";
-const ALICE_EVENT: &str = "/dav/calendars/alice@example.org/calendar/e1.ics";
 const BOB_PRINCIPAL: &str = "/dav/principals/bob@example.org/";
 const CAROL_PRINCIPAL: &str = "/dav/principals/carol@example.org/";
 const TEAM_PRINCIPAL: &str = "/dav/principals/team@example.org/";
 
 /// Alice with an event in her calendar, Bob and Carol.
 async fn setup_with(settings: malt_dav::DavSettings) -> Env {
-    let env = start_with(settings).await;
-    env.add_user(BOB).await;
-    env.add_user(CAROL).await;
-    env.put_event(
-        ALICE_EVENT,
-        &event(
-            "e1",
-            "DTSTART:20260310T100000Z\r\nDTEND:20260310T110000Z\r\nSUMMARY:Plan\r\n",
-        ),
-    )
-    .await;
-    env
+    start_sharing(settings, &[BOB, CAROL]).await
 }
 
 async fn setup() -> Env {
@@ -117,17 +105,6 @@ async fn invite(env: &Env, path: &str) -> Vec<(String, Name)> {
             )
         })
         .collect()
-}
-
-fn assert_need_privileges(r: &Reply, privilege: &Name) {
-    r.assert_condition(403, dav("need-privileges"));
-    let root = parse_document(&r.body, &Limits::trusted()).unwrap();
-    let p = root
-        .child("DAV:", "need-privileges")
-        .and_then(|n| n.child("DAV:", "resource"))
-        .and_then(|r| r.child("DAV:", "privilege"))
-        .unwrap();
-    assert!(p.elements().any(|e| &e.name == privilege), "{}", r.text());
 }
 
 async fn put_as(env: &Env, user: &str, path: &str, uid: &str) -> Reply {

@@ -131,7 +131,8 @@ async fn collection_properties() {
             "calendar-query",
             "free-busy-query",
             "sync-collection",
-            "expand-property"
+            "expand-property",
+            "acl-principal-prop-set"
         ]
     );
     let privileges = prop(&ms, CAL, &dav("current-user-privilege-set")).unwrap();

@@ -59,6 +59,7 @@ pub const LIVE: &[(&str, &str)] = &[
     (CALENDARSERVER, "invite"),
     (CALENDARSERVER, "allowed-sharing-modes"),
     (CALENDARSERVER, "shared-url"),
+    (CALENDARSERVER, "notification-URL"),
     (APPLE_ICAL, "calendar-color"),
     (APPLE_ICAL, "calendar-order"),
 ];
@@ -418,6 +419,9 @@ fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
         ))
     } else if n.is(DAV, "supported-report-set") {
         Some(supported_reports(PRINCIPAL_REPORTS))
+    } else if n.is(CALENDARSERVER, "notification-URL") {
+        // caldav-notifications §4.1.1 (never in allprop: not in ALLPROP).
+        crate::notifications::url(ctx).map(|url| href_prop(n, url))
     } else {
         None
     }

@@ -13,8 +13,8 @@
 //! owner's rights are never stored (the store answers `Owner` for their own collections).
 
 use malt_store::{
-    AccountId, DavAccess, DavCollectionId, DavShare, DavShareNote, DavShareStatus, DavSharedCollection, ModSeq,
-    Result, Store, StoreError,
+    AccountId, DavAccess, DavCollectionId, DavShare, DavShareNote, DavShareStatus, DavSharedCollection,
+    ModSeq, Result, Store, StoreError,
 };
 
 use crate::acl::Identity;
@@ -91,7 +91,11 @@ pub async fn answer(
 }
 
 /// The user dismisses their invite notification of `collection`: it stays unanswered.
-pub async fn dismiss_invite(store: &dyn Store, who: &Identity, collection: DavCollectionId) -> Result<ModSeq> {
+pub async fn dismiss_invite(
+    store: &dyn Store,
+    who: &Identity,
+    collection: DavCollectionId,
+) -> Result<ModSeq> {
     store
         .dav_share_invite_dismiss(who.account_id, &who.identifiers(), collection)
         .await
@@ -159,9 +163,16 @@ mod tests {
             .await
             .unwrap();
         let carol_before = store.account_get(carol).await.unwrap().unwrap().highest_modseq;
-        share(store, alice, cal.id, "team@x.org", DavAccess::Read, &DavShareNote::default())
-            .await
-            .unwrap();
+        share(
+            store,
+            alice,
+            cal.id,
+            "team@x.org",
+            DavAccess::Read,
+            &DavShareNote::default(),
+        )
+        .await
+        .unwrap();
         assert!(
             store.account_get(carol).await.unwrap().unwrap().highest_modseq > carol_before,
             "a nested member's home changes"

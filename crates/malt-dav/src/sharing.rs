@@ -222,15 +222,19 @@ pub async fn preload(ctx: &Ctx, resources: &[Resource], request: &PropRequest) -
                 let identity = ctx.identity().await?;
                 mine = Some(malt_core::dav_sharing::shared_with(store, identity).await?);
             }
-            let own = mine.iter().flatten().find(|s| s.collection.id == c.id).map(|s| Invitee {
-                sharee: ctx.account.address.to_lowercase(),
-                access: view.access,
-                status: Some(s.status),
-                note: DavShareNote {
-                    summary: s.summary.clone(),
-                    common_name: None,
-                },
-            });
+            let own = mine
+                .iter()
+                .flatten()
+                .find(|s| s.collection.id == c.id)
+                .map(|s| Invitee {
+                    sharee: ctx.account.address.to_lowercase(),
+                    access: view.access,
+                    status: Some(s.status),
+                    note: DavShareNote {
+                        summary: s.summary.clone(),
+                        common_name: None,
+                    },
+                });
             if let Ok(mut m) = ctx.views.invites.lock() {
                 m.insert(c.id, own.into_iter().collect());
             }

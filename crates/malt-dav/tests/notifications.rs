@@ -131,14 +131,13 @@ async fn the_principal_names_the_collection_which_lists_the_invite() {
     // The document (caldav-sharing CS:invite-notification).
     let (doc, r) = read(&env, BOB, item).await;
     assert_eq!(r.header("etag").as_deref(), Some(etag.as_str()));
-    assert!(
-        r.header("content-type")
-            .unwrap()
-            .starts_with("application/xml")
-    );
+    assert!(r.header("content-type").unwrap().starts_with("application/xml"));
     assert!(doc.name.is(CALENDARSERVER, "notification"));
     let stamp = doc.child(CALENDARSERVER, "dtstamp").unwrap().text();
-    assert!(stamp.len() == 20 && stamp.ends_with('Z') && stamp.contains('T'), "{stamp}");
+    assert!(
+        stamp.len() == 20 && stamp.ends_with('Z') && stamp.contains('T'),
+        "{stamp}"
+    );
     let n = doc.child(CALENDARSERVER, "invite-notification").unwrap();
     assert_eq!(n.attr("shared-type"), Some("calendar"));
     assert!(!n.child(CALENDARSERVER, "uid").unwrap().text().is_empty());
@@ -171,9 +170,15 @@ async fn the_principal_names_the_collection_which_lists_the_invite() {
     assert_eq!(same.status, 304);
 
     // The calendar home lists the collection; Alice has no notification.
-    let home = propfind_as(&env, BOB, "/dav/calendars/bob@example.org/", "1", "<D:resourcetype/>")
-        .await
-        .multistatus();
+    let home = propfind_as(
+        &env,
+        BOB,
+        "/dav/calendars/bob@example.org/",
+        "1",
+        "<D:resourcetype/>",
+    )
+    .await
+    .multistatus();
     assert!(hrefs(&home).contains(&BOB_NOTES.to_owned()));
     let (_, _, alice_items) = listing(&env, USER, ALICE_NOTES).await;
     assert!(alice_items.is_empty());
@@ -243,9 +248,15 @@ async fn accepting_turns_the_invite_into_a_reply_for_the_owner() {
 
     // A later answer (Bob removes the calendar from his home: a decline) replaces it.
     let mount = hrefs(
-        &propfind_as(&env, BOB, "/dav/calendars/bob@example.org/", "1", "<D:resourcetype/>")
-            .await
-            .multistatus(),
+        &propfind_as(
+            &env,
+            BOB,
+            "/dav/calendars/bob@example.org/",
+            "1",
+            "<D:resourcetype/>",
+        )
+        .await
+        .multistatus(),
     )
     .into_iter()
     .find(|h| h.contains("/shared-"))
@@ -364,23 +375,11 @@ async fn nobody_else_reaches_a_users_notifications_and_nobody_adds_any() {
     assert_eq!(items.len(), 1);
 
     let put = env
-        .dav_as(
-            BOB,
-            "PUT",
-            &format!("{BOB_NOTES}mine.xml"),
-            &[XML],
-            "<x/>",
-        )
+        .dav_as(BOB, "PUT", &format!("{BOB_NOTES}mine.xml"), &[XML], "<x/>")
         .await;
     assert_eq!(put.status, 403, "{}", put.text());
-    assert_eq!(
-        env.dav_as(BOB, "MKCOL", BOB_NOTES, &[], "").await.status,
-        405
-    );
-    assert_eq!(
-        env.dav_as(BOB, "DELETE", BOB_NOTES, &[], "").await.status,
-        403
-    );
+    assert_eq!(env.dav_as(BOB, "MKCOL", BOB_NOTES, &[], "").await.status, 405);
+    assert_eq!(env.dav_as(BOB, "DELETE", BOB_NOTES, &[], "").await.status, 403);
     let patch = r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set></D:propertyupdate>"#;
     assert_eq!(
         env.dav_as(BOB, "PROPPATCH", BOB_NOTES, &[XML], patch)
@@ -409,9 +408,15 @@ async fn the_summary_shows_in_cs_invite_on_both_sides() {
 
     // The sharee's view, at either URL: the organizer and Bob's own entry.
     let mount = hrefs(
-        &propfind_as(&env, BOB, "/dav/calendars/bob@example.org/", "1", "<D:resourcetype/>")
-            .await
-            .multistatus(),
+        &propfind_as(
+            &env,
+            BOB,
+            "/dav/calendars/bob@example.org/",
+            "1",
+            "<D:resourcetype/>",
+        )
+        .await
+        .multistatus(),
     )
     .into_iter()
     .find(|h| h.contains("/shared-"))
@@ -434,6 +439,9 @@ async fn the_summary_shows_in_cs_invite_on_both_sides() {
                 .child(CALENDARSERVER, "read-write")
                 .is_some()
         );
-        assert_eq!(users[0].child(CALENDARSERVER, "summary").unwrap().text(), "Our plans");
+        assert_eq!(
+            users[0].child(CALENDARSERVER, "summary").unwrap().text(),
+            "Our plans"
+        );
     }
 }

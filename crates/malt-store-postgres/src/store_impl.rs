@@ -23,12 +23,12 @@ use futures_util::future::{join, join_all, join3};
 use malt_store::{
     Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult,
     DavAccess, DavChanges, DavCollection, DavCollectionId, DavCollectionPatch, DavDeleteOutcome, DavObject,
-    DavObjectInfo, DavPutOutcome, DavShare, DavShareNote, DavShareReply, DavShareStatus, DavSharedCollection, Domain,
-    EtagCondition,
-    FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message,
-    MessageMeta, MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq,
-    NewAccount, NewDavCollection, NewDavObject, NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate,
-    SharedMailbox, SpecialUse, Store, StoreError, Uid, UidSet, flag, metadata_check, metadata_name,
+    DavObjectInfo, DavPutOutcome, DavShare, DavShareNote, DavShareReply, DavShareStatus, DavSharedCollection,
+    Domain, EtagCondition, FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox,
+    MailboxChanges, MailboxId, Message, MessageMeta, MessageSummary, MetadataEntry, MetadataLimits,
+    MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount, NewDavCollection, NewDavObject, NewMessage,
+    PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store, StoreError, Uid, UidSet,
+    flag, metadata_check, metadata_name,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};

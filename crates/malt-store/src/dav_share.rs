@@ -220,7 +220,11 @@ pub fn dav_share_note_check(note: &DavShareNote) -> Result<()> {
     if note.summary.as_ref().is_some_and(|n| n.len() > DAV_PROPERTY_MAX) {
         return Err(invalid("share summary", "too long"));
     }
-    if note.common_name.as_ref().is_some_and(|n| n.len() > DAV_PROPERTY_MAX) {
+    if note
+        .common_name
+        .as_ref()
+        .is_some_and(|n| n.len() > DAV_PROPERTY_MAX)
+    {
         return Err(invalid("share common name", "too long"));
     }
     Ok(())

@@ -14,7 +14,8 @@
 
 use malt_store::{
     DavAccess, DavCollectionId, DavShare, DavShareNote, DavShareReply, DavShareStatus, DavSharedCollection,
-    dav_access_of, dav_share_check, dav_share_name_check, dav_share_note_check, dav_share_note_merge, dav_sharee,
+    dav_access_of, dav_share_check, dav_share_name_check, dav_share_note_check, dav_share_note_merge,
+    dav_sharee,
 };
 
 use super::dav::{COLLECTION_COLS_C, SET_TOKEN_SQL, collection_from_row, collection_of, exec};

@@ -101,7 +101,14 @@ pub(super) async fn shares(storage: &Storage) {
 
     // Setting the access it has changes nothing.
     let again = s
-        .dav_share_set(a.id, cal.id, "bob@davshare.test", DavAccess::Read, &DavShareNote::default(), &[b.id])
+        .dav_share_set(
+            a.id,
+            cal.id,
+            "bob@davshare.test",
+            DavAccess::Read,
+            &DavShareNote::default(),
+            &[b.id],
+        )
         .await
         .unwrap();
     assert_eq!(again, share);
@@ -110,32 +117,82 @@ pub(super) async fn shares(storage: &Storage) {
 
     // Refusals.
     let refused = [
-        s.dav_share_set(a.id, cal.id, "alice@davshare.test", DavAccess::Read, &DavShareNote::default(), &[])
+        s.dav_share_set(
+            a.id,
+            cal.id,
+            "alice@davshare.test",
+            DavAccess::Read,
+            &DavShareNote::default(),
+            &[],
+        )
+        .await,
+        s.dav_share_set(a.id, cal.id, "", DavAccess::Read, &DavShareNote::default(), &[])
             .await,
-        s.dav_share_set(a.id, cal.id, "", DavAccess::Read, &DavShareNote::default(), &[]).await,
-        s.dav_share_set(a.id, cal.id, "bob@davshare.test", DavAccess::Owner, &DavShareNote::default(), &[])
-            .await,
-        s.dav_share_set(a.id, book.id, "bob@davshare.test", DavAccess::FreeBusy, &DavShareNote::default(), &[])
-            .await,
+        s.dav_share_set(
+            a.id,
+            cal.id,
+            "bob@davshare.test",
+            DavAccess::Owner,
+            &DavShareNote::default(),
+            &[],
+        )
+        .await,
+        s.dav_share_set(
+            a.id,
+            book.id,
+            "bob@davshare.test",
+            DavAccess::FreeBusy,
+            &DavShareNote::default(),
+            &[],
+        )
+        .await,
     ];
     for r in &refused {
         assert!(is_invalid(r), "{r:?}");
     }
     assert!(is_not_found(
-        &s.dav_share_set(b.id, cal.id, "carol@davshare.test", DavAccess::Read, &DavShareNote::default(), &[])
-            .await
+        &s.dav_share_set(
+            b.id,
+            cal.id,
+            "carol@davshare.test",
+            DavAccess::Read,
+            &DavShareNote::default(),
+            &[]
+        )
+        .await
     ));
 
     // A group share: its members get the highest access of their shares.
-    s.dav_share_set(a.id, cal.id, "team@davshare.test", DavAccess::ReadWrite, &DavShareNote::default(), &[b.id])
-        .await
-        .unwrap();
-    s.dav_share_set(a.id, cal.id, "carol@davshare.test", DavAccess::FreeBusy, &DavShareNote::default(), &[c.id])
-        .await
-        .unwrap();
-    s.dav_share_set(a.id, book.id, "team@davshare.test", DavAccess::Read, &DavShareNote::default(), &[b.id])
-        .await
-        .unwrap();
+    s.dav_share_set(
+        a.id,
+        cal.id,
+        "team@davshare.test",
+        DavAccess::ReadWrite,
+        &DavShareNote::default(),
+        &[b.id],
+    )
+    .await
+    .unwrap();
+    s.dav_share_set(
+        a.id,
+        cal.id,
+        "carol@davshare.test",
+        DavAccess::FreeBusy,
+        &DavShareNote::default(),
+        &[c.id],
+    )
+    .await
+    .unwrap();
+    s.dav_share_set(
+        a.id,
+        book.id,
+        "team@davshare.test",
+        DavAccess::Read,
+        &DavShareNote::default(),
+        &[b.id],
+    )
+    .await
+    .unwrap();
     assert_eq!(
         s.dav_access(b.id, &bob, cal.id).await.unwrap(),
         Some(DavAccess::ReadWrite)
@@ -171,9 +228,16 @@ pub(super) async fn shares(storage: &Storage) {
         .dav_collection_create(b.id, collection_of_kind(DavCollectionKind::Calendar, "bobs"))
         .await
         .unwrap();
-    s.dav_share_set(b.id, mine.id, "team@davshare.test", DavAccess::Read, &DavShareNote::default(), &[b.id])
-        .await
-        .unwrap();
+    s.dav_share_set(
+        b.id,
+        mine.id,
+        "team@davshare.test",
+        DavAccess::Read,
+        &DavShareNote::default(),
+        &[b.id],
+    )
+    .await
+    .unwrap();
     let shared = s.dav_shared_with(b.id, &bob).await.unwrap();
     let seen: Vec<(&str, &str, DavAccess, DavShareStatus)> = shared
         .iter()
@@ -290,9 +354,16 @@ pub(super) async fn shares(storage: &Storage) {
     assert_eq!(s.dav_access(b.id, &bob, cal.id).await.unwrap(), None);
 
     // Deleting Carol's account takes the shares naming her, journaled for the owner.
-    s.dav_share_set(a.id, book.id, "carol@davshare.test", DavAccess::Read, &DavShareNote::default(), &[c.id])
-        .await
-        .unwrap();
+    s.dav_share_set(
+        a.id,
+        book.id,
+        "carol@davshare.test",
+        DavAccess::Read,
+        &DavShareNote::default(),
+        &[c.id],
+    )
+    .await
+    .unwrap();
     let head = s.journal_head().await.unwrap();
     let a2 = modseq_of(s, a.id).await;
     s.account_delete(c.id).await.unwrap();
@@ -350,7 +421,14 @@ pub(super) async fn notifications(storage: &Storage) {
         .unwrap();
     assert_eq!(share.note, note(Some("Plans"), Some("Bob")));
     let again = s
-        .dav_share_set(a.id, cal.id, "bob@davnotify.test", DavAccess::Read, &note(None, None), &[b.id])
+        .dav_share_set(
+            a.id,
+            cal.id,
+            "bob@davnotify.test",
+            DavAccess::Read,
+            &note(None, None),
+            &[b.id],
+        )
         .await
         .unwrap();
     assert_eq!(again, share, "nothing given, nothing changed");
@@ -387,7 +465,11 @@ pub(super) async fn notifications(storage: &Storage) {
     let seen = s.dav_shared_with(b.id, &bob).await.unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(
-        (seen[0].status, seen[0].summary.as_deref(), seen[0].invite_dismissed),
+        (
+            seen[0].status,
+            seen[0].summary.as_deref(),
+            seen[0].invite_dismissed
+        ),
         (DavShareStatus::Invited, Some("Team plans"), false)
     );
     assert_eq!(seen[0].shared_at, changed.created_at);
@@ -423,10 +505,12 @@ pub(super) async fn notifications(storage: &Storage) {
     );
     assert!(s.dav_share_replies(a.id).await.unwrap().is_empty());
     assert!(is_not_found(
-        &s.dav_share_invite_dismiss(c.id, &[c.address.clone()], cal.id).await
+        &s.dav_share_invite_dismiss(c.id, &[c.address.clone()], cal.id)
+            .await
     ));
     assert!(is_not_found(
-        &s.dav_share_invite_dismiss(a.id, &[a.address.clone()], cal.id).await
+        &s.dav_share_invite_dismiss(a.id, &[a.address.clone()], cal.id)
+            .await
     ));
 
     // Bob accepts: Alice gets his reply (the name he gave, the time); he has no invite left.
@@ -437,12 +521,29 @@ pub(super) async fn notifications(storage: &Storage) {
     assert_eq!(replies.len(), 1);
     let r = &replies[0];
     assert_eq!(
-        (r.collection.id, r.account_id, r.sharee.as_str(), r.status, r.summary.as_deref()),
-        (cal.id, b.id, "bob@davnotify.test", DavShareStatus::Accepted, Some("Alice's"))
+        (
+            r.collection.id,
+            r.account_id,
+            r.sharee.as_str(),
+            r.status,
+            r.summary.as_deref()
+        ),
+        (
+            cal.id,
+            b.id,
+            "bob@davnotify.test",
+            DavShareStatus::Accepted,
+            Some("Alice's")
+        )
     );
     assert!(r.answered_at > 0);
-    assert!(is_not_found(&s.dav_share_invite_dismiss(b.id, &bob, cal.id).await));
-    assert!(s.dav_share_replies(b.id).await.unwrap().is_empty(), "the owner's only");
+    assert!(is_not_found(
+        &s.dav_share_invite_dismiss(b.id, &bob, cal.id).await
+    ));
+    assert!(
+        s.dav_share_replies(b.id).await.unwrap().is_empty(),
+        "the owner's only"
+    );
 
     // Alice dismisses it: journaled for her, the collection's token stays.
     let token = collection_token(s, cal.id).await;

@@ -337,7 +337,7 @@ mod tests {
             dav_share_note_merge(None, &note(None, Some("Bob"))),
             (note(None, Some("Bob")), true)
         );
-        assert_eq!(dav_share_note_merge(None, &DavShareNote::default()).1, false);
+        assert!(!dav_share_note_merge(None, &DavShareNote::default()).1);
         assert!(dav_share_note_check(&note(Some(&"x".repeat(DAV_PROPERTY_MAX + 1)), None)).is_err());
         assert!(dav_share_note_check(&stored).is_ok());
     }

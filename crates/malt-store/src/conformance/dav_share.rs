@@ -505,11 +505,11 @@ pub(super) async fn notifications(storage: &Storage) {
     );
     assert!(s.dav_share_replies(a.id).await.unwrap().is_empty());
     assert!(is_not_found(
-        &s.dav_share_invite_dismiss(c.id, &[c.address.clone()], cal.id)
+        &s.dav_share_invite_dismiss(c.id, std::slice::from_ref(&c.address), cal.id)
             .await
     ));
     assert!(is_not_found(
-        &s.dav_share_invite_dismiss(a.id, &[a.address.clone()], cal.id)
+        &s.dav_share_invite_dismiss(a.id, std::slice::from_ref(&a.address), cal.id)
             .await
     ));
 

@@ -30,6 +30,7 @@ pub mod auth;
 pub mod content;
 pub mod error;
 pub mod gal;
+pub mod group;
 pub mod method;
 pub mod notifications;
 pub mod path;

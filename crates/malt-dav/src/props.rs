@@ -200,7 +200,8 @@ fn supported_reports(reports: &[(&str, &str)]) -> Element {
     }))
 }
 
-/// The reports a collection of `kind` answers (RFC 3253 §3.1.5).
+/// The reports a collection of `kind` answers (RFC 3253 §3.1.5); `expand-property` (RFC 3253
+/// §3.8) is answered on every resource.
 fn reports(kind: DavCollectionKind) -> &'static [(&'static str, &'static str)] {
     match kind {
         DavCollectionKind::Calendar => &[
@@ -208,18 +209,21 @@ fn reports(kind: DavCollectionKind) -> &'static [(&'static str, &'static str)] {
             (CALDAV, "calendar-query"),
             (CALDAV, "free-busy-query"),
             (DAV, "sync-collection"),
+            (DAV, "expand-property"),
         ],
         DavCollectionKind::AddressBook => &[
             (CARDDAV, "addressbook-multiget"),
             (CARDDAV, "addressbook-query"),
             (DAV, "sync-collection"),
+            (DAV, "expand-property"),
         ],
         DavCollectionKind::ScheduleInbox => &[
             (CALDAV, "calendar-multiget"),
             (CALDAV, "calendar-query"),
             (DAV, "sync-collection"),
+            (DAV, "expand-property"),
         ],
-        DavCollectionKind::ScheduleOutbox => &[],
+        DavCollectionKind::ScheduleOutbox => &[(DAV, "expand-property")],
     }
 }
 
@@ -231,6 +235,7 @@ pub fn href(ctx: &Ctx, res: &Resource) -> String {
         Resource::Principals => PRINCIPALS.to_owned(),
         Resource::Principal => principal_href(user),
         Resource::OtherPrincipal(other, _) => principal_href(other),
+        Resource::GroupPrincipal(g) => principal_href(&g.address),
         Resource::Home(kind) => home_href(*kind, user),
         Resource::Collection(c) => ctx.collection_href(c),
         Resource::Object(c, o) => ctx.object_href(c, &o.name),
@@ -347,7 +352,9 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
     if common("current-user-privilege-set") {
         return Some(match res {
             Resource::Collection(c) | Resource::Object(c, _) => privileges_of(ctx.access(c), Some(c.kind)),
-            Resource::OtherPrincipal(..) => privileges_of(malt_store::DavAccess::Read, None),
+            Resource::OtherPrincipal(..) | Resource::GroupPrincipal(_) => {
+                privileges_of(malt_store::DavAccess::Read, None)
+            }
             _ => privileges(None),
         });
     }
@@ -356,7 +363,7 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
     }
     if common("owner") {
         return match res {
-            Resource::Root | Resource::Principals => None,
+            Resource::Root | Resource::Principals | Resource::GroupPrincipal(_) => None,
             Resource::Collection(c) | Resource::Object(c, _) => {
                 Some(href_prop(name, principal_href(&ctx.view(c).owner)))
             }
@@ -385,6 +392,7 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
         }
         Resource::Principal => principal_value(ctx, name),
         Resource::OtherPrincipal(other, addresses) => crate::sharing::principal_prop(other, addresses, name),
+        Resource::GroupPrincipal(g) => g.prop(name),
         Resource::Collection(c) => collection_value(ctx, c, name),
         Resource::Object(_, o) => object_value(o, name),
     }

@@ -141,7 +141,8 @@ async fn collection_properties() {
             "calendar-multiget",
             "calendar-query",
             "free-busy-query",
-            "sync-collection"
+            "sync-collection",
+            "expand-property"
         ]
     );
     let privileges = prop(&ms, CAL, &dav("current-user-privilege-set")).unwrap();

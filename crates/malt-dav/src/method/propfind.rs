@@ -84,7 +84,10 @@ pub(crate) async fn members(ctx: &Ctx, resource: &Resource) -> DavResult<Vec<Res
             Resource::Home(DavCollectionKind::AddressBook),
         ],
         Resource::Principals => vec![Resource::Principal],
-        Resource::Principal | Resource::OtherPrincipal(..) | Resource::Object(..) => Vec::new(),
+        Resource::Principal
+        | Resource::OtherPrincipal(..)
+        | Resource::GroupPrincipal(_)
+        | Resource::Object(..) => Vec::new(),
         Resource::Home(kind) => {
             let mut all: Vec<Resource> = ctx
                 .collections()

@@ -31,6 +31,7 @@ use crate::{Ctx, DavRequest};
 
 pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     let report = parse_report(&req.body, &ctx.settings().xml)?;
+    supported_media(&report)?;
     let resource = resolve(ctx, &req.path).await?.existing()?;
     if let Resource::Collection(c) | Resource::Object(c, _) = &resource {
         let need = if matches!(report, ReportRequest::FreeBusyQuery(_)) {
@@ -95,6 +96,41 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         },
         ReportRequest::Other(_) => Err(unsupported()),
     }
+}
+
+/// The media type a report asks its data in must be one the server returns: RFC 4791 §7.8 and
+/// §7.9 (precondition `CALDAV:supported-calendar-data`, for the `content-type` and `version` of
+/// `calendar-data`, §9.6: `text/calendar` 2.0) and RFC 6352 §8.6 and §8.7
+/// (`CARDDAV:supported-address-data`, for those of `address-data`, §10.4: `text/vcard` 3.0 or
+/// 4.0). An attribute left out means the default, which is always supported.
+fn supported_media(report: &ReportRequest) -> DavResult<()> {
+    let (calendar, card) = match report {
+        ReportRequest::CalendarQuery(q) => (q.calendar_data.as_ref(), None),
+        ReportRequest::CalendarMultiget(m) => (m.calendar_data.as_ref(), None),
+        ReportRequest::AddressbookQuery(q) => (None, q.address_data.as_ref()),
+        ReportRequest::AddressbookMultiget(m) => (None, m.address_data.as_ref()),
+        _ => (None, None),
+    };
+    let is = |given: Option<&String>, allowed: &[&str]| {
+        given.is_none_or(|g| allowed.iter().any(|a| g.trim().eq_ignore_ascii_case(a)))
+    };
+    if let Some(d) = calendar
+        && !(is(d.content_type.as_ref(), &["text/calendar"]) && is(d.version.as_ref(), &["2.0"]))
+    {
+        return Err(DavError::refused(
+            Name::new(CALDAV, "supported-calendar-data"),
+            "calendar-data is returned as text/calendar version 2.0 only",
+        ));
+    }
+    if let Some(d) = card
+        && !(is(d.content_type.as_ref(), &["text/vcard"]) && is(d.version.as_ref(), &["3.0", "4.0"]))
+    {
+        return Err(DavError::refused(
+            Name::new(CARDDAV, "supported-address-data"),
+            "address-data is returned as text/vcard version 3.0 or 4.0 only",
+        ));
+    }
+    Ok(())
 }
 
 /// The response that ends a cut answer (RFC 6578 §3.6, RFC 6352 §8.6.1): 507 for `href` with

@@ -34,8 +34,7 @@
 //! - The DAV header announces nothing for this: Apple's server announces no notification
 //!   token (only `calendarserver-sharing`, which Malt already sends).
 
-use axum::body::Body;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use malt_dav_proto::name::{CALDAV, CALENDARSERVER, DAV};
 use malt_dav_proto::request::{PropRequest, parse_propfind};
@@ -50,7 +49,7 @@ use crate::access::shareable;
 use crate::error::{DavError, DavResult};
 use crate::method::{Depth, condition, depth, multistatus};
 use crate::path::{DavPath, PRINCIPALS, collection_href, encode_segment, principal_href};
-use crate::props::{by_status, etag, http_date};
+use crate::props::{ALLPROP, by_status, etag, http_date};
 use crate::resource::{collection, is_self};
 use crate::sharing::{cs_access, organizer};
 use crate::{Ctx, DavRequest, empty};
@@ -312,16 +311,6 @@ const ITEM: &[(&str, &str)] = &[
     (DAV, "getlastmodified"),
     (CALENDARSERVER, "notificationtype"),
 ];
-/// What `allprop` returns (RFC 4918 §9.1: the live properties it defines; not
-/// `CS:notificationtype`, §4.2.1).
-const ALLPROP: &[&str] = &[
-    "resourcetype",
-    "displayname",
-    "getetag",
-    "getcontenttype",
-    "getcontentlength",
-    "getlastmodified",
-];
 
 /// A property of the collection (`item` `None`) or of notification `item`.
 fn value(ctx: &Ctx, item: Option<&Notification>, ctag: &str, name: &Name) -> Option<Element> {
@@ -401,6 +390,7 @@ fn propstats(
             }
         }
         PropRequest::AllProp { include } => {
+            // RFC 4918 §9.1; not `CS:notificationtype` (caldav-notifications §4.2.1).
             found.extend(ALLPROP.iter().filter_map(|l| value(&Name::dav(l))));
             for n in include {
                 if !found.iter().any(|f| &f.name == n)
@@ -518,31 +508,13 @@ async fn get(ctx: &Ctx, req: &DavRequest, item: Option<&str>) -> DavResult<Respo
         return Err(DavError::method_not_allowed("a collection has no content to GET"));
     };
     let (_, n) = find(ctx, name).await?;
-    let tag = etag(&n.etag);
-    let not_modified = req
-        .header("if-none-match")
-        .is_some_and(|v| v == "*" || v.split(',').any(|t| t.trim() == tag));
-    let length = n.body.len();
-    let mut r = if not_modified {
-        empty(StatusCode::NOT_MODIFIED)
-    } else if req.method == Method::HEAD {
-        empty(StatusCode::OK)
-    } else {
-        Response::new(Body::from(n.body))
-    };
-    let h = r.headers_mut();
-    let mut set = |name: header::HeaderName, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            h.insert(name, v);
-        }
-    };
-    set(header::ETAG, tag);
-    set(header::LAST_MODIFIED, http_date(n.dtstamp));
-    if !not_modified {
-        set(header::CONTENT_TYPE, CONTENT_TYPE.to_owned());
-        set(header::CONTENT_LENGTH, length.to_string());
-    }
-    Ok(r)
+    Ok(crate::method::get::content(
+        req,
+        n.body,
+        &n.etag,
+        n.dtstamp,
+        CONTENT_TYPE,
+    ))
 }
 
 async fn delete(ctx: &Ctx, req: &DavRequest, item: Option<&str>) -> DavResult<Response> {

@@ -65,7 +65,7 @@ pub const LIVE: &[(&str, &str)] = &[
 ];
 
 /// The live properties RFC 4918 defines, which `allprop` returns (§9.1).
-const ALLPROP: &[&str] = &[
+pub const ALLPROP: &[&str] = &[
     "resourcetype",
     "displayname",
     "getetag",

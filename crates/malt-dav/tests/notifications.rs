@@ -16,18 +16,13 @@ mod common;
 use common::*;
 use malt_dav_proto::name::{CALDAV, CALENDARSERVER};
 use malt_dav_proto::response::Multistatus;
-use malt_dav_proto::{Element, Limits, Name, parse_document};
+use malt_dav_proto::{Element, Limits, parse_document};
 
 const BOB: &str = "bob@example.org";
 const CAROL: &str = "carol@example.org";
 const BOB_PRINCIPAL: &str = "/dav/principals/bob@example.org/";
 const BOB_NOTES: &str = "/dav/calendars/bob@example.org/notifications/";
 const ALICE_NOTES: &str = "/dav/calendars/alice@example.org/notifications/";
-const XML: (&str, &str) = ("content-type", "application/xml; charset=utf-8");
-
-fn cs(local: &str) -> Name {
-    Name::new(CALENDARSERVER, local)
-}
 
 fn share_body(sharee: &str, access: &str) -> String {
     format!(
@@ -53,14 +48,6 @@ async fn setup() -> Env {
     let r = env.dav("POST", CAL, &[XML], &share_body(BOB, "read-write")).await;
     assert_eq!(r.status, 200, "{}", r.text());
     env
-}
-
-async fn propfind_as(env: &Env, user: &str, path: &str, depth: &str, props: &str) -> Reply {
-    let body = format!(
-        r#"<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/"><D:prop>{props}</D:prop></D:propfind>"#
-    );
-    env.dav_as(user, "PROPFIND", path, &[("depth", depth)], &body)
-        .await
 }
 
 /// `user`'s notification collection listed with `Depth: 1`: the multistatus, its CTag and the
@@ -247,20 +234,10 @@ async fn accepting_turns_the_invite_into_a_reply_for_the_owner() {
     assert_eq!(env.dav("DELETE", &item, &[], "").await.status, 404);
 
     // A later answer (Bob removes the calendar from his home: a decline) replaces it.
-    let mount = hrefs(
-        &propfind_as(
-            &env,
-            BOB,
-            "/dav/calendars/bob@example.org/",
-            "1",
-            "<D:resourcetype/>",
-        )
+    let mount = mounted(&env, BOB, "/dav/calendars/bob@example.org/")
         .await
-        .multistatus(),
-    )
-    .into_iter()
-    .find(|h| h.contains("/shared-"))
-    .unwrap();
+        .pop()
+        .unwrap();
     assert_eq!(env.dav_as(BOB, "DELETE", &mount, &[], "").await.status, 204);
     let (_, alice_ctag3, items) = listing(&env, USER, ALICE_NOTES).await;
     assert_ne!(alice_ctag3, alice_ctag2);
@@ -407,20 +384,10 @@ async fn the_summary_shows_in_cs_invite_on_both_sides() {
     assert_eq!(user.child(CALENDARSERVER, "summary").unwrap().text(), "Our plans");
 
     // The sharee's view, at either URL: the organizer and Bob's own entry.
-    let mount = hrefs(
-        &propfind_as(
-            &env,
-            BOB,
-            "/dav/calendars/bob@example.org/",
-            "1",
-            "<D:resourcetype/>",
-        )
+    let mount = mounted(&env, BOB, "/dav/calendars/bob@example.org/")
         .await
-        .multistatus(),
-    )
-    .into_iter()
-    .find(|h| h.contains("/shared-"))
-    .unwrap();
+        .pop()
+        .unwrap();
     for path in [mount.as_str(), CAL] {
         let ms = propfind_as(&env, BOB, path, "0", "<CS:invite/>")
             .await

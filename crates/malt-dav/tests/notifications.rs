@@ -41,6 +41,13 @@ fn reply_body(accept: bool, host: &str, uid: &str) -> String {
     )
 }
 
+/// Bob answers the share of Alice's calendar (invite-reply POST to his home).
+async fn answer(env: &Env, accept: bool, uid: &str) -> Reply {
+    let home = "/dav/calendars/bob@example.org/";
+    env.dav_as(BOB, "POST", home, &[XML], &reply_body(accept, CAL, uid))
+        .await
+}
+
 /// Alice (the test user) and Bob; Alice's calendar shared with Bob read-write, with a summary.
 async fn setup() -> Env {
     let env = start().await;
@@ -192,15 +199,7 @@ async fn accepting_turns_the_invite_into_a_reply_for_the_owner() {
     let (_, alice_ctag0, none) = listing(&env, USER, ALICE_NOTES).await;
     assert!(none.is_empty());
 
-    let r = env
-        .dav_as(
-            BOB,
-            "POST",
-            "/dav/calendars/bob@example.org/",
-            &[XML],
-            &reply_body(true, CAL, &uid),
-        )
-        .await;
+    let r = answer(&env, true, &uid).await;
     assert_eq!(r.status, 200, "{}", r.text());
 
     // Bob's invite is gone.
@@ -276,15 +275,7 @@ async fn deleting_an_invite_dismisses_it_without_answering() {
     assert!(replies.is_empty());
 
     // Bob can still answer; then Alice hears of it.
-    let r = env
-        .dav_as(
-            BOB,
-            "POST",
-            "/dav/calendars/bob@example.org/",
-            &[XML],
-            &reply_body(false, CAL, "whatever"),
-        )
-        .await;
+    let r = answer(&env, false, "whatever").await;
     assert_eq!(r.status, 200, "{}", r.text());
     let (_, _, replies) = listing(&env, USER, ALICE_NOTES).await;
     assert_eq!(replies.len(), 1);

@@ -10,7 +10,8 @@
 //!   Schedule-Tag, free-busy POSTs to the outbox.
 //! - [`access`]: who may do what with a collection (the owner, sharees), and how a collection
 //!   of another account is addressed in this request; [`sharing`]: the sharing POSTs and
-//!   properties, free-busy visibility; [`gal`]: the global address book.
+//!   properties, free-busy visibility; [`gal`]: the global address book; [`notifications`]:
+//!   the notification collection (sharing invites and replies).
 //! - [`error`]: statuses and precondition bodies.
 //!
 //! Invariants of every request:
@@ -31,6 +32,7 @@ pub mod error;
 pub mod gal;
 pub mod group;
 pub mod method;
+pub mod notifications;
 pub mod path;
 pub mod props;
 pub mod report;
@@ -282,6 +284,9 @@ async fn serve_request(dav: Dav, req: Request) -> Response {
 async fn dispatch(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     if gal::is_gal_path(ctx, &req.path).await? {
         return gal::handle(ctx, req).await;
+    }
+    if notifications::is_notification_path(ctx, &req.path).await? {
+        return notifications::handle(ctx, req).await;
     }
     match req.method.as_str() {
         "PROPFIND" => method::propfind::handle(ctx, req).await,

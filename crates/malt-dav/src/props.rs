@@ -62,12 +62,13 @@ pub const LIVE: &[(&str, &str)] = &[
     (CALENDARSERVER, "invite"),
     (CALENDARSERVER, "allowed-sharing-modes"),
     (CALENDARSERVER, "shared-url"),
+    (CALENDARSERVER, "notification-URL"),
     (APPLE_ICAL, "calendar-color"),
     (APPLE_ICAL, "calendar-order"),
 ];
 
 /// The live properties RFC 4918 defines, which `allprop` returns (§9.1).
-const ALLPROP: &[&str] = &[
+pub const ALLPROP: &[&str] = &[
     "resourcetype",
     "displayname",
     "getetag",
@@ -443,6 +444,9 @@ fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
         ))
     } else if n.is(DAV, "supported-report-set") {
         Some(supported_reports(PRINCIPAL_REPORTS))
+    } else if n.is(CALENDARSERVER, "notification-URL") {
+        // caldav-notifications §4.1.1 (never in allprop: not in ALLPROP).
+        crate::notifications::url(ctx).map(|url| href_prop(n, url))
     } else {
         None
     }

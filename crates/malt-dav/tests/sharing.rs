@@ -20,10 +20,6 @@ const BOB: &str = "bob@example.org";
 const CAROL: &str = "carol@example.org";
 const BOB_CAL_HOME: &str = "/dav/calendars/bob@example.org/";
 
-fn cs(local: &str) -> Name {
-    Name::new(CALENDARSERVER, local)
-}
-
 fn share_body(sharee: &str, access: &str) -> String {
     format!(
         r#"<CS:share xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><CS:set><D:href>mailto:{sharee}</D:href><CS:common-name>Them</CS:common-name><CS:summary>Our plans</CS:summary><CS:{access}/></CS:set></CS:share>"#
@@ -47,8 +43,6 @@ fn reply_body(accept: bool, host: &str) -> String {
     )
 }
 
-const XML: (&str, &str) = ("content-type", "application/xml; charset=utf-8");
-
 /// Alice with an event in her calendar, and Bob.
 async fn setup() -> Env {
     setup_with(malt_dav::DavSettings::default()).await
@@ -61,27 +55,6 @@ async fn setup_with(settings: malt_dav::DavSettings) -> Env {
 async fn share(env: &Env, path: &str, sharee: &str, access: &str) {
     let r = env.dav("POST", path, &[XML], &share_body(sharee, access)).await;
     assert_eq!(r.status, 200, "{}", r.text());
-}
-
-async fn propfind_as(env: &Env, user: &str, path: &str, depth: &str, props: &str) -> Reply {
-    let body = format!(
-        r#"<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/"><D:prop>{props}</D:prop></D:propfind>"#
-    );
-    env.dav_as(user, "PROPFIND", path, &[("depth", depth)], &body)
-        .await
-}
-
-/// The hrefs of the shared collections `user`'s calendar home lists (resourcetype `CS:shared`).
-async fn mounted(env: &Env, user: &str, home: &str) -> Vec<String> {
-    let ms = propfind_as(env, user, home, "1", "<D:resourcetype/>")
-        .await
-        .multistatus();
-    hrefs(&ms)
-        .into_iter()
-        .filter(|h| {
-            prop(&ms, h, &dav("resourcetype")).is_some_and(|t| t.child(CALENDARSERVER, "shared").is_some())
-        })
-        .collect()
 }
 
 async fn sync(env: &Env, user: &str, path: &str, token: &str) -> Reply {

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (8, V8_DAV),
     (9, V9_SIEVE_DUPLICATES),
     (10, V10_DAV_SHARES),
+    (11, V11_DAV_SHARE_NOTIFICATIONS),
 ];
 
 const V1: &str = r#"
@@ -417,6 +418,19 @@ CREATE TABLE dav_share_answers (
     PRIMARY KEY (collection_id, account_id)
 );
 CREATE INDEX dav_share_answers_account ON dav_share_answers (account_id);
+"#;
+
+/// The owner's note with a share (`CS:summary`, `CS:common-name`), and what the notifications
+/// need of answers: when given, whether the sharee dismissed its invite notification, whether
+/// the owner dismissed the reply notification (answers from before count as seen). See
+/// `malt_store::dav_share`.
+const V11_DAV_SHARE_NOTIFICATIONS: &str = r#"
+ALTER TABLE dav_shares ADD COLUMN summary text;
+ALTER TABLE dav_shares ADD COLUMN common_name text;
+ALTER TABLE dav_share_answers ADD COLUMN answered_at bigint NOT NULL DEFAULT 0;
+ALTER TABLE dav_share_answers ADD COLUMN invite_dismissed boolean NOT NULL DEFAULT false;
+ALTER TABLE dav_share_answers ADD COLUMN reply_dismissed boolean NOT NULL DEFAULT false;
+UPDATE dav_share_answers SET reply_dismissed = true;
 "#;
 
 /// Applies every migration not yet recorded.

@@ -23,11 +23,12 @@ use futures_util::future::{join, join_all, join3};
 use malt_store::{
     Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult,
     DavAccess, DavChanges, DavCollection, DavCollectionId, DavCollectionPatch, DavDeleteOutcome, DavObject,
-    DavObjectInfo, DavPutOutcome, DavShare, DavShareStatus, DavSharedCollection, Domain, EtagCondition,
-    FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message,
-    MessageMeta, MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq,
-    NewAccount, NewDavCollection, NewDavObject, NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate,
-    SharedMailbox, SpecialUse, Store, StoreError, Uid, UidSet, flag, metadata_check, metadata_name,
+    DavObjectInfo, DavPutOutcome, DavShare, DavShareNote, DavShareReply, DavShareStatus, DavSharedCollection,
+    Domain, EtagCondition, FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox,
+    MailboxChanges, MailboxId, Message, MessageMeta, MessageSummary, MetadataEntry, MetadataLimits,
+    MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount, NewDavCollection, NewDavObject, NewMessage,
+    PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store, StoreError, Uid, UidSet,
+    flag, metadata_check, metadata_name,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
@@ -2729,9 +2730,10 @@ impl Store for PgStore {
         collection: DavCollectionId,
         sharee: &str,
         access: DavAccess,
+        note: &DavShareNote,
         sharee_accounts: &[AccountId],
     ) -> Result<DavShare> {
-        self.dav_share_set_impl(owner, collection, sharee, access, sharee_accounts)
+        self.dav_share_set_impl(owner, collection, sharee, access, note, sharee_accounts)
             .await
     }
 
@@ -2768,6 +2770,30 @@ impl Store for PgStore {
         identifiers: &[String],
     ) -> Result<Vec<DavSharedCollection>> {
         self.dav_shared_with_impl(account, identifiers).await
+    }
+
+    async fn dav_share_invite_dismiss(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+    ) -> Result<ModSeq> {
+        self.dav_share_invite_dismiss_impl(account, identifiers, collection)
+            .await
+    }
+
+    async fn dav_share_replies(&self, owner: AccountId) -> Result<Vec<DavShareReply>> {
+        self.dav_share_replies_impl(owner).await
+    }
+
+    async fn dav_share_reply_dismiss(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        account: AccountId,
+    ) -> Result<ModSeq> {
+        self.dav_share_reply_dismiss_impl(owner, collection, account)
+            .await
     }
 
     async fn dav_access(

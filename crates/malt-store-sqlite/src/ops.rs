@@ -2077,10 +2077,11 @@ impl Store for SqliteStore {
         collection: DavCollectionId,
         sharee: &str,
         access: DavAccess,
+        note: &DavShareNote,
         sharee_accounts: &[AccountId],
     ) -> Result<DavShare> {
-        let (sharee, accounts) = (sharee.to_owned(), sharee_accounts.to_vec());
-        self.write(move |tx| crate::dav_share::set(tx, owner, collection, &sharee, access, &accounts))
+        let (sharee, note, accounts) = (sharee.to_owned(), note.clone(), sharee_accounts.to_vec());
+        self.write(move |tx| crate::dav_share::set(tx, owner, collection, &sharee, access, &note, &accounts))
             .await
     }
 
@@ -2122,6 +2123,31 @@ impl Store for SqliteStore {
     ) -> Result<Vec<DavSharedCollection>> {
         let identifiers = identifiers.to_vec();
         self.read(move |tx| crate::dav_share::shared_with(tx, account, &identifiers))
+            .await
+    }
+
+    async fn dav_share_invite_dismiss(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+    ) -> Result<ModSeq> {
+        let identifiers = identifiers.to_vec();
+        self.write(move |tx| crate::dav_share::invite_dismiss(tx, account, &identifiers, collection))
+            .await
+    }
+
+    async fn dav_share_replies(&self, owner: AccountId) -> Result<Vec<DavShareReply>> {
+        self.read(move |tx| crate::dav_share::replies(tx, owner)).await
+    }
+
+    async fn dav_share_reply_dismiss(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        account: AccountId,
+    ) -> Result<ModSeq> {
+        self.write(move |tx| crate::dav_share::reply_dismiss(tx, owner, collection, account))
             .await
     }
 

@@ -41,7 +41,7 @@ use axum::response::Response;
 use malt_dav_proto::Name;
 use malt_dav_proto::name::{CALDAV, DAV};
 use malt_dav_proto::request::{Ace, AcePrincipal, parse_acl};
-use malt_store::{DavAccess, DavCollectionKind};
+use malt_store::{DavAccess, DavCollectionKind, DavShareNote};
 
 use crate::error::{DavError, DavResult};
 use crate::sharing::{apply, is_sharee, owned_shareable, sharee_address};
@@ -172,19 +172,20 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
 
     // The shares named are set (unless unchanged: their answers stay), the others removed.
     let existing = ctx.store().dav_share_list(c.id).await?;
-    let mut plan: Vec<(String, Option<DavAccess>)> = existing
+    let mut plan: Vec<(String, Option<(DavAccess, DavShareNote)>)> = existing
         .iter()
         .filter(|s| !wanted.contains_key(&s.sharee))
         .map(|s| (s.sharee.clone(), None))
         .collect();
-    let mut set: Vec<(String, Option<DavAccess>)> = wanted
+    let mut set: Vec<(String, Option<(DavAccess, DavShareNote)>)> = wanted
         .into_iter()
         .filter(|(address, access)| {
             !existing
                 .iter()
                 .any(|s| s.sharee == *address && s.access == *access)
         })
-        .map(|(address, access)| (address, Some(access)))
+        // No note: a share kept keeps the one its POST gave.
+        .map(|(address, access)| (address, Some((access, DavShareNote::default()))))
         .collect();
     set.sort_by(|a, b| a.0.cmp(&b.0));
     plan.extend(set);

@@ -4,8 +4,9 @@
 //! `DAV:propfind-finite-depth` (RFC 4918 §9.1, §16): a home holds whole calendars. Members of
 //! a collection are listed from the store's object rows, without reading any content — unless
 //! `CALDAV:schedule-tag` is asked for by name (RFC 6638 §3.3): it is a hash of the content. A home
-//! lists the user's collections, then the shares mounted in it ([`crate::access::mounts`]),
-//! and the address book home the global address book ([`crate::gal`]). Collections and
+//! lists the user's collections, then the shares mounted in it ([`crate::access::mounts`]);
+//! the calendar home the notification collection ([`crate::notifications`]), the address book
+//! home the global address book ([`crate::gal`]). Collections and
 //! objects need read access ([`crate::access::require`]).
 
 use axum::response::Response;
@@ -31,8 +32,10 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         crate::access::require(ctx, c, malt_store::DavAccess::Read)?;
     }
     if matches!(resource, Resource::Principal) {
-        // What the principal's calendar-user-address-set lists (props are computed without I/O).
+        // What the principal's calendar-user-address-set lists, and whether its
+        // notification-URL is free (props are computed without I/O).
         ctx.addresses().await?;
+        ctx.collections().await?;
     }
     let mut resources = vec![resource.clone()];
     if depth == Depth::One {
@@ -58,6 +61,12 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
             .is_none()
     {
         responses.push(crate::gal::home_member(ctx, &request).await?);
+    }
+    if depth == Depth::One
+        && matches!(resource, Resource::Home(DavCollectionKind::Calendar))
+        && crate::notifications::url(ctx).is_some()
+    {
+        responses.push(crate::notifications::home_member(ctx, &request).await?);
     }
     let body = Multistatus {
         responses,

@@ -344,3 +344,33 @@ pub fn caldav(local: &str) -> Name {
 pub fn carddav(local: &str) -> Name {
     Name::carddav(local)
 }
+
+pub fn cs(local: &str) -> Name {
+    Name::new(malt_dav_proto::name::CALENDARSERVER, local)
+}
+
+/// The `Content-Type` of an XML request body.
+pub const XML: (&str, &str) = ("content-type", "application/xml; charset=utf-8");
+
+/// PROPFIND as `user` of `props` (inner XML of `DAV:prop`; namespaces `D`, `C`, `CS`).
+pub async fn propfind_as(env: &Env, user: &str, path: &str, depth: &str, props: &str) -> Reply {
+    let body = format!(
+        r#"<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/"><D:prop>{props}</D:prop></D:propfind>"#
+    );
+    env.dav_as(user, "PROPFIND", path, &[("depth", depth)], &body)
+        .await
+}
+
+/// The hrefs of the shared collections `user`'s home lists (resourcetype `CS:shared`).
+pub async fn mounted(env: &Env, user: &str, home: &str) -> Vec<String> {
+    let ms = propfind_as(env, user, home, "1", "<D:resourcetype/>")
+        .await
+        .multistatus();
+    hrefs(&ms)
+        .into_iter()
+        .filter(|h| {
+            prop(&ms, h, &dav("resourcetype"))
+                .is_some_and(|t| t.child(malt_dav_proto::name::CALENDARSERVER, "shared").is_some())
+        })
+        .collect()
+}

@@ -24,8 +24,8 @@ use malt_store::{
     Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult,
     DavAccess, DavChanges, DavCollection, DavCollectionId, DavCollectionPatch, DavDeleteOutcome, DavObject,
     DavObjectInfo, DavPutOutcome, DavShare, DavShareNote, DavShareReply, DavShareStatus, DavSharedCollection,
-    Domain, EtagCondition, FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox,
-    MailboxChanges, MailboxId, Message, MessageMeta, MessageSummary, MetadataEntry, MetadataLimits,
+    DavShareeProp, Domain, EtagCondition, FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry,
+    Mailbox, MailboxChanges, MailboxId, Message, MessageMeta, MessageSummary, MetadataEntry, MetadataLimits,
     MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount, NewDavCollection, NewDavObject, NewMessage,
     PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store, StoreError, Uid, UidSet,
     flag, metadata_check, metadata_name,
@@ -2793,6 +2793,21 @@ impl Store for PgStore {
         account: AccountId,
     ) -> Result<ModSeq> {
         self.dav_share_reply_dismiss_impl(owner, collection, account)
+            .await
+    }
+
+    async fn dav_sharee_props(&self, account: AccountId) -> Result<Vec<DavShareeProp>> {
+        self.dav_sharee_props_impl(account).await
+    }
+
+    async fn dav_sharee_props_set(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        props: &[(String, Option<String>)],
+    ) -> Result<()> {
+        self.dav_sharee_props_set_impl(account, identifiers, collection, props)
             .await
     }
 

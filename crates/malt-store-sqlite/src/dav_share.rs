@@ -373,3 +373,52 @@ pub(crate) fn forget_sharee(tx: &Transaction<'_>, account: AccountId, address: &
     }
     Ok(())
 }
+
+pub(crate) fn sharee_props(tx: &Transaction<'_>, account: AccountId) -> R<Vec<DavShareeProp>> {
+    let mut st = tx.prepare_cached(
+        "SELECT collection_id, name, value FROM dav_sharee_props WHERE account_id = ?1 \
+         ORDER BY collection_id, name",
+    )?;
+    let rows = st.query_map([account], |r| {
+        Ok(DavShareeProp {
+            collection_id: r.get(0)?,
+            name: r.get(1)?,
+            value: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn sharee_props_set(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    identifiers: &[String],
+    collection: DavCollectionId,
+    props: &[(String, Option<String>)],
+) -> R<()> {
+    for (name, value) in props {
+        dav_sharee_prop_check(name, value.as_deref())?;
+    }
+    match access(tx, account, identifiers, collection)? {
+        Some(DavAccess::Owner) | None => {
+            return Err(not_found(format!(
+                "share of collection {collection} for account {account}"
+            )));
+        }
+        Some(_) => {}
+    }
+    let mut set = tx.prepare_cached(
+        "INSERT INTO dav_sharee_props (account_id, collection_id, name, value) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (account_id, collection_id, name) DO UPDATE SET value = excluded.value",
+    )?;
+    let mut unset = tx.prepare_cached(
+        "DELETE FROM dav_sharee_props WHERE account_id = ?1 AND collection_id = ?2 AND name = ?3",
+    )?;
+    for (name, value) in props {
+        match value {
+            Some(v) => set.execute(params![account, collection, name, v])?,
+            None => unset.execute(params![account, collection, name])?,
+        };
+    }
+    Ok(())
+}

@@ -2151,6 +2151,25 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn dav_sharee_props(&self, account: AccountId) -> Result<Vec<DavShareeProp>> {
+        self.read(move |tx| crate::dav_share::sharee_props(tx, account))
+            .await
+    }
+
+    async fn dav_sharee_props_set(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        props: &[(String, Option<String>)],
+    ) -> Result<()> {
+        let (identifiers, props) = (identifiers.to_vec(), props.to_vec());
+        self.write(move |tx| {
+            crate::dav_share::sharee_props_set(tx, account, &identifiers, collection, &props)
+        })
+        .await
+    }
+
     async fn dav_access(
         &self,
         account: AccountId,

@@ -434,6 +434,18 @@ ALTER TABLE dav_share_answers ADD COLUMN invite_dismissed INTEGER NOT NULL DEFAU
 ALTER TABLE dav_share_answers ADD COLUMN reply_dismissed INTEGER NOT NULL DEFAULT 0;
 UPDATE dav_share_answers SET reply_dismissed = 1;
 "#,
+    // 12: a sharee's own values of the properties of a collection shared with it (its name,
+    // colour and order); see `malt_store::dav_share`.
+    r#"
+CREATE TABLE dav_sharee_props (
+    account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    collection_id INTEGER NOT NULL REFERENCES dav_collections(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (account_id, collection_id, name)
+) WITHOUT ROWID;
+CREATE INDEX dav_sharee_props_collection ON dav_sharee_props(collection_id);
+"#,
 ];
 
 /// Applies the pending migrations. Idempotent; safe against a concurrent opener.

@@ -34,6 +34,13 @@
 //! token does not move). A later answer shows its reply again; a removed share takes its
 //! answers, so its invite and replies vanish with it. Answers stored before notifications
 //! existed count as seen by the owner.
+//!
+//! Sharee properties: a sharee account keeps its own values of the properties clients set on a
+//! shared collection to show it — [`DAV_SHAREE_PROPS`]: its name, and Apple's colour and order —
+//! apart from the owner's ([`DavShareeProp`]; Apple's CalendarServer calls them per-user
+//! properties). Only an account a share reaches sets them; setting journals nothing (collection
+//! properties are not in `sync-collection`). They go with the collection or the account, and
+//! stay while the share is removed (shared again, the collection looks as the sharee left it).
 
 use serde::{Deserialize, Serialize};
 
@@ -155,6 +162,35 @@ pub struct DavSharedCollection {
     pub shared_at: i64,
     /// Whether the account dismissed its invite notification (it stays `Invited`).
     pub invite_dismissed: bool,
+}
+
+/// The properties a sharee sets for itself on a collection shared with it: `DAV:displayname`,
+/// and Apple's `calendar-color` and `calendar-order` (namespace `http://apple.com/ns/ical/`),
+/// by local name.
+pub const DAV_SHAREE_PROPS: &[&str] = &["displayname", "calendar-color", "calendar-order"];
+
+/// A sharee account's own value of one of [`DAV_SHAREE_PROPS`] on a collection shared with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DavShareeProp {
+    pub collection_id: DavCollectionId,
+    /// One of [`DAV_SHAREE_PROPS`].
+    pub name: String,
+    pub value: String,
+}
+
+/// Checks a sharee property before it is stored: a name of [`DAV_SHAREE_PROPS`], a value of at
+/// most [`DAV_PROPERTY_MAX`] octets, and an integer for `calendar-order`.
+pub fn dav_sharee_prop_check(name: &str, value: Option<&str>) -> Result<()> {
+    if !DAV_SHAREE_PROPS.contains(&name) {
+        return Err(invalid("sharee property", "not one a sharee sets"));
+    }
+    match value {
+        Some(v) if v.len() > DAV_PROPERTY_MAX => Err(invalid("sharee property", "too long")),
+        Some(v) if name == "calendar-order" && v.trim().parse::<i64>().is_err() => {
+            Err(invalid("calendar-order", "not an integer"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// An answer to a share, as the owner's reply notification shows it.

@@ -456,6 +456,20 @@ pub trait Store: Send + Sync + 'static {
         collection: DavCollectionId,
         account: AccountId,
     ) -> Result<ModSeq>;
+    /// `account`'s own values of the sharee properties of the collections shared with it
+    /// ([`DavShareeProp`]), by collection id then name. One read.
+    async fn dav_sharee_props(&self, account: AccountId) -> Result<Vec<DavShareeProp>>;
+    /// `account` sets (`Some`) or removes (`None`) its own values of sharee properties of
+    /// `collection`, all or none ([`dav_sharee_prop_check`]: `Invalid`). `NotFound` unless a
+    /// share of the collection names one of `identifiers` (the owner sets the collection's own
+    /// properties). Journals nothing.
+    async fn dav_sharee_props_set(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        props: &[(String, Option<String>)],
+    ) -> Result<()>;
     /// What `account` (matching `identifiers`) may do with `collection` ([`dav_access_of`]):
     /// `Owner` for its own, the highest access of the shares naming one of `identifiers`, or
     /// `None` (also for a collection that does not exist). One indexed read: every request asks.

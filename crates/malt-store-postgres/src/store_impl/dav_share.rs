@@ -14,8 +14,8 @@
 
 use malt_store::{
     DavAccess, DavCollectionId, DavShare, DavShareNote, DavShareReply, DavShareStatus, DavSharedCollection,
-    dav_access_of, dav_share_check, dav_share_name_check, dav_share_note_check, dav_share_note_merge,
-    dav_sharee,
+    DavShareeProp, dav_access_of, dav_share_check, dav_share_name_check, dav_share_note_check,
+    dav_share_note_merge, dav_sharee, dav_sharee_prop_check,
 };
 
 use super::dav::{COLLECTION_COLS_C, SET_TOKEN_SQL, collection_from_row, collection_of, exec};
@@ -446,6 +446,80 @@ impl PgStore {
         )
         .await?;
         Ok(lock.modseq)
+    }
+
+    pub(super) async fn dav_sharee_props_impl(&self, account: AccountId) -> Result<Vec<DavShareeProp>> {
+        let rows = self
+            .read_rows(
+                "SELECT collection_id, name, value FROM dav_sharee_props WHERE account_id = $1 \
+                 ORDER BY collection_id, name COLLATE \"C\"",
+                &[&account],
+                "sharee properties",
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DavShareeProp {
+                collection_id: r.get(0),
+                name: r.get(1),
+                value: r.get(2),
+            })
+            .collect())
+    }
+
+    pub(super) async fn dav_sharee_props_set_impl(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        props: &[(String, Option<String>)],
+    ) -> Result<()> {
+        for (name, value) in props {
+            dav_sharee_prop_check(name, value.as_deref())?;
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
+        // Shared with the account, and not its own (the share is read under the row lock of
+        // the collection, so a concurrent delete of the collection waits or wins first).
+        let shared: Option<Row> = tx
+            .query_opt(
+                "SELECT 1 FROM dav_collections c WHERE c.id = $1 AND c.account_id != $2 \
+                 AND EXISTS (SELECT 1 FROM dav_shares s WHERE s.collection_id = c.id AND s.sharee = ANY($3::text[])) \
+                 FOR SHARE OF c",
+                &[&collection, &account, &identifiers],
+            )
+            .await
+            .map_err(|e| pg_err(e, "share"))?;
+        if shared.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "share of collection {collection} for account {account}"
+            )));
+        }
+        for (name, value) in props {
+            match value {
+                Some(v) => {
+                    exec(
+                        &tx,
+                        "INSERT INTO dav_sharee_props (account_id, collection_id, name, value) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (account_id, collection_id, name) DO UPDATE SET value = excluded.value",
+                        &[&account, &collection, name, v],
+                        "sharee property",
+                    )
+                    .await?;
+                }
+                None => {
+                    exec(
+                        &tx,
+                        "DELETE FROM dav_sharee_props WHERE account_id = $1 AND collection_id = $2 AND name = $3",
+                        &[&account, &collection, name],
+                        "sharee property",
+                    )
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await.map_err(|e| pg_err(e, "commit"))?;
+        Ok(())
     }
 
     /// Part of a collection delete, before it: locks (in id order, with the owner) and returns

@@ -592,3 +592,140 @@ pub(super) async fn notifications(storage: &Storage) {
 async fn collection_token(s: &dyn Store, id: DavCollectionId) -> ModSeq {
     s.dav_collection_by_id(id).await.unwrap().unwrap().highest_modseq
 }
+
+/// A sharee's own properties of a collection shared with it: set and removed all at once, kept
+/// apart per account, checked, refused to the owner and to accounts without a share, kept over
+/// an unshare, gone with the collection.
+pub(super) async fn sharee_props(storage: &Storage) {
+    let s = &*storage.store;
+    let a = account(s, "shareeprops.test", "alice").await;
+    let b = account(s, "shareeprops.test", "bob").await;
+    let c = account(s, "shareeprops.test", "carol").await;
+    let cal = s
+        .dav_collection_create(a.id, collection_of_kind(DavCollectionKind::Calendar, "cal"))
+        .await
+        .unwrap();
+    let (bob, carol) = (vec![b.address.clone()], vec![c.address.clone()]);
+    let set = |name: &str, value: Option<&str>| (name.to_owned(), value.map(str::to_owned));
+    // Not shared yet: nobody but the owner, and the owner has no sharee properties.
+    for (acc, ids) in [(&b, &bob), (&a, &vec![a.address.clone()])] {
+        let r = s
+            .dav_sharee_props_set(acc.id, ids, cal.id, &[set("calendar-color", Some("#ff0000"))])
+            .await;
+        assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    }
+    for acc in [&b, &c] {
+        s.dav_share_set(
+            a.id,
+            cal.id,
+            &acc.address,
+            DavAccess::Read,
+            &DavShareNote::default(),
+            &[acc.id],
+        )
+        .await
+        .unwrap();
+    }
+    let head = s.journal_head().await.unwrap();
+    s.dav_sharee_props_set(
+        b.id,
+        &bob,
+        cal.id,
+        &[
+            set("displayname", Some("Alice's")),
+            set("calendar-color", Some("#ff0000")),
+            set("calendar-order", Some("3")),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.journal_after(head, 100).await.unwrap(),
+        vec![],
+        "journals nothing"
+    );
+    s.dav_sharee_props_set(c.id, &carol, cal.id, &[set("calendar-color", Some("#00ff00"))])
+        .await
+        .unwrap();
+    let values = |props: Vec<DavShareeProp>| -> Vec<(DavCollectionId, String, String)> {
+        props
+            .into_iter()
+            .map(|p| (p.collection_id, p.name, p.value))
+            .collect()
+    };
+    let bob_props = || async { values(s.dav_sharee_props(b.id).await.unwrap()) };
+    assert_eq!(
+        bob_props().await,
+        vec![
+            (cal.id, "calendar-color".into(), "#ff0000".into()),
+            (cal.id, "calendar-order".into(), "3".into()),
+            (cal.id, "displayname".into(), "Alice's".into()),
+        ]
+    );
+    assert_eq!(
+        values(s.dav_sharee_props(c.id).await.unwrap()),
+        vec![(cal.id, "calendar-color".into(), "#00ff00".into())],
+        "each account its own"
+    );
+    assert!(s.dav_sharee_props(a.id).await.unwrap().is_empty());
+    // Replaced and removed in one call; the collection's own properties are untouched.
+    s.dav_sharee_props_set(
+        b.id,
+        &bob,
+        cal.id,
+        &[
+            set("calendar-color", Some("#0000ff")),
+            set("calendar-order", None),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        bob_props().await,
+        vec![
+            (cal.id, "calendar-color".into(), "#0000ff".into()),
+            (cal.id, "displayname".into(), "Alice's".into()),
+        ]
+    );
+    assert_eq!(
+        s.dav_collection_get(a.id, "cal")
+            .await
+            .unwrap()
+            .unwrap()
+            .props
+            .color,
+        None
+    );
+    // Checked, all or none: an unknown name, a long value, an order that is no integer.
+    let long = "x".repeat(DAV_PROPERTY_MAX + 1);
+    for bad in [
+        vec![
+            set("calendar-color", Some("#111111")),
+            set("calendar-description", Some("x")),
+        ],
+        vec![
+            set("calendar-color", Some("#111111")),
+            set("displayname", Some(&long)),
+        ],
+        vec![
+            set("calendar-color", Some("#111111")),
+            set("calendar-order", Some("first")),
+        ],
+    ] {
+        let r = s.dav_sharee_props_set(b.id, &bob, cal.id, &bad).await;
+        assert!(matches!(r, Err(StoreError::Invalid { .. })), "{r:?}");
+    }
+    assert_eq!(bob_props().await[0].2, "#0000ff", "nothing written");
+    // An unshare keeps them; the collection's delete takes them.
+    s.dav_share_remove(a.id, cal.id, &b.address, &[b.id])
+        .await
+        .unwrap();
+    assert_eq!(bob_props().await.len(), 2);
+    let r = s
+        .dav_sharee_props_set(b.id, &bob, cal.id, &[set("calendar-color", Some("#222222"))])
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    s.dav_collection_delete(a.id, cal.id).await.unwrap();
+    assert!(bob_props().await.is_empty());
+    assert!(s.dav_sharee_props(c.id).await.unwrap().is_empty());
+}

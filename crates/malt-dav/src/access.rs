@@ -70,6 +70,8 @@ pub struct View {
 pub struct Views {
     views: Mutex<HashMap<DavCollectionId, View>>,
     pub(crate) invites: Mutex<HashMap<DavCollectionId, Vec<crate::sharing::Invitee>>>,
+    /// The user's own values of sharee properties, by collection ([`crate::sharee_props`]).
+    pub(crate) sharee_props: Mutex<HashMap<DavCollectionId, Vec<(String, String)>>>,
 }
 
 impl Ctx {

@@ -38,6 +38,7 @@ pub mod props;
 pub mod report;
 pub mod resource;
 pub mod schedule;
+pub mod sharee_props;
 pub mod sharing;
 
 use std::sync::{Arc, OnceLock};

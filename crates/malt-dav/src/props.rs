@@ -258,6 +258,9 @@ fn collection_value(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element
     if let Some(v) = crate::sharing::collection_prop(ctx, c, name) {
         return Some(v);
     }
+    if let Some(v) = crate::sharee_props::value(ctx, c, name) {
+        return Some(v);
+    }
     match name.local.as_str() {
         "displayname" if ns == DAV => text(&c.props.display_name),
         "calendar-description" if ns == CALDAV && calendar => text(&c.props.description),

@@ -167,7 +167,8 @@ async fn read_share_reaches_the_sharee_at_both_urls() {
         &env.dav_as(BOB, "DELETE", ALICE_EVENT, &[], "").await,
         &dav("write-content"),
     );
-    let patch = r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Mine</D:displayname></D:prop></D:set></D:propertyupdate>"#;
+    // (Its own name, colour and order of the calendar it may set: tests/sharee_props.rs.)
+    let patch = r#"<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-description>Mine</C:calendar-description></D:prop></D:set></D:propertyupdate>"#;
     assert_need_privileges(
         &env.dav_as(BOB, "PROPPATCH", CAL, &[], patch).await,
         &dav("write-acl"),
@@ -295,11 +296,11 @@ async fn read_write_share_and_the_invite_reply() {
             .child(CALENDARSERVER, "read-write")
             .is_some()
     );
-    // The sharee's name for it shows in their home.
+    // The sharee's name for it (its invite-reply's summary) shows in their home.
     let ms = propfind_as(&env, BOB, &mount, "0", "<D:displayname/>")
         .await
         .multistatus();
-    assert!(prop(&ms, &mount, &dav("displayname")).is_some());
+    assert_eq!(prop(&ms, &mount, &dav("displayname")).unwrap().text(), "Alice's");
 }
 
 #[tokio::test]

@@ -42,6 +42,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         resources.extend(members(ctx, &resource).await?);
     }
     crate::sharing::preload(ctx, &resources, &request).await?;
+    crate::sharee_props::preload(ctx, &resources).await?;
     let tags = crate::schedule::schedule_tags(ctx, &resources, &request).await?;
     let mut responses: Vec<_> = resources
         .iter()

@@ -21,7 +21,8 @@ are reported:
 - sync-collection after 10 changes (8 updates, a delete, a create; only the REPORT is timed).
 
 Every answer is checked: each time-range query must give both servers the same set of event
-names (a difference is a bug in one of them; the script shows it after the figures and exits 1),
+names (a difference is a bug in one of them; the script shows it after the figures and exits 1,
+unless it is one in KNOWN, already traced to the server that is wrong),
 multiget and PROPFIND must list what they should, and sync-collection exactly the changed and
 deleted names.
 
@@ -579,19 +580,35 @@ def bench_radicale(tmp, events, rounds):
         subprocess.run(script + ["stop", rdir], check=True)
 
 
+# Disagreements already traced to the server that is wrong, by (query, first day, side, event
+# name), with the reason: shown, but they do not make the run fail. Names come from SEED; these
+# were found with N = 10,000, the default.
+KNOWN = {
+    ("week", "2026-10-12", "radicale only", "ab33f30f-fb3e-4bbd-a4fd-0c26fcdc39b3.ics"):
+        "Radicale is wrong: the 2026-10-12 instance is overridden (moved to 2026-10-09, ending "
+        "before the range) and the next one starts at the range's end; RFC 4791 §9.9 leaves "
+        "the event out",
+}
+
+
 def cross_check(malt_answers, radicale_answers, events):
     """The time-range queries where the two servers named different events, each with the
-    event's text (so the one that is wrong can be told), as printable entries."""
+    event's text (so the one that is wrong can be told), as printable entries: the new ones,
+    and the ones in KNOWN with their reason."""
     by_name = {ev.name: ev for ev in events}
-    bad = []
+    bad, known = [], []
     for key, names in malt_answers.items():
         other = radicale_answers[key]
         if names != other:
             for name in sorted(names ^ other):
                 who = "malt only" if name in names else "radicale only"
-                bad.append(f"{key[0]} from {key[1]:%Y-%m-%d}: {who}: {name}\n"
-                           + by_name[name].text().decode())
-    return bad
+                entry = f"{key[0]} from {key[1]:%Y-%m-%d}: {who}: {name}"
+                reason = KNOWN.get((key[0], f"{key[1]:%Y-%m-%d}", who, name))
+                if reason:
+                    known.append(f"{entry} ({reason})")
+                else:
+                    bad.append(entry + "\n" + by_name[name].text().decode())
+    return bad, known
 
 
 def show(n, rounds, figures):
@@ -630,8 +647,10 @@ def main():
             figures["malt"], answers["malt"] = bench_malt(tmp, generate(n), rounds)
         if run_radicale:
             figures["radicale"], answers["radicale"] = bench_radicale(tmp, generate(n), rounds)
-    bad = cross_check(answers["malt"], answers["radicale"], events) if len(answers) == 2 else []
+    bad, known = cross_check(answers["malt"], answers["radicale"], events) if len(answers) == 2 else ([], [])
     show(n, rounds, figures)
+    if known:
+        print(f"known disagreements ({len(known)}):\n" + "\n".join(known), file=sys.stderr)
     if bad:
         # The figures stand (both servers did the same work); the disagreements are shown so that
         # the wrong answer can be found, and the exit status says there were some.

@@ -5,7 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use malt_dav_proto::request::{
-    parse_mkcalendar, parse_mkcol, parse_propfind, parse_proppatch, parse_report, parse_sharing,
+    parse_acl, parse_mkcalendar, parse_mkcol, parse_propfind, parse_proppatch, parse_report,
+    parse_sharing,
 };
 use malt_dav_proto::response::{parse_error_body, parse_multistatus};
 use malt_dav_proto::{Limits, element_to_xml, parse_document};
@@ -23,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_mkcalendar(data, &limits);
     let _ = parse_report(data, &limits);
     let _ = parse_sharing(data, &limits);
+    let _ = parse_acl(data, &limits);
     let _ = parse_error_body(data, &limits);
     if let Ok(ms) = parse_multistatus(data, &limits) {
         assert_eq!(parse_multistatus(&ms.to_xml(), &generous), Ok(ms));

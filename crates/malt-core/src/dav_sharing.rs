@@ -13,8 +13,8 @@
 //! owner's rights are never stored (the store answers `Owner` for their own collections).
 
 use malt_store::{
-    AccountId, DavAccess, DavCollectionId, DavShare, DavShareStatus, DavSharedCollection, ModSeq, Result,
-    Store, StoreError,
+    AccountId, DavAccess, DavCollectionId, DavShare, DavShareNote, DavShareStatus, DavSharedCollection,
+    ModSeq, Result, Store, StoreError,
 };
 
 use crate::acl::Identity;
@@ -37,17 +37,19 @@ pub async fn sharee_accounts(store: &dyn Store, sharee: &str) -> Result<Vec<Acco
         .collect())
 }
 
-/// `owner` shares `collection` with `sharee` (an account or a group) at `access`.
+/// `owner` shares `collection` with `sharee` (an account or a group) at `access`, with the
+/// owner's `note` (what it does not give is kept).
 pub async fn share(
     store: &dyn Store,
     owner: AccountId,
     collection: DavCollectionId,
     sharee: &str,
     access: DavAccess,
+    note: &DavShareNote,
 ) -> Result<DavShare> {
     let accounts = sharee_accounts(store, sharee).await?;
     store
-        .dav_share_set(owner, collection, &normalise(sharee), access, &accounts)
+        .dav_share_set(owner, collection, &normalise(sharee), access, note, &accounts)
         .await
 }
 
@@ -85,6 +87,17 @@ pub async fn answer(
             status,
             display_name,
         )
+        .await
+}
+
+/// The user dismisses their invite notification of `collection`: it stays unanswered.
+pub async fn dismiss_invite(
+    store: &dyn Store,
+    who: &Identity,
+    collection: DavCollectionId,
+) -> Result<ModSeq> {
+    store
+        .dav_share_invite_dismiss(who.account_id, &who.identifiers(), collection)
         .await
 }
 
@@ -150,9 +163,16 @@ mod tests {
             .await
             .unwrap();
         let carol_before = store.account_get(carol).await.unwrap().unwrap().highest_modseq;
-        share(store, alice, cal.id, "team@x.org", DavAccess::Read)
-            .await
-            .unwrap();
+        share(
+            store,
+            alice,
+            cal.id,
+            "team@x.org",
+            DavAccess::Read,
+            &DavShareNote::default(),
+        )
+        .await
+        .unwrap();
         assert!(
             store.account_get(carol).await.unwrap().unwrap().highest_modseq > carol_before,
             "a nested member's home changes"

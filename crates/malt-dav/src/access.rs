@@ -26,8 +26,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use axum::http::StatusCode;
-use malt_dav_proto::name::CALDAV;
-use malt_dav_proto::{Element, Name};
+use malt_dav_proto::name::{CALDAV, XML};
+use malt_dav_proto::{Attribute, Element, Name};
 use malt_store::{DavAccess, DavCollection, DavCollectionId, DavCollectionKind, DavShareStatus};
 
 use crate::Ctx;
@@ -70,6 +70,8 @@ pub struct View {
 pub struct Views {
     views: Mutex<HashMap<DavCollectionId, View>>,
     pub(crate) invites: Mutex<HashMap<DavCollectionId, Vec<crate::sharing::Invitee>>>,
+    /// The user's own values of sharee properties, by collection ([`crate::sharee_props`]).
+    pub(crate) sharee_props: Mutex<HashMap<DavCollectionId, Vec<(String, String)>>>,
 }
 
 impl Ctx {
@@ -124,9 +126,14 @@ fn privilege(access: DavAccess) -> Name {
 /// `403` with `DAV:need-privileges` (RFC 3744 §7.1.1) for `href` and the privilege `need`
 /// stands for.
 pub fn need_privileges(href: String, need: DavAccess) -> DavError {
+    need_privilege(href, privilege(need))
+}
+
+/// `403` with `DAV:need-privileges` (RFC 3744 §7.1.1) for `href` and `privilege`.
+pub fn need_privilege(href: String, privilege: Name) -> DavError {
     let resource = Element::new(Name::dav("resource"))
         .with_child(Element::href(href))
-        .with_child(Element::new(Name::dav("privilege")).with_child(Element::new(privilege(need))));
+        .with_child(Element::new(Name::dav("privilege")).with_child(Element::new(privilege)));
     DavError::Precondition(
         StatusCode::FORBIDDEN,
         Element::new(Name::dav("need-privileges")).with_child(resource),
@@ -146,6 +153,12 @@ pub fn require(ctx: &Ctx, c: &DavCollection, need: DavAccess) -> DavResult<()> {
 /// scheduling inbox and outbox, RFC 6638 §2).
 pub fn shareable(kind: DavCollectionKind) -> bool {
     matches!(kind, DavCollectionKind::Calendar | DavCollectionKind::AddressBook)
+}
+
+/// Whether `c` has an ACL (RFC 3744 §5.5: `DAV:acl`, the `ACL` method, the ACL reports): the
+/// shareable collections, not the global address book (read-only, served from the directory).
+pub fn has_acl(c: &DavCollection) -> bool {
+    shareable(c.kind) && c.id != crate::gal::GAL_ID
 }
 
 /// The collection `name` of the account `user` (not the requesting one) in `home`, if the
@@ -238,6 +251,58 @@ pub fn privileges(access: DavAccess, kind: DavCollectionKind) -> Vec<Name> {
         out.push(Name::new(CALDAV, "read-free-busy"));
     }
     out
+}
+
+/// One `DAV:supported-privilege` (RFC 3744 §5.3): the privilege, its description, the
+/// privileges it aggregates.
+fn supported(privilege: Name, description: &str, aggregates: Vec<Element>) -> Element {
+    let mut text = Element::new(Name::dav("description")).with_text(description);
+    text.attrs.push(Attribute {
+        name: Name::new(XML, "lang"),
+        value: "en".to_owned(),
+    });
+    Element::new(Name::dav("supported-privilege"))
+        .with_child(Element::new(Name::dav("privilege")).with_child(Element::new(privilege)))
+        .with_child(text)
+        .with_children(aggregates)
+}
+
+/// `DAV:supported-privilege-set` (RFC 3744 §5.3) of a calendar or address book: `all`
+/// aggregating `read` (with `CALDAV:read-free-busy` on calendars, RFC 4791 §6.1.1, and
+/// `read-current-user-privilege-set`), `write` (`write-properties`, `write-content`, `bind`,
+/// `unbind`) and `write-acl`. No `read-acl` (only the owner reads the ACL) nor `unlock` (no
+/// locking). What an ACL may grant a sharee is the subset [`crate::method::acl`] maps onto a
+/// share.
+pub fn supported_privilege_set(kind: DavCollectionKind) -> Element {
+    let leaf = |p: Name, d: &str| supported(p, d, Vec::new());
+    let mut read = vec![leaf(
+        Name::dav("read-current-user-privilege-set"),
+        "Read your own privileges",
+    )];
+    if kind == DavCollectionKind::Calendar {
+        read.push(leaf(Name::new(CALDAV, "read-free-busy"), "Read free-busy time"));
+    }
+    let write = ["write-properties", "write-content", "bind", "unbind"]
+        .map(|p| leaf(Name::dav(p), &format!("{p} (part of write)")))
+        .to_vec();
+    let all = supported(
+        Name::dav("all"),
+        "Everything (the owner's)",
+        vec![
+            supported(Name::dav("read"), "Read the collection and its objects", read),
+            supported(Name::dav("write"), "Write objects", write),
+            leaf(Name::dav("write-acl"), "Share (change the ACL)"),
+        ],
+    );
+    Element::new(Name::dav("supported-privilege-set")).with_child(all)
+}
+
+/// `DAV:acl-restrictions` (RFC 3744 §5.6): grants only, no inverted principals.
+pub fn acl_restrictions() -> Element {
+    Element::new(Name::dav("acl-restrictions")).with_children([
+        Element::new(Name::dav("grant-only")),
+        Element::new(Name::dav("no-invert")),
+    ])
 }
 
 #[cfg(test)]

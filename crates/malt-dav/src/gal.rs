@@ -128,7 +128,7 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         "MKCOL" | "MKCALENDAR" => Err(DavError::method_not_allowed(
             "the global address book exists already",
         )),
-        "PROPPATCH" => Err(need_privileges(ctx.collection_href(&c), DavAccess::Owner)),
+        "PROPPATCH" | "ACL" => Err(need_privileges(ctx.collection_href(&c), DavAccess::Owner)),
         _ => Err(need_privileges(
             match card {
                 Some(name) => ctx.object_href(&c, name),

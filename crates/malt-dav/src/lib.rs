@@ -10,7 +10,8 @@
 //!   Schedule-Tag, free-busy POSTs to the outbox.
 //! - [`access`]: who may do what with a collection (the owner, sharees), and how a collection
 //!   of another account is addressed in this request; [`sharing`]: the sharing POSTs and
-//!   properties, free-busy visibility; [`gal`]: the global address book.
+//!   properties, free-busy visibility; [`gal`]: the global address book; [`notifications`]:
+//!   the notification collection (sharing invites and replies).
 //! - [`error`]: statuses and precondition bodies.
 //!
 //! Invariants of every request:
@@ -29,12 +30,15 @@ pub mod auth;
 pub mod content;
 pub mod error;
 pub mod gal;
+pub mod group;
 pub mod method;
+pub mod notifications;
 pub mod path;
 pub mod props;
 pub mod report;
 pub mod resource;
 pub mod schedule;
+pub mod sharee_props;
 pub mod sharing;
 
 use std::sync::{Arc, OnceLock};
@@ -282,6 +286,9 @@ async fn dispatch(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     if gal::is_gal_path(ctx, &req.path).await? {
         return gal::handle(ctx, req).await;
     }
+    if notifications::is_notification_path(ctx, &req.path).await? {
+        return notifications::handle(ctx, req).await;
+    }
     match req.method.as_str() {
         "PROPFIND" => method::propfind::handle(ctx, req).await,
         "PROPPATCH" => method::proppatch::handle(ctx, req).await,
@@ -292,6 +299,7 @@ async fn dispatch(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         "COPY" | "MOVE" => method::copymove::handle(ctx, req).await,
         "REPORT" => report::handle(ctx, req).await,
         "POST" => sharing::post(ctx, req).await,
+        "ACL" => method::acl::handle(ctx, req).await,
         _ => Err(DavError::status(
             StatusCode::NOT_IMPLEMENTED,
             format!("{} is not supported", req.method),

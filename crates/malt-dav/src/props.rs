@@ -18,6 +18,7 @@ use malt_dav_proto::{Element, Limits, Name, parse_document};
 use malt_store::{DavCollection, DavCollectionKind, DavComponent, DavObjectInfo};
 
 use crate::Ctx;
+use crate::access::has_acl;
 use crate::path::{INBOX, OUTBOX, PRINCIPALS, collection_href, home_href, principal_href};
 use crate::report::sync_collection::sync_token;
 use crate::resource::Resource;
@@ -36,6 +37,8 @@ pub const LIVE: &[(&str, &str)] = &[
     (DAV, "owner"),
     (DAV, "current-user-privilege-set"),
     (DAV, "acl"),
+    (DAV, "supported-privilege-set"),
+    (DAV, "acl-restrictions"),
     (DAV, "supported-report-set"),
     (DAV, "sync-token"),
     (DAV, "quota-available-bytes"),
@@ -59,12 +62,13 @@ pub const LIVE: &[(&str, &str)] = &[
     (CALENDARSERVER, "invite"),
     (CALENDARSERVER, "allowed-sharing-modes"),
     (CALENDARSERVER, "shared-url"),
+    (CALENDARSERVER, "notification-URL"),
     (APPLE_ICAL, "calendar-color"),
     (APPLE_ICAL, "calendar-order"),
 ];
 
 /// The live properties RFC 4918 defines, which `allprop` returns (§9.1).
-const ALLPROP: &[&str] = &[
+pub const ALLPROP: &[&str] = &[
     "resourcetype",
     "displayname",
     "getetag",
@@ -199,7 +203,8 @@ fn supported_reports(reports: &[(&str, &str)]) -> Element {
     }))
 }
 
-/// The reports a collection of `kind` answers (RFC 3253 §3.1.5).
+/// The reports a collection of `kind` answers (RFC 3253 §3.1.5); `expand-property` (RFC 3253
+/// §3.8) is answered on every resource.
 fn reports(kind: DavCollectionKind) -> &'static [(&'static str, &'static str)] {
     match kind {
         DavCollectionKind::Calendar => &[
@@ -207,18 +212,23 @@ fn reports(kind: DavCollectionKind) -> &'static [(&'static str, &'static str)] {
             (CALDAV, "calendar-query"),
             (CALDAV, "free-busy-query"),
             (DAV, "sync-collection"),
+            (DAV, "expand-property"),
+            (DAV, "acl-principal-prop-set"),
         ],
         DavCollectionKind::AddressBook => &[
             (CARDDAV, "addressbook-multiget"),
             (CARDDAV, "addressbook-query"),
             (DAV, "sync-collection"),
+            (DAV, "expand-property"),
+            (DAV, "acl-principal-prop-set"),
         ],
         DavCollectionKind::ScheduleInbox => &[
             (CALDAV, "calendar-multiget"),
             (CALDAV, "calendar-query"),
             (DAV, "sync-collection"),
+            (DAV, "expand-property"),
         ],
-        DavCollectionKind::ScheduleOutbox => &[],
+        DavCollectionKind::ScheduleOutbox => &[(DAV, "expand-property")],
     }
 }
 
@@ -230,6 +240,7 @@ pub fn href(ctx: &Ctx, res: &Resource) -> String {
         Resource::Principals => PRINCIPALS.to_owned(),
         Resource::Principal => principal_href(user),
         Resource::OtherPrincipal(other, _) => principal_href(other),
+        Resource::GroupPrincipal(g) => principal_href(&g.address),
         Resource::Home(kind) => home_href(*kind, user),
         Resource::Collection(c) => ctx.collection_href(c),
         Resource::Object(c, o) => ctx.object_href(c, &o.name),
@@ -245,6 +256,9 @@ fn collection_value(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element
     let book = c.kind == DavCollectionKind::AddressBook;
     let ns = name.ns.as_str();
     if let Some(v) = crate::sharing::collection_prop(ctx, c, name) {
+        return Some(v);
+    }
+    if let Some(v) = crate::sharee_props::value(ctx, c, name) {
         return Some(v);
     }
     match name.local.as_str() {
@@ -286,7 +300,19 @@ fn collection_value(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element
             Some(Element::new(name.clone()).with_text(c.highest_modseq.to_string()))
         }
         "sync-token" if ns == DAV => Some(Element::new(name.clone()).with_text(sync_token(c))),
-        "supported-report-set" if ns == DAV => Some(supported_reports(reports(c.kind))),
+        "supported-report-set" if ns == DAV => {
+            // The ACL report is answered where there is an ACL (not the global address book).
+            let listed: Vec<_> = reports(c.kind)
+                .iter()
+                .copied()
+                .filter(|r| has_acl(c) || r.1 != "acl-principal-prop-set")
+                .collect();
+            Some(supported_reports(&listed))
+        }
+        "supported-privilege-set" if ns == DAV && has_acl(c) => {
+            Some(crate::access::supported_privilege_set(c.kind))
+        }
+        "acl-restrictions" if ns == DAV && has_acl(c) => Some(crate::access::acl_restrictions()),
         "resourcetype" if ns == DAV => Some(
             Element::new(name.clone())
                 .with_children([
@@ -346,7 +372,9 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
     if common("current-user-privilege-set") {
         return Some(match res {
             Resource::Collection(c) | Resource::Object(c, _) => privileges_of(ctx.access(c), Some(c.kind)),
-            Resource::OtherPrincipal(..) => privileges_of(malt_store::DavAccess::Read, None),
+            Resource::OtherPrincipal(..) | Resource::GroupPrincipal(_) => {
+                privileges_of(malt_store::DavAccess::Read, None)
+            }
             _ => privileges(None),
         });
     }
@@ -355,7 +383,7 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
     }
     if common("owner") {
         return match res {
-            Resource::Root | Resource::Principals => None,
+            Resource::Root | Resource::Principals | Resource::GroupPrincipal(_) => None,
             Resource::Collection(c) | Resource::Object(c, _) => {
                 Some(href_prop(name, principal_href(&ctx.view(c).owner)))
             }
@@ -384,6 +412,7 @@ pub fn value(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
         }
         Resource::Principal => principal_value(ctx, name),
         Resource::OtherPrincipal(other, addresses) => crate::sharing::principal_prop(other, addresses, name),
+        Resource::GroupPrincipal(g) => g.prop(name),
         Resource::Collection(c) => collection_value(ctx, c, name),
         Resource::Object(_, o) => object_value(o, name),
     }
@@ -418,6 +447,9 @@ fn principal_value(ctx: &Ctx, name: &Name) -> Option<Element> {
         ))
     } else if n.is(DAV, "supported-report-set") {
         Some(supported_reports(PRINCIPAL_REPORTS))
+    } else if n.is(CALENDARSERVER, "notification-URL") {
+        // caldav-notifications §4.1.1 (never in allprop: not in ALLPROP).
+        crate::notifications::url(ctx).map(|url| href_prop(n, url))
     } else {
         None
     }

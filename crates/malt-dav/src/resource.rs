@@ -29,6 +29,8 @@ pub enum Resource {
     Principal,
     /// Another user's principal: their address and calendar user addresses.
     OtherPrincipal(String, Vec<String>),
+    /// A distribution group's principal ([`crate::group`]).
+    GroupPrincipal(crate::group::GroupPrincipal),
     /// The requesting user's calendar or address book home.
     Home(DavCollectionKind),
     Collection(DavCollection),
@@ -127,11 +129,12 @@ pub async fn resolve(ctx: &Ctx, path: &DavPath) -> DavResult<Target> {
 async fn resolve_foreign(ctx: &Ctx, path: &DavPath, user: &str) -> DavResult<Target> {
     match path {
         DavPath::Principal(_) => {
-            let account = ctx
-                .store()
-                .account_by_address(user)
-                .await?
-                .ok_or_else(DavError::not_found)?;
+            let Some(account) = ctx.store().account_by_address(user).await? else {
+                return crate::group::find(ctx, user)
+                    .await?
+                    .map(|g| Target::Existing(Resource::GroupPrincipal(g)))
+                    .ok_or_else(DavError::not_found);
+            };
             let addresses = ctx.core().calendar_user_addresses(&account).await?;
             Ok(Target::Existing(Resource::OtherPrincipal(
                 account.address,

@@ -10,9 +10,13 @@
 //!   `CS:hosturl` names (`dav_sharing::answer`); an acceptance is answered with `CS:shared-as`
 //!   (the collection's href in the user's home, [`crate::access::mount_name`]).
 //! - Any other POST is a scheduling one ([`crate::schedule::post`]).
-//! - Properties: `CS:invite` (the sharees, their access and answer) and `DAV:acl` (RFC 3744
-//!   §5.5, read-only: the owner and each grant) on the owner's view, read from the store by
-//!   [`preload`] before the properties are computed; `CS:allowed-sharing-modes`
+//! - Properties: `CS:invite` (the sharees, their access and answer, and the owner's note:
+//!   `CS:common-name`, `CS:summary`) and `DAV:acl` (RFC 3744 §5.5: the owner and each grant;
+//!   the `ACL` method, [`crate::method::acl`], writes the same shares through
+//!   [`owned_shareable`], [`is_sharee`] and [`apply`]) on the owner's view, read from the store
+//!   by [`preload`] before the properties are computed; on a sharee's view `CS:invite` has the
+//!   owner as `CS:organizer` and the user's own entry only (caldav-sharing: "servers SHOULD
+//!   include a CS:organizer"; other sharees are not shown to sharees); `CS:allowed-sharing-modes`
 //!   (`can-be-shared`) on collections the user owns and may share; resourcetype
 //!   `CS:shared-owner` when shared, `CS:shared` on a sharee's view; `CS:shared-url` (the
 //!   owner's URL) on a sharee's view.
@@ -29,7 +33,9 @@ use malt_dav_proto::request::{
     InviteReply, PropRequest, ShareAccess, ShareOp, SharingRequest, is_sharing_root, parse_sharing,
 };
 use malt_dav_proto::{Element, Name, document, parse_document};
-use malt_store::{Account, DavAccess, DavCollection, DavCollectionKind, DavShareStatus, StoreError};
+use malt_store::{
+    Account, DavAccess, DavCollection, DavCollectionKind, DavShareNote, DavShareStatus, StoreError,
+};
 
 use crate::access::{View, mount_name, require, shareable};
 use crate::error::{DavError, DavResult, xml};
@@ -45,6 +51,8 @@ pub struct Invitee {
     pub access: DavAccess,
     /// The account's answer; `None` for a group (each member answers) or when not read.
     pub status: Option<DavShareStatus>,
+    /// The owner's note with the share.
+    pub note: DavShareNote,
 }
 
 /// POST: a sharing body, or else a scheduling request (see the module doc).
@@ -64,7 +72,7 @@ pub async fn post(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
 }
 
 /// The address a sharee href names: `mailto:`, a principal URL, or a bare address.
-fn sharee_address(href: &str) -> DavResult<String> {
+pub(crate) fn sharee_address(href: &str) -> DavResult<String> {
     let bad = || DavError::forbidden(format!("{href} names no user or group"));
     if let Some(rest) = href.get(..7).filter(|p| p.eq_ignore_ascii_case("mailto:")) {
         let address = href.get(rest.len()..).unwrap_or_default().trim();
@@ -81,8 +89,9 @@ fn sharee_address(href: &str) -> DavResult<String> {
     }
 }
 
-/// `CS:share` / `DAV:share-resource` on a collection the user owns.
-async fn share(ctx: &Ctx, req: &DavRequest, ops: &[ShareOp]) -> DavResult<Response> {
+/// The calendar or address book `req` names, if the user owns it: only the owner changes who
+/// it is shared with (a sharee: 403 `need-privileges` `write-acl`; no access: 404 at resolution).
+pub(crate) async fn owned_shareable(ctx: &Ctx, req: &DavRequest) -> DavResult<DavCollection> {
     let c = match resolve(ctx, &req.path).await?.existing()? {
         Resource::Collection(c) => c,
         _ => return Err(DavError::forbidden("only calendars and address books are shared")),
@@ -93,9 +102,46 @@ async fn share(ctx: &Ctx, req: &DavRequest, ops: &[ShareOp]) -> DavResult<Respon
         ));
     }
     require(ctx, &c, DavAccess::Owner)?;
+    Ok(c)
+}
+
+/// Whether `address` is an account or a group of this server, so that a share can name it.
+pub(crate) async fn is_sharee(ctx: &Ctx, address: &str) -> DavResult<bool> {
+    match malt_core::dav_sharing::sharee_accounts(ctx.store(), address).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::NotFound(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes `plan` on `c`, once every sharee in it is checked: each sharee's new access and the
+/// owner's note (a part not given keeps the stored one), or `None` to remove their share
+/// (removing what is not shared changes nothing).
+pub(crate) async fn apply(
+    ctx: &Ctx,
+    c: &DavCollection,
+    plan: Vec<(String, Option<(DavAccess, DavShareNote)>)>,
+) -> DavResult<()> {
     let store = ctx.store();
+    for (address, access) in plan {
+        match access {
+            Some((access, note)) => {
+                malt_core::dav_sharing::share(store, ctx.account.id, c.id, &address, access, &note).await?;
+            }
+            None => match malt_core::dav_sharing::unshare(store, ctx.account.id, c.id, &address).await {
+                Ok(_) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e.into()),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// `CS:share` / `DAV:share-resource` on a collection the user owns.
+async fn share(ctx: &Ctx, req: &DavRequest, ops: &[ShareOp]) -> DavResult<Response> {
+    let c = owned_shareable(ctx, req).await?;
     // Every sharee checked before anything is written.
-    let mut plan = Vec::with_capacity(ops.len());
+    let mut plan: Vec<(String, Option<(DavAccess, DavShareNote)>)> = Vec::with_capacity(ops.len());
     for op in ops {
         match op {
             ShareOp::Set(set) => {
@@ -108,32 +154,21 @@ async fn share(ctx: &Ctx, req: &DavRequest, ops: &[ShareOp]) -> DavResult<Respon
                 if access == DavAccess::FreeBusy && c.kind != DavCollectionKind::Calendar {
                     return Err(DavError::forbidden("free-busy is shared for calendars only"));
                 }
-                match malt_core::dav_sharing::sharee_accounts(store, &address).await {
-                    Ok(_) => {}
-                    Err(StoreError::NotFound(_)) => {
-                        return Err(DavError::forbidden(format!(
-                            "{address} is no user or group of this server"
-                        )));
-                    }
-                    Err(e) => return Err(e.into()),
+                if !is_sharee(ctx, &address).await? {
+                    return Err(DavError::forbidden(format!(
+                        "{address} is no user or group of this server"
+                    )));
                 }
-                plan.push((address, Some(access)));
+                let note = DavShareNote {
+                    summary: set.summary.clone(),
+                    common_name: set.common_name.clone(),
+                };
+                plan.push((address, Some((access, note))));
             }
             ShareOp::Remove(href) => plan.push((sharee_address(href)?, None)),
         }
     }
-    for (address, access) in plan {
-        match access {
-            Some(access) => {
-                malt_core::dav_sharing::share(store, ctx.account.id, c.id, &address, access).await?;
-            }
-            None => match malt_core::dav_sharing::unshare(store, ctx.account.id, c.id, &address).await {
-                // Removing what is not shared changes nothing.
-                Ok(_) | Err(StoreError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            },
-        }
-    }
+    apply(ctx, &c, plan).await?;
     Ok(empty(StatusCode::OK))
 }
 
@@ -188,16 +223,45 @@ fn is_sharee_view(view: &View) -> bool {
 }
 
 /// Reads the sharees of the collections among `resources` the user owns, for `CS:invite`,
-/// `DAV:acl` and `CS:shared-owner`; their answers too when `request` names `CS:invite`.
+/// `DAV:acl` and `CS:shared-owner`; their answers too when `request` names `CS:invite`, and
+/// then for a sharee's view the user's own entry (one read for all of them).
 pub async fn preload(ctx: &Ctx, resources: &[Resource], request: &PropRequest) -> DavResult<()> {
     let with_status = matches!(request, PropRequest::Prop(names)
         if names.iter().any(|n| n.is(CALENDARSERVER, "invite")));
     let store = ctx.store();
+    let mut mine = None;
     for r in resources {
         let Resource::Collection(c) = r else {
             continue;
         };
-        if !shareable(c.kind) || is_sharee_view(&ctx.view(c)) {
+        if !shareable(c.kind) || c.id == crate::gal::GAL_ID {
+            continue;
+        }
+        let view = ctx.view(c);
+        if is_sharee_view(&view) {
+            if !with_status {
+                continue;
+            }
+            if mine.is_none() {
+                let identity = ctx.identity().await?;
+                mine = Some(malt_core::dav_sharing::shared_with(store, identity).await?);
+            }
+            let own = mine
+                .iter()
+                .flatten()
+                .find(|s| s.collection.id == c.id)
+                .map(|s| Invitee {
+                    sharee: ctx.account.address.to_lowercase(),
+                    access: view.access,
+                    status: Some(s.status),
+                    note: DavShareNote {
+                        summary: s.summary.clone(),
+                        common_name: None,
+                    },
+                });
+            if let Ok(mut m) = ctx.views.invites.lock() {
+                m.insert(c.id, own.into_iter().collect());
+            }
             continue;
         }
         let mut invitees = Vec::new();
@@ -215,6 +279,7 @@ pub async fn preload(ctx: &Ctx, resources: &[Resource], request: &PropRequest) -
                 sharee: s.sharee,
                 access: s.access,
                 status,
+                note: s.note,
             });
         }
         if let Ok(mut m) = ctx.views.invites.lock() {
@@ -248,7 +313,7 @@ pub fn resource_types(ctx: &Ctx, c: &DavCollection) -> Vec<Element> {
 }
 
 /// `CS:access` of an invitee (read or read-write; free-busy is Malt's extension).
-fn cs_access(access: DavAccess) -> Element {
+pub(crate) fn cs_access(access: DavAccess) -> Element {
     let inner = match access {
         DavAccess::FreeBusy => el(CALDAV, "read-free-busy"),
         DavAccess::Read => el(CALENDARSERVER, "read"),
@@ -276,19 +341,28 @@ pub fn collection_prop(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Elem
             ))),
         );
     }
-    if name.is(CALENDARSERVER, "invite") && !sharee {
+    if name.is(CALENDARSERVER, "invite") {
+        // caldav-sharing `CS:user`: (DAV:href, common-name?, status, access, summary?).
         let users = invitees(ctx, c)?.into_iter().map(|i| {
             let status = match i.status {
                 Some(DavShareStatus::Accepted) => "invite-accepted",
                 Some(DavShareStatus::Declined) => "invite-declined",
                 _ => "invite-noresponse",
             };
+            let text = |local: &str, t: Option<String>| t.map(|t| el(CALENDARSERVER, local).with_text(t));
             el(CALENDARSERVER, "user")
                 .with_child(Element::href(format!("mailto:{}", i.sharee)))
+                .with_children(text("common-name", i.note.common_name))
                 .with_child(el(CALENDARSERVER, status))
                 .with_child(cs_access(i.access))
+                .with_children(text("summary", i.note.summary))
         });
-        return Some(Element::new(name.clone()).with_children(users));
+        let owner = sharee.then(|| organizer(&view.owner));
+        return Some(
+            Element::new(name.clone())
+                .with_children(owner)
+                .with_children(users),
+        );
     }
     if name.is(DAV, "acl") && !sharee {
         let ace = |who: &str, privileges: Vec<Name>| {
@@ -311,6 +385,14 @@ pub fn collection_prop(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Elem
         return Some(Element::new(name.clone()).with_children(aces));
     }
     None
+}
+
+/// `CS:organizer` (caldav-sharing): the owner's `mailto:` and, the directory having no display
+/// names, their address as `CS:common-name`.
+pub(crate) fn organizer(owner: &str) -> Element {
+    el(CALENDARSERVER, "organizer")
+        .with_child(Element::href(format!("mailto:{owner}")))
+        .with_child(el(CALENDARSERVER, "common-name").with_text(owner))
 }
 
 /// A property every principal shows to every user (clients show sharees and owners by them);

@@ -64,3 +64,33 @@ async fn selected_properties() {
         vcard("a", "Ann")
     );
 }
+
+/// RFC 6352 §8.6 and §8.7, precondition `supported-address-data`: `address-data` asked in a
+/// media type or vCard version the server does not return (§10.4) is refused.
+#[tokio::test]
+async fn address_data_in_an_unsupported_media_type() {
+    let env = start().await;
+    let a = format!("{BOOK}a.vcf");
+    assert_eq!(env.put(&a, "text/vcard", &vcard("a", "Ann")).await.status, 201);
+    let multiget = |attrs: &str| {
+        format!(
+            r#"<C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:address-data {attrs}/></D:prop>
+            <D:href>{a}</D:href></C:addressbook-multiget>"#
+        )
+    };
+    for refused in [r#"version="2.1""#, r#"content-type="application/vcard+json""#] {
+        env.report(BOOK, "1", &multiget(refused))
+            .await
+            .assert_condition(403, carddav("supported-address-data"));
+    }
+    let query = r#"<C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><C:address-data version="5.0"/></D:prop><C:filter/></C:addressbook-query>"#;
+    env.report(BOOK, "1", query)
+        .await
+        .assert_condition(403, carddav("supported-address-data"));
+    let ms = env
+        .report(BOOK, "1", &multiget(r#"content-type="text/vcard" version="4.0""#))
+        .await
+        .multistatus();
+    let data = prop(&ms, &a, &carddav("address-data")).unwrap().text();
+    assert!(data.contains("VERSION:4.0"), "{data}");
+}

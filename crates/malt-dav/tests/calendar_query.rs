@@ -271,3 +271,45 @@ async fn a_daily_series_since_1990_matches_in_2026() {
     assert_eq!(data.matches("BEGIN:VEVENT").count(), 3, "{data}");
     assert!(data.contains("RECURRENCE-ID:20260302T080000Z"), "{data}");
 }
+
+/// RFC 4791 §7.8 and §7.9, precondition `supported-calendar-data`: `calendar-data` asked in a
+/// media type the server does not return (§9.6) is refused; the default and the explicit
+/// `text/calendar` 2.0 are answered.
+#[tokio::test]
+async fn calendar_data_in_an_unsupported_media_type() {
+    let env = start().await;
+    let e = format!("{CAL}e.ics");
+    env.put_event(&e, &event("e", "DTSTART:20260101T100000Z\r\n"))
+        .await;
+    let data = |attrs: &str| {
+        format!(
+            r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data {attrs}/></D:prop>
+            <C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>"#
+        )
+    };
+    for refused in [
+        r#"content-type="application/calendar+json""#,
+        r#"content-type="text/calendar" version="1.0""#,
+        r#"version="3.0""#,
+    ] {
+        env.report(CAL, "1", &data(refused))
+            .await
+            .assert_condition(403, caldav("supported-calendar-data"));
+    }
+    let ms = env
+        .report(CAL, "1", &data(r#"content-type="Text/Calendar" version="2.0""#))
+        .await
+        .multistatus();
+    assert!(
+        prop(&ms, &e, &caldav("calendar-data"))
+            .unwrap()
+            .text()
+            .contains("UID:e")
+    );
+    let multiget = format!(
+        r#"<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:calendar-data content-type="text/plain"/></D:prop><D:href>{e}</D:href></C:calendar-multiget>"#
+    );
+    env.report(CAL, "1", &multiget)
+        .await
+        .assert_condition(403, caldav("supported-calendar-data"));
+}

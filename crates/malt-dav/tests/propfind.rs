@@ -56,7 +56,18 @@ async fn homes_list_the_default_collections() {
             "<D:resourcetype/><D:displayname/><C:supported-calendar-component-set/>",
         )
         .await;
-    assert_eq!(hrefs(&ms), vec![CAL_HOME, CAL, INBOX, OUTBOX, TASKS]);
+    // Then the notification collection (caldav-notifications), served by the server.
+    assert_eq!(
+        hrefs(&ms),
+        vec![
+            CAL_HOME,
+            CAL,
+            INBOX,
+            OUTBOX,
+            TASKS,
+            "/dav/calendars/alice@example.org/notifications/"
+        ]
+    );
     let comps = |href| {
         prop(&ms, href, &caldav("supported-calendar-component-set"))
             .unwrap()
@@ -130,7 +141,9 @@ async fn collection_properties() {
             "calendar-multiget",
             "calendar-query",
             "free-busy-query",
-            "sync-collection"
+            "sync-collection",
+            "expand-property",
+            "acl-principal-prop-set"
         ]
     );
     let privileges = prop(&ms, CAL, &dav("current-user-privilege-set")).unwrap();

@@ -19,11 +19,6 @@ use malt_store::DavAccess;
 const BOB: &str = "bob@example.org";
 const CAROL: &str = "carol@example.org";
 const BOB_CAL_HOME: &str = "/dav/calendars/bob@example.org/";
-const ALICE_EVENT: &str = "/dav/calendars/alice@example.org/calendar/e1.ics";
-
-fn cs(local: &str) -> Name {
-    Name::new(CALENDARSERVER, local)
-}
 
 fn share_body(sharee: &str, access: &str) -> String {
     format!(
@@ -48,25 +43,13 @@ fn reply_body(accept: bool, host: &str) -> String {
     )
 }
 
-const XML: (&str, &str) = ("content-type", "application/xml; charset=utf-8");
-
 /// Alice with an event in her calendar, and Bob.
 async fn setup() -> Env {
     setup_with(malt_dav::DavSettings::default()).await
 }
 
 async fn setup_with(settings: malt_dav::DavSettings) -> Env {
-    let env = start_with(settings).await;
-    env.add_user(BOB).await;
-    env.put_event(
-        ALICE_EVENT,
-        &event(
-            "e1",
-            "DTSTART:20260310T100000Z\r\nDTEND:20260310T110000Z\r\nSUMMARY:Plan\r\n",
-        ),
-    )
-    .await;
-    env
+    start_sharing(settings, &[BOB]).await
 }
 
 async fn share(env: &Env, path: &str, sharee: &str, access: &str) {
@@ -74,46 +57,11 @@ async fn share(env: &Env, path: &str, sharee: &str, access: &str) {
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
-async fn propfind_as(env: &Env, user: &str, path: &str, depth: &str, props: &str) -> Reply {
-    let body = format!(
-        r#"<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/"><D:prop>{props}</D:prop></D:propfind>"#
-    );
-    env.dav_as(user, "PROPFIND", path, &[("depth", depth)], &body)
-        .await
-}
-
-/// The hrefs of the shared collections `user`'s calendar home lists (resourcetype `CS:shared`).
-async fn mounted(env: &Env, user: &str, home: &str) -> Vec<String> {
-    let ms = propfind_as(env, user, home, "1", "<D:resourcetype/>")
-        .await
-        .multistatus();
-    hrefs(&ms)
-        .into_iter()
-        .filter(|h| {
-            prop(&ms, h, &dav("resourcetype")).is_some_and(|t| t.child(CALENDARSERVER, "shared").is_some())
-        })
-        .collect()
-}
-
 async fn sync(env: &Env, user: &str, path: &str, token: &str) -> Reply {
     let body = format!(
         r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
     );
     env.dav_as(user, "REPORT", path, &[("depth", "0")], &body).await
-}
-
-fn need_privileges(r: &Reply, privilege: &Name) {
-    r.assert_condition(403, dav("need-privileges"));
-    let root = malt_dav_proto::parse_document(&r.body, &malt_dav_proto::Limits::trusted()).unwrap();
-    let need = root.child("DAV:", "need-privileges").unwrap();
-    let resource = need.child("DAV:", "resource").unwrap();
-    assert!(resource.child("DAV:", "href").is_some(), "{}", r.text());
-    let p = resource.child("DAV:", "privilege").unwrap();
-    assert!(
-        p.elements().any(|e| &e.name == privilege),
-        "{privilege} in {}",
-        r.text()
-    );
 }
 
 #[tokio::test]
@@ -213,22 +161,23 @@ async fn read_share_reaches_the_sharee_at_both_urls() {
         let r = env
             .dav_as(BOB, "PUT", &path, &[("content-type", "text/calendar")], &other)
             .await;
-        need_privileges(&r, &dav("write-content"));
+        assert_need_privileges(&r, &dav("write-content"));
     }
-    need_privileges(
+    assert_need_privileges(
         &env.dav_as(BOB, "DELETE", ALICE_EVENT, &[], "").await,
         &dav("write-content"),
     );
-    let patch = r#"<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>Mine</D:displayname></D:prop></D:set></D:propertyupdate>"#;
-    need_privileges(
+    // (Its own name, colour and order of the calendar it may set: tests/sharee_props.rs.)
+    let patch = r#"<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-description>Mine</C:calendar-description></D:prop></D:set></D:propertyupdate>"#;
+    assert_need_privileges(
         &env.dav_as(BOB, "PROPPATCH", CAL, &[], patch).await,
         &dav("write-acl"),
     );
-    need_privileges(&env.dav_as(BOB, "DELETE", CAL, &[], "").await, &dav("write-acl"));
+    assert_need_privileges(&env.dav_as(BOB, "DELETE", CAL, &[], "").await, &dav("write-acl"));
     let r = env
         .dav_as(BOB, "POST", CAL, &[XML], &share_body(CAROL, "read"))
         .await;
-    need_privileges(&r, &dav("write-acl"));
+    assert_need_privileges(&r, &dav("write-acl"));
 
     // Other principals are readable; other homes stay closed.
     let ms = propfind_as(
@@ -347,11 +296,11 @@ async fn read_write_share_and_the_invite_reply() {
             .child(CALENDARSERVER, "read-write")
             .is_some()
     );
-    // The sharee's name for it shows in their home.
+    // The sharee's name for it (its invite-reply's summary) shows in their home.
     let ms = propfind_as(&env, BOB, &mount, "0", "<D:displayname/>")
         .await
         .multistatus();
-    assert!(prop(&ms, &mount, &dav("displayname")).is_some());
+    assert_eq!(prop(&ms, &mount, &dav("displayname")).unwrap().text(), "Alice's");
 }
 
 #[tokio::test]
@@ -565,9 +514,9 @@ async fn free_busy_follows_grants_when_not_public() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("FREEBUSY"), "{}", r.text());
     let r = env.dav_as(BOB, "GET", ALICE_EVENT, &[], "").await;
-    need_privileges(&r, &dav("read"));
+    assert_need_privileges(&r, &dav("read"));
     let q = r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>"#;
-    need_privileges(
+    assert_need_privileges(
         &env.dav_as(BOB, "REPORT", CAL, &[("depth", "1")], q).await,
         &dav("read"),
     );

@@ -23,6 +23,8 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (8, V8_DAV),
     (9, V9_SIEVE_DUPLICATES),
     (10, V10_DAV_SHARES),
+    (11, V11_DAV_SHARE_NOTIFICATIONS),
+    (12, V12_DAV_SHAREE_PROPS),
 ];
 
 const V1: &str = r#"
@@ -417,6 +419,32 @@ CREATE TABLE dav_share_answers (
     PRIMARY KEY (collection_id, account_id)
 );
 CREATE INDEX dav_share_answers_account ON dav_share_answers (account_id);
+"#;
+
+/// The owner's note with a share (`CS:summary`, `CS:common-name`), and what the notifications
+/// need of answers: when given, whether the sharee dismissed its invite notification, whether
+/// the owner dismissed the reply notification (answers from before count as seen). See
+/// `malt_store::dav_share`.
+const V11_DAV_SHARE_NOTIFICATIONS: &str = r#"
+ALTER TABLE dav_shares ADD COLUMN summary text;
+ALTER TABLE dav_shares ADD COLUMN common_name text;
+ALTER TABLE dav_share_answers ADD COLUMN answered_at bigint NOT NULL DEFAULT 0;
+ALTER TABLE dav_share_answers ADD COLUMN invite_dismissed boolean NOT NULL DEFAULT false;
+ALTER TABLE dav_share_answers ADD COLUMN reply_dismissed boolean NOT NULL DEFAULT false;
+UPDATE dav_share_answers SET reply_dismissed = true;
+"#;
+
+/// A sharee's own values of the properties of a collection shared with it (its name, colour and
+/// order). See `malt_store::dav_share`.
+const V12_DAV_SHAREE_PROPS: &str = r#"
+CREATE TABLE dav_sharee_props (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    collection_id bigint NOT NULL REFERENCES dav_collections(id) ON DELETE CASCADE,
+    name text NOT NULL,
+    value text NOT NULL,
+    PRIMARY KEY (account_id, collection_id, name)
+);
+CREATE INDEX dav_sharee_props_collection ON dav_sharee_props (collection_id);
 "#;
 
 /// Applies every migration not yet recorded.

@@ -23,12 +23,12 @@ use futures_util::future::{join, join_all, join3};
 use malt_store::{
     Account, AccountId, AclEntry, Alias, AppPassword, Appended, ChangeKind, CheckReport, CopyResult,
     DavAccess, DavChanges, DavCollection, DavCollectionId, DavCollectionKind, DavCollectionPatch,
-    DavDeleteOutcome, DavObject, DavObjectInfo, DavPutOutcome, DavShare, DavShareStatus, DavSharedCollection,
-    Domain, EtagCondition, FlagOp, FlagUpdate, Flags, Group, HeaderBlock, JournalEntry, Mailbox,
-    MailboxChanges, MailboxId, Message, MessageMeta, MessageSummary, MetadataEntry, MetadataLimits,
-    MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount, NewDavCollection, NewDavObject, NewMessage,
-    PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox, SpecialUse, Store, StoreError, Uid, UidSet,
-    flag, metadata_check, metadata_name,
+    DavDeleteOutcome, DavObject, DavObjectInfo, DavPutOutcome, DavShare, DavShareNote, DavShareReply,
+    DavShareStatus, DavSharedCollection, DavShareeProp, Domain, EtagCondition, FlagOp, FlagUpdate, Flags,
+    Group, HeaderBlock, JournalEntry, Mailbox, MailboxChanges, MailboxId, Message, MessageMeta,
+    MessageSummary, MetadataEntry, MetadataLimits, MetadataSetOutcome, MetadataUsage, ModSeq, NewAccount,
+    NewDavCollection, NewDavObject, NewMessage, PrivateSeen, QuotaUsage, Result, SeenUpdate, SharedMailbox,
+    SpecialUse, Store, StoreError, Uid, UidSet, flag, metadata_check, metadata_name,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Row, Statement};
@@ -2741,9 +2741,10 @@ impl Store for PgStore {
         collection: DavCollectionId,
         sharee: &str,
         access: DavAccess,
+        note: &DavShareNote,
         sharee_accounts: &[AccountId],
     ) -> Result<DavShare> {
-        self.dav_share_set_impl(owner, collection, sharee, access, sharee_accounts)
+        self.dav_share_set_impl(owner, collection, sharee, access, note, sharee_accounts)
             .await
     }
 
@@ -2780,6 +2781,45 @@ impl Store for PgStore {
         identifiers: &[String],
     ) -> Result<Vec<DavSharedCollection>> {
         self.dav_shared_with_impl(account, identifiers).await
+    }
+
+    async fn dav_share_invite_dismiss(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+    ) -> Result<ModSeq> {
+        self.dav_share_invite_dismiss_impl(account, identifiers, collection)
+            .await
+    }
+
+    async fn dav_share_replies(&self, owner: AccountId) -> Result<Vec<DavShareReply>> {
+        self.dav_share_replies_impl(owner).await
+    }
+
+    async fn dav_share_reply_dismiss(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        account: AccountId,
+    ) -> Result<ModSeq> {
+        self.dav_share_reply_dismiss_impl(owner, collection, account)
+            .await
+    }
+
+    async fn dav_sharee_props(&self, account: AccountId) -> Result<Vec<DavShareeProp>> {
+        self.dav_sharee_props_impl(account).await
+    }
+
+    async fn dav_sharee_props_set(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        props: &[(String, Option<String>)],
+    ) -> Result<()> {
+        self.dav_sharee_props_set_impl(account, identifiers, collection, props)
+            .await
     }
 
     async fn dav_access(

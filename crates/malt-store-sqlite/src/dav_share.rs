@@ -9,6 +9,8 @@
 //!   changes nothing writes nothing.
 //! - Identifier lists are bound as one JSON array (`json_each`): one statement whatever their
 //!   number.
+//! - Dismissing a notification sets a flag on the answer row (an `invited` row for an invite),
+//!   bumps and journals the dismissing account only.
 
 use malt_store::*;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
@@ -33,10 +35,14 @@ fn share_from_row(r: &Row<'_>) -> rusqlite::Result<DavShare> {
         access: access_at(r, 2)?,
         created_at: r.get(3)?,
         modseq: r.get::<_, i64>(4)? as u64,
+        note: DavShareNote {
+            summary: r.get(5)?,
+            common_name: r.get(6)?,
+        },
     })
 }
 
-const SHARE_COLS: &str = "collection_id, sharee, access, created_at, modseq";
+const SHARE_COLS: &str = "collection_id, sharee, access, created_at, modseq, summary, common_name";
 
 fn share_row(tx: &Transaction<'_>, collection: DavCollectionId, sharee: &str) -> R<Option<DavShare>> {
     Ok(tx
@@ -82,26 +88,40 @@ pub(crate) fn set(
     collection: DavCollectionId,
     sharee: &str,
     access: DavAccess,
+    note: &DavShareNote,
     sharee_accounts: &[AccountId],
 ) -> R<DavShare> {
     let c = collection_of(tx, owner, collection)?;
     let sharee = dav_share_check(&c, &account_row(tx, owner)?.address, sharee, access)?;
+    dav_share_note_check(note)?;
     let existing = share_row(tx, collection, &sharee)?;
-    if let Some(share) = existing.as_ref().filter(|s| s.access == access) {
+    let (note, note_changed) = dav_share_note_merge(existing.as_ref().map(|s| &s.note), note);
+    if let Some(share) = existing.as_ref().filter(|s| s.access == access && !note_changed) {
         return Ok(share.clone());
     }
     let modseq = owner_changed(tx, owner, collection)?;
     let created_at = existing.map_or_else(now, |s| s.created_at);
     tx.prepare_cached(
-        "INSERT INTO dav_shares (collection_id, sharee, access, created_at, modseq) VALUES (?1, ?2, ?3, ?4, ?5) \
-         ON CONFLICT (collection_id, sharee) DO UPDATE SET access = excluded.access, modseq = excluded.modseq",
+        "INSERT INTO dav_shares (collection_id, sharee, access, created_at, modseq, summary, common_name) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (collection_id, sharee) DO UPDATE SET access = excluded.access, modseq = excluded.modseq, \
+         summary = excluded.summary, common_name = excluded.common_name",
     )?
-    .execute(params![collection, sharee, access.as_str(), created_at, modseq as i64])?;
+    .execute(params![
+        collection,
+        sharee,
+        access.as_str(),
+        created_at,
+        modseq as i64,
+        note.summary,
+        note.common_name
+    ])?;
     journal_sharees(tx, owner, collection, sharee_accounts)?;
     Ok(DavShare {
         collection_id: collection,
         sharee,
         access,
+        note,
         created_at,
         modseq,
     })
@@ -164,11 +184,12 @@ pub(crate) fn answer(
         }
     };
     tx.prepare_cached(
-        "INSERT INTO dav_share_answers (collection_id, account_id, status, display_name) VALUES (?1, ?2, ?3, ?4) \
+        "INSERT INTO dav_share_answers (collection_id, account_id, status, display_name, answered_at, \
+         invite_dismissed, reply_dismissed) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0) \
          ON CONFLICT (collection_id, account_id) DO UPDATE SET status = excluded.status, \
-         display_name = excluded.display_name",
+         display_name = excluded.display_name, answered_at = excluded.answered_at, reply_dismissed = 0",
     )?
-    .execute(params![collection, account, status.as_str(), display_name])?;
+    .execute(params![collection, account, status.as_str(), display_name, now()])?;
     owner_changed(tx, owner, collection)?;
     let modseq = bump(tx, account)?;
     journal(tx, account, modseq, collection, ChangeKind::DavShareChanged)?;
@@ -181,12 +202,13 @@ pub(crate) fn shared_with(
     identifiers: &[String],
 ) -> R<Vec<DavSharedCollection>> {
     let mut st = tx.prepare_cached(&format!(
-        "SELECT {COLLECTION_COLS_C}, a.address, s.access, ans.status, ans.display_name \
+        "SELECT {COLLECTION_COLS_C}, a.address, s.access, ans.status, ans.display_name, s.summary, \
+         s.created_at, coalesce(ans.invite_dismissed, 0) \
          FROM dav_shares s JOIN dav_collections c ON c.id = s.collection_id \
          JOIN accounts a ON a.id = c.account_id \
          LEFT JOIN dav_share_answers ans ON ans.collection_id = c.id AND ans.account_id = ?1 \
          WHERE s.sharee IN (SELECT value FROM json_each(?2)) AND c.account_id != ?1 \
-         ORDER BY a.address, c.name, c.id"
+         ORDER BY a.address, c.name, c.id, s.sharee"
     ))?;
     let rows = st.query_map(params![account, serde_json::to_string(identifiers)?], |r| {
         let status = match r.get::<_, Option<String>>(15)? {
@@ -199,6 +221,9 @@ pub(crate) fn shared_with(
             access: access_at(r, 14)?,
             status,
             display_name: r.get(16)?,
+            summary: r.get(17)?,
+            shared_at: r.get(18)?,
+            invite_dismissed: r.get(19)?,
         })
     })?;
     let mut out: Vec<DavSharedCollection> = Vec::new();
@@ -206,7 +231,11 @@ pub(crate) fn shared_with(
         let row = row?;
         match out.last_mut() {
             Some(last) if last.collection.id == row.collection.id => {
-                last.access = last.access.max(row.access)
+                last.access = last.access.max(row.access);
+                last.shared_at = last.shared_at.min(row.shared_at);
+                if last.summary.is_none() {
+                    last.summary = row.summary;
+                }
             }
             _ => out.push(row),
         }
@@ -245,6 +274,76 @@ pub(crate) fn access(
     ))
 }
 
+pub(crate) fn invite_dismiss(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    identifiers: &[String],
+    collection: DavCollectionId,
+) -> R<ModSeq> {
+    let shown = shared_with(tx, account, identifiers)?
+        .into_iter()
+        .any(|s| s.collection.id == collection && s.status == DavShareStatus::Invited);
+    if !shown {
+        return Err(not_found(format!(
+            "invite of collection {collection} for account {account}"
+        )));
+    }
+    tx.prepare_cached(
+        "INSERT INTO dav_share_answers (collection_id, account_id, status, display_name, answered_at, \
+         invite_dismissed, reply_dismissed) VALUES (?1, ?2, 'invited', NULL, 0, 1, 1) \
+         ON CONFLICT (collection_id, account_id) DO UPDATE SET invite_dismissed = 1",
+    )?
+    .execute(params![collection, account])?;
+    let modseq = bump(tx, account)?;
+    journal(tx, account, modseq, collection, ChangeKind::DavShareChanged)?;
+    Ok(modseq)
+}
+
+pub(crate) fn replies(tx: &Transaction<'_>, owner: AccountId) -> R<Vec<DavShareReply>> {
+    let mut st = tx.prepare_cached(&format!(
+        "SELECT {COLLECTION_COLS_C}, ans.account_id, a.address, ans.status, ans.display_name, ans.answered_at \
+         FROM dav_collections c JOIN dav_share_answers ans ON ans.collection_id = c.id \
+         JOIN accounts a ON a.id = ans.account_id \
+         WHERE c.account_id = ?1 AND ans.status IN ('accepted', 'declined') AND ans.reply_dismissed = 0 \
+         ORDER BY c.id, a.address"
+    ))?;
+    let rows = st.query_map([owner], |r| {
+        let text: String = r.get(15)?;
+        Ok(DavShareReply {
+            collection: collection_from_row(r)?,
+            account_id: r.get(13)?,
+            sharee: r.get(14)?,
+            status: DavShareStatus::parse(&text).ok_or_else(|| conversion(15, "unknown share status"))?,
+            summary: r.get(16)?,
+            answered_at: r.get(17)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn reply_dismiss(
+    tx: &Transaction<'_>,
+    owner: AccountId,
+    collection: DavCollectionId,
+    account: AccountId,
+) -> R<ModSeq> {
+    let n = tx
+        .prepare_cached(
+            "UPDATE dav_share_answers SET reply_dismissed = 1 WHERE collection_id = ?1 AND account_id = ?2 \
+             AND reply_dismissed = 0 AND status IN ('accepted', 'declined') \
+             AND collection_id IN (SELECT id FROM dav_collections WHERE account_id = ?3)",
+        )?
+        .execute(params![collection, account, owner])?;
+    if n == 0 {
+        return Err(not_found(format!(
+            "reply of account {account} about collection {collection}"
+        )));
+    }
+    let modseq = bump(tx, owner)?;
+    journal(tx, owner, modseq, collection, ChangeKind::DavShareChanged)?;
+    Ok(modseq)
+}
+
 /// Before a collection is deleted: the accounts its deletion concerns — those that answered a
 /// share of it and those whose address a share names.
 pub(crate) fn known_sharee_accounts(tx: &Transaction<'_>, collection: DavCollectionId) -> R<Vec<AccountId>> {
@@ -271,6 +370,55 @@ pub(crate) fn forget_sharee(tx: &Transaction<'_>, account: AccountId, address: &
             .ok_or_else(|| not_found(format!("collection {collection}")))?
             .account_id;
         owner_changed(tx, owner, collection)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn sharee_props(tx: &Transaction<'_>, account: AccountId) -> R<Vec<DavShareeProp>> {
+    let mut st = tx.prepare_cached(
+        "SELECT collection_id, name, value FROM dav_sharee_props WHERE account_id = ?1 \
+         ORDER BY collection_id, name",
+    )?;
+    let rows = st.query_map([account], |r| {
+        Ok(DavShareeProp {
+            collection_id: r.get(0)?,
+            name: r.get(1)?,
+            value: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub(crate) fn sharee_props_set(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    identifiers: &[String],
+    collection: DavCollectionId,
+    props: &[(String, Option<String>)],
+) -> R<()> {
+    for (name, value) in props {
+        dav_sharee_prop_check(name, value.as_deref())?;
+    }
+    match access(tx, account, identifiers, collection)? {
+        Some(DavAccess::Owner) | None => {
+            return Err(not_found(format!(
+                "share of collection {collection} for account {account}"
+            )));
+        }
+        Some(_) => {}
+    }
+    let mut set = tx.prepare_cached(
+        "INSERT INTO dav_sharee_props (account_id, collection_id, name, value) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (account_id, collection_id, name) DO UPDATE SET value = excluded.value",
+    )?;
+    let mut unset = tx.prepare_cached(
+        "DELETE FROM dav_sharee_props WHERE account_id = ?1 AND collection_id = ?2 AND name = ?3",
+    )?;
+    for (name, value) in props {
+        match value {
+            Some(v) => set.execute(params![account, collection, name, v])?,
+            None => unset.execute(params![account, collection, name])?,
+        };
     }
     Ok(())
 }

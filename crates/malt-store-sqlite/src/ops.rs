@@ -2089,10 +2089,11 @@ impl Store for SqliteStore {
         collection: DavCollectionId,
         sharee: &str,
         access: DavAccess,
+        note: &DavShareNote,
         sharee_accounts: &[AccountId],
     ) -> Result<DavShare> {
-        let (sharee, accounts) = (sharee.to_owned(), sharee_accounts.to_vec());
-        self.write(move |tx| crate::dav_share::set(tx, owner, collection, &sharee, access, &accounts))
+        let (sharee, note, accounts) = (sharee.to_owned(), note.clone(), sharee_accounts.to_vec());
+        self.write(move |tx| crate::dav_share::set(tx, owner, collection, &sharee, access, &note, &accounts))
             .await
     }
 
@@ -2135,6 +2136,50 @@ impl Store for SqliteStore {
         let identifiers = identifiers.to_vec();
         self.read(move |tx| crate::dav_share::shared_with(tx, account, &identifiers))
             .await
+    }
+
+    async fn dav_share_invite_dismiss(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+    ) -> Result<ModSeq> {
+        let identifiers = identifiers.to_vec();
+        self.write(move |tx| crate::dav_share::invite_dismiss(tx, account, &identifiers, collection))
+            .await
+    }
+
+    async fn dav_share_replies(&self, owner: AccountId) -> Result<Vec<DavShareReply>> {
+        self.read(move |tx| crate::dav_share::replies(tx, owner)).await
+    }
+
+    async fn dav_share_reply_dismiss(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        account: AccountId,
+    ) -> Result<ModSeq> {
+        self.write(move |tx| crate::dav_share::reply_dismiss(tx, owner, collection, account))
+            .await
+    }
+
+    async fn dav_sharee_props(&self, account: AccountId) -> Result<Vec<DavShareeProp>> {
+        self.read(move |tx| crate::dav_share::sharee_props(tx, account))
+            .await
+    }
+
+    async fn dav_sharee_props_set(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        props: &[(String, Option<String>)],
+    ) -> Result<()> {
+        let (identifiers, props) = (identifiers.to_vec(), props.to_vec());
+        self.write(move |tx| {
+            crate::dav_share::sharee_props_set(tx, account, &identifiers, collection, &props)
+        })
+        .await
     }
 
     async fn dav_access(

@@ -420,6 +420,32 @@ CREATE TABLE dav_share_answers (
 ) WITHOUT ROWID;
 CREATE INDEX dav_share_answers_account ON dav_share_answers(account_id);
 "#,
+    // 11: the owner's note with a share, and what the notifications need of answers; see
+    // `malt_store::dav_share`.
+    r#"
+-- The owner's `CS:summary` and `CS:common-name` for the sharee.
+ALTER TABLE dav_shares ADD COLUMN summary TEXT;
+ALTER TABLE dav_shares ADD COLUMN common_name TEXT;
+-- When the account answered (Unix seconds; 0 before this was kept), whether it dismissed its
+-- invite notification (status `invited`), and whether the owner dismissed the reply
+-- notification of the answer. Answers from before count as seen by the owner.
+ALTER TABLE dav_share_answers ADD COLUMN answered_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE dav_share_answers ADD COLUMN invite_dismissed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE dav_share_answers ADD COLUMN reply_dismissed INTEGER NOT NULL DEFAULT 0;
+UPDATE dav_share_answers SET reply_dismissed = 1;
+"#,
+    // 12: a sharee's own values of the properties of a collection shared with it (its name,
+    // colour and order); see `malt_store::dav_share`.
+    r#"
+CREATE TABLE dav_sharee_props (
+    account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    collection_id INTEGER NOT NULL REFERENCES dav_collections(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (account_id, collection_id, name)
+) WITHOUT ROWID;
+CREATE INDEX dav_sharee_props_collection ON dav_sharee_props(collection_id);
+"#,
 ];
 
 /// Applies the pending migrations. Idempotent; safe against a concurrent opener.

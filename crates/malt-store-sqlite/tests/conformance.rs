@@ -142,13 +142,14 @@ async fn messages_from_before_the_prefix_migration_have_none() {
         (account, inbox)
     };
     // Back to version 5, as a database written before the prefix existed: the later migrations
-    // (7, the Sieve scripts; 8, the DAV tables; 9, Sieve duplicate tracking; 10, DAV sharing) undone too.
+    // (7, the Sieve scripts; 8, the DAV tables; 9, Sieve duplicate tracking; 10, DAV sharing; 11, its
+    // notifications; 12, sharee properties) undone too.
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
         conn.execute_batch(
             "ALTER TABLE message_meta DROP COLUMN prefix; \
              DROP TABLE sieve_scripts; DROP TABLE vacation_sent; \
-             DROP TABLE dav_share_answers; DROP TABLE dav_shares; \
+             DROP TABLE dav_sharee_props; DROP TABLE dav_share_answers; DROP TABLE dav_shares; \
              DROP TABLE dav_spans; DROP TABLE dav_tombstones; DROP TABLE dav_object_content; \
              DROP TABLE dav_objects; DROP TABLE dav_collections; \
              ALTER TABLE journal DROP COLUMN collection_id; DROP TABLE sieve_duplicates; \
@@ -171,7 +172,7 @@ async fn messages_from_before_the_prefix_migration_have_none() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 10, "every migration applied");
+    assert_eq!(version, 12, "every migration applied");
 }
 
 /// Many concurrent appends are grouped into few transactions and all succeed; a failing job in

@@ -21,6 +21,26 @@
 //!   transaction: the sharee's home changes with its own modseq.
 //! - Shares go with their collection, and with the account whose address they name (journaled
 //!   for the owners); answers go with the collection or the answering account.
+//! - A share carries the owner's note to the sharee ([`DavShareNote`]: calendarserver sharing's
+//!   `CS:summary` and `CS:common-name`). A set without a part of the note keeps the stored one;
+//!   a set that changes neither the access nor the note changes nothing.
+//!
+//! Notifications (Apple's "CalDAV: Server Notifications", caldav-notifications §4, and
+//! caldav-sharing's `CS:invite-notification` and `CS:invite-reply`) are derived from shares and
+//! answers, never copied: a sharee's invite is an unanswered share (status `Invited`) it has not
+//! dismissed; an owner's reply notification is an answer (accepted or declined, with the time it
+//! was given, [`DavShareReply`]) the owner has not dismissed. Dismissing either is one flag on
+//! the answer row, journaled `DavShareChanged` for the dismissing account (the collection's sync
+//! token does not move). A later answer shows its reply again; a removed share takes its
+//! answers, so its invite and replies vanish with it. Answers stored before notifications
+//! existed count as seen by the owner.
+//!
+//! Sharee properties: a sharee account keeps its own values of the properties clients set on a
+//! shared collection to show it — [`DAV_SHAREE_PROPS`]: its name, and Apple's colour and order —
+//! apart from the owner's ([`DavShareeProp`]; Apple's CalendarServer calls them per-user
+//! properties). Only an account a share reaches sets them; setting journals nothing (collection
+//! properties are not in `sync-collection`). They go with the collection or the account, and
+//! stay while the share is removed (shared again, the collection looks as the sharee left it).
 
 use serde::{Deserialize, Serialize};
 
@@ -99,6 +119,16 @@ impl DavShareStatus {
     }
 }
 
+/// What the owner says to a sharee with a share (caldav-sharing `CS:set`'s `CS:summary` and
+/// `CS:common-name`; draft-pot-webdav-resource-sharing's `DAV:comment` and `DAV:displayname`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DavShareNote {
+    /// The invitation's text (`CS:summary`), shown in the sharee's invite notification.
+    pub summary: Option<String>,
+    /// The sharee's name as the owner gave it (`CS:common-name`).
+    pub common_name: Option<String>,
+}
+
 /// One share of a collection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DavShare {
@@ -106,6 +136,8 @@ pub struct DavShare {
     /// Lower-case address of an account or a group.
     pub sharee: String,
     pub access: DavAccess,
+    /// The owner's note to the sharee.
+    pub note: DavShareNote,
     /// Unix seconds.
     pub created_at: i64,
     /// The owner's modseq of the last change of this share.
@@ -123,6 +155,58 @@ pub struct DavSharedCollection {
     pub status: DavShareStatus,
     /// The account's own name for the collection, if it gave one.
     pub display_name: Option<String>,
+    /// The owner's summary of the share (of the first share reaching the account, by sharee,
+    /// that has one).
+    pub summary: Option<String>,
+    /// When the earliest share reaching the account was made (Unix seconds).
+    pub shared_at: i64,
+    /// Whether the account dismissed its invite notification (it stays `Invited`).
+    pub invite_dismissed: bool,
+}
+
+/// The properties a sharee sets for itself on a collection shared with it: `DAV:displayname`,
+/// and Apple's `calendar-color` and `calendar-order` (namespace `http://apple.com/ns/ical/`),
+/// by local name.
+pub const DAV_SHAREE_PROPS: &[&str] = &["displayname", "calendar-color", "calendar-order"];
+
+/// A sharee account's own value of one of [`DAV_SHAREE_PROPS`] on a collection shared with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DavShareeProp {
+    pub collection_id: DavCollectionId,
+    /// One of [`DAV_SHAREE_PROPS`].
+    pub name: String,
+    pub value: String,
+}
+
+/// Checks a sharee property before it is stored: a name of [`DAV_SHAREE_PROPS`], a value of at
+/// most [`DAV_PROPERTY_MAX`] octets, and an integer for `calendar-order`.
+pub fn dav_sharee_prop_check(name: &str, value: Option<&str>) -> Result<()> {
+    if !DAV_SHAREE_PROPS.contains(&name) {
+        return Err(invalid("sharee property", "not one a sharee sets"));
+    }
+    match value {
+        Some(v) if v.len() > DAV_PROPERTY_MAX => Err(invalid("sharee property", "too long")),
+        Some(v) if name == "calendar-order" && v.trim().parse::<i64>().is_err() => {
+            Err(invalid("calendar-order", "not an integer"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An answer to a share, as the owner's reply notification shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DavShareReply {
+    /// The owner's collection.
+    pub collection: DavCollection,
+    /// The answering account and its address.
+    pub account_id: crate::types::AccountId,
+    pub sharee: String,
+    /// `Accepted` or `Declined`.
+    pub status: DavShareStatus,
+    /// The name the sharee gave the collection with its answer (`CS:summary`).
+    pub summary: Option<String>,
+    /// When it answered (Unix seconds; 0 for answers from before this was kept).
+    pub answered_at: i64,
 }
 
 /// Checks a share before it is stored: the sharee normalised (trimmed, lower-case, not empty,
@@ -165,6 +249,33 @@ pub fn dav_share_name_check(display_name: Option<&str>) -> Result<()> {
         return Err(invalid("display name", "too long"));
     }
     Ok(())
+}
+
+/// Checks an owner's note ([`DAV_PROPERTY_MAX`] octets at most each).
+pub fn dav_share_note_check(note: &DavShareNote) -> Result<()> {
+    if note.summary.as_ref().is_some_and(|n| n.len() > DAV_PROPERTY_MAX) {
+        return Err(invalid("share summary", "too long"));
+    }
+    if note
+        .common_name
+        .as_ref()
+        .is_some_and(|n| n.len() > DAV_PROPERTY_MAX)
+    {
+        return Err(invalid("share common name", "too long"));
+    }
+    Ok(())
+}
+
+/// The note a share has after a set with `given` over `stored` (what is not given is kept),
+/// and whether it changed.
+pub fn dav_share_note_merge(stored: Option<&DavShareNote>, given: &DavShareNote) -> (DavShareNote, bool) {
+    let old = stored.cloned().unwrap_or_default();
+    let new = DavShareNote {
+        summary: given.summary.clone().or_else(|| old.summary.clone()),
+        common_name: given.common_name.clone().or_else(|| old.common_name.clone()),
+    };
+    let changed = new != old;
+    (new, changed)
 }
 
 /// The account-independent part of [`crate::Store::dav_access`]: the owner may do everything,
@@ -241,5 +352,29 @@ mod tests {
         assert!(dav_share_check(&book, "a@x.org", "b@x.org", DavAccess::FreeBusy).is_err());
         dav_share_check(&cal, "a@x.org", "team@x.org", DavAccess::FreeBusy).unwrap();
         assert!(dav_share_name_check(Some(&"x".repeat(DAV_PROPERTY_MAX + 1))).is_err());
+    }
+
+    #[test]
+    fn notes_keep_what_a_set_does_not_give() {
+        let note = |s: Option<&str>, cn: Option<&str>| DavShareNote {
+            summary: s.map(str::to_owned),
+            common_name: cn.map(str::to_owned),
+        };
+        let stored = note(Some("Plans"), Some("Bob"));
+        assert_eq!(
+            dav_share_note_merge(Some(&stored), &DavShareNote::default()),
+            (stored.clone(), false)
+        );
+        assert_eq!(
+            dav_share_note_merge(Some(&stored), &note(Some("New"), None)),
+            (note(Some("New"), Some("Bob")), true)
+        );
+        assert_eq!(
+            dav_share_note_merge(None, &note(None, Some("Bob"))),
+            (note(None, Some("Bob")), true)
+        );
+        assert!(!dav_share_note_merge(None, &DavShareNote::default()).1);
+        assert!(dav_share_note_check(&note(Some(&"x".repeat(DAV_PROPERTY_MAX + 1)), None)).is_err());
+        assert!(dav_share_note_check(&stored).is_ok());
     }
 }

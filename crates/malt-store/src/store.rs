@@ -400,16 +400,18 @@ pub trait Store: Send + Sync + 'static {
     // are no (longer an) account, and the owner, are skipped. Reads take the identifiers the
     // account matches (its address and its groups' addresses).
 
-    /// Shares `owner`'s `collection` with `sharee` at `access`, or changes the access of its
-    /// share (answers stay). Checks as [`dav_share_check`] (`Invalid`); `NotFound` for a
-    /// collection of another account. Setting the access a share has changes nothing and
-    /// journals nothing. Returns the share.
+    /// Shares `owner`'s `collection` with `sharee` at `access`, or changes the access or the
+    /// note of its share (answers stay; a part of `note` not given keeps the stored one,
+    /// [`dav_share_note_merge`]). Checks as [`dav_share_check`] and [`dav_share_note_check`]
+    /// (`Invalid`); `NotFound` for a collection of another account. Setting the access and note
+    /// a share has changes nothing and journals nothing. Returns the share.
     async fn dav_share_set(
         &self,
         owner: AccountId,
         collection: DavCollectionId,
         sharee: &str,
         access: DavAccess,
+        note: &DavShareNote,
         sharee_accounts: &[AccountId],
     ) -> Result<DavShare>;
     /// Removes the share of `sharee`, and the answers of `sharee_accounts` (invited again if
@@ -425,8 +427,9 @@ pub trait Store: Send + Sync + 'static {
     async fn dav_share_list(&self, collection: DavCollectionId) -> Result<Vec<DavShare>>;
     /// `account` answers the shares of `collection` that reach it: its status and its own
     /// display name for the collection ([`dav_share_name_check`]). `NotFound` unless a share of
-    /// the collection names one of `identifiers` (the owner has nothing to answer). Journals for
-    /// the account and the owner; returns the account's new modseq.
+    /// the collection names one of `identifiers` (the owner has nothing to answer). Records the
+    /// time of the answer and shows it to the owner again (a reply notification not dismissed).
+    /// Journals for the account and the owner; returns the account's new modseq.
     async fn dav_share_answer(
         &self,
         account: AccountId,
@@ -443,6 +446,42 @@ pub trait Store: Send + Sync + 'static {
         account: AccountId,
         identifiers: &[String],
     ) -> Result<Vec<DavSharedCollection>>;
+    /// `account` dismisses its invite notification of `collection` (it stays `Invited`: no
+    /// answer, nothing for the owner). `NotFound` unless a share of the collection names one of
+    /// `identifiers` and the account has not answered. Journals for the account only; returns
+    /// its new modseq.
+    async fn dav_share_invite_dismiss(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+    ) -> Result<ModSeq>;
+    /// The answers (accepted or declined) to the shares of `owner`'s collections that the owner
+    /// has not dismissed, by collection id then sharee address (byte-wise). One read.
+    async fn dav_share_replies(&self, owner: AccountId) -> Result<Vec<DavShareReply>>;
+    /// `owner` dismisses the reply notification of `account` about `collection`. `NotFound`
+    /// unless such a reply is shown. Journals for the owner only (the collection's sync token
+    /// stays); returns its new modseq.
+    async fn dav_share_reply_dismiss(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        account: AccountId,
+    ) -> Result<ModSeq>;
+    /// `account`'s own values of the sharee properties of the collections shared with it
+    /// ([`DavShareeProp`]), by collection id then name. One read.
+    async fn dav_sharee_props(&self, account: AccountId) -> Result<Vec<DavShareeProp>>;
+    /// `account` sets (`Some`) or removes (`None`) its own values of sharee properties of
+    /// `collection`, all or none ([`dav_sharee_prop_check`]: `Invalid`). `NotFound` unless a
+    /// share of the collection names one of `identifiers` (the owner sets the collection's own
+    /// properties). Journals nothing.
+    async fn dav_sharee_props_set(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        props: &[(String, Option<String>)],
+    ) -> Result<()>;
     /// What `account` (matching `identifiers`) may do with `collection` ([`dav_access_of`]):
     /// `Owner` for its own, the highest access of the shares naming one of `identifiers`, or
     /// `None` (also for a collection that does not exist). One indexed read: every request asks.

@@ -5,6 +5,7 @@
 //! Common rules (RFC 4918 §17): elements are matched by namespace and local name, whatever the
 //! prefix; unknown child elements are ignored; unknown properties are kept as names.
 
+pub mod acl;
 pub mod caldav;
 pub mod carddav;
 pub mod mkcol;
@@ -15,6 +16,7 @@ pub mod report;
 pub mod sharing;
 pub mod textmatch;
 
+pub use acl::*;
 pub use caldav::*;
 pub use carddav::*;
 pub use mkcol::*;

@@ -1,6 +1,6 @@
 //! The principal reports' bodies: `DAV:expand-property` (RFC 3253 §3.8),
-//! `DAV:principal-property-search` (RFC 3744 §9.4), `DAV:principal-search-property-set`
-//! (§9.5) and `DAV:principal-match` (§9.3).
+//! `DAV:acl-principal-prop-set` (RFC 3744 §9.2), `DAV:principal-property-search` (§9.4),
+//! `DAV:principal-search-property-set` (§9.5) and `DAV:principal-match` (§9.3).
 //!
 //! Limits: an expand-property request nests at most [`MAX_EXPAND_DEPTH`] `DAV:property`
 //! levels and names at most [`Limits::max_props`] properties in all; a property search holds
@@ -173,6 +173,9 @@ fn principal_match(e: &Element, limits: &Limits) -> Result<PrincipalMatch> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrincipalReport {
     ExpandProperty(Vec<ExpandProp>),
+    /// RFC 3744 §9.2: the properties to answer for each principal of the resource's ACL
+    /// (none: only hrefs).
+    AclPrincipalPropSet(Option<PropRequest>),
     PropertySearch(PrincipalPropertySearch),
     SearchPropertySet,
     Match(PrincipalMatch),
@@ -182,6 +185,8 @@ pub enum PrincipalReport {
 pub(crate) fn principal_report(e: &Element, limits: &Limits) -> Result<Option<PrincipalReport>> {
     Ok(Some(if e.is(DAV, "expand-property") {
         PrincipalReport::ExpandProperty(expand_props(e, 1, &mut 0, limits)?)
+    } else if e.is(DAV, "acl-principal-prop-set") {
+        PrincipalReport::AclPrincipalPropSet(PropRequest::from_parent(e, limits)?)
     } else if e.is(DAV, "principal-property-search") {
         PrincipalReport::PropertySearch(principal_property_search(e, limits)?)
     } else if e.is(DAV, "principal-search-property-set") {
@@ -351,5 +356,22 @@ mod tests {
         assert!(matches!(parse(bad), Err(DavXmlError::Invalid { .. })));
         let set = r#"<D:principal-search-property-set xmlns:D="DAV:"/>"#;
         assert_eq!(parse(set).unwrap(), PrincipalReport::SearchPropertySet);
+    }
+
+    /// RFC 3744 §9.2.1 (example).
+    #[test]
+    fn acl_principal_prop_set() {
+        let body = r#"<?xml version="1.0" encoding="utf-8" ?>
+       <D:acl-principal-prop-set xmlns:D="DAV:">
+         <D:prop>
+           <D:displayname/>
+         </D:prop>
+       </D:acl-principal-prop-set>"#;
+        assert_eq!(
+            parse(body).unwrap(),
+            PrincipalReport::AclPrincipalPropSet(Some(PropRequest::Prop(vec![Name::dav("displayname")])))
+        );
+        let bare = r#"<D:acl-principal-prop-set xmlns:D="DAV:"/>"#;
+        assert_eq!(parse(bare).unwrap(), PrincipalReport::AclPrincipalPropSet(None));
     }
 }

@@ -32,16 +32,35 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
 
 /// The answer to a GET or HEAD of `object` (also the global address book's cards).
 pub fn answer(req: &DavRequest, object: DavObject, schedule_tag: Option<String>) -> Response {
-    let tag = etag(&object.etag);
+    let mut r = content(
+        req,
+        object.content,
+        &object.etag,
+        object.updated_at,
+        content_type(object.component),
+    );
+    if let Some(v) = schedule_tag.and_then(|t| HeaderValue::from_str(&t).ok()) {
+        r.headers_mut()
+            .insert(header::HeaderName::from_static("schedule-tag"), v);
+    }
+    r
+}
+
+/// The answer to a GET or HEAD of `body` with strong ETag `tag` (unquoted), modified at
+/// `modified` (Unix seconds): `304` when `If-None-Match` names the tag or is `*` (RFC 9110
+/// §13.1.2), no body for HEAD (also the notifications, [`crate::notifications`]).
+pub fn content(req: &DavRequest, body: Vec<u8>, tag: &str, modified: i64, media_type: &str) -> Response {
+    let tag = etag(tag);
     let not_modified = req
         .header("if-none-match")
         .is_some_and(|v| v == "*" || v.split(',').any(|t| t.trim() == tag));
+    let length = body.len();
     let mut r = if not_modified {
         empty(StatusCode::NOT_MODIFIED)
     } else if req.method == Method::HEAD {
         empty(StatusCode::OK)
     } else {
-        Response::new(Body::from(object.content))
+        Response::new(Body::from(body))
     };
     let h = r.headers_mut();
     let mut set = |name: header::HeaderName, value: String| {
@@ -50,13 +69,10 @@ pub fn answer(req: &DavRequest, object: DavObject, schedule_tag: Option<String>)
         }
     };
     set(header::ETAG, tag);
-    if let Some(schedule_tag) = schedule_tag {
-        set(header::HeaderName::from_static("schedule-tag"), schedule_tag);
-    }
-    set(header::LAST_MODIFIED, http_date(object.updated_at));
+    set(header::LAST_MODIFIED, http_date(modified));
     if !not_modified {
-        set(header::CONTENT_TYPE, content_type(object.component).to_owned());
-        set(header::CONTENT_LENGTH, object.size.to_string());
+        set(header::CONTENT_TYPE, media_type.to_owned());
+        set(header::CONTENT_LENGTH, length.to_string());
     }
     r
 }

@@ -1,6 +1,7 @@
 //! One file per method; what several share is here: the `Depth` header, the `If-Match` /
 //! `If-None-Match` condition, and the 207 answer.
 
+pub mod acl;
 pub mod copymove;
 pub mod delete;
 pub mod get;

@@ -14,9 +14,11 @@ use crate::empty;
 
 /// The compliance classes.
 pub const DAV_CLASSES: &str = "1, 3, access-control, calendar-access, calendar-auto-schedule, addressbook, extended-mkcol, calendarserver-sharing";
-/// Every method the service answers.
+/// Every method the service answers (`ACL`, RFC 3744 §8.1, on the calendars and address books
+/// the user owns: OPTIONS is answered before authentication, so the list is the same for every
+/// path).
 pub const ALLOW: &str =
-    "OPTIONS, GET, HEAD, POST, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR, COPY, MOVE, REPORT";
+    "OPTIONS, GET, HEAD, POST, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, MKCALENDAR, COPY, MOVE, REPORT, ACL";
 
 pub fn handle() -> Response {
     let mut r = empty(StatusCode::OK);

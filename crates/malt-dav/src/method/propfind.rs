@@ -4,8 +4,9 @@
 //! `DAV:propfind-finite-depth` (RFC 4918 §9.1, §16): a home holds whole calendars. Members of
 //! a collection are listed from the store's object rows, without reading any content — unless
 //! `CALDAV:schedule-tag` is asked for by name (RFC 6638 §3.3): it is a hash of the content. A home
-//! lists the user's collections, then the shares mounted in it ([`crate::access::mounts`]),
-//! and the address book home the global address book ([`crate::gal`]). Collections and
+//! lists the user's collections, then the shares mounted in it ([`crate::access::mounts`]);
+//! the calendar home the notification collection ([`crate::notifications`]), the address book
+//! home the global address book ([`crate::gal`]). Collections and
 //! objects need read access ([`crate::access::require`]).
 
 use axum::response::Response;
@@ -31,14 +32,17 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
         crate::access::require(ctx, c, malt_store::DavAccess::Read)?;
     }
     if matches!(resource, Resource::Principal) {
-        // What the principal's calendar-user-address-set lists (props are computed without I/O).
+        // What the principal's calendar-user-address-set lists, and whether its
+        // notification-URL is free (props are computed without I/O).
         ctx.addresses().await?;
+        ctx.collections().await?;
     }
     let mut resources = vec![resource.clone()];
     if depth == Depth::One {
         resources.extend(members(ctx, &resource).await?);
     }
     crate::sharing::preload(ctx, &resources, &request).await?;
+    crate::sharee_props::preload(ctx, &resources).await?;
     let tags = crate::schedule::schedule_tags(ctx, &resources, &request).await?;
     let mut responses: Vec<_> = resources
         .iter()
@@ -59,6 +63,12 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     {
         responses.push(crate::gal::home_member(ctx, &request).await?);
     }
+    if depth == Depth::One
+        && matches!(resource, Resource::Home(DavCollectionKind::Calendar))
+        && crate::notifications::url(ctx).is_some()
+    {
+        responses.push(crate::notifications::home_member(ctx, &request).await?);
+    }
     let body = Multistatus {
         responses,
         ..Multistatus::default()
@@ -75,7 +85,10 @@ pub(crate) async fn members(ctx: &Ctx, resource: &Resource) -> DavResult<Vec<Res
             Resource::Home(DavCollectionKind::AddressBook),
         ],
         Resource::Principals => vec![Resource::Principal],
-        Resource::Principal | Resource::OtherPrincipal(..) | Resource::Object(..) => Vec::new(),
+        Resource::Principal
+        | Resource::OtherPrincipal(..)
+        | Resource::GroupPrincipal(_)
+        | Resource::Object(..) => Vec::new(),
         Resource::Home(kind) => {
             let mut all: Vec<Resource> = ctx
                 .collections()

@@ -8,7 +8,8 @@
 //! `cannot-modify-protected-property`, the others 424). Any other property is dead: stored as
 //! the client sent it (RFC 4918 §4.2). The same rules apply to the properties of MKCOL and
 //! MKCALENDAR ([`patch_entry`]). Only the owner changes a collection's properties (a sharee:
-//! 403 `need-privileges`, [`crate::access`]).
+//! 403 `need-privileges`, [`crate::access`]), except the sharee's own name, colour and order
+//! of it ([`crate::sharee_props`]).
 
 use axum::response::Response;
 use malt_core::scheduling::MALT_DEAD_NS;
@@ -126,6 +127,9 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
             .collect();
         return Ok(answer(ctx, &resource, &names, &failures));
     };
+    if let Some(r) = crate::sharee_props::proppatch(ctx, &resource, collection, &ops).await? {
+        return Ok(r);
+    }
     crate::access::require(ctx, collection, malt_store::DavAccess::Owner)?;
     let mut patch = DavCollectionPatch::default();
     let inbox = collection.kind == DavCollectionKind::ScheduleInbox;

@@ -22,11 +22,12 @@ use malt_dav_proto::response::{Multistatus, PropStat, Response as DavResponse, r
 use malt_dav_proto::{Element, Name, Node};
 
 use crate::Ctx;
-use crate::error::{DavError, DavResult};
+use crate::error::DavResult;
 use crate::method::multistatus;
-use crate::path::DavPath;
 use crate::props::{by_status, dead, href, value};
-use crate::resource::{Resource, Target, resolve};
+use crate::resource::Resource;
+
+use super::resolve_href;
 
 /// Most hrefs expanded in one report.
 pub const MAX_EXPANDED: usize = 100;
@@ -46,21 +47,6 @@ pub async fn handle(ctx: &Ctx, resource: &Resource, props: &[ExpandProp]) -> Dav
 /// The value of property `name` of `res`, live or dead.
 fn lookup(ctx: &Ctx, res: &Resource, name: &Name) -> Option<Element> {
     value(ctx, res, name).or_else(|| dead(res).into_iter().find(|d| &d.name == name))
-}
-
-/// What `h` names for the requesting user, or the status of its response when it names
-/// nothing the user may read.
-async fn resolve_href(ctx: &Ctx, h: &str) -> DavResult<Result<Resource, u16>> {
-    let Some(path) = DavPath::parse_href(h) else {
-        return Ok(Err(404));
-    };
-    match resolve(ctx, &path).await {
-        Ok(Target::Existing(r)) => Ok(Ok(r)),
-        Ok(_) => Ok(Err(404)),
-        Err(DavError::Status(code, _) | DavError::Precondition(code, _)) => Ok(Err(code.as_u16())),
-        Err(DavError::Store(e)) => Err(DavError::Store(e)),
-        Err(_) => Ok(Err(403)),
-    }
 }
 
 /// The propstats of `props` of `res`, hrefs of nested properties expanded.

@@ -1,16 +1,17 @@
 //! `DAV:principal-property-search` (RFC 3744 §9.4): the principals of the server's accounts
-//! whose properties contain the given texts, for attendee and sharee autocomplete.
+//! and distribution groups whose properties contain the given texts, for attendee and sharee
+//! autocomplete.
 //!
 //! Invariants:
 //! - Addressed to the principal collection, or to any resource with
 //!   `DAV:apply-to-principal-collection-set` (§9.4); anywhere else it is 403
 //!   `DAV:supported-report`.
 //! - The directory is the server's accounts (every account in the store is of this server),
-//!   each with its calendar user addresses (the account's address and its aliases); groups are
-//!   not principals yet.
+//!   each with its calendar user addresses (the account's address and its aliases), and its
+//!   groups as group principals ([`crate::group`]), each with its address.
 //! - Searchable ([`SEARCHABLE`], what `principal-search-property-set` lists): `DAV:displayname`
-//!   (the address), `CALDAV:calendar-user-address-set` (`mailto:` URIs) and
-//!   `CS:email-address-set` (the addresses). A match is a case-insensitive substring (§9.4:
+//!   (an account's address; a group's name and address), `CALDAV:calendar-user-address-set`
+//!   (`mailto:` URIs) and `CS:email-address-set` (the addresses). A match is a case-insensitive substring (§9.4:
 //!   the server chooses the comparison); a property that is not searchable matches nothing.
 //!   `test="allof"` (the default) needs every `DAV:property-search` to match, `anyof` one.
 //! - Each principal found answers as PROPFIND on it would: another user's principal only the
@@ -29,6 +30,7 @@ use malt_store::Alias;
 use super::{cut, unsupported};
 use crate::Ctx;
 use crate::error::DavResult;
+use crate::group::{GroupPrincipal, local_addresses};
 use crate::method::multistatus;
 use crate::props::{href, response};
 use crate::resource::Resource;
@@ -43,12 +45,14 @@ pub const SEARCHABLE: &[(&str, &str, &str)] = &[
     (CALENDARSERVER, "email-address-set", "Email address"),
 ];
 
-/// An account's principal, as a search compares it.
+/// An account's or a group's principal, as a search compares it.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub address: String,
     /// Its calendar user addresses (RFC 6638 §2.4.1), lowercase, its own first.
     pub addresses: Vec<String>,
+    /// The group, when it is a group's.
+    pub group: Option<GroupPrincipal>,
 }
 
 impl Principal {
@@ -66,13 +70,25 @@ impl Principal {
         Principal {
             address: address.to_owned(),
             addresses,
+            group: None,
+        }
+    }
+
+    fn of_group(group: GroupPrincipal) -> Principal {
+        Principal {
+            address: group.address.clone(),
+            addresses: vec![group.address.clone()],
+            group: Some(group),
         }
     }
 
     /// The texts a search compares for property `name` (empty when it is not searchable).
     fn texts(&self, name: &Name) -> Vec<String> {
         if name.is(DAV, "displayname") {
-            vec![self.address.clone()]
+            match &self.group {
+                Some(g) => vec![g.name.clone(), self.address.clone()],
+                None => vec![self.address.clone()],
+            }
         } else if name.is(CALDAV, "calendar-user-address-set") {
             self.addresses.iter().map(|a| format!("mailto:{a}")).collect()
         } else if name.is(CALENDARSERVER, "email-address-set") {
@@ -91,15 +107,22 @@ impl Principal {
     }
 }
 
-/// Every account's principal, in address order.
+/// Every account's and every group's principal, in address order.
 async fn directory(ctx: &Ctx) -> DavResult<Vec<Principal>> {
-    let aliases = ctx.store().alias_list(None).await?;
-    let mut all: Vec<Principal> = ctx
-        .store()
-        .account_list(None)
-        .await?
+    let store = ctx.store();
+    let aliases = store.alias_list(None).await?;
+    let accounts = store.account_list(None).await?;
+    let groups = store.group_list().await?;
+    let local = local_addresses(&accounts, &groups);
+    let is_local = |m: &str| local.binary_search(&m.to_lowercase()).is_ok();
+    let mut all: Vec<Principal> = accounts
         .iter()
         .map(|a| Principal::new(&a.address, &aliases))
+        .chain(
+            groups
+                .iter()
+                .map(|g| Principal::of_group(GroupPrincipal::new(g, is_local))),
+        )
         .collect();
     all.sort_by(|a, b| a.address.cmp(&b.address));
     Ok(all)
@@ -119,10 +142,10 @@ pub async fn handle(ctx: &Ctx, resource: &Resource, s: &PrincipalPropertySearch)
         .by_ref()
         .take(MAX_RESULTS)
         .map(|p| {
-            let res = if p.address.eq_ignore_ascii_case(&ctx.account.address) {
-                Resource::Principal
-            } else {
-                Resource::OtherPrincipal(p.address, p.addresses)
+            let res = match p.group {
+                Some(g) => Resource::GroupPrincipal(g),
+                None if p.address.eq_ignore_ascii_case(&ctx.account.address) => Resource::Principal,
+                None => Resource::OtherPrincipal(p.address, p.addresses),
             };
             match &s.prop {
                 Some(prop) => response(ctx, &res, prop),

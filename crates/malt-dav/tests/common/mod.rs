@@ -233,6 +233,44 @@ impl Env {
     }
 }
 
+/// The event the sharing tests put in Alice's calendar ([`start_sharing`]).
+pub const ALICE_EVENT: &str = "/dav/calendars/alice@example.org/calendar/e1.ics";
+
+/// Starts the service with `settings`, the accounts `others`, and Alice's event
+/// [`ALICE_EVENT`] ("Plan", 2026-03-10 10:00-11:00 UTC) in her calendar: what the sharing and
+/// ACL tests start from.
+pub async fn start_sharing(settings: DavSettings, others: &[&str]) -> Env {
+    let env = start_with(settings).await;
+    for other in others {
+        env.add_user(other).await;
+    }
+    env.put_event(
+        ALICE_EVENT,
+        &event(
+            "e1",
+            "DTSTART:20260310T100000Z\r\nDTEND:20260310T110000Z\r\nSUMMARY:Plan\r\n",
+        ),
+    )
+    .await;
+    env
+}
+
+/// Asserts that `r` is 403 `DAV:need-privileges` (RFC 3744 §7.1.1) naming a resource and
+/// `privilege`.
+pub fn assert_need_privileges(r: &Reply, privilege: &Name) {
+    r.assert_condition(403, Name::dav("need-privileges"));
+    let root = malt_dav_proto::parse_document(&r.body, &Limits::trusted()).unwrap();
+    let need = root.child("DAV:", "need-privileges").unwrap();
+    let resource = need.child("DAV:", "resource").unwrap();
+    assert!(resource.child("DAV:", "href").is_some(), "{}", r.text());
+    let p = resource.child("DAV:", "privilege").unwrap();
+    assert!(
+        p.elements().any(|e| &e.name == privilege),
+        "{privilege} in {}",
+        r.text()
+    );
+}
+
 /// A VCALENDAR holding one VEVENT with `uid` and the extra `lines` (CRLF-separated); a
 /// DTSTART on 2026-01-01 unless `lines` has one.
 pub fn event(uid: &str, lines: &str) -> String {
@@ -305,4 +343,34 @@ pub fn caldav(local: &str) -> Name {
 
 pub fn carddav(local: &str) -> Name {
     Name::carddav(local)
+}
+
+pub fn cs(local: &str) -> Name {
+    Name::new(malt_dav_proto::name::CALENDARSERVER, local)
+}
+
+/// The `Content-Type` of an XML request body.
+pub const XML: (&str, &str) = ("content-type", "application/xml; charset=utf-8");
+
+/// PROPFIND as `user` of `props` (inner XML of `DAV:prop`; namespaces `D`, `C`, `CS`).
+pub async fn propfind_as(env: &Env, user: &str, path: &str, depth: &str, props: &str) -> Reply {
+    let body = format!(
+        r#"<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/"><D:prop>{props}</D:prop></D:propfind>"#
+    );
+    env.dav_as(user, "PROPFIND", path, &[("depth", depth)], &body)
+        .await
+}
+
+/// The hrefs of the shared collections `user`'s home lists (resourcetype `CS:shared`).
+pub async fn mounted(env: &Env, user: &str, home: &str) -> Vec<String> {
+    let ms = propfind_as(env, user, home, "1", "<D:resourcetype/>")
+        .await
+        .multistatus();
+    hrefs(&ms)
+        .into_iter()
+        .filter(|h| {
+            prop(&ms, h, &dav("resourcetype"))
+                .is_some_and(|t| t.child(malt_dav_proto::name::CALENDARSERVER, "shared").is_some())
+        })
+        .collect()
 }

@@ -9,16 +9,19 @@
 //!   and for each sharee account, with the NOTIFY, in one transaction. A change that changes
 //!   nothing rolls back.
 //! - Identifier lists are one `text[]` parameter (`= ANY`): one statement whatever their number.
+//! - Dismissing a notification sets a flag on the answer row (an `invited` row for an invite)
+//!   under the dismissing account's lock, and journals that account only.
 
 use malt_store::{
-    DavAccess, DavCollectionId, DavShare, DavShareStatus, DavSharedCollection, dav_access_of,
-    dav_share_check, dav_share_name_check, dav_sharee,
+    DavAccess, DavCollectionId, DavShare, DavShareNote, DavShareReply, DavShareStatus, DavSharedCollection,
+    DavShareeProp, dav_access_of, dav_share_check, dav_share_name_check, dav_share_note_check,
+    dav_share_note_merge, dav_sharee, dav_sharee_prop_check,
 };
 
 use super::dav::{COLLECTION_COLS_C, SET_TOKEN_SQL, collection_from_row, collection_of, exec};
 use super::*;
 
-const SHARE_COLS: &str = "collection_id, sharee, access, created_at, modseq";
+const SHARE_COLS: &str = "collection_id, sharee, access, created_at, modseq, summary, common_name";
 
 /// Bumps and journals `DavShareChanged` of `collection` for each existing account of `ids`
 /// (locked already), with the NOTIFY, in one statement.
@@ -39,7 +42,15 @@ fn share_from_row(r: &Row) -> Result<DavShare> {
         access: access_of(r.get(2))?,
         created_at: r.get(3),
         modseq: to_u64(r.get(4)),
+        note: DavShareNote {
+            summary: r.get(5),
+            common_name: r.get(6),
+        },
     })
+}
+
+fn status_of(text: &str) -> Result<DavShareStatus> {
+    DavShareStatus::parse(text).ok_or_else(|| StoreError::Backend(format!("unknown share status {text:?}")))
 }
 
 /// Locks the rows of `ids` (and `owner`) in id order; returns the ids of `ids` that are
@@ -102,8 +113,10 @@ impl PgStore {
         collection: DavCollectionId,
         sharee: &str,
         access: DavAccess,
+        note: &DavShareNote,
         sharee_accounts: &[AccountId],
     ) -> Result<DavShare> {
+        dav_share_note_check(note)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
         let sharees = lock_in_order(&tx, owner, sharee_accounts).await?;
@@ -125,16 +138,27 @@ impl PgStore {
             .as_ref()
             .map(share_from_row)
             .transpose()?;
-        if let Some(share) = existing.as_ref().filter(|s| s.access == access) {
+        let (note, note_changed) = dav_share_note_merge(existing.as_ref().map(|s| &s.note), note);
+        if let Some(share) = existing.as_ref().filter(|s| s.access == access && !note_changed) {
             tx.rollback().await.map_err(|e| pg_err(e, "rollback"))?;
             return Ok(share.clone());
         }
         let created_at = existing.map_or_else(now, |s| s.created_at);
         exec(
             &tx,
-            "INSERT INTO dav_shares (collection_id, sharee, access, created_at, modseq) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (collection_id, sharee) DO UPDATE SET access = EXCLUDED.access, modseq = EXCLUDED.modseq",
-            &[&collection, &sharee, &access.as_str(), &created_at, &to_i64(lock.modseq)],
+            "INSERT INTO dav_shares (collection_id, sharee, access, created_at, modseq, summary, common_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (collection_id, sharee) DO UPDATE SET access = EXCLUDED.access, modseq = EXCLUDED.modseq, \
+             summary = EXCLUDED.summary, common_name = EXCLUDED.common_name",
+            &[
+                &collection,
+                &sharee,
+                &access.as_str(),
+                &created_at,
+                &to_i64(lock.modseq),
+                &note.summary,
+                &note.common_name,
+            ],
             "share",
         )
         .await?;
@@ -144,6 +168,7 @@ impl PgStore {
             collection_id: collection,
             sharee,
             access,
+            note,
             created_at,
             modseq: lock.modseq,
         })
@@ -231,10 +256,11 @@ impl PgStore {
         }
         exec(
             &tx,
-            "INSERT INTO dav_share_answers (collection_id, account_id, status, display_name) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO dav_share_answers (collection_id, account_id, status, display_name, answered_at, \
+             invite_dismissed, reply_dismissed) VALUES ($1, $2, $3, $4, $5, false, false) \
              ON CONFLICT (collection_id, account_id) DO UPDATE SET status = EXCLUDED.status, \
-             display_name = EXCLUDED.display_name",
-            &[&collection, &account, &status.as_str(), &display_name],
+             display_name = EXCLUDED.display_name, answered_at = EXCLUDED.answered_at, reply_dismissed = false",
+            &[&collection, &account, &status.as_str(), &display_name, &now()],
             "share answer",
         )
         .await?;
@@ -254,12 +280,13 @@ impl PgStore {
         identifiers: &[String],
     ) -> Result<Vec<DavSharedCollection>> {
         let sql = format!(
-            "SELECT {COLLECTION_COLS_C}, a.address, s.access, ans.status, ans.display_name \
+            "SELECT {COLLECTION_COLS_C}, a.address, s.access, ans.status, ans.display_name, s.summary, \
+             s.created_at, coalesce(ans.invite_dismissed, false) \
              FROM dav_shares s JOIN dav_collections c ON c.id = s.collection_id \
              JOIN accounts a ON a.id = c.account_id \
              LEFT JOIN dav_share_answers ans ON ans.collection_id = c.id AND ans.account_id = $1 \
              WHERE s.sharee = ANY($2::text[]) AND c.account_id <> $1 \
-             ORDER BY a.address COLLATE \"C\", c.name COLLATE \"C\", c.id"
+             ORDER BY a.address COLLATE \"C\", c.name COLLATE \"C\", c.id, s.sharee COLLATE \"C\""
         );
         let rows = self
             .read_rows(&sql, &[&account, &identifiers], "shared collections")
@@ -268,13 +295,17 @@ impl PgStore {
         for r in &rows {
             let access = access_of(r.get(14))?;
             let collection = collection_from_row(r)?;
+            let (summary, shared_at): (Option<String>, i64) = (r.get(17), r.get(18));
             if let Some(last) = out.last_mut().filter(|l| l.collection.id == collection.id) {
                 last.access = last.access.max(access);
+                last.shared_at = last.shared_at.min(shared_at);
+                if last.summary.is_none() {
+                    last.summary = summary;
+                }
                 continue;
             }
             let status = match r.get::<_, Option<&str>>(15) {
-                Some(s) => DavShareStatus::parse(s)
-                    .ok_or_else(|| StoreError::Backend(format!("unknown share status {s:?}")))?,
+                Some(s) => status_of(s)?,
                 None => DavShareStatus::Invited,
             };
             out.push(DavSharedCollection {
@@ -283,6 +314,9 @@ impl PgStore {
                 access,
                 status,
                 display_name: r.get(16),
+                summary,
+                shared_at,
+                invite_dismissed: r.get(19),
             });
         }
         Ok(out)
@@ -312,6 +346,180 @@ impl PgStore {
             .map(access_of)
             .collect::<Result<Vec<_>>>()?;
         Ok(dav_access_of(owner == account, shares))
+    }
+
+    pub(super) async fn dav_share_invite_dismiss_impl(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+    ) -> Result<ModSeq> {
+        let not_shown =
+            || StoreError::NotFound(format!("invite of collection {collection} for account {account}"));
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
+        let lock = bump(&tx, account).await?;
+        // Under the account's lock: a share reaches it, and it has not answered.
+        let shown: Option<Row> = tx
+            .query_opt(
+                "SELECT 1 FROM dav_shares s JOIN dav_collections c ON c.id = s.collection_id \
+                 LEFT JOIN dav_share_answers ans ON ans.collection_id = c.id AND ans.account_id = $1 \
+                 WHERE c.id = $2 AND c.account_id <> $1 AND s.sharee = ANY($3::text[]) \
+                 AND coalesce(ans.status, 'invited') = 'invited' LIMIT 1",
+                &[&account, &collection, &identifiers],
+            )
+            .await
+            .map_err(|e| pg_err(e, "share"))?;
+        if shown.is_none() {
+            return Err(not_shown());
+        }
+        exec(
+            &tx,
+            "INSERT INTO dav_share_answers (collection_id, account_id, status, display_name, answered_at, \
+             invite_dismissed, reply_dismissed) VALUES ($1, $2, 'invited', NULL, 0, true, true) \
+             ON CONFLICT (collection_id, account_id) DO UPDATE SET invite_dismissed = true",
+            &[&collection, &account],
+            "share answer",
+        )
+        .await?;
+        self.commit(
+            tx,
+            account,
+            lock.modseq,
+            vec![Change::dav(collection, ChangeKind::DavShareChanged)],
+        )
+        .await?;
+        Ok(lock.modseq)
+    }
+
+    pub(super) async fn dav_share_replies_impl(&self, owner: AccountId) -> Result<Vec<DavShareReply>> {
+        let sql = format!(
+            "SELECT {COLLECTION_COLS_C}, ans.account_id, a.address, ans.status, ans.display_name, ans.answered_at \
+             FROM dav_collections c JOIN dav_share_answers ans ON ans.collection_id = c.id \
+             JOIN accounts a ON a.id = ans.account_id \
+             WHERE c.account_id = $1 AND ans.status IN ('accepted', 'declined') AND NOT ans.reply_dismissed \
+             ORDER BY c.id, a.address COLLATE \"C\""
+        );
+        let rows = self.read_rows(&sql, &[&owner], "share replies").await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DavShareReply {
+                    collection: collection_from_row(r)?,
+                    account_id: r.get(13),
+                    sharee: r.get(14),
+                    status: status_of(r.get(15))?,
+                    summary: r.get(16),
+                    answered_at: r.get(17),
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn dav_share_reply_dismiss_impl(
+        &self,
+        owner: AccountId,
+        collection: DavCollectionId,
+        account: AccountId,
+    ) -> Result<ModSeq> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
+        let lock = bump(&tx, owner).await?;
+        let n = exec(
+            &tx,
+            "UPDATE dav_share_answers SET reply_dismissed = true WHERE collection_id = $1 AND account_id = $2 \
+             AND NOT reply_dismissed AND status IN ('accepted', 'declined') \
+             AND collection_id IN (SELECT id FROM dav_collections WHERE account_id = $3)",
+            &[&collection, &account, &owner],
+            "share answer",
+        )
+        .await?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "reply of account {account} about collection {collection}"
+            )));
+        }
+        self.commit(
+            tx,
+            owner,
+            lock.modseq,
+            vec![Change::dav(collection, ChangeKind::DavShareChanged)],
+        )
+        .await?;
+        Ok(lock.modseq)
+    }
+
+    pub(super) async fn dav_sharee_props_impl(&self, account: AccountId) -> Result<Vec<DavShareeProp>> {
+        let rows = self
+            .read_rows(
+                "SELECT collection_id, name, value FROM dav_sharee_props WHERE account_id = $1 \
+                 ORDER BY collection_id, name COLLATE \"C\"",
+                &[&account],
+                "sharee properties",
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| DavShareeProp {
+                collection_id: r.get(0),
+                name: r.get(1),
+                value: r.get(2),
+            })
+            .collect())
+    }
+
+    pub(super) async fn dav_sharee_props_set_impl(
+        &self,
+        account: AccountId,
+        identifiers: &[String],
+        collection: DavCollectionId,
+        props: &[(String, Option<String>)],
+    ) -> Result<()> {
+        for (name, value) in props {
+            dav_sharee_prop_check(name, value.as_deref())?;
+        }
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
+        // Shared with the account, and not its own (the share is read under the row lock of
+        // the collection, so a concurrent delete of the collection waits or wins first).
+        let shared: Option<Row> = tx
+            .query_opt(
+                "SELECT 1 FROM dav_collections c WHERE c.id = $1 AND c.account_id != $2 \
+                 AND EXISTS (SELECT 1 FROM dav_shares s WHERE s.collection_id = c.id AND s.sharee = ANY($3::text[])) \
+                 FOR SHARE OF c",
+                &[&collection, &account, &identifiers],
+            )
+            .await
+            .map_err(|e| pg_err(e, "share"))?;
+        if shared.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "share of collection {collection} for account {account}"
+            )));
+        }
+        for (name, value) in props {
+            match value {
+                Some(v) => {
+                    exec(
+                        &tx,
+                        "INSERT INTO dav_sharee_props (account_id, collection_id, name, value) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (account_id, collection_id, name) DO UPDATE SET value = excluded.value",
+                        &[&account, &collection, name, v],
+                        "sharee property",
+                    )
+                    .await?;
+                }
+                None => {
+                    exec(
+                        &tx,
+                        "DELETE FROM dav_sharee_props WHERE account_id = $1 AND collection_id = $2 AND name = $3",
+                        &[&account, &collection, name],
+                        "sharee property",
+                    )
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await.map_err(|e| pg_err(e, "commit"))?;
+        Ok(())
     }
 
     /// Part of a collection delete, before it: locks (in id order, with the owner) and returns

@@ -85,6 +85,8 @@ pub async fn run_all(storage: &Storage) {
     dav::journal_and_cascade(storage).await;
     dav::concurrent_puts(storage).await;
     dav_share::shares(storage).await;
+    dav_share::notifications(storage).await;
+    dav_share::sharee_props(storage).await;
     // Last: everything the checks above left behind must be consistent.
     messages::consistency(storage).await;
 }

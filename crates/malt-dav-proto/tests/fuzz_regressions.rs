@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use malt_dav_proto::request::{
-    parse_mkcalendar, parse_mkcol, parse_propfind, parse_proppatch, parse_report, parse_sharing,
+    parse_acl, parse_mkcalendar, parse_mkcol, parse_propfind, parse_proppatch, parse_report, parse_sharing,
 };
 use malt_dav_proto::response::{parse_error_body, parse_multistatus};
 use malt_dav_proto::{DavXmlError, Limits, element_to_xml, parse_document};
@@ -25,6 +25,7 @@ fn check(data: &[u8]) {
     let _ = parse_mkcalendar(data, &limits);
     let _ = parse_report(data, &limits);
     let _ = parse_sharing(data, &limits);
+    let _ = parse_acl(data, &limits);
     let _ = parse_error_body(data, &limits);
     if let Ok(ms) = parse_multistatus(data, &limits) {
         assert_eq!(parse_multistatus(&ms.to_xml(), &generous), Ok(ms));

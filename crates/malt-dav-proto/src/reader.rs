@@ -123,14 +123,33 @@ fn utf8(bytes: &[u8]) -> Result<String> {
     Ok(s.to_owned())
 }
 
-/// The local part of a name: an NCName, so no colon (Namespaces in XML 1.0 §3; `a:b:c` would
-/// be read as local name `b:c` of prefix `a`, and written back as prefix `b`).
+/// The local part of a name: an NCName (Namespaces in XML 1.0 §3), a Name (XML 1.0 §2.3)
+/// without a colon. `a:b:c` would be read as local name `b:c` of prefix `a` and written back as
+/// prefix `b`; `/x` as a local name would be written back as an end tag.
 fn local_name(bytes: &[u8]) -> Result<String> {
     let local = utf8(bytes)?;
-    if local.is_empty() || local.contains(':') {
+    let mut chars = local.chars();
+    let well_formed = chars.next().is_some_and(is_name_start_char) && chars.all(is_name_char);
+    if !well_formed {
         return Err(DavXmlError::Malformed(format!("`{local}` is not a local name")));
     }
     Ok(local)
+}
+
+/// XML 1.0 §2.3 `NameStartChar`, the colon left out (an NCName's).
+fn is_name_start_char(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+        | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+        | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 §2.3 `NameChar`, the colon left out.
+fn is_name_char(c: char) -> bool {
+    is_name_start_char(c)
+        || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
 /// The namespace URI a prefix resolved to (empty: none).
@@ -382,6 +401,13 @@ mod tests {
             (r#"<a D:b:c="x" xmlns:D="DAV:"/>"#, |e| {
                 matches!(e, DavXmlError::Malformed(_))
             }),
+            (r#"<D:/x xmlns:D="DAV:"/>"#, |e| {
+                matches!(e, DavXmlError::Malformed(_))
+            }),
+            (r#"<a 1b="x"/>"#, |e| matches!(e, DavXmlError::Malformed(_))),
+            (r#"<D:-a xmlns:D="DAV:"/>"#, |e| {
+                matches!(e, DavXmlError::Malformed(_))
+            }),
             ("<a><b></a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a>", |e| matches!(e, DavXmlError::Malformed(_))),
             ("<a/><b/>", |e| matches!(e, DavXmlError::Malformed(_))),
@@ -392,6 +418,9 @@ mod tests {
             let e = parse(body).unwrap_err();
             assert!(ok(&e), "{body:?}: {e:?}");
         }
+        let names = parse("<é·b xmlns=\"urn:x\"><_a-1.b\u{300}/><日本/></é·b>").unwrap();
+        assert_eq!(names.name.local, "é·b", "names beyond ASCII");
+        assert_eq!(names.elements().count(), 2);
         assert_eq!(
             parse("<a b=\"\t\">\t\u{FFFD}\u{10FFFF}</a>").unwrap().text(),
             "\t\u{FFFD}\u{10FFFF}",

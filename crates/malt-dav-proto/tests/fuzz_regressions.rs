@@ -102,3 +102,15 @@ fn colon_in_local_name_is_refused() {
     ));
     assert!(parse_propfind(&data, &Limits::default()).is_err());
 }
+
+/// A calendar-query holding `<C:/{element .../>`: read as an element of local name `/{element`,
+/// written back as what reads as an end tag. A local name is an NCName: refused.
+#[test]
+fn slash_in_local_name_is_refused() {
+    let data = input("slash-in-local-name");
+    assert!(matches!(
+        parse_document(&data, &Limits::default()),
+        Err(DavXmlError::Malformed(_))
+    ));
+    assert!(parse_report(&data, &Limits::default()).is_err());
+}

@@ -2635,6 +2635,15 @@ impl Store for PgStore {
         self.dav_collection_by_id_impl(id).await
     }
 
+    async fn dav_collection_rename(
+        &self,
+        account: AccountId,
+        id: DavCollectionId,
+        new_name: &str,
+    ) -> Result<DavCollection> {
+        self.dav_collection_rename_impl(account, id, new_name).await
+    }
+
     async fn dav_collection_update(
         &self,
         account: AccountId,

@@ -254,6 +254,30 @@ pub(crate) fn collection_update(
     Ok(c)
 }
 
+pub(crate) fn collection_rename(
+    tx: &Transaction<'_>,
+    account: AccountId,
+    id: DavCollectionId,
+    new_name: &str,
+) -> R<DavCollection> {
+    dav_name_check("collection name", new_name)?;
+    let mut c = collection_of(tx, account, id)?;
+    if c.name == new_name {
+        return Ok(c);
+    }
+    let modseq = bump(tx, account)?;
+    tx.prepare_cached("UPDATE dav_collections SET name = ?2 WHERE id = ?1")?
+        .execute(params![id, new_name])
+        .map_err(|e| match E::from(e) {
+            E(StoreError::AlreadyExists(_)) => E(StoreError::AlreadyExists(format!("collection {new_name}"))),
+            other => other,
+        })?;
+    touch(tx, account, modseq, id, ChangeKind::DavCollectionChanged)?;
+    c.name = new_name.to_owned();
+    c.highest_modseq = modseq;
+    Ok(c)
+}
+
 pub(crate) fn collection_delete(tx: &Transaction<'_>, account: AccountId, id: DavCollectionId) -> R<()> {
     collection_of(tx, account, id)?;
     let sharees = crate::dav_share::known_sharee_accounts(tx, id)?;

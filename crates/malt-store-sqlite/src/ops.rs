@@ -1958,6 +1958,17 @@ impl Store for SqliteStore {
         self.read(move |tx| crate::dav::collection_row(tx, id)).await
     }
 
+    async fn dav_collection_rename(
+        &self,
+        account: AccountId,
+        id: DavCollectionId,
+        new_name: &str,
+    ) -> Result<DavCollection> {
+        let new_name = new_name.to_owned();
+        self.write(move |tx| crate::dav::collection_rename(tx, account, id, &new_name))
+            .await
+    }
+
     async fn dav_collection_update(
         &self,
         account: AccountId,

@@ -290,6 +290,17 @@ pub trait Store: Send + Sync + 'static {
         id: DavCollectionId,
         patch: &DavCollectionPatch,
     ) -> Result<DavCollection>;
+    /// MOVE of a collection within its home (RFC 4918 §9.9): renames it to `new_name`, keeping
+    /// its id, so its objects, sync tokens, shares and journal stay. `Invalid` for a bad name
+    /// ([`crate::dav_name_check`]), `AlreadyExists` when the account has a collection of that
+    /// name, `NotFound` for a collection of another account. Takes a modseq and journals
+    /// `DavCollectionChanged`. Renaming to its own name changes nothing.
+    async fn dav_collection_rename(
+        &self,
+        account: AccountId,
+        id: DavCollectionId,
+        new_name: &str,
+    ) -> Result<DavCollection>;
     /// Deletes a collection with its objects, tombstones and shares; their sizes leave the
     /// quota. The accounts that answered a share of it and the accounts its shares name
     /// directly are journaled `DavShareChanged` (group members who never answered are not).

@@ -343,6 +343,39 @@ impl PgStore {
         Ok(c)
     }
 
+    pub(super) async fn dav_collection_rename_impl(
+        &self,
+        account: AccountId,
+        id: DavCollectionId,
+        new_name: &str,
+    ) -> Result<DavCollection> {
+        malt_store::dav_name_check("collection name", new_name)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| pg_err(e, "transaction"))?;
+        let lock = bump(&tx, account).await?;
+        let mut c = collection_of(&tx, account, id).await?;
+        if c.name == new_name {
+            return Ok(c);
+        }
+        exec(
+            &tx,
+            "UPDATE dav_collections SET name = $2 WHERE id = $1",
+            &[&id, &new_name],
+            &format!("collection {new_name}"),
+        )
+        .await?;
+        self.dav_commit(
+            tx,
+            account,
+            lock.modseq,
+            vec![Change::dav(id, ChangeKind::DavCollectionChanged)],
+        )
+        .await?;
+        c.name = new_name.to_owned();
+        c.highest_modseq = lock.modseq;
+        Ok(c)
+    }
+
     pub(super) async fn dav_collection_delete_impl(
         &self,
         account: AccountId,

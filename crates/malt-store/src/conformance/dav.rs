@@ -1284,3 +1284,48 @@ pub(super) async fn concurrent_puts(storage: &Storage) {
     assert_eq!(modseqs.len(), 20, "one modseq per put");
     assert_eq!(s.dav_object_list(cal.id).await.unwrap().len(), 22);
 }
+
+/// MOVE of a collection: renamed in place (same id, objects, sync state), journaled, refused
+/// onto a name in use, for a bad name and for another account's collection.
+pub(super) async fn renames(storage: &Storage) {
+    let s = &*storage.store;
+    let a = account(s, "davrename.test", "a").await;
+    let b = account(s, "davrename.test", "b").await;
+    let work = s.dav_collection_create(a.id, calendar("work")).await.unwrap();
+    s.dav_collection_create(a.id, calendar("home")).await.unwrap();
+    put(s, a.id, work.id, event("one.ics", Some("one"), "one", None)).await;
+    let before = collection(s, work.id).await;
+    let head = s.journal_head().await.unwrap();
+
+    let renamed = s.dav_collection_rename(a.id, work.id, "projects").await.unwrap();
+    assert_eq!((renamed.id, renamed.name.as_str()), (work.id, "projects"));
+    assert!(renamed.highest_modseq > before.highest_modseq);
+    assert_eq!(
+        s.dav_collection_get(a.id, "projects").await.unwrap().unwrap().id,
+        work.id
+    );
+    assert!(s.dav_collection_get(a.id, "work").await.unwrap().is_none());
+    assert!(
+        s.dav_object_get(work.id, "one.ics").await.unwrap().is_some(),
+        "objects stay"
+    );
+    let entries: Vec<(ChangeKind, Option<DavCollectionId>)> = s
+        .journal_after(head, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.collection_id))
+        .collect();
+    assert_eq!(entries, vec![(ChangeKind::DavCollectionChanged, Some(work.id))]);
+    // Its own name: nothing changes.
+    let same = s.dav_collection_rename(a.id, work.id, "projects").await.unwrap();
+    assert_eq!(same.highest_modseq, renamed.highest_modseq);
+
+    let r = s.dav_collection_rename(a.id, work.id, "home").await;
+    assert!(matches!(r, Err(StoreError::AlreadyExists(_))), "{r:?}");
+    let r = s.dav_collection_rename(a.id, work.id, "a/b").await;
+    assert!(matches!(r, Err(StoreError::Invalid { .. })), "{r:?}");
+    let r = s.dav_collection_rename(b.id, work.id, "mine").await;
+    assert!(matches!(r, Err(StoreError::NotFound(_))), "{r:?}");
+    assert_eq!(collection(s, work.id).await.name, "projects", "nothing changed");
+}

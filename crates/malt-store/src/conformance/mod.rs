@@ -81,6 +81,7 @@ pub async fn run_all(storage: &Storage) {
     dav::quota(storage).await;
     dav::spans(storage).await;
     dav::moves(storage).await;
+    dav::renames(storage).await;
     dav::changes(storage).await;
     dav::journal_and_cascade(storage).await;
     dav::concurrent_puts(storage).await;

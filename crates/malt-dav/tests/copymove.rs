@@ -171,3 +171,142 @@ async fn scheduling_objects_move_but_are_not_copied() {
     assert!(r.text().contains(&there), "names the moved copy: {}", r.text());
     assert_eq!(env.dav("GET", ALICE_COPY, &[], "").await.status, 404);
 }
+
+/// MOVE of a collection renames it in its home: its objects, its sync token and its shares
+/// follow; it replaces nothing, stays in its home, and the boxes, sharees and COPY are refused.
+#[tokio::test]
+async fn a_collection_moves_to_a_new_name_in_its_home() {
+    let env = start().await;
+    let work = format!("{CAL_HOME}work/");
+    assert_eq!(env.dav("MKCALENDAR", &work, &[], "").await.status, 201);
+    let event_path = format!("{work}a.ics");
+    let body = event("a", "");
+    env.put_event(&event_path, &body).await;
+    let sync = r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#;
+    let token = env
+        .report(&work, "0", sync)
+        .await
+        .multistatus()
+        .sync_token
+        .unwrap();
+
+    let projects = format!("{CAL_HOME}projects/");
+    let r = env
+        .dav(
+            "MOVE",
+            &work,
+            &[("destination", &format!("http://dav.test{projects}"))],
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        env.dav("PROPFIND", &work, &[("depth", "0")], "").await.status,
+        404
+    );
+    assert_eq!(
+        env.dav("GET", &format!("{projects}a.ics"), &[], "").await.text(),
+        body
+    );
+    // The old token goes on at the new URL.
+    let since = format!(
+        r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
+    );
+    let r = env.report(&projects, "0", &since).await;
+    assert_eq!(r.status, 207, "{}", r.text());
+    // The home lists it by its new name.
+    let ms = env.propfind(CAL_HOME, "1", "<D:resourcetype/>").await;
+    assert!(hrefs(&ms).contains(&projects) && !hrefs(&ms).contains(&work));
+
+    // Onto an existing collection: 412 with Overwrite: F, else 403 (nothing is deleted).
+    let dest = [("destination", CAL), ("overwrite", "F")];
+    assert_eq!(env.dav("MOVE", &projects, &dest, "").await.status, 412);
+    assert_eq!(
+        env.dav("MOVE", &projects, &[("destination", CAL)], "")
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        env.dav("GET", &format!("{projects}a.ics"), &[], "").await.status,
+        200
+    );
+    // Not out of its home, not onto reserved names, not the boxes.
+    for dest in [
+        format!("{BOOK_HOME}projects/"),
+        "/dav/calendars/bob@example.org/projects/".to_owned(),
+        format!("{CAL_HOME}shared-7/"),
+        format!("{CAL_HOME}notifications/"),
+        format!("{projects}inner/"),
+    ] {
+        let r = env.dav("MOVE", &projects, &[("destination", &dest)], "").await;
+        assert!(
+            r.status == 403 || r.status == 409,
+            "{dest}: {} {}",
+            r.status,
+            r.text()
+        );
+    }
+    assert_eq!(
+        env.dav("MOVE", INBOX, &[("destination", &format!("{CAL_HOME}in2/"))], "")
+            .await
+            .status,
+        403
+    );
+    // No entity tag to match.
+    let r = env
+        .dav(
+            "MOVE",
+            &projects,
+            &[("destination", &work), ("if-match", "\"x\"")],
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 412);
+    // An address book moves the same way; COPY of a collection is refused.
+    let team = format!("{BOOK_HOME}team/");
+    assert_eq!(
+        env.dav("MOVE", BOOK, &[("destination", &team)], "").await.status,
+        201
+    );
+    assert_eq!(
+        env.dav("COPY", &team, &[("destination", BOOK)], "").await.status,
+        403
+    );
+    assert_eq!(
+        env.dav("PROPFIND", &team, &[("depth", "0")], "").await.status,
+        207
+    );
+}
+
+/// A sharee cannot move the owner's collection, at either URL.
+#[tokio::test]
+async fn a_sharee_does_not_move_a_shared_collection() {
+    let env = start_sharing(malt_dav::DavSettings::default(), &["bob@example.org"]).await;
+    let share = r#"<CS:share xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/"><CS:set><D:href>mailto:bob@example.org</D:href><CS:read-write/></CS:set></CS:share>"#;
+    assert_eq!(env.dav("POST", CAL, &[XML], share).await.status, 200);
+    let r = env
+        .dav_as(
+            "bob@example.org",
+            "MOVE",
+            CAL,
+            &[("destination", "/dav/calendars/alice@example.org/stolen/")],
+            "",
+        )
+        .await;
+    assert_need_privileges(&r, &dav("write-acl"));
+    let mount = mounted(&env, "bob@example.org", "/dav/calendars/bob@example.org/")
+        .await
+        .pop()
+        .unwrap();
+    let r = env
+        .dav_as(
+            "bob@example.org",
+            "MOVE",
+            &mount,
+            &[("destination", "/dav/calendars/bob@example.org/mine/")],
+            "",
+        )
+        .await;
+    assert_need_privileges(&r, &dav("write-acl"));
+}

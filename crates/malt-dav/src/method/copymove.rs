@@ -2,8 +2,8 @@
 //! same kind of the same user. `Destination` is an absolute URI or path; `Overwrite: F` makes an
 //! existing destination a 412. The destination's checks are a PUT's (component set, UID
 //! conflict); a MOVE is one store transaction (a tombstone at the source, the object with its
-//! ETag at the destination), a COPY reads the source and writes it as a PUT would. Collections
-//! are not copied or moved (403). The source needs read access (COPY) or read-write (MOVE), the
+//! ETag at the destination), a COPY reads the source and writes it as a PUT would. The source
+//! needs read access (COPY) or read-write (MOVE), the
 //! destination read-write ([`crate::access`]); a MOVE between collections of different owners
 //! is refused (403): the store moves within one account.
 //!
@@ -13,6 +13,15 @@
 //! `CALDAV:unique-scheduling-object-resource` (RFC 6638 §3.2.4.1: it would be a second copy of
 //! the meeting). The answer carries the `Schedule-Tag` of what was copied or moved
 //! (RFC 6638 §3.2.10).
+//!
+//! Collections ([`move_collection`]): a MOVE of a calendar or address book the user owns to a
+//! new name in the same home renames it (`201`; same id, so its objects, sync tokens, shares
+//! and the user's choice of default calendar stay). It does not replace an existing collection
+//! (`Overwrite: F`: 412; otherwise 403: DELETE it first, no data goes implicitly), leave the
+//! home, or move the scheduling inbox and outbox, a sharee's view or the global address book
+//! (403). A collection has no entity tag: `If-Match` with tags and `If-None-Match: *` are 412.
+//! COPY of a collection is 403: clients copy objects, and a calendar's copy would hold a second
+//! copy of each meeting (RFC 6638 §3.2.4.1).
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -22,8 +31,8 @@ use malt_store::{DavAccess, DavCollection, DavObjectInfo, EtagCondition, StoreEr
 use super::condition;
 use super::put::{precondition_ns, prepare, stored, write};
 use crate::error::{DavError, DavResult};
-use crate::path::DavPath;
-use crate::resource::{Resource, Target, object_with_content, resolve};
+use crate::path::{DavPath, home_of};
+use crate::resource::{Resource, Target, is_self, object_with_content, resolve};
 use crate::schedule::set_schedule_tag;
 use crate::{Ctx, DavRequest};
 
@@ -50,7 +59,13 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     let source_condition = condition(req)?;
     let (from, object) = match resolve(ctx, &req.path).await?.existing()? {
         Resource::Object(c, o) => (c, o),
-        _ => return Err(DavError::forbidden("only objects can be copied or moved")),
+        Resource::Collection(c) if is_move => return move_collection(ctx, req, &c, &source_condition).await,
+        Resource::Collection(_) => {
+            return Err(DavError::forbidden(
+                "a collection is not copied (its meetings would be copied twice): copy its objects",
+            ));
+        }
+        _ => return Err(DavError::forbidden("only objects and collections can be moved")),
     };
     crate::access::require(
         ctx,
@@ -102,6 +117,64 @@ pub async fn handle(ctx: &Ctx, req: &DavRequest) -> DavResult<Response> {
     };
     set_schedule_tag(&mut response, tag);
     Ok(response)
+}
+
+/// MOVE of collection `c` to a new name in its home (see the module doc).
+async fn move_collection(
+    ctx: &Ctx,
+    req: &DavRequest,
+    c: &DavCollection,
+    condition: &EtagCondition,
+) -> DavResult<Response> {
+    crate::access::require(ctx, c, DavAccess::Owner)?;
+    if !crate::access::shareable(c.kind) || c.id == crate::gal::GAL_ID {
+        return Err(DavError::forbidden(
+            "the scheduling inbox and outbox stay where they are",
+        ));
+    }
+    if !matches!(
+        condition,
+        EtagCondition::Any | EtagCondition::Exists | EtagCondition::MatchesNoneOf(_)
+    ) {
+        return Err(DavError::precondition_failed());
+    }
+    let overwrite = overwrite(req)?;
+    let name = match destination(req)? {
+        DavPath::Collection(kind, user, name) if is_self(ctx, &user) && kind == home_of(c.kind) => name,
+        _ => {
+            return Err(DavError::forbidden(
+                "a collection moves to a new name in its own home",
+            ));
+        }
+    };
+    if crate::access::parse_mount(&name).is_some() {
+        return Err(DavError::forbidden(
+            "names shared-<number> are reserved for shared collections",
+        ));
+    }
+    let dest = DavPath::Collection(home_of(c.kind), ctx.account.address.clone(), name.clone());
+    // The global address book's and the notification collection's names are taken.
+    if crate::gal::is_gal_path(ctx, &dest).await?
+        || crate::notifications::is_notification_path(ctx, &dest).await?
+    {
+        return Err(DavError::forbidden(format!("{name} is reserved in this home")));
+    }
+    match resolve(ctx, &dest).await? {
+        Target::NewCollection(..) => {}
+        Target::Existing(Resource::Collection(d)) if d.id == c.id => {
+            return Err(DavError::forbidden("the Destination is the source"));
+        }
+        _ if !overwrite => return Err(DavError::precondition_failed()),
+        _ => {
+            return Err(DavError::forbidden(
+                "a MOVE does not replace an existing collection: DELETE it first",
+            ));
+        }
+    }
+    ctx.store()
+        .dav_collection_rename(ctx.account.id, c.id, &name)
+        .await?;
+    Ok(crate::empty(StatusCode::CREATED))
 }
 
 /// MOVE: one store transaction (a tombstone at the source, the object at the destination).

@@ -155,9 +155,11 @@ pub fn shareable(kind: DavCollectionKind) -> bool {
     matches!(kind, DavCollectionKind::Calendar | DavCollectionKind::AddressBook)
 }
 
-/// Whether `c` has an ACL (RFC 3744 §5.5: `DAV:acl`, the `ACL` method, the ACL reports): the
-/// shareable collections, not the global address book (read-only, served from the directory).
-pub fn has_acl(c: &DavCollection) -> bool {
+/// Whether `c` is a calendar or address book of a user — what shares, the sharing properties,
+/// sharee properties and the ACL (RFC 3744 §5.5: `DAV:acl`, the `ACL` method, the ACL reports)
+/// are about: of a [`shareable`] kind, and not the global address book (read-only, served from
+/// the directory).
+pub fn shareable_collection(c: &DavCollection) -> bool {
     shareable(c.kind) && c.id != crate::gal::GAL_ID
 }
 

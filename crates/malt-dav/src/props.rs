@@ -18,7 +18,7 @@ use malt_dav_proto::{Element, Limits, Name, parse_document};
 use malt_store::{DavCollection, DavCollectionKind, DavComponent, DavObjectInfo};
 
 use crate::Ctx;
-use crate::access::has_acl;
+use crate::access::shareable_collection;
 use crate::path::{INBOX, OUTBOX, PRINCIPALS, collection_href, home_href, principal_href};
 use crate::report::sync_collection::sync_token;
 use crate::resource::Resource;
@@ -305,14 +305,14 @@ fn collection_value(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element
             let listed: Vec<_> = reports(c.kind)
                 .iter()
                 .copied()
-                .filter(|r| has_acl(c) || r.1 != "acl-principal-prop-set")
+                .filter(|r| shareable_collection(c) || r.1 != "acl-principal-prop-set")
                 .collect();
             Some(supported_reports(&listed))
         }
-        "supported-privilege-set" if ns == DAV && has_acl(c) => {
+        "supported-privilege-set" if ns == DAV && shareable_collection(c) => {
             Some(crate::access::supported_privilege_set(c.kind))
         }
-        "acl-restrictions" if ns == DAV && has_acl(c) => Some(crate::access::acl_restrictions()),
+        "acl-restrictions" if ns == DAV && shareable_collection(c) => Some(crate::access::acl_restrictions()),
         "resourcetype" if ns == DAV => Some(
             Element::new(name.clone())
                 .with_children([

@@ -45,7 +45,7 @@ pub fn sharee_settable(kind: DavCollectionKind, name: &Name) -> Option<&'static 
 /// Whether `c` is seen by a sharee in this request (not the owner, not the global address
 /// book).
 fn is_sharee_view(ctx: &Ctx, c: &DavCollection) -> bool {
-    crate::access::shareable(c.kind) && c.id != crate::gal::GAL_ID && ctx.access(c) != DavAccess::Owner
+    crate::access::shareable_collection(c) && ctx.access(c) != DavAccess::Owner
 }
 
 /// Reads the user's sharee properties once when a collection among `resources` is seen as a

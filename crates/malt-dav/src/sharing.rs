@@ -37,7 +37,7 @@ use malt_store::{
     Account, DavAccess, DavCollection, DavCollectionKind, DavShareNote, DavShareStatus, StoreError,
 };
 
-use crate::access::{View, mount_name, require, shareable};
+use crate::access::{View, mount_name, require, shareable, shareable_collection};
 use crate::error::{DavError, DavResult, xml};
 use crate::path::{DavPath, collection_href, principal_href};
 use crate::resource::{Resource, Target, is_self, resolve};
@@ -234,7 +234,7 @@ pub async fn preload(ctx: &Ctx, resources: &[Resource], request: &PropRequest) -
         let Resource::Collection(c) = r else {
             continue;
         };
-        if !shareable(c.kind) || c.id == crate::gal::GAL_ID {
+        if !shareable_collection(c) {
             continue;
         }
         let view = ctx.view(c);
@@ -324,7 +324,7 @@ pub(crate) fn cs_access(access: DavAccess) -> Element {
 
 /// A sharing property of collection `c`, if `name` is one and `c` has it.
 pub fn collection_prop(ctx: &Ctx, c: &DavCollection, name: &Name) -> Option<Element> {
-    if !shareable(c.kind) || c.id == crate::gal::GAL_ID {
+    if !shareable_collection(c) {
         return None;
     }
     let view = ctx.view(c);

@@ -127,7 +127,7 @@ async fn move_collection(
     condition: &EtagCondition,
 ) -> DavResult<Response> {
     crate::access::require(ctx, c, DavAccess::Owner)?;
-    if !crate::access::shareable(c.kind) || c.id == crate::gal::GAL_ID {
+    if !crate::access::shareable_collection(c) {
         return Err(DavError::forbidden(
             "the scheduling inbox and outbox stay where they are",
         ));

@@ -4,7 +4,7 @@
 //!
 //! Invariants:
 //! - Sent with `Depth: 0` (§9.2: any other value is 400; a missing header means 0 here).
-//! - Addressed to a calendar or address book with an ACL ([`crate::access::has_acl`]); anywhere
+//! - Addressed to a calendar or address book with an ACL ([`crate::access::shareable_collection`]); anywhere
 //!   else 403 `DAV:supported-report`. The ACL is read as `DAV:acl` shows it
 //!   ([`crate::sharing::collection_prop`]): the owner's ACE and one per share. Only the owner
 //!   reads the ACL, so a sharee gets 403 `DAV:need-privileges` with `DAV:read-acl` (§9.2's
@@ -22,7 +22,7 @@ use malt_dav_proto::{Element, Name};
 use malt_store::DavAccess;
 
 use super::{resolve_href, unsupported};
-use crate::access::{has_acl, need_privilege};
+use crate::access::{need_privilege, shareable_collection};
 use crate::error::{DavError, DavResult};
 use crate::method::{Depth, depth, multistatus};
 use crate::props::{href, response, value};
@@ -44,7 +44,7 @@ pub async fn handle(
     let Resource::Collection(c) = resource else {
         return Err(unsupported());
     };
-    if !has_acl(c) {
+    if !shareable_collection(c) {
         return Err(unsupported());
     }
     if ctx.access(c) != DavAccess::Owner {

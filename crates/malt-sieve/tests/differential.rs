@@ -144,6 +144,20 @@ const DIFFERENCES: &[Difference] = &[
         malt: &["store Is", "store Value"],
     },
     Difference {
+        what: "the string test's default comparator is i;ascii-casemap (RFC 5228 §2.7.3); Pigeonhole's is i;octet",
+        script: "require [\"fileinto\", \"variables\"]; if string :contains \"bob\" \"boB\" { fileinto \"Found\"; }",
+        message: PLAIN,
+        pigeonhole: &["store INBOX"],
+        malt: &["store Found"],
+    },
+    Difference {
+        what: ":count with :index counts the field picked (RFC 5260 §6); Pigeonhole counts 0 when it is the last",
+        script: "require [\"fileinto\", \"index\", \"relational\", \"comparator-i;ascii-numeric\"]; if header :count \"eq\" :index 1 :comparator \"i;ascii-numeric\" \"x-priority\" \"1\" { fileinto \"One\"; } if header :count \"eq\" :index 3 :comparator \"i;ascii-numeric\" \"x-tag\" \"1\" { fileinto \"Third\"; }",
+        message: PLAIN,
+        pigeonhole: &["store INBOX"],
+        malt: &["store One", "store Third"],
+    },
+    Difference {
         what: "the case modifiers of set convert every letter (RFC 5229 §4.1); Pigeonhole only ASCII ones",
         script: "require [\"fileinto\", \"variables\"]; set :upper \"v\" \"M\u{fc}ller\"; fileinto \"${v}\";",
         message: PLAIN,

@@ -427,9 +427,12 @@ impl Generator<'_> {
     }
 
     /// Header names, sometimes one with `:index`: Pigeonhole counts the fields of several
-    /// names together, Malt each name's own (docs/sieve.md).
+    /// names together, Malt each name's own (docs/sieve.md). `tags`: the match tags so far.
     fn names_with_index(&mut self, tags: &mut Vec<String>, pool: &[&str]) -> String {
-        match self.index() {
+        // Pigeonhole's :count with :index finds no field when the one picked is the last
+        // (docs/sieve.md): no :index with :count.
+        let count = tags.iter().any(|t| t.starts_with(":count"));
+        match self.index().filter(|_| !count) {
             Some(index) => {
                 tags.push(index);
                 let name = self.rng.pick(pool);
@@ -485,7 +488,18 @@ impl Generator<'_> {
         self.require.insert("variables");
         let mut tags = Vec::new();
         let keys = self.match_tags(&mut tags, false);
-        let sources = self.list_with(3, |g| g.value());
+        // Pigeonhole's string test defaults to i;octet (docs/sieve.md): always name one.
+        if !tags.iter().any(|t| t.starts_with(":comparator")) {
+            tags.push(":comparator \"i;ascii-casemap\"".to_string());
+        }
+        // Single-line sources: a capture of a line break would reach a mailbox name.
+        let n = 1 + self.rng.below(3);
+        let mut sources = Vec::with_capacity(n);
+        for _ in 0..n {
+            let value = self.value();
+            sources.push(self.string(&value, false));
+        }
+        let sources = format!("[{}]", sources.join(", "));
         format!("string {} {sources} {keys}", self.shuffle(tags))
     }
 

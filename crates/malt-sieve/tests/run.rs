@@ -727,6 +727,18 @@ fn flags_cases() -> Vec<Case> {
              if hasflag \"anything\" { fileinto \"Internal\"; }",
             Ok(&["fileinto HasC", "fileinto Two", "fileinto Text"]),
         ),
+        case(
+            // RFC 5232 §4: the keys are a list of flags, "b A" is two (found by the generated
+            // differential test: an empty key matched with :contains).
+            "hasflag keys split into flags with :is and :contains",
+            "require [\"imap4flags\", \"fileinto\"];\n\
+             setflag \"A B\";\n\
+             if hasflag :is \"b A\" { fileinto \"Split\"; }\n\
+             if hasflag :contains \"\" { fileinto \"Empty\"; }\n\
+             if hasflag :contains [\"x\", \"junk b\"] { fileinto \"Contains\"; }\n\
+             if hasflag :matches \"a *\" { fileinto \"Pattern\"; }",
+            Ok(&["fileinto Split [A B]", "fileinto Contains [A B]"]),
+        ),
     ]
 }
 

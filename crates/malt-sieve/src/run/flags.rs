@@ -7,7 +7,7 @@
 //! (RFC 3501 §9 `flag`) are dropped, as Pigeonhole drops them.
 
 use super::{Frame, Interpreter};
-use crate::ir::{FlagOp, MatchSpec, StringList};
+use crate::ir::{FlagOp, MatchSpec, MatchType, StringList};
 
 /// The system flags a script may set (RFC 3501 §2.3.2, without `\Recent`).
 const SYSTEM_FLAGS: [&str; 5] = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"];
@@ -75,7 +75,10 @@ impl Interpreter<'_> {
     }
 
     /// `hasflag` (RFC 5232 §4): the flags of the variables (the internal one when none is
-    /// named) against the keys; `:count` counts the flags.
+    /// named) against the keys; `:count` counts the flags. The keys are a list of flags:
+    /// with `:is` and `:contains` each is split at spaces into flag names (§4's example:
+    /// `hasflag :is "b A"` finds `A`), as Pigeonhole does; patterns and relational keys are
+    /// taken whole.
     pub(super) fn has_flag(
         &mut self,
         frame: &mut Frame<'_>,
@@ -88,7 +91,16 @@ impl Interpreter<'_> {
         } else {
             normalise(variables.iter().map(|v| frame.vars.get(&self.globals, v)))
         };
-        self.match_values(frame, spec, &flags, flags.len(), keys)
+        if !matches!(spec.match_type, MatchType::Is | MatchType::Contains) {
+            return self.match_values(frame, spec, &flags, flags.len(), keys);
+        }
+        let keys: Vec<String> = self
+            .expand_list(frame, keys)
+            .iter()
+            .flat_map(|key| key.split_whitespace())
+            .map(String::from)
+            .collect();
+        self.match_expanded(frame, spec, &flags, flags.len(), keys)
     }
 
     /// The flags of a `keep`/`fileinto`: `:flags` when given, else the internal variable

@@ -26,7 +26,13 @@
 //! MX's verdicts instead: DMARC fail with policy reject 9 (`:percent` 89), quarantine 7 (67), none
 //! 5 (44); SPF fail without a passing DKIM signature 5 (44); otherwise 1 (0: tested, not spam).
 //! Anything else (submission, the queue, the MX without verification) is untested (`0`).
-//! virustest is always untested: Malt has no scanner.
+//!
+//! virustest (RFC 5235 §3.3): Malt has no scanner of its own, so only a front filter's verdict
+//! counts, from the same trusted paths (LMTP, `malt deliver`), as Pigeonhole's
+//! `sieve_virustest_status_header` does: `X-Virus-Status: Infected …` (clamav-milter), an
+//! `X-Amavis-Alert: INFECTED …` (amavisd-new) or a non-empty `X-Virus:` (rspamd) is 5, "definitely
+//! contains a known virus"; otherwise `X-Virus-Status: Clean` or an `X-Virus-Scanned:` field is 1,
+//! "tested, no known virus". Without any of them, or on other paths, it is untested (`0`).
 //!
 //! Invariants: a run-time error (RFC 5228 §2.10.6), a user script that no longer compiles, or a
 //! store error while preparing the run keeps the message in INBOX and logs why: the filter never
@@ -374,6 +380,8 @@ fn wrapper(before: usize, user: Option<&str>, after: usize) -> Script {
 
 /// spamtest's input (see the module docs).
 fn scores(input: &FilterInput<'_>) -> Scores {
+    // Only a front MTA (LMTP) or the MTA piping into `malt deliver` vouches for the headers.
+    let front_filter = matches!(input.envelope.protocol.as_str(), "LMTP" | "LOCAL");
     let (spam, spam_percent) = match input.auth {
         Some(auth) => {
             let value: u8 = if auth.dmarc == Verdict::Fail {
@@ -391,22 +399,46 @@ fn scores(input: &FilterInput<'_>) -> Scores {
             let percent = (u16::from(value - 1) * 100 + 4) / 9;
             (Some(value), u8::try_from(percent).ok())
         }
-        // Only a front MTA (LMTP) or the MTA piping into `malt deliver` vouches for the header.
-        None if matches!(input.envelope.protocol.as_str(), "LMTP" | "LOCAL") => {
-            match spam_score_header(input.message) {
-                Some(points) => (
-                    Some(1 + round_to_u8(points * 0.9)),
-                    Some(round_to_u8(points * 10.0)),
-                ),
-                None => (None, None),
-            }
-        }
+        None if front_filter => match spam_score_header(input.message) {
+            Some(points) => (
+                Some(1 + round_to_u8(points * 0.9)),
+                Some(round_to_u8(points * 10.0)),
+            ),
+            None => (None, None),
+        },
         None => (None, None),
     };
     Scores {
         spam,
         spam_percent,
-        virus: None,
+        virus: if front_filter {
+            virus_status_headers(input.message)
+        } else {
+            None
+        },
+    }
+}
+
+/// A front filter's virus verdict (see the module docs): 5 infected, 1 scanned and clean,
+/// `None` no verdict. The topmost field of each kind is the nearest filter's.
+fn virus_status_headers(message: &[u8]) -> Option<u8> {
+    let first = |name: &str| header::field_values(message, name).into_iter().next();
+    let starts_with = |value: &str, prefix: &str| {
+        value
+            .get(..prefix.len())
+            .is_some_and(|v| v.eq_ignore_ascii_case(prefix))
+    };
+    let status = first("X-Virus-Status");
+    let infected = status.as_deref().is_some_and(|v| starts_with(v, "Infected"))
+        || first("X-Amavis-Alert").is_some_and(|v| starts_with(&v, "INFECTED"))
+        || first("X-Virus").is_some_and(|v| !v.is_empty());
+    if infected {
+        Some(5)
+    } else if status.as_deref().is_some_and(|v| starts_with(v, "Clean")) || first("X-Virus-Scanned").is_some()
+    {
+        Some(1)
+    } else {
+        None
     }
 }
 
@@ -493,8 +525,53 @@ mod tests {
             message,
             auth,
         });
-        assert_eq!(s.virus, None);
         (s.spam, s.spam_percent)
+    }
+
+    fn virus_scored(message: &str, protocol: &str) -> Option<u8> {
+        let account = account();
+        let envelope = Envelope {
+            protocol: protocol.into(),
+            ..envelope()
+        };
+        scores(&FilterInput {
+            account: &account,
+            envelope: &envelope,
+            recipient: "bob@mail.test",
+            tag: None,
+            message: message.as_bytes(),
+            auth: None,
+        })
+        .virus
+    }
+
+    #[test]
+    fn virus_verdicts_from_a_front_filter() {
+        let with = |fields: &str| format!("{fields}Subject: x\r\n\r\nbody");
+        for (fields, expected) in [
+            ("X-Virus-Status: Clean\r\n", Some(1)),
+            ("X-Virus-Status: Infected (Eicar-Signature)\r\n", Some(5)),
+            ("X-Virus-Scanned: clamav-milter 1.0.7 at mx\r\n", Some(1)),
+            (
+                "X-Virus-Scanned: amavisd-new\r\nX-Amavis-Alert: INFECTED, message contains virus: Eicar\r\n",
+                Some(5),
+            ),
+            ("X-Virus: Eicar-Test-Signature\r\n", Some(5)),
+            ("X-Virus:\r\nX-Virus-Scanned: rspamd\r\n", Some(1)),
+            ("X-Virus-Status: unknown\r\n", None),
+            ("", None),
+        ] {
+            assert_eq!(virus_scored(&with(fields), "LMTP"), expected, "{fields}");
+            assert_eq!(virus_scored(&with(fields), "LOCAL"), expected, "{fields}");
+        }
+        // A field in the body is not a verdict; nor is one a sender wrote on any other path.
+        assert_eq!(
+            virus_scored("Subject: x\r\n\r\nX-Virus-Status: Clean\r\n", "LMTP"),
+            None
+        );
+        for protocol in ["ESMTP", "ESMTPS", "ESMTPSA"] {
+            assert_eq!(virus_scored(&with("X-Virus-Status: Clean\r\n"), protocol), None);
+        }
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! answers with a vacation reply (once), and redirects a message — sent by Python's smtplib to
 //! the SMTP MX, checked over IMAP with imaplib, at a recording SMTP server the queue delivers the
 //! redirect to (test DNS), and in the queue. A bounce to the redirect's SRS sender comes back
-//! through the MX to the original sender; a forged SRS address is refused.
+//! through the MX to the original sender; a forged SRS address is refused. Over LMTP, a front
+//! filter's spam score and virus verdict reach `spamtest` and `virustest` (RFC 5235); `malt
+//! deliver` runs the script too.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -276,4 +278,66 @@ elsif header :contains "subject" "[list]" { fileinto :create "Lists"; }
     assert_eq!(count("Lists").await, 1);
     assert_eq!(count("Archive").await, 1);
     assert_eq!(count("INBOX").await, 0, "the rejected one is nowhere");
+}
+
+/// RFC 5235 over LMTP, as behind Postfix with a spam and a virus filter: the front filter's
+/// `X-Spam-Score` and `X-Virus-Status`/`X-Virus-Scanned` fields are the scores `spamtest` and
+/// `virustest` see; a message without them is untested (0). Checked over IMAP.
+#[test]
+fn spamtest_and_virustest_read_the_front_filters_verdicts_over_lmtp() {
+    let m = Malt::new();
+    m.with_user("bob@example.com");
+    let script = r#"require ["fileinto", "mailbox", "spamtest", "virustest", "relational",
+                    "comparator-i;ascii-numeric", "imap4flags"];
+if virustest :value "eq" :comparator "i;ascii-numeric" "5" { fileinto :create "Quarantine"; stop; }
+if spamtest :value "ge" :comparator "i;ascii-numeric" "6" { fileinto :create "Junk"; stop; }
+if virustest :value "eq" :comparator "i;ascii-numeric" "0" { addflag "$Unscanned"; }
+"#;
+    m.ok(
+        &["sieve", "put", "bob@example.com", "main", "-"],
+        script.as_bytes(),
+    );
+    m.ok(&["sieve", "activate", "bob@example.com", "main"], b"");
+    let config = m.config(
+        "[[listener]]\nname = \"lmtp\"\nprotocol = \"lmtp\"\naddress = \"127.0.0.1\"\nport = 0\n\n\
+         [[listener]]\nname = \"imap\"\nprotocol = \"imap\"\naddress = \"127.0.0.1\"\nport = 0\n",
+    );
+    let server = Server::start(&m, &config, 3);
+    let lmtp = server.addr("lmtp").port();
+    let imap = server.addr("imap").port();
+    let out = python(&format!(
+        r#"
+import smtplib, imaplib, email
+s = smtplib.LMTP("127.0.0.1", {lmtp}, timeout=10)
+s.ehlo("mta.example.com")
+for subject, fields in [
+    ("infected", "X-Virus-Scanned: clamav-milter\r\nX-Virus-Status: Infected (Eicar-Signature)\r\nX-Spam-Score: 0.1\r\n"),
+    ("spam", "X-Virus-Status: Clean\r\nX-Spam-Score: 7.5\r\n"),
+    ("ham", "X-Virus-Status: Clean\r\nX-Spam-Score: -1.2\r\n"),
+    ("unscanned", ""),
+]:
+    msg = fields + "From: carol@example.com\r\nTo: bob@example.com\r\nSubject: " + subject + "\r\n\r\nHi.\r\n"
+    s.sendmail("carol@example.com", ["bob@example.com"], msg.encode())
+s.quit()
+
+m = imaplib.IMAP4("127.0.0.1", {imap})
+m.login("bob@example.com", "secret")
+def subjects(mailbox):
+    typ, data = m.select(mailbox)
+    assert typ == "OK", (mailbox, data)
+    out = []
+    for num in m.search(None, "ALL")[1][0].split():
+        typ, d = m.fetch(num, "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        flags = sorted(f.decode() for f in imaplib.ParseFlags(d[0][0]))
+        out.append((email.message_from_bytes(d[0][1])["Subject"], flags))
+    return out
+assert subjects("Quarantine") == [("infected", [])], subjects("Quarantine")
+assert subjects("Junk") == [("spam", [])], subjects("Junk")
+assert subjects("INBOX") == [("ham", []), ("unscanned", ["$Unscanned"])], subjects("INBOX")
+m.logout()
+print("ok")
+"#
+    ));
+    assert!(out.contains("ok"), "{out}");
+    assert!(server.terminate(Duration::from_secs(30)).success());
 }

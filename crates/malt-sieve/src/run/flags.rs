@@ -100,7 +100,10 @@ impl Interpreter<'_> {
             .flat_map(|key| key.split_whitespace())
             .map(String::from)
             .collect();
-        self.match_expanded(frame, spec, &flags, flags.len(), keys)
+        // :is and :contains set no match variables.
+        crate::matching::matches(spec, &flags, flags.len(), &keys, false)
+            .map(|m| m.is_match())
+            .map_err(|e| e.to_string())
     }
 
     /// The flags of a `keep`/`fileinto`: `:flags` when given, else the internal variable

@@ -280,18 +280,6 @@ impl<'r> Interpreter<'r> {
         keys: &StringList,
     ) -> Result<bool, String> {
         let keys = self.expand_list(frame, keys);
-        self.match_expanded(frame, spec, values, count, keys)
-    }
-
-    /// [`Self::match_values`] with the keys already expanded.
-    fn match_expanded(
-        &mut self,
-        frame: &mut Frame<'_>,
-        spec: &crate::ir::MatchSpec,
-        values: &[String],
-        count: usize,
-        keys: Vec<String>,
-    ) -> Result<bool, String> {
         let matched =
             matching::matches(spec, values, count, &keys, frame.captures).map_err(|e| e.to_string())?;
         if let Matched::Yes(Some(captures)) = &matched {

@@ -4,9 +4,10 @@
 //! - Comparators (RFC 4790 §9): `i;octet` (bytes), `i;ascii-casemap` (ASCII letters folded to
 //!   upper case, then octets), `i;ascii-numeric` (the leading digits as a number of any length;
 //!   a string without a leading digit is positive infinity, §9.1).
-//! - Match types: `:is`, `:contains`, `:matches` (RFC 5228 §2.7.1: `*` and `?` wildcards, `\`
-//!   escapes), `:regex` (draft-ietf-sieve-regex, with the `regex` crate's syntax), `:value` and
-//!   `:count` (RFC 5231).
+//! - Match types: `:is`, `:contains`, `:matches` (RFC 5228 §2.7.1: `*` and `?` wildcards over
+//!   octets, since both string comparators define a character to be an octet; `\` escapes),
+//!   `:regex` (draft-ietf-sieve-regex, with the `regex` crate's syntax), `:value` and `:count`
+//!   (RFC 5231).
 //! - Captures (RFC 5229 §3.2): a successful `:matches` yields `${0}` (the whole value) and one
 //!   entry per wildcard, each `*` as short as the match allows, left to right; `:regex` yields
 //!   the match and its groups.
@@ -98,14 +99,13 @@ fn match_one(
             let Some(spans) = glob(cmp, value, key) else {
                 return Ok(None);
             };
+            // A capture that cuts a character in two keeps U+FFFD for the cut part.
             let captures = want_captures.then(|| {
-                let chars: Vec<char> = value.chars().collect();
+                let bytes = value.as_bytes();
                 std::iter::once(value.to_string())
-                    .chain(
-                        spans
-                            .iter()
-                            .map(|&(start, end)| chars.get(start..end).unwrap_or_default().iter().collect()),
-                    )
+                    .chain(spans.iter().map(|&(start, end)| {
+                        String::from_utf8_lossy(bytes.get(start..end).unwrap_or_default()).into_owned()
+                    }))
                     .collect()
             });
             return Ok(Some(Matched::Yes(captures)));
@@ -226,35 +226,45 @@ fn leading_number(s: &str) -> Option<&str> {
 /// One element of a `:matches` pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Glob {
-    Char(char),
-    /// `?`: exactly one character.
+    Byte(u8),
+    /// `?`: exactly one octet.
     One,
-    /// `*`: any run of characters.
+    /// `*`: any run of octets.
     Any,
 }
 
-/// Split a `:matches` key into literal characters and wildcards (RFC 5228 §2.7.1: `\` quotes
-/// the next character).
+/// Split a `:matches` key into literal octets and wildcards (RFC 5228 §2.7.1: `\` quotes the
+/// next character).
 fn glob_pattern(key: &str) -> Vec<Glob> {
     let mut out = Vec::with_capacity(key.len());
     let mut chars = key.chars();
+    let mut buf = [0u8; 4];
     while let Some(c) = chars.next() {
-        out.push(match c {
-            '*' => Glob::Any,
-            '?' => Glob::One,
-            '\\' => Glob::Char(chars.next().unwrap_or('\\')),
-            other => Glob::Char(other),
-        });
+        let literal = match c {
+            '*' => {
+                out.push(Glob::Any);
+                continue;
+            }
+            '?' => {
+                out.push(Glob::One);
+                continue;
+            }
+            '\\' => chars.next().unwrap_or('\\'),
+            other => other,
+        };
+        out.extend(literal.encode_utf8(&mut buf).bytes().map(Glob::Byte));
     }
     out
 }
 
-/// Match `value` against the wildcard pattern `key`; on success, the span (in characters) each
-/// wildcard took, in pattern order.
+/// Match `value` against the wildcard pattern `key`; on success, the span (in octets) each
+/// wildcard took, in pattern order. The comparators `i;octet` and `i;ascii-casemap` define a
+/// character to be an octet, so `?` matches exactly one octet (RFC 5228 §2.7.1), as in
+/// Pigeonhole: `"K??ln"` matches "Köln", `"K?ln"` does not.
 pub fn glob(cmp: Comparator, value: &str, key: &str) -> Option<Vec<(usize, usize)>> {
     let pattern = glob_pattern(key);
-    let text: Vec<char> = value.chars().collect();
-    let same = |a: char, b: char| match cmp {
+    let text = value.as_bytes();
+    let same = |a: u8, b: u8| match cmp {
         Comparator::AsciiCasemap => a.eq_ignore_ascii_case(&b),
         _ => a == b,
     };
@@ -263,7 +273,7 @@ pub fn glob(cmp: Comparator, value: &str, key: &str) -> Option<Vec<(usize, usize
     let mut slots = 0;
     for g in &pattern {
         slot_of.push(slots);
-        if !matches!(g, Glob::Char(_)) {
+        if !matches!(g, Glob::Byte(_)) {
             slots += 1;
         }
     }
@@ -291,7 +301,7 @@ pub fn glob(cmp: Comparator, value: &str, key: &str) -> Option<Vec<(usize, usize
                 v += 1;
                 continue;
             }
-            Some(Glob::Char(c)) if text.get(v).is_some_and(|t| same(*t, *c)) => {
+            Some(Glob::Byte(c)) if text.get(v).is_some_and(|t| same(*t, *c)) => {
                 p += 1;
                 v += 1;
                 continue;
@@ -386,7 +396,11 @@ mod tests {
         assert!(glob(Comparator::Octet, "ABC", "a*").is_none());
         assert!(glob(Comparator::Octet, "a?c", "a\\?c").is_some());
         assert!(glob(Comparator::Octet, "a\\c", "a\\\\c").is_some());
-        assert!(glob(Comparator::Octet, "héllo", "h?llo").is_some());
+        // RFC 5228 §2.7.1: with these comparators a character is an octet.
+        assert!(glob(Comparator::Octet, "héllo", "h?llo").is_none());
+        assert!(glob(Comparator::Octet, "héllo", "h??llo").is_some());
+        assert!(glob(Comparator::AsciiCasemap, "KÖLN", "k*n").is_some());
+        assert!(glob(Comparator::AsciiCasemap, "Köln", "KÖLN").is_none());
     }
 
     #[test]

@@ -43,7 +43,7 @@ mod pigeonhole;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use pigeonhole::{MESSAGES, Oracle, malt};
+use pigeonhole::{MESSAGES, Oracle, PIGEONHOLE_CRASHED, malt};
 
 /// The seed and number of scripts CI runs.
 const DEFAULT_SEED: u64 = 5228;
@@ -1065,13 +1065,14 @@ fn malt_and_pigeonhole_agree_on_generated_scripts() {
 
     let oracle = Oracle::new();
     let failures = Mutex::new(Vec::new());
+    let crashes = Mutex::new(Vec::new());
     // Outcomes seen, to check that the generated tests are sometimes true.
     let outcomes = Mutex::new(BTreeSet::new());
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
     std::thread::scope(|scope| {
         for worker in 0..workers {
-            let (oracle, messages, scripts, failures, outcomes) =
-                (&oracle, &messages, &scripts, &failures, &outcomes);
+            let (oracle, messages, scripts, failures, outcomes, crashes) =
+                (&oracle, &messages, &scripts, &failures, &outcomes, &crashes);
             scope.spawn(move || {
                 for (i, script) in scripts.iter().enumerate().skip(worker).step_by(workers) {
                     if only != usize::MAX && i != only {
@@ -1082,6 +1083,13 @@ fn malt_and_pigeonhole_agree_on_generated_scripts() {
                         let ours = malt(script, message);
                         if let Ok(actions) = &ours {
                             outcomes.lock().unwrap().insert(actions.clone());
+                        }
+                        // Pigeonhole 0.5 aborts (a failed assertion in its :matches, seen
+                        // with "*00?*" on a value ending in "00"): counted and listed, not
+                        // compared (docs/sieve.md).
+                        if pigeonhole.as_ref().is_ok_and(|a| a.iter().any(|x| x == PIGEONHOLE_CRASHED)) {
+                            crashes.lock().unwrap().push(format!("#{i} on {name}"));
+                            continue;
                         }
                         if pigeonhole != ours {
                             let detail = format!(
@@ -1103,12 +1111,16 @@ fn malt_and_pigeonhole_agree_on_generated_scripts() {
     let outcomes = outcomes.into_inner().unwrap();
     let mut failures = failures.into_inner().unwrap();
     failures.sort();
+    let crashes = crashes.into_inner().unwrap();
     eprintln!(
-        "seed {seed}: {} scripts x {} messages = {runs} runs, {} distinct outcomes, {} differ",
+        "seed {seed}: {} scripts x {} messages = {runs} runs, {} distinct outcomes, {} differ, \
+         {} not compared (sieve-test aborted: {})",
         scripts.len(),
         messages.len(),
         outcomes.len(),
-        failures.len()
+        failures.len(),
+        crashes.len(),
+        crashes.join(", ")
     );
     assert!(
         failures.is_empty(),

@@ -21,6 +21,8 @@ use malt_sieve::outcome::Action;
 use malt_sieve::{compile, run};
 
 const SIEVE_TEST: &str = "/usr/bin/sieve-test";
+/// What [`Oracle::run`] answers when `sieve-test` aborts on a failed assertion.
+pub const PIGEONHOLE_CRASHED: &str = "PIGEONHOLE CRASHED";
 const FROM: &str = "alice@example.com";
 const TO: &str = "bob@example.org";
 
@@ -289,6 +291,10 @@ impl Oracle {
         }
         if stderr.contains("final result: failed") {
             return Ok(vec!["ERROR".into()]);
+        }
+        // An assertion failed inside sieve-test (it aborts): no result to compare.
+        if stderr.contains("Panic:") {
+            return Ok(vec![PIGEONHOLE_CRASHED.into()]);
         }
         let mut actions = parse_sieve_test(&stdout);
         // Without `-e`, sieve-test lists a vacation action before the checks it makes when

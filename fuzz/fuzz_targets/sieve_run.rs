@@ -61,7 +61,9 @@ impl Context for World {
         name.len() % 2 == 0
     }
     fn special_use_mailbox(&self, special_use: &str) -> Option<String> {
-        special_use.eq_ignore_ascii_case("\\Junk").then(|| "Spam".to_owned())
+        special_use
+            .eq_ignore_ascii_case("\\Junk")
+            .then(|| "Spam".to_owned())
     }
     fn duplicate_seen(&self, _: &str, id: &str) -> bool {
         id.len() % 3 == 0
@@ -76,7 +78,10 @@ impl Context for World {
 
 fuzz_target!(|data: &[u8]| {
     let (script, message) = match data.iter().position(|&b| b == 0) {
-        Some(nul) => (data.get(..nul).unwrap_or_default(), data.get(nul + 1..).unwrap_or_default()),
+        Some(nul) => (
+            data.get(..nul).unwrap_or_default(),
+            data.get(nul + 1..).unwrap_or_default(),
+        ),
         None => (&[][..], data),
     };
     let tight = Limits {
@@ -115,11 +120,13 @@ fuzz_target!(|data: &[u8]| {
         },
     };
     for limits in [Limits::default(), tight] {
-        let compiled = malt_sieve::compile("fuzz", &String::from_utf8_lossy(script), &limits)
-            .or_else(|_| {
-                let fallback = SCRIPTS.get(data.len() % SCRIPTS.len()).copied().unwrap_or_default();
-                malt_sieve::compile("fallback", fallback, &limits)
-            });
+        let compiled = malt_sieve::compile("fuzz", &String::from_utf8_lossy(script), &limits).or_else(|_| {
+            let fallback = SCRIPTS
+                .get(data.len() % SCRIPTS.len())
+                .copied()
+                .unwrap_or_default();
+            malt_sieve::compile("fallback", fallback, &limits)
+        });
         let Ok(compiled) = compiled else {
             panic!("a fallback script does not compile");
         };

@@ -1,7 +1,9 @@
 """What the side-by-side benchmarks share: where things are, and the realistic test messages."""
+import concurrent.futures
 import os
 import subprocess
 import sys
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The peers' scripts; MALT_PEERS when the checkout is not beside ../shared (a git worktree).
@@ -40,3 +42,19 @@ def malt_users(malt, domain, users, password="pass"):
     for u in users:
         subprocess.run(malt + ["user", "add", f"{u}@{domain}", "--password-stdin"],
                        input=password.encode() + b"\n", check=True, stdout=subprocess.DEVNULL)
+
+
+def timed_deliveries(label, msgs, argv_for, workers, width=40):
+    """Runs `argv_for(i)` with message i on standard input for every message, `workers` processes
+    at a time (each must exit 0), and prints and returns the messages per second."""
+    def one(i):
+        r = subprocess.run(argv_for(i), input=msgs[i], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            raise RuntimeError(f"{label}: exit {r.returncode}: {r.stderr.decode(errors='replace')}")
+
+    t = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+        list(ex.map(one, range(len(msgs))))
+    rate = len(msgs) / (time.perf_counter() - t)
+    print(f"{label:<{width}} {workers} at a time: {rate:8.0f} msg/s", flush=True)
+    return rate

@@ -8,30 +8,12 @@ stores it durably in a user's INBOX and exits 0 only then. Both get the same rea
 Usage: python3 bench/deliver_vs_dovecot.py [N]   (default 2000; needs a release build of malt
 and installs Dovecot through ../shared/peers/dovecot.sh)
 """
-import concurrent.futures
 import os
 import subprocess
 import sys
 import tempfile
-import time
 
-from benchlib import MALT, PEERS, realistic_messages
-
-
-
-
-def timed(label, msgs, argv_for, workers):
-    def one(i):
-        r = subprocess.run(argv_for(i), input=msgs[i], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        if r.returncode != 0:
-            raise RuntimeError(f"{label}: exit {r.returncode}: {r.stderr.decode(errors='replace')}")
-
-    t = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
-        list(ex.map(one, range(len(msgs))))
-    rate = len(msgs) / (time.perf_counter() - t)
-    print(f"{label:<40} {workers} at a time: {rate:8.0f} msg/s")
-    return rate
+from benchlib import MALT, PEERS, realistic_messages, timed_deliveries
 
 
 def main():
@@ -55,9 +37,9 @@ def main():
         try:
             lda = ["/usr/lib/dovecot/dovecot-lda", "-c", os.path.join(dove, "dovecot.conf")]
             for workers, user in ((1, "u1"), (4, "u2")):
-                timed("dovecot-lda (maildir, Dovecot 2.3)", msgs, lambda i: lda + ["-d", user], workers)
-                timed("malt deliver (SQLite + blobs)", msgs,
-                      lambda i: [MALT, "--data-dir", data, "deliver", "--to", f"{user}@example.com"], workers)
+                timed_deliveries("dovecot-lda (maildir, Dovecot 2.3)", msgs, lambda i: lda + ["-d", user], workers)
+                timed_deliveries("malt deliver (SQLite + blobs)", msgs,
+                                 lambda i: [MALT, "--data-dir", data, "deliver", "--to", f"{user}@example.com"], workers)
         finally:
             subprocess.run(["bash", os.path.join(PEERS, "dovecot.sh"), "stop", dove])
 

@@ -12,16 +12,14 @@ folder, else the script ran differently and the run exits 1.
 Usage: python3 bench/sieve_vs_pigeonhole.py [N]   (default 2000; needs a release build of malt;
 installs Dovecot through ../shared/peers/dovecot.sh and Debian's dovecot-sieve when missing)
 """
-import concurrent.futures
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
-from benchlib import MALT, PEERS, ROOT, malt_users, realistic_messages
+from benchlib import MALT, PEERS, ROOT, malt_users, realistic_messages, timed_deliveries
 
 SCRIPT = os.path.join(ROOT, "crates", "malt-sieve", "benches", "twenty_rules.sieve")
 LDA = "/usr/lib/dovecot/dovecot-lda"
@@ -29,20 +27,6 @@ FOLDERS = ["Newsletters", "Finance", "Junk", "Shopping", "Admin", "Dev", "Large"
            "Suspicious"]
 SEED_SCRIPT = b'require ["fileinto", "mailbox", "variables"]; ' \
               b'if header :matches "subject" "*" { fileinto :create "${1}"; }'
-
-
-def timed(label, msgs, argv_for, workers):
-    def one(i):
-        r = subprocess.run(argv_for(i), input=msgs[i], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        if r.returncode != 0:
-            raise RuntimeError(f"{label}: exit {r.returncode}: {r.stderr.decode(errors='replace')}")
-
-    t = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
-        list(ex.map(one, range(len(msgs))))
-    rate = len(msgs) / (time.perf_counter() - t)
-    print(f"{label:<44} {workers} at a time: {rate:8.0f} msg/s", flush=True)
-    return rate
 
 
 def dovecot_counts(conf, user):
@@ -118,12 +102,12 @@ def main():
                            stdout=subprocess.DEVNULL, env=env)
         try:
             for workers, plain, filtered in ((1, "u1", "u3"), (4, "u2", "u4")):
-                timed("dovecot-lda, no script", msgs, lambda i: lda + ["-d", plain], workers)
-                timed("dovecot-lda + Pigeonhole, 20 rules", msgs, lambda i: lda_sieve + ["-d", filtered], workers)
-                timed("malt deliver, no script", msgs,
-                      lambda i: malt + ["deliver", "--to", f"{plain}@example.com"], workers)
-                timed("malt deliver + Sieve, 20 rules", msgs,
-                      lambda i: malt + ["deliver", "--to", f"{filtered}@example.com"], workers)
+                def timed(label, argv_for):
+                    timed_deliveries(label, msgs, argv_for, workers, width=44)
+                timed("dovecot-lda, no script", lambda i: lda + ["-d", plain])
+                timed("dovecot-lda + Pigeonhole, 20 rules", lambda i: lda_sieve + ["-d", filtered])
+                timed("malt deliver, no script", lambda i: malt + ["deliver", "--to", f"{plain}@example.com"])
+                timed("malt deliver + Sieve, 20 rules", lambda i: malt + ["deliver", "--to", f"{filtered}@example.com"])
             # Both filtered users got every message once: their folders must hold the same counts.
             bad = 0
             for u in ("u3", "u4"):

@@ -75,12 +75,26 @@ pub async fn storage(config: &Config) -> anyhow::Result<Storage> {
         .context("cannot open the store")
 }
 
+/// Who verifies senders in a delivery pipeline: the SMTP MX of `malt serve`; never `malt
+/// deliver`, whose MTA has done it (its envelopes do not ask for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderVerification {
+    AsConfigured,
+    Never,
+}
+
 /// `[mail_auth]`, `[delivery]` and `[sieve]` for the delivery pipelines (`malt serve`, `malt
 /// deliver`). A resolver that cannot be set up (no `/etc/resolv.conf` and no `[dns] servers`)
 /// turns verification off, with an error in the log; an SRS secret that cannot be read or
 /// created, or a global Sieve script that cannot be read or does not compile, is an error.
-pub fn delivery_options(config: &Config, storage: &Storage) -> anyhow::Result<DeliveryOptions> {
-    let sender_auth = if config.mail_auth.verify {
+/// With [`SenderVerification::Never`] no resolver is built: setting one up reads the system's
+/// CA certificates, a few milliseconds that would be most of a `malt deliver` process's life.
+pub fn delivery_options(
+    config: &Config,
+    storage: &Storage,
+    verification: SenderVerification,
+) -> anyhow::Result<DeliveryOptions> {
+    let sender_auth = if config.mail_auth.verify && verification == SenderVerification::AsConfigured {
         match SenderAuthenticator::new(
             &config.dns.servers,
             Duration::from_secs(config.mail_auth.verify_timeout_secs),

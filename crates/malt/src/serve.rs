@@ -93,7 +93,11 @@ fn mail_core(storage: &malt_store::Storage, config: &Config) -> anyhow::Result<M
             max_message_size: config.limits.max_message_size,
         },
     )
-    .with_delivery_options(context::delivery_options(config, storage)?))
+    .with_delivery_options(context::delivery_options(
+        config,
+        storage,
+        context::SenderVerification::AsConfigured,
+    )?))
 }
 
 /// Starts the outbound queue runner (`malt-queue`) with the SMTP client (`malt-outbound`);

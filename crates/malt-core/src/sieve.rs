@@ -378,7 +378,7 @@ fn wrapper(before: usize, user: Option<&str>, after: usize) -> Script {
     }
 }
 
-/// spamtest's input (see the module docs).
+/// The spamtest and virustest input (see the module docs).
 fn scores(input: &FilterInput<'_>) -> Scores {
     // Only a front MTA (LMTP) or the MTA piping into `malt deliver` vouches for the headers.
     let front_filter = matches!(input.envelope.protocol.as_str(), "LMTP" | "LOCAL");

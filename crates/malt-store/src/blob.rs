@@ -43,8 +43,14 @@ pub struct BlobStore {
 impl BlobStore {
     /// Opens (creating if needed) a blob store rooted at `root`. The 256 fan-out directories are
     /// created (and made durable) here, once, so that a `put` needs to fsync only its own one.
+    /// They are created in order and `ff` last, so its presence says the set is complete and an
+    /// open (every `malt deliver` process does one) costs one `stat`, not 256; a directory
+    /// removed later is recreated by `put`.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
+        if root.join("ff").is_dir() {
+            return Ok(BlobStore { root });
+        }
         fs::create_dir_all(&root)?;
         let mut created = false;
         for i in 0..=255u8 {
@@ -235,6 +241,25 @@ mod tests {
             bs.get("../../etc/passwd"),
             Err(StoreError::BlobDamaged(_))
         ));
+    }
+
+    #[test]
+    fn reopen_completes_an_interrupted_open_and_put_recreates_a_removed_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("blobs");
+        BlobStore::open(&root).unwrap();
+        // An open interrupted before `ff`: the next one creates the rest.
+        for name in ["7f", "ff"] {
+            std::fs::remove_dir(root.join(name)).unwrap();
+        }
+        let bs = BlobStore::open(&root).unwrap();
+        assert_eq!(std::fs::read_dir(&root).unwrap().count(), 256);
+        // A directory removed after a complete open: `put` puts it back.
+        let id = blob_id(b"x");
+        std::fs::remove_dir(bs.dir_of(&id)).unwrap();
+        let bs = BlobStore::open(&root).unwrap();
+        assert_eq!(bs.put(b"x").unwrap(), id);
+        assert_eq!(bs.get(&id).unwrap(), b"x");
     }
 }
 

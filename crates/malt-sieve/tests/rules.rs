@@ -7,14 +7,13 @@
     clippy::indexing_slicing
 )]
 
-use std::sync::Arc;
+mod common;
 
-use malt_sieve::input::{Context, Envelope, EnvironmentInfo, RunInput, Scores};
-use malt_sieve::ir::{Script, ScriptLocation};
+use common::{EmptyWorld, run_alice_to_bob};
+use malt_sieve::compile;
 use malt_sieve::limits::Limits;
 use malt_sieve::outcome::Action as Done;
 use malt_sieve::rules::{Action, Condition, Field, Match, Rule, generate};
-use malt_sieve::{compile, run};
 use proptest::prelude::*;
 
 const MESSAGE: &str = "From: Alice <alice@example.com>\r\n\
@@ -26,25 +25,11 @@ Message-ID: <r1@example.com>\r\n\
 \r\n\
 The release is on Friday.\r\n";
 
-struct NoWorld;
-
-impl Context for NoWorld {
-    fn mailbox_exists(&self, _: &str) -> bool {
-        false
-    }
-    fn special_use_mailbox(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn duplicate_seen(&self, _: &str, _: &str) -> bool {
-        false
-    }
-    fn include(&self, _: ScriptLocation, _: &str) -> Option<Arc<Script>> {
-        None
-    }
-    fn now(&self) -> (i64, i32) {
-        (1_800_000_000, 0)
-    }
-}
+/// No mailboxes, includes or duplicate memory.
+const NO_WORLD: EmptyWorld = EmptyWorld {
+    mailboxes_exist: false,
+    now: (1_800_000_000, 0),
+};
 
 /// A personal message (no list headers), which vacation answers.
 const PERSONAL: &str = "From: Alice <alice@example.com>\r\n\
@@ -62,19 +47,7 @@ fn run_rules_on(message: &str, rules: &[Rule]) -> Vec<Done> {
     let source = generate(rules);
     let script = compile("rules", &source, &Limits::default())
         .unwrap_or_else(|e| panic!("generated script does not compile:\n{e}\n{source}"));
-    let envelope = Envelope {
-        from: "alice@example.com".into(),
-        to: "bob@example.org".into(),
-        user_addresses: vec!["bob@example.org".into()],
-    };
-    let environment = EnvironmentInfo::default();
-    let input = RunInput {
-        message: message.as_bytes(),
-        envelope: &envelope,
-        environment: &environment,
-        scores: Scores::default(),
-    };
-    run(&script, &input, &NoWorld, &Limits::default())
+    run_alice_to_bob(&script, message, &NO_WORLD, &Limits::default())
         .unwrap()
         .actions
 }

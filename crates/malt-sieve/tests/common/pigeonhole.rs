@@ -14,17 +14,14 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::EmptyWorld;
-use malt_sieve::input::{Envelope, EnvironmentInfo, RunInput, Scores};
+use crate::common::{EmptyWorld, FROM, TO, run_alice_to_bob};
+use malt_sieve::compile;
 use malt_sieve::limits::Limits;
 use malt_sieve::outcome::Action;
-use malt_sieve::{compile, run};
 
 const SIEVE_TEST: &str = "/usr/bin/sieve-test";
 /// What [`Oracle::run`] answers when `sieve-test` aborts on a failed assertion.
 pub const PIGEONHOLE_CRASHED: &str = "PIGEONHOLE CRASHED";
-const FROM: &str = "alice@example.com";
-const TO: &str = "bob@example.org";
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -129,20 +126,8 @@ pub fn malt(script: &str, message: &str) -> Result<Vec<String>, String> {
         ..Limits::default()
     };
     let script = compile("diff", script, &limits).map_err(|e| e.to_string())?;
-    let envelope = Envelope {
-        from: FROM.into(),
-        to: TO.into(),
-        user_addresses: vec![TO.into()],
-    };
     // sieve-test knows no location or phase: both leave them unavailable.
-    let environment = EnvironmentInfo::default();
-    let input = RunInput {
-        message: message.as_bytes(),
-        envelope: &envelope,
-        environment: &environment,
-        scores: Scores::default(),
-    };
-    let outcome = match run(&script, &input, &NOTHING, &limits) {
+    let outcome = match run_alice_to_bob(&script, message, &NOTHING, &limits) {
         Ok(outcome) => outcome,
         Err(_) => return Ok(vec!["ERROR".into()]),
     };
